@@ -1,0 +1,50 @@
+package jsonrpc
+
+import (
+	"bytes"
+	"encoding/json"
+)
+
+// Standard JSON-RPC error codes, and the one the relay uses for upstream failures.
+const (
+	CodeParseError     = -32700
+	CodeInvalidRequest = -32600
+	CodeInternalError  = -32603
+	// CodeUpstream is in the implementation-defined server-error range: the remote server could not be reached or failed.
+	CodeUpstream = -32000
+)
+
+// ErrorResponse builds a JSON-RPC error response for id (nil id → "id": null).
+func ErrorResponse(id json.RawMessage, code int, message string, data any) []byte {
+	if len(id) == 0 {
+		id = json.RawMessage("null")
+	}
+	type errObj struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+		Data    any    `json:"data,omitempty"`
+	}
+	b, err := json.Marshal(struct {
+		JSONRPC string          `json:"jsonrpc"`
+		ID      json.RawMessage `json:"id"`
+		Error   errObj          `json:"error"`
+	}{"2.0", id, errObj{code, message, data}})
+	if err != nil { // only data can fail to marshal; drop it rather than lose the answer
+		b, _ = json.Marshal(map[string]any{"jsonrpc": "2.0", "id": id, "error": errObj{Code: code, Message: message}})
+	}
+	return b
+}
+
+// OneLine returns raw as a single line: newlines between JSON tokens are removed, nothing else changes.
+// A raw newline can only be insignificant whitespace in valid JSON, so values stay byte-for-byte the same.
+func OneLine(raw []byte) []byte {
+	if bytes.IndexByte(raw, '\n') < 0 && bytes.IndexByte(raw, '\r') < 0 {
+		return raw
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(raw))
+	if json.Compact(&buf, raw) != nil {
+		return bytes.ReplaceAll(bytes.ReplaceAll(raw, []byte("\r"), nil), []byte("\n"), nil)
+	}
+	return buf.Bytes()
+}

@@ -1,0 +1,280 @@
+package remote
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/meshailabs-org/meshai-mcp-server/internal/jsonrpc"
+)
+
+// Client relays JSON-RPC messages to one remote MCP server. Messages for the local client come out through
+// Options.Deliver. Every request gets exactly one answer there: the server's, or an error saying what went wrong.
+type Client struct {
+	opts Options
+	log  *slog.Logger
+
+	ctx    context.Context // lives until Close
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // request goroutines and streams
+
+	mu        sync.Mutex
+	transport transportKind
+	session   string // Mcp-Session-Id, or the legacy endpoint URL
+	version   string // negotiated protocol version, sent as MCP-Protocol-Version
+	initReq   []byte // the client's initialize request, replayed when a session is lost
+	initID    string // IDKey of that request
+	initNote  []byte // the client's notifications/initialized, replayed after it
+	pending   map[string]*call
+	internal  map[string]chan []byte // answers to the bridge's own requests, by IDKey
+	listening context.CancelFunc     // stops the GET stream
+	legacy    *legacyStream
+
+	recoverMu sync.Mutex // one session recovery at a time
+	seq       atomic.Int64
+}
+
+type transportKind int
+
+const (
+	undecided transportKind = iota
+	streamable
+	legacySSE
+)
+
+// call is one client message that expects answers: a request, or a batch holding requests.
+type call struct {
+	msg    jsonrpc.Message
+	ids    map[string]json.RawMessage // unanswered ids
+	ctx    context.Context
+	cancel context.CancelFunc
+	done   chan struct{} // closed when every id is answered, cancelled or failed
+}
+
+// New returns a Client for opts.URL. It connects lazily, on the first message.
+func New(opts Options) *Client {
+	opts.setDefaults()
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Client{
+		opts:     opts,
+		log:      opts.Logger,
+		ctx:      ctx,
+		cancel:   cancel,
+		pending:  map[string]*call{},
+		internal: map[string]chan []byte{},
+	}
+}
+
+// Send relays one message from the local client. Requests run in the background and are answered through
+// Deliver; initialize, notifications and responses are sent before Send returns, so the server sees them in the
+// order the client wrote them.
+func (c *Client) Send(m jsonrpc.Message) {
+	if c.ctx.Err() != nil {
+		c.failIDs(m.IDs(jsonrpc.KindRequest), &UpstreamError{Message: "the bridge is shutting down"})
+		return
+	}
+	switch {
+	case m.Kind == jsonrpc.KindRequest && m.Method == "initialize":
+		c.mu.Lock()
+		c.initReq, c.initID, c.initNote = m.Raw, jsonrpc.IDKey(m.ID), nil
+		c.mu.Unlock()
+		cl := c.track(m)
+		c.run(cl)
+		<-cl.done
+	case m.HasRequest():
+		cl := c.track(m)
+		c.wg.Go(func() { c.run(cl) })
+	default:
+		c.notify(m)
+	}
+}
+
+// track registers the requests in m as pending.
+func (c *Client) track(m jsonrpc.Message) *call {
+	ctx, cancel := context.WithCancel(c.ctx)
+	cl := &call{msg: m, ids: map[string]json.RawMessage{}, ctx: ctx, cancel: cancel, done: make(chan struct{})}
+	c.mu.Lock()
+	for _, id := range m.IDs(jsonrpc.KindRequest) {
+		k := jsonrpc.IDKey(id)
+		cl.ids[k] = id
+		c.pending[k] = cl
+	}
+	c.mu.Unlock()
+	return cl
+}
+
+// notify sends a notification or a response upstream and waits for the server to take it.
+func (c *Client) notify(m jsonrpc.Message) {
+	if m.Kind == jsonrpc.KindNotification && m.Method == "notifications/initialized" {
+		c.mu.Lock()
+		c.initNote = m.Raw
+		c.mu.Unlock()
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
+	defer cancel()
+	if err := c.post1(ctx, m); err != nil {
+		c.log.Warn("could not deliver message upstream", "kind", m.Kind, "method", m.Method, "err", err)
+	}
+	switch {
+	case m.Method == "notifications/cancelled":
+		c.cancelled(m.Params)
+	case m.Method == "notifications/initialized":
+		c.startListening()
+	}
+}
+
+// cancelled closes the stream of a request the client cancelled; the client expects no answer for it.
+func (c *Client) cancelled(params json.RawMessage) {
+	var p struct {
+		RequestID json.RawMessage `json:"requestId"`
+	}
+	if json.Unmarshal(params, &p) != nil || p.RequestID == nil {
+		return
+	}
+	k := jsonrpc.IDKey(p.RequestID)
+	c.mu.Lock()
+	cl := c.pending[k]
+	if cl != nil {
+		delete(c.pending, k)
+		delete(cl.ids, k)
+	}
+	c.mu.Unlock()
+	if cl != nil {
+		c.log.Debug("request cancelled by the client", "id", k)
+		c.finishIfDone(cl)
+	}
+}
+
+// inbound handles one message from the server: answers complete their requests; everything goes to the client,
+// except answers to the bridge's own requests.
+func (c *Client) inbound(raw []byte) {
+	m, err := jsonrpc.Parse(raw)
+	if err != nil {
+		c.log.Warn("dropped a malformed message from the server", "err", err, "bytes", len(raw))
+		return
+	}
+	for _, id := range m.IDs(jsonrpc.KindResponse) {
+		k := jsonrpc.IDKey(id)
+		c.mu.Lock()
+		if ch, ok := c.internal[k]; ok {
+			delete(c.internal, k)
+			c.mu.Unlock()
+			ch <- m.Raw
+			return
+		}
+		if k == c.initID && m.Kind == jsonrpc.KindResponse {
+			c.version = negotiatedVersion(m.Raw, c.version)
+		}
+		c.mu.Unlock()
+		c.answered(k)
+	}
+	c.opts.Deliver(jsonrpc.OneLine(m.Raw))
+}
+
+// answered marks one id as answered.
+func (c *Client) answered(k string) {
+	c.mu.Lock()
+	cl := c.pending[k]
+	if cl != nil {
+		delete(c.pending, k)
+		delete(cl.ids, k)
+	}
+	c.mu.Unlock()
+	if cl != nil {
+		c.finishIfDone(cl)
+	}
+}
+
+func (c *Client) finishIfDone(cl *call) {
+	c.mu.Lock()
+	done := len(cl.ids) == 0
+	c.mu.Unlock()
+	if done {
+		cl.finish()
+	}
+}
+
+func (cl *call) finish() {
+	select {
+	case <-cl.done:
+	default:
+		close(cl.done)
+	}
+	cl.cancel()
+}
+
+func (cl *call) isDone() bool {
+	select {
+	case <-cl.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// fail answers every unanswered id of cl with err.
+func (c *Client) fail(cl *call, err error) {
+	c.mu.Lock()
+	var ids []json.RawMessage
+	for k, id := range cl.ids {
+		if c.pending[k] == cl {
+			delete(c.pending, k)
+		}
+		ids = append(ids, id)
+		delete(cl.ids, k)
+	}
+	c.mu.Unlock()
+	c.failIDs(ids, err)
+	cl.finish()
+}
+
+func (c *Client) failIDs(ids []json.RawMessage, err error) {
+	var ue *UpstreamError
+	if !errors.As(err, &ue) {
+		ue = &UpstreamError{Message: err.Error(), Err: err}
+	}
+	for _, id := range ids {
+		c.log.Warn("request failed", "id", string(id), "err", ue.Message)
+		c.opts.Deliver(jsonrpc.ErrorResponse(id, jsonrpc.CodeUpstream, ue.Message, ue.data(c.opts.URL)))
+	}
+}
+
+// negotiatedVersion reads result.protocolVersion from an initialize answer.
+func negotiatedVersion(raw []byte, old string) string {
+	var r struct {
+		Result struct {
+			ProtocolVersion string `json:"protocolVersion"`
+		} `json:"result"`
+	}
+	if json.Unmarshal(raw, &r) == nil && r.Result.ProtocolVersion != "" {
+		return r.Result.ProtocolVersion
+	}
+	return old
+}
+
+// Close ends the session: requests still running get an error, the server is told the session is over (DELETE),
+// and every goroutine has stopped when Close returns.
+func (c *Client) Close(ctx context.Context) error {
+	c.mu.Lock()
+	session, kind := c.session, c.transport
+	c.mu.Unlock()
+	c.cancel()
+	c.failAll(&UpstreamError{Message: "the bridge is shutting down"})
+	var err error
+	if kind == streamable && session != "" {
+		err = c.deleteSession(ctx, session)
+	}
+	c.wg.Wait()
+	return err
+}
+
+// Pending reports how many requests are waiting for an answer.
+func (c *Client) Pending() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.pending)
+}

@@ -1,0 +1,166 @@
+package remote
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"syscall"
+)
+
+// UpstreamError is what a request gets when the server could not be reached or failed: it says what happened
+// and what to do.
+type UpstreamError struct {
+	Message string // for the user
+	Status  int    // HTTP status, 0 when no answer came
+	Err     error  // the cause, for logs
+}
+
+func (e *UpstreamError) Error() string { return e.Message }
+func (e *UpstreamError) Unwrap() error { return e.Err }
+
+// errorData is the JSON-RPC error data the client gets with an UpstreamError.
+func (e *UpstreamError) data(u *url.URL) map[string]any {
+	d := map[string]any{"url": redactURL(u)}
+	if e.Status != 0 {
+		d["status"] = e.Status
+	}
+	return d
+}
+
+// describeNetError turns a transport failure into advice. The URL is shown without query or user info.
+func describeNetError(u *url.URL, err error) *UpstreamError {
+	host := hostPort(u)
+	var (
+		dns  *net.DNSError
+		unk  x509.UnknownAuthorityError
+		hn   x509.HostnameError
+		cinv x509.CertificateInvalidError
+		msg  string
+	)
+	switch {
+	case errors.Is(err, context.Canceled):
+		msg = "the request was cancelled"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		msg = fmt.Sprintf("connection refused by %s: nothing is listening there. Is the URL right and the server running? "+
+			"For a local server use its real port, e.g. http://localhost:8080/mcp", host)
+	case errors.As(err, &dns):
+		msg = fmt.Sprintf("cannot resolve host %q: check the URL's spelling and your network or VPN", u.Hostname())
+	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+		msg = fmt.Sprintf("%s speaks plain HTTP, not HTTPS: use http://%s%s (loopback hosts are allowed; otherwise pass --allow-http)",
+			host, u.Host, u.EscapedPath())
+	case errors.As(err, &unk):
+		msg = fmt.Sprintf("the TLS certificate of %s is signed by an unknown authority: behind a corporate proxy or with a private CA, "+
+			"point SSL_CERT_FILE at its CA bundle", host)
+	case errors.As(err, &hn):
+		msg = fmt.Sprintf("the TLS certificate of %s is not valid for that name: check the host in the URL", host)
+	case errors.As(err, &cinv):
+		msg = fmt.Sprintf("the TLS certificate of %s is invalid (%s): check the server's certificate and this machine's clock", host, cinv.Error())
+	case isTimeout(err):
+		msg = fmt.Sprintf("no answer from %s in time: check your network, VPN or proxy (HTTPS_PROXY)", host)
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		msg = fmt.Sprintf("the connection to %s was reset: the server or a proxy in between dropped it; try again", host)
+	default:
+		msg = fmt.Sprintf("cannot reach %s: %v", host, scrub(err))
+	}
+	return &UpstreamError{Message: msg, Err: err}
+}
+
+// describeStatus turns an unexpected HTTP answer into advice. body is the start of the response body.
+func describeStatus(u *url.URL, status int, contentType string, body []byte) *UpstreamError {
+	where := redactURL(u)
+	var msg string
+	html := strings.HasPrefix(strings.ToLower(contentType), "text/html") || looksHTML(body)
+	switch {
+	case status == http.StatusUnauthorized:
+		msg = fmt.Sprintf("%s refused the credentials (401): set MESHAI_API_KEY to a valid key, or pass --header \"Authorization: Bearer ...\"", where)
+	case status == http.StatusForbidden && html:
+		msg = fmt.Sprintf("%s answered 403 with an HTML page: a firewall or bot protection (e.g. Cloudflare) is blocking the bridge; ask the server's operator to allow API clients", where)
+	case status == http.StatusForbidden:
+		msg = fmt.Sprintf("%s refused access (403): your key or account lacks permission for this server", where)
+	case status == http.StatusNotFound:
+		msg = fmt.Sprintf("no MCP endpoint at %s (404): check the path; MeshAI serves /v1/mcp, other servers often /mcp or /sse", where)
+	case status == http.StatusTooManyRequests:
+		msg = fmt.Sprintf("%s is rate limiting (429): wait a moment and try again", where)
+	case status >= 500:
+		msg = fmt.Sprintf("%s failed with HTTP %d: the server has a problem; try again later", where, status)
+	case html:
+		msg = fmt.Sprintf("%s answered HTTP %d with an HTML page, not MCP: is this the MCP endpoint, and is a login page or proxy in front of it?", where, status)
+	default:
+		msg = fmt.Sprintf("%s answered HTTP %d: %s", where, status, snippet(body))
+	}
+	return &UpstreamError{Message: msg, Status: status}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded)
+}
+
+// isDialError reports whether err happened before the request could reach the server, so that resending it
+// cannot duplicate anything.
+func isDialError(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	var dns *net.DNSError
+	return errors.As(err, &dns) || errors.Is(err, syscall.ECONNREFUSED)
+}
+
+func looksHTML(b []byte) bool {
+	s := strings.ToLower(strings.TrimSpace(string(b[:min(len(b), 64)])))
+	return strings.HasPrefix(s, "<!doctype html") || strings.HasPrefix(s, "<html")
+}
+
+// snippet is a short, single-line, printable excerpt of a response body.
+func snippet(b []byte) string {
+	s := strings.Join(strings.Fields(string(b[:min(len(b), 200)])), " ")
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+	if s == "" {
+		return "(empty body)"
+	}
+	return s
+}
+
+func hostPort(u *url.URL) string {
+	if u.Port() != "" {
+		return u.Host
+	}
+	if u.Scheme == "https" {
+		return u.Hostname() + ":443"
+	}
+	return u.Hostname() + ":80"
+}
+
+// redactURL drops user info and the query, which may carry credentials.
+func redactURL(u *url.URL) string {
+	c := *u
+	c.User = nil
+	if c.RawQuery != "" {
+		c.RawQuery = "…"
+	}
+	c.Fragment = ""
+	return c.String()
+}
+
+// scrub removes the URL's query from an error text (url.Error prints the whole URL).
+func scrub(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if u, perr := url.Parse(ue.URL); perr == nil {
+			return fmt.Sprintf("%s %s: %v", ue.Op, redactURL(u), ue.Err)
+		}
+		return ue.Err.Error()
+	}
+	return err.Error()
+}

@@ -1,0 +1,118 @@
+package remote
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+func TestDescribeNetError(t *testing.T) {
+	u, _ := url.Parse("https://mcp.example.com/v1/mcp?key=secret")
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"refused", &net.OpError{Op: "dial", Err: &net.OpError{Err: syscall.ECONNREFUSED}}, "connection refused by mcp.example.com:443"},
+		{"dns", &net.DNSError{Err: "no such host", Name: "mcp.example.com", IsNotFound: true}, "cannot resolve host"},
+		{"plain http port", errors.New("http: server gave HTTP response to HTTPS client"), "speaks plain HTTP"},
+		{"reset", fmt.Errorf("read: %w", syscall.ECONNRESET), "was reset"},
+		{"other", &url.Error{Op: "Post", URL: u.String(), Err: errors.New("boom")}, "cannot reach"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := describeNetError(u, tt.err).Message
+			if !strings.Contains(got, tt.want) {
+				t.Errorf("got %q, want it to contain %q", got, tt.want)
+			}
+			if strings.Contains(got, "secret") {
+				t.Errorf("the query (which may hold credentials) leaked: %q", got)
+			}
+		})
+	}
+}
+
+func TestDescribeStatus(t *testing.T) {
+	u, _ := url.Parse("https://mcp.example.com/v1/mcp")
+	tests := []struct {
+		status int
+		ct     string
+		body   string
+		want   string
+	}{
+		{401, "application/json", `{}`, "MESHAI_API_KEY"},
+		{403, "text/html", `<!DOCTYPE html><title>Just a moment...</title>`, "bot protection"},
+		{403, "application/json", `{}`, "lacks permission"},
+		{404, "text/plain", "not found", "/v1/mcp"},
+		{429, "", "", "rate limiting"},
+		{502, "text/plain", "bad gateway", "try again later"},
+		{200, "", "<html><body>login</body></html>", "HTML page"},
+		{418, "text/plain", "I'm a\nteapot\x00", "I'm a teapot"},
+	}
+	for _, tt := range tests {
+		got := describeStatus(u, tt.status, tt.ct, []byte(tt.body))
+		if !strings.Contains(got.Message, tt.want) || got.Status != tt.status {
+			t.Errorf("%d %s: got %q, want it to contain %q", tt.status, tt.ct, got.Message, tt.want)
+		}
+	}
+}
+
+func TestResolveEndpointRefusesOtherOrigins(t *testing.T) {
+	u, _ := url.Parse("http://127.0.0.1:8080/v1/sse")
+	c := New(Options{URL: u})
+	for in, want := range map[string]string{
+		"/v1/message?sessionId=abc":                   "http://127.0.0.1:8080/v1/message?sessionId=abc",
+		"message?sessionId=abc":                       "http://127.0.0.1:8080/v1/message?sessionId=abc",
+		"http://127.0.0.1:8080/v1/message?sessionId=": "http://127.0.0.1:8080/v1/message?sessionId=",
+	} {
+		got, err := c.resolveEndpoint(in)
+		if err != nil || got.String() != want {
+			t.Errorf("%q: got %v %v, want %s", in, got, err, want)
+		}
+	}
+	for _, evil := range []string{"https://evil.example/steal", "//evil.example/x", "http://127.0.0.1:9999/v1/message"} {
+		if _, err := c.resolveEndpoint(evil); err == nil {
+			t.Errorf("%q: an endpoint on another origin must be refused", evil)
+		}
+	}
+}
+
+func TestVersionHeaders(t *testing.T) {
+	u, _ := url.Parse("http://127.0.0.1/mcp")
+	c := New(Options{URL: u})
+	c.version = "2025-11-25"
+	modern := mustParse(t, `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"mesh_execute","_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}`)
+	req, _ := http.NewRequest(http.MethodPost, u.String(), nil)
+	c.versionHeaders(req, &modern)
+	if req.Header.Get(hdrVersion) != "2026-07-28" || req.Header.Get(hdrMethod) != "tools/call" || req.Header.Get(hdrName) != "mesh_execute" {
+		t.Errorf("2026-07-28 headers: %v", req.Header)
+	}
+	classic := mustParse(t, `{"jsonrpc":"2.0","id":2,"method":"resources/read","params":{"uri":"meshai://docs/quickstart"}}`)
+	req, _ = http.NewRequest(http.MethodPost, u.String(), nil)
+	c.versionHeaders(req, &classic)
+	if req.Header.Get(hdrVersion) != "2025-11-25" || req.Header.Get(hdrName) != "" {
+		t.Errorf("negotiated version header: %v", req.Header)
+	}
+	init := mustParse(t, `{"jsonrpc":"2.0","id":3,"method":"initialize","params":{}}`)
+	req, _ = http.NewRequest(http.MethodPost, u.String(), nil)
+	c.versionHeaders(req, &init)
+	if req.Header.Get(hdrVersion) != "" {
+		t.Errorf("initialize must not carry a negotiated version: %v", req.Header)
+	}
+}
+
+func TestParseMode(t *testing.T) {
+	for _, ok := range []string{"http-first", "sse-first", "http-only", "sse-only"} {
+		if _, err := ParseMode(ok); err != nil {
+			t.Errorf("%s: %v", ok, err)
+		}
+	}
+	if _, err := ParseMode("websocket"); err == nil {
+		t.Error("unknown modes must be refused")
+	}
+}

@@ -1,0 +1,216 @@
+package remote
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/meshailabs-org/meshai-mcp-server/internal/jsonrpc"
+	sse "github.com/tmaxmax/go-sse"
+)
+
+// Header names of the Streamable HTTP transport.
+const (
+	hdrSession     = "Mcp-Session-Id"
+	hdrVersion     = "MCP-Protocol-Version"
+	hdrMethod      = "Mcp-Method"
+	hdrName        = "Mcp-Name"
+	hdrLastEventID = "Last-Event-ID"
+	metaVersionKey = "io.modelcontextprotocol/protocolVersion"
+)
+
+// newRequest builds an HTTP request to u. m may be nil (GET, DELETE). session is sent as Mcp-Session-Id.
+func (c *Client) newRequest(ctx context.Context, method string, u *url.URL, m *jsonrpc.Message, session, lastEventID string) (*http.Request, error) {
+	var body io.Reader
+	if m != nil {
+		body = bytes.NewReader(m.Raw)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
+	if err != nil {
+		return nil, fmt.Errorf("build request: %w", err)
+	}
+	for k, vs := range c.opts.Header {
+		req.Header[k] = append([]string(nil), vs...)
+	}
+	if c.opts.Token != nil && req.Header.Get("Authorization") == "" {
+		tok, err := c.opts.Token.Token()
+		if err != nil {
+			return nil, &UpstreamError{Message: "no credentials for the server: " + err.Error(), Err: err}
+		}
+		tok.SetAuthHeader(req)
+	}
+	switch method {
+	case http.MethodPost:
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+	case http.MethodGet:
+		req.Header.Set("Accept", "text/event-stream")
+		req.Header.Set("Cache-Control", "no-cache")
+	}
+	if session != "" {
+		req.Header.Set(hdrSession, session)
+	}
+	if lastEventID != "" {
+		req.Header.Set(hdrLastEventID, lastEventID)
+	}
+	c.versionHeaders(req, m)
+	return req, nil
+}
+
+// versionHeaders sets MCP-Protocol-Version: the version a 2026-07-28-era message names in its _meta (with the
+// Mcp-Method and Mcp-Name headers that era requires), else the version negotiated at initialize.
+func (c *Client) versionHeaders(req *http.Request, m *jsonrpc.Message) {
+	if m != nil && m.Kind != jsonrpc.KindBatch {
+		if v := metaVersion(m.Params); v != "" {
+			req.Header.Set(hdrVersion, v)
+			if m.Method != "" {
+				req.Header.Set(hdrMethod, m.Method)
+			}
+			if name, ok := headerName(m.Method, m.Params); ok {
+				req.Header.Set(hdrName, name)
+			}
+			return
+		}
+		if m.Method == "initialize" {
+			return
+		}
+	}
+	c.mu.Lock()
+	v := c.version
+	c.mu.Unlock()
+	if v != "" {
+		req.Header.Set(hdrVersion, v)
+	}
+}
+
+// metaVersion returns params._meta["io.modelcontextprotocol/protocolVersion"], if any.
+func metaVersion(params json.RawMessage) string {
+	if !bytes.Contains(params, []byte(metaVersionKey)) {
+		return ""
+	}
+	var p struct {
+		Meta map[string]json.RawMessage `json:"_meta"`
+	}
+	if json.Unmarshal(params, &p) != nil {
+		return ""
+	}
+	var v string
+	if json.Unmarshal(p.Meta[metaVersionKey], &v) != nil {
+		return ""
+	}
+	return v
+}
+
+// headerName is what Mcp-Name carries: params.name for tools/call and prompts/get, params.uri for resources/read.
+func headerName(method string, params json.RawMessage) (string, bool) {
+	var p struct {
+		Name string `json:"name"`
+		URI  string `json:"uri"`
+	}
+	switch method {
+	case "tools/call", "prompts/get":
+		if json.Unmarshal(params, &p) == nil {
+			return p.Name, true
+		}
+	case "resources/read":
+		if json.Unmarshal(params, &p) == nil {
+			return p.URI, true
+		}
+	}
+	return "", false
+}
+
+// do sends a request, retrying while the server cannot be reached (nothing was sent, so nothing can be doubled)
+// for up to window.
+func (c *Client) do(ctx context.Context, window time.Duration, build func() (*http.Request, error)) (*http.Response, error) {
+	deadline := time.Now().Add(window)
+	backoff := 100 * time.Millisecond
+	for {
+		req, err := build()
+		if err != nil {
+			return nil, err
+		}
+		start := time.Now()
+		resp, err := c.opts.HTTPClient.Do(req)
+		if err == nil {
+			c.log.Debug("upstream", "method", req.Method, "status", resp.StatusCode, "ms", time.Since(start).Milliseconds())
+			return resp, nil
+		}
+		if ctx.Err() != nil {
+			return nil, &UpstreamError{Message: "the request was cancelled", Err: ctx.Err()}
+		}
+		if !isDialError(err) || time.Now().Add(backoff).After(deadline) {
+			return nil, describeNetError(c.opts.URL, err)
+		}
+		c.log.Info("server unreachable, retrying", "in", backoff.String(), "err", scrub(err))
+		if !sleep(ctx, backoff) {
+			return nil, &UpstreamError{Message: "the request was cancelled", Err: ctx.Err()}
+		}
+		backoff = min(backoff*2, 2*time.Second)
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func mediaType(resp *http.Response) string {
+	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	return mt
+}
+
+// readBody reads a whole JSON body, bounded by MaxMessageBytes.
+func (c *Client) readBody(resp *http.Response) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(resp.Body, int64(c.opts.MaxMessageBytes)+1))
+	if err != nil {
+		return nil, describeNetError(c.opts.URL, err)
+	}
+	if len(b) > c.opts.MaxMessageBytes {
+		return nil, &UpstreamError{Message: fmt.Sprintf("the server's answer is larger than %d MiB, the bridge's limit", c.opts.MaxMessageBytes>>20)}
+	}
+	return b, nil
+}
+
+// errorBody reads the start of an error response for describeStatus and closes it.
+func errorBody(resp *http.Response) []byte {
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	return b
+}
+
+// readSSE hands each message event of an SSE stream to inbound, and other events to other (which may be nil).
+// It stops when stop returns true after an event, or when the stream ends, and returns the last event id seen.
+func (c *Client) readSSE(body io.Reader, other func(sse.Event), stop func() bool) (string, error) {
+	last := ""
+	for ev, err := range sse.Read(body, &sse.ReadConfig{MaxEventSize: c.opts.MaxMessageBytes}) {
+		if err != nil {
+			return last, err
+		}
+		last = ev.LastEventID
+		switch {
+		case ev.Type == "" || ev.Type == "message":
+			if len(bytes.TrimSpace([]byte(ev.Data))) > 0 { // an empty event only primes the stream with an id
+				c.inbound([]byte(ev.Data))
+			}
+		case other != nil:
+			other(ev)
+		}
+		if stop != nil && stop() {
+			break
+		}
+	}
+	return last, nil
+}

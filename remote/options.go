@@ -1,0 +1,100 @@
+// Package remote is the MCP client transport over HTTP: Streamable HTTP with sessions, resumable streams and
+// session recovery, and the legacy HTTP+SSE transport as a fallback. It relays raw JSON-RPC messages and asks
+// for a bearer token through oauth2.TokenSource, never knowing how tokens are made.
+package remote
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// Mode chooses between Streamable HTTP and the legacy HTTP+SSE transport.
+type Mode string
+
+// The transport modes, named as on the command line.
+const (
+	HTTPFirst Mode = "http-first" // Streamable HTTP; legacy SSE when initialize gets 400, 404 or 405
+	SSEFirst  Mode = "sse-first"  // legacy SSE; Streamable HTTP when the URL offers no SSE stream
+	HTTPOnly  Mode = "http-only"  // Streamable HTTP only
+	SSEOnly   Mode = "sse-only"   // legacy HTTP+SSE only
+)
+
+// ParseMode checks a --transport value.
+func ParseMode(s string) (Mode, error) {
+	switch m := Mode(s); m {
+	case HTTPFirst, SSEFirst, HTTPOnly, SSEOnly:
+		return m, nil
+	}
+	return "", fmt.Errorf("unknown transport %q: use http-first, sse-first, http-only or sse-only", s)
+}
+
+// Options configures a Client.
+type Options struct {
+	URL        *url.URL           // the MCP endpoint
+	Mode       Mode               // default HTTPFirst
+	HTTPClient *http.Client       // default: NewHTTPClient()
+	Header     http.Header        // extra headers sent on every request (--header)
+	Token      oauth2.TokenSource // bearer token for every request; nil sends none
+	// Deliver receives every message for the local client, one JSON value without newlines. It may be called
+	// from several goroutines at once.
+	Deliver func(msg []byte)
+	Logger  *slog.Logger // nil discards
+	// MaxMessageBytes bounds one message from the server (default 128 MiB).
+	MaxMessageBytes int
+	// RetryWindow is how long a request keeps retrying when the server cannot be reached before it is answered
+	// with an error (default 5 s). Broken streams being resumed use four times as long, to ride out a restart.
+	RetryWindow time.Duration
+}
+
+func (o *Options) setDefaults() {
+	if o.Mode == "" {
+		o.Mode = HTTPFirst
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = NewHTTPClient()
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.MaxMessageBytes <= 0 {
+		o.MaxMessageBytes = 128 << 20
+	}
+	if o.RetryWindow <= 0 {
+		o.RetryWindow = 5 * time.Second
+	}
+	if o.Deliver == nil {
+		o.Deliver = func([]byte) {}
+	}
+}
+
+// NewHTTPClient returns the client the bridge uses: proxy settings from the environment, bounded dial and TLS
+// handshake, no overall timeout (streams last as long as a tool runs), and no redirect to another origin, so a
+// token is never sent anywhere but the server it was meant for.
+func NewHTTPClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSHandshakeTimeout = 10 * time.Second
+	tr.MaxIdleConnsPerHost = 32
+	return &http.Client{
+		Transport: tr,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) >= 5 {
+				return fmt.Errorf("stopped after %d redirects", len(via))
+			}
+			if origin(req.URL) != origin(via[0].URL) {
+				return fmt.Errorf("refusing redirect from %s to another origin (%s)", origin(via[0].URL), origin(req.URL))
+			}
+			return nil
+		},
+	}
+}
+
+// origin is scheme://host[:port] in lower case.
+func origin(u *url.URL) string {
+	return strings.ToLower(u.Scheme + "://" + u.Host)
+}

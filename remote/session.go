@@ -1,0 +1,148 @@
+package remote
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/meshailabs-org/meshai-mcp-server/internal/jsonrpc"
+)
+
+// recoverSession replaces a session the server lost: it replays the client's own initialize and
+// notifications/initialized, so the client never notices. Callers that raced on the same lost session wait for
+// the first one and then use its new session.
+func (c *Client) recoverSession(ctx context.Context, stale string) error {
+	c.recoverMu.Lock()
+	defer c.recoverMu.Unlock()
+	c.mu.Lock()
+	if c.session != stale {
+		c.mu.Unlock()
+		return nil
+	}
+	initReq, initNote, kind := c.initReq, c.initNote, c.transport
+	if c.listening != nil {
+		c.listening()
+		c.listening = nil
+	}
+	c.mu.Unlock()
+	if initReq == nil { // a client without a handshake (2026-07-28): there is nothing to replay
+		c.setSession("")
+		return nil
+	}
+	c.log.Info("the server lost the session; re-initializing it", "transport", kind)
+	if kind == legacySSE {
+		if err := c.reconnectLegacy(ctx); err != nil {
+			return err
+		}
+	}
+	id := fmt.Sprintf(`"meshai-mcp-server/reinitialize/%d"`, c.seq.Add(1))
+	replay, err := withID(initReq, id)
+	if err != nil {
+		return fmt.Errorf("replay initialize: %w", err)
+	}
+	answer, session, err := c.internalRequest(ctx, replay)
+	if err != nil {
+		return err
+	}
+	var r struct {
+		Error *struct {
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(answer, &r) == nil && r.Error != nil {
+		return &UpstreamError{Message: "the server lost the session and refused a new one: " + r.Error.Message}
+	}
+	c.mu.Lock()
+	if kind != legacySSE {
+		c.session = session
+	}
+	c.version = negotiatedVersion(answer, c.version)
+	c.mu.Unlock()
+	if initNote != nil {
+		note, _ := jsonrpc.Parse(initNote)
+		var err error
+		if kind == legacySSE {
+			err = c.postLegacy(ctx, &note)
+		} else {
+			err = c.postOnce(ctx, note, session)
+		}
+		if err != nil {
+			return err
+		}
+		c.startListening()
+	}
+	c.log.Info("session re-initialized")
+	return nil
+}
+
+func (c *Client) setSession(s string) {
+	c.mu.Lock()
+	c.session = s
+	c.mu.Unlock()
+}
+
+// internalRequest sends a request of the bridge's own and waits for its answer, which the client never sees.
+// It returns the answer and, for Streamable HTTP, the session id the server gave.
+func (c *Client) internalRequest(ctx context.Context, m jsonrpc.Message) ([]byte, string, error) {
+	ch := make(chan []byte, 1)
+	key := jsonrpc.IDKey(m.ID)
+	c.mu.Lock()
+	c.internal[key] = ch
+	kind := c.transport
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.internal, key)
+		c.mu.Unlock()
+	}()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	session := ""
+	if kind == legacySSE {
+		if err := c.postLegacy(ctx, &m); err != nil {
+			return nil, "", err
+		}
+	} else {
+		resp, err := c.do(ctx, 4*c.opts.RetryWindow, func() (*http.Request, error) {
+			return c.newRequest(ctx, http.MethodPost, c.opts.URL, &m, "", "")
+		})
+		if err != nil {
+			return nil, "", err
+		}
+		if resp.StatusCode < 200 || resp.StatusCode > 299 {
+			return nil, "", describeStatus(c.opts.URL, resp.StatusCode, resp.Header.Get("Content-Type"), errorBody(resp))
+		}
+		session = resp.Header.Get(hdrSession)
+		switch mediaType(resp) {
+		case "text/event-stream":
+			_, _ = c.readSSE(resp.Body, nil, func() bool { return len(ch) > 0 })
+		default:
+			if body, err := c.readBody(resp); err == nil {
+				c.inbound(body)
+			}
+		}
+		resp.Body.Close()
+	}
+	select {
+	case answer := <-ch:
+		return answer, session, nil
+	case <-ctx.Done():
+		return nil, "", &UpstreamError{Message: "the server did not answer the re-initialize in time", Err: ctx.Err()}
+	}
+}
+
+// withID returns raw with its id replaced.
+func withID(raw []byte, id string) (jsonrpc.Message, error) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return jsonrpc.Message{}, err
+	}
+	fields["id"] = json.RawMessage(id)
+	b, err := json.Marshal(fields)
+	if err != nil {
+		return jsonrpc.Message{}, err
+	}
+	return jsonrpc.Parse(b)
+}

@@ -1,0 +1,222 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/meshailabs-org/meshai-mcp-server/internal/jsonrpc"
+)
+
+// sessionLost means the server answered 404 for a session it had given us: it forgot it (restart, expiry).
+type sessionLost struct{ session string }
+
+func (e *sessionLost) Error() string { return "the server lost the session" }
+
+// errFallback means a Streamable HTTP initialize was refused in a way that marks a legacy HTTP+SSE server.
+var errFallback = errors.New("not a Streamable HTTP endpoint")
+
+// run carries one call to its answers, recovering a lost session and resending at most a few times.
+func (c *Client) run(cl *call) {
+	defer cl.cancel()
+	for attempt := 0; ; attempt++ {
+		kind, err := c.ensureTransport(cl.ctx, &cl.msg)
+		if err == nil && kind == legacySSE {
+			err = c.postLegacy(cl.ctx, &cl.msg)
+			if err == nil {
+				return // the answers arrive on the SSE stream
+			}
+		} else if err == nil {
+			err = c.roundTrip(cl)
+		}
+		var lost *sessionLost
+		switch {
+		case err == nil:
+			return
+		case errors.As(err, &lost) && attempt < 3:
+			if rerr := c.recoverSession(cl.ctx, lost.session); rerr != nil {
+				c.fail(cl, rerr)
+				return
+			}
+			c.log.Info("resending after re-initialize", "method", cl.msg.Method)
+		case errors.Is(err, errFallback):
+			c.log.Info("the server refused Streamable HTTP; falling back to the legacy HTTP+SSE transport")
+			c.mu.Lock()
+			c.transport = legacySSE
+			c.mu.Unlock()
+		default:
+			if !cl.isDone() {
+				c.fail(cl, err)
+			}
+			return
+		}
+	}
+}
+
+// roundTrip POSTs a call and reads its answers: a JSON body, or an SSE stream that is resumed if it breaks.
+func (c *Client) roundTrip(cl *call) error {
+	c.mu.Lock()
+	session, kind := c.session, c.transport
+	c.mu.Unlock()
+	isInit := cl.msg.Method == "initialize"
+	resp, err := c.do(cl.ctx, c.opts.RetryWindow, func() (*http.Request, error) {
+		return c.newRequest(cl.ctx, http.MethodPost, c.opts.URL, &cl.msg, session, "")
+	})
+	if err != nil {
+		return err
+	}
+	switch st := resp.StatusCode; {
+	case st == http.StatusNotFound && session != "":
+		errorBody(resp)
+		return &sessionLost{session}
+	case isInit && kind == undecided && c.opts.Mode == HTTPFirst &&
+		(st == http.StatusBadRequest || st == http.StatusNotFound || st == http.StatusMethodNotAllowed):
+		errorBody(resp)
+		return errFallback
+	case st < 200 || st > 299:
+		return describeStatus(c.opts.URL, st, resp.Header.Get("Content-Type"), errorBody(resp))
+	}
+	defer resp.Body.Close()
+	if isInit {
+		c.mu.Lock()
+		c.transport, c.session = streamable, resp.Header.Get(hdrSession)
+		session = c.session
+		c.mu.Unlock()
+	}
+	switch mediaType(resp) {
+	case "text/event-stream":
+		return c.readCallStream(cl, resp, session)
+	case "application/json":
+		body, err := c.readBody(resp)
+		if err != nil {
+			return err
+		}
+		c.inbound(body)
+	}
+	if resp.StatusCode == http.StatusAccepted {
+		return nil // accepted: the answer comes on the GET stream
+	}
+	if !cl.isDone() {
+		return &UpstreamError{Message: fmt.Sprintf("the server answered HTTP %d without a JSON-RPC response", resp.StatusCode)}
+	}
+	return nil
+}
+
+// readCallStream reads a POST's SSE stream until the call is answered. A stream that ends early is resumed
+// with a GET carrying Last-Event-ID, so nothing is lost or doubled; without event ids it cannot be.
+func (c *Client) readCallStream(cl *call, resp *http.Response, session string) error {
+	go c.closeWhenDone(cl)
+	last, err := c.readSSE(resp.Body, nil, cl.isDone)
+	window := 4 * c.opts.RetryWindow
+	for !cl.isDone() {
+		if cl.ctx.Err() != nil {
+			return nil // closed: cancelled by the client, or shutting down (Close answers what is left)
+		}
+		if last == "" {
+			if err != nil {
+				return describeNetError(c.opts.URL, err)
+			}
+			return &UpstreamError{Message: "the server closed the stream before answering and offered no way to resume it; the request may or may not have run, try again"}
+		}
+		c.log.Info("stream broke before the answer; resuming", "last_event_id", last, "err", err)
+		resp, err := c.do(cl.ctx, window, func() (*http.Request, error) {
+			return c.newRequest(cl.ctx, http.MethodGet, c.opts.URL, nil, session, last)
+		})
+		if err != nil {
+			return err
+		}
+		switch {
+		case resp.StatusCode == http.StatusNotFound && session != "":
+			errorBody(resp)
+			return &sessionLost{session}
+		case resp.StatusCode != http.StatusOK || mediaType(resp) != "text/event-stream":
+			return describeStatus(c.opts.URL, resp.StatusCode, resp.Header.Get("Content-Type"), errorBody(resp))
+		}
+		var id string
+		id, err = c.readSSE(resp.Body, nil, cl.isDone)
+		resp.Body.Close()
+		if id != "" {
+			last = id
+		}
+		if !sleep(cl.ctx, 100*time.Millisecond) && !cl.isDone() {
+			return nil
+		}
+	}
+	return nil
+}
+
+// closeWhenDone closes a call's streams shortly after it is answered (or cancelled): long enough for the server
+// to end the stream itself, which keeps the connection reusable.
+func (c *Client) closeWhenDone(cl *call) {
+	select {
+	case <-cl.done:
+		sleep(cl.ctx, 50*time.Millisecond)
+		cl.cancel()
+	case <-cl.ctx.Done():
+	}
+}
+
+// post1 sends a notification or response and reads whatever the server answers. A lost session is recovered
+// for the messages that follow; this one belonged to the lost session and means nothing to a new one.
+func (c *Client) post1(ctx context.Context, m jsonrpc.Message) error {
+	kind, err := c.ensureTransport(ctx, &m)
+	if err != nil {
+		return err
+	}
+	if kind == legacySSE {
+		return c.postLegacy(ctx, &m)
+	}
+	c.mu.Lock()
+	session := c.session
+	c.mu.Unlock()
+	err = c.postOnce(ctx, m, session)
+	var lost *sessionLost
+	if errors.As(err, &lost) {
+		return c.recoverSession(ctx, lost.session)
+	}
+	return err
+}
+
+// postOnce POSTs a notification or response on session.
+func (c *Client) postOnce(ctx context.Context, m jsonrpc.Message, session string) error {
+	resp, err := c.do(ctx, c.opts.RetryWindow, func() (*http.Request, error) {
+		return c.newRequest(ctx, http.MethodPost, c.opts.URL, &m, session, "")
+	})
+	if err != nil {
+		return err
+	}
+	switch st := resp.StatusCode; {
+	case st == http.StatusNotFound && session != "":
+		errorBody(resp)
+		return &sessionLost{session}
+	case st < 200 || st > 299:
+		return describeStatus(c.opts.URL, st, resp.Header.Get("Content-Type"), errorBody(resp))
+	}
+	defer resp.Body.Close()
+	switch mediaType(resp) {
+	case "application/json":
+		if body, err := c.readBody(resp); err == nil && len(body) > 0 {
+			c.inbound(body)
+		}
+	case "text/event-stream":
+		_, _ = c.readSSE(resp.Body, nil, nil)
+	}
+	return nil
+}
+
+// deleteSession tells the server the session is over.
+func (c *Client) deleteSession(ctx context.Context, session string) error {
+	req, err := c.newRequest(ctx, http.MethodDelete, c.opts.URL, nil, session, "")
+	if err != nil {
+		return err
+	}
+	resp, err := c.opts.HTTPClient.Do(req)
+	if err != nil {
+		return describeNetError(c.opts.URL, err)
+	}
+	errorBody(resp)
+	c.log.Debug("session ended", "status", resp.StatusCode)
+	return nil
+}
