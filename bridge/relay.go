@@ -134,4 +134,3 @@ func readLine(br *bufio.Reader, max int) (line []byte, tooLong bool, err error) 
 		return line, tooLong, err
 	}
 }
-
