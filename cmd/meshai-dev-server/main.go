@@ -1,0 +1,53 @@
+// Command meshai-dev-server runs the MeshAI reference MCP server: it prints its base URL as the first
+// line of stdout, logs to stderr and serves until SIGINT or SIGTERM.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/meshailabs-org/meshai-mcp-server/devserver"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "meshai-dev-server:", err)
+		os.Exit(1)
+	}
+}
+
+// run parses flags, serves, and returns after a signal has shut the server down.
+func run(args []string) error {
+	fs := flag.NewFlagSet("meshai-dev-server", flag.ContinueOnError)
+	listen := fs.String("listen", "127.0.0.1:0", "address to listen on, host:port (port 0 picks a free one)")
+	apiKey := fs.String("api-key", "", "require Authorization: Bearer <key> on MCP requests")
+	step := fs.Duration("step", 200*time.Millisecond, "pause between mesh_execute progress steps")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return fmt.Errorf("parse flags: %w", err)
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	r, err := devserver.Listen(*listen, devserver.Config{APIKey: *apiKey, Step: *step, Logger: logger})
+	if err != nil {
+		return err
+	}
+	if _, err := fmt.Println(r.URL); err != nil {
+		_ = r.Close()
+		return fmt.Errorf("print URL: %w", err)
+	}
+	<-ctx.Done()
+	logger.Info("shutting down", "signal", context.Cause(ctx))
+	return r.Close()
+}

@@ -1,0 +1,81 @@
+package devserver
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Running is a listening server.
+type Running struct {
+	URL  string // base URL, e.g. http://127.0.0.1:41234, no trailing slash
+	Addr string // host:port actually listened on
+
+	srv     *Server
+	hs      *http.Server
+	served  chan struct{}
+	once    sync.Once
+	closeEr error
+}
+
+// Listen starts serving on addr (e.g. "127.0.0.1:0") and returns once it accepts connections.
+func Listen(addr string, cfg Config) (*Running, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("devserver: listen on %s: %w", addr, err)
+	}
+	s := New(cfg)
+	hs := &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	r := &Running{
+		URL:    "http://" + ln.Addr().String(),
+		Addr:   ln.Addr().String(),
+		srv:    s,
+		hs:     hs,
+		served: make(chan struct{}),
+	}
+	go func() {
+		defer close(r.served)
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("devserver: serve", "addr", r.Addr, "err", err)
+		}
+	}()
+	s.log.Info("meshai dev server listening", "url", r.URL, "auth", cfg.APIKey != "")
+	return r, nil
+}
+
+// Close stops the server at once: the listener and every open connection, SSE streams included, are closed
+// and running tool calls are cancelled. It is safe to call more than once.
+func (r *Running) Close() error {
+	r.once.Do(func() {
+		err := r.hs.Close()
+		<-r.served
+		r.srv.shutdown()
+		if err != nil {
+			r.closeEr = fmt.Errorf("devserver: close %s: %w", r.Addr, err)
+		}
+	})
+	return r.closeEr
+}
+
+// Stats is what a running server has seen, for tests and diagnostics.
+type Stats struct {
+	Started   int64 // mesh_execute calls started
+	Completed int64 // mesh_execute calls that ran every step
+	Cancelled int64 // mesh_execute calls stopped before the end
+	Sessions  int64 // sessions open now
+}
+
+// Stats reports the server's counters.
+func (r *Running) Stats() Stats {
+	st := &r.srv.stats
+	return Stats{Started: st.started.Load(), Completed: st.completed.Load(), Cancelled: st.cancelled.Load(),
+		Sessions: r.srv.sessions.Load()}
+}

@@ -1,0 +1,49 @@
+// Package e2e drives the built binaries the way a desktop client would: over stdio, against real servers.
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// bridgeBin and devServerBin are the binaries under test, built once by TestMain.
+var bridgeBin, devServerBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "meshai-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: temp dir:", err)
+		os.Exit(2)
+	}
+	bridgeBin, err = build(dir, "meshai-mcp-server")
+	if err == nil {
+		devServerBin, err = build(dir, "meshai-dev-server")
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		os.RemoveAll(dir)
+		os.Exit(2)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// build compiles ./cmd/<name> into dir, with the race detector when the tests themselves run with it.
+func build(dir, name string) (string, error) {
+	out := filepath.Join(dir, name)
+	args := []string{"build", "-o", out}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	args = append(args, "../cmd/"+name)
+	cmd := exec.Command("go", args...)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("build %s: %w", name, err)
+	}
+	return out, nil
+}

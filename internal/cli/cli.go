@@ -1,0 +1,90 @@
+// Package cli is the command line of meshai-mcp-server: it reads flags and environment and wires the bridge,
+// the remote transport and the token source together. cmd/meshai-mcp-server only calls Main.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/meshailabs-org/meshai-mcp-server/auth"
+	"github.com/meshailabs-org/meshai-mcp-server/bridge"
+	"github.com/meshailabs-org/meshai-mcp-server/remote"
+	"golang.org/x/oauth2"
+)
+
+// Version is the release version, set at build time with -ldflags "-X .../internal/cli.Version=X.Y.Z".
+var Version = "0.1.0-dev"
+
+// Env is the process's surroundings, passed in so tests can run Main in-process.
+type Env struct {
+	Args   []string // without the program name
+	Getenv func(string) string
+	Stdin  io.Reader
+	Stdout io.Writer // JSON-RPC only when serving
+	Stderr io.Writer
+}
+
+// Main runs the command and returns the exit code.
+func Main(env Env) int {
+	if len(env.Args) > 0 {
+		switch env.Args[0] {
+		case "version":
+			fmt.Fprintln(env.Stdout, "meshai-mcp-server", Version)
+			return 0
+		case "demo":
+			return runDemo(env)
+		}
+	}
+	cfg, err := parseServe(env.Args, env.Getenv, env.Stderr)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case err != nil:
+		fmt.Fprintln(env.Stderr, "meshai-mcp-server:", err)
+		return 2
+	case cfg.Version:
+		fmt.Fprintln(env.Stdout, "meshai-mcp-server", Version)
+		return 0
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := serve(ctx, cfg, env); err != nil {
+		fmt.Fprintln(env.Stderr, "meshai-mcp-server:", err)
+		return 1
+	}
+	return 0
+}
+
+// serve relays stdio to the remote server until the client goes away.
+func serve(ctx context.Context, cfg Config, env Env) error {
+	log, closeLog := openLog(cfg.ConfigDir, cfg.Debug, env.Stderr)
+	defer closeLog()
+	var token oauth2.TokenSource
+	if key := env.Getenv(auth.EnvAPIKey); key != "" {
+		var err error
+		if token, err = auth.APIKey(key); err != nil {
+			return err
+		}
+	}
+	log.Info("meshai-mcp-server starting", "version", Version, "url", cfg.URL.Redacted(), "transport", cfg.Mode,
+		"api_key", token != nil, "extra_headers", len(cfg.Header))
+	out := bridge.NewWriter(env.Stdout)
+	up := remote.New(remote.Options{
+		URL:     cfg.URL,
+		Mode:    cfg.Mode,
+		Header:  cfg.Header,
+		Token:   token,
+		Deliver: out.Write,
+		Logger:  log,
+	})
+	relay := &bridge.Relay{In: env.Stdin, Out: out, Up: up, Log: log}
+	err := relay.Run(ctx)
+	log.Info("meshai-mcp-server stopped")
+	return err
+}

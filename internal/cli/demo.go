@@ -1,0 +1,158 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/client/transport"
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/meshailabs-org/meshai-mcp-server/auth"
+	"github.com/meshailabs-org/meshai-mcp-server/devserver"
+)
+
+// runDemo starts the reference MeshAI server on loopback, launches this very binary as a desktop client would,
+// and prints the exchange: the tools, a mesh_execute call with live progress, and its result.
+func runDemo(env Env) int {
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out := env.Stdout
+	if err := demo(ctx, out); err != nil {
+		fmt.Fprintln(env.Stderr, "demo failed:", err)
+		return 1
+	}
+	fmt.Fprintf(out, "\nDone in %.1f s. Point a desktop client at a real server with:\n  %s\n",
+		time.Since(start).Seconds(), `{"mcpServers": {"meshai": {"command": "npx", "args": ["-y", "meshai-mcp-server"]}}}`)
+	return 0
+}
+
+func demo(ctx context.Context, out io.Writer) error {
+	key := randomKey()
+	srv, err := devserver.Listen("127.0.0.1:0", devserver.Config{APIKey: key, Step: 250 * time.Millisecond})
+	if err != nil {
+		return fmt.Errorf("start the reference server: %w", err)
+	}
+	defer srv.Close()
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find this binary: %w", err)
+	}
+	dir, err := os.MkdirTemp("", "meshai-demo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	mcpURL := srv.URL + "/v1/mcp"
+	fmt.Fprintf(out, "MeshAI MCP bridge demo\n  reference server  %s (API key required)\n  bridge            %s %s  (stdio, %s set)\n\n",
+		mcpURL, filepath.Base(self), mcpURL, auth.EnvAPIKey)
+
+	var stderr lockedBuffer
+	c := client.NewClient(transport.NewStdioWithOptions(self,
+		append(os.Environ(), auth.EnvAPIKey+"="+key, EnvConfigDir+"="+dir), []string{mcpURL},
+		transport.WithCommandStderrWriter(&stderr)))
+	if err := c.Start(ctx); err != nil { // Start also wires the notification handler
+		return fmt.Errorf("launch the bridge: %w", err)
+	}
+	defer c.Close()
+	c.OnNotification(func(n mcp.JSONRPCNotification) {
+		if n.Method != "notifications/progress" {
+			return
+		}
+		f := n.Params.AdditionalFields
+		fmt.Fprintf(out, "    progress %v/%v  %v\n", f["progress"], f["total"], f["message"])
+	})
+	fail := func(step string, err error) error {
+		return fmt.Errorf("%s: %w\nbridge log:\n%s", step, err, stderr.String())
+	}
+
+	init := mcp.InitializeRequest{}
+	init.Params.ProtocolVersion = mcp.LATEST_LEGACY_PROTOCOL_VERSION
+	init.Params.ClientInfo = mcp.Implementation{Name: "meshai-demo", Version: Version}
+	res, err := c.Initialize(ctx, init)
+	if err != nil {
+		return fail("initialize", err)
+	}
+	fmt.Fprintf(out, "→ initialize\n← %s %s, protocol %s\n\n", res.ServerInfo.Name, res.ServerInfo.Version, res.ProtocolVersion)
+
+	tools, err := c.ListTools(ctx, mcp.ListToolsRequest{})
+	if err != nil {
+		return fail("tools/list", err)
+	}
+	fmt.Fprintf(out, "→ tools/list\n← %d tools\n", len(tools.Tools))
+	for _, t := range tools.Tools {
+		fmt.Fprintf(out, "    %-16s %s\n", t.Name, firstSentence(t.Description))
+	}
+
+	call := mcp.CallToolRequest{}
+	call.Params.Name = "mesh_execute"
+	call.Params.Arguments = map[string]any{
+		"task":         "Summarise this week's support tickets and draft a reply plan",
+		"capabilities": []string{"summarization", "planning"},
+		"steps":        4,
+	}
+	call.Params.Meta = &mcp.Meta{ProgressToken: "demo-1"}
+	args, _ := json.Marshal(call.Params.Arguments)
+	fmt.Fprintf(out, "\n→ tools/call mesh_execute %s\n", args)
+	result, err := c.CallTool(ctx, call)
+	if err != nil {
+		return fail("tools/call", err)
+	}
+	fmt.Fprintf(out, "← result:\n")
+	for _, content := range result.Content {
+		if t, ok := content.(mcp.TextContent); ok {
+			for _, line := range strings.Split(strings.TrimSpace(t.Text), "\n") {
+				fmt.Fprintf(out, "    %s\n", line)
+			}
+		}
+	}
+	if result.IsError {
+		return fail("tools/call", fmt.Errorf("the tool reported an error"))
+	}
+	return nil
+}
+
+func firstSentence(s string) string {
+	if i := strings.IndexAny(s, ".\n"); i > 0 {
+		s = s[:i]
+	}
+	if len(s) > 70 {
+		s = s[:67] + "..."
+	}
+	return s
+}
+
+func randomKey() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return "demo-" + hex.EncodeToString(b)
+}
+
+// lockedBuffer collects the bridge's stderr for a failure report.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
