@@ -231,24 +231,31 @@ func TestLegacySSEFallback(t *testing.T) {
 }
 
 func TestUpstreamRestartIsInvisible(t *testing.T) {
-	srv := startServer(t, "127.0.0.1:0")
-	addr := srv.Addr
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	c, stderr := mcpClient(t, bridgeEnv(t), []string{srv.URL + "/v1/mcp"}, client.WithProtocolVersion(mcp.LATEST_LEGACY_PROTOCOL_VERSION))
-	initialize(t, ctx, c, mcp.LATEST_LEGACY_PROTOCOL_VERSION)
-	if _, err := callTool(ctx, c, "list_agents", nil, nil); err != nil {
-		t.Fatal(err)
-	}
-	srv.Close()
-	time.Sleep(200 * time.Millisecond)
-	startServer(t, addr) // a new process would have forgotten every session, and so does this one
-	r, err := callTool(ctx, c, "submit_workflow", map[string]any{"workflow_type": "sequential", "payload": map[string]any{"a": 1}}, nil)
-	if err != nil || r.IsError {
-		t.Fatalf("the first call after the restart failed: %v %+v", err, r)
-	}
-	if !strings.Contains(stderr.String(), "re-initialized") {
-		t.Errorf("expected the bridge to re-initialize:\n%s", stderr.String())
+	for _, tc := range []struct{ name, path, rev string }{
+		{"streamable", "/v1/mcp", mcp.LATEST_LEGACY_PROTOCOL_VERSION},
+		{"legacy sse", "/v1/sse", mcp.ProtocolVersion20241105},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := startServer(t, "127.0.0.1:0")
+			addr := srv.Addr
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			c, stderr := mcpClient(t, bridgeEnv(t), []string{srv.URL + tc.path}, client.WithProtocolVersion(tc.rev))
+			initialize(t, ctx, c, tc.rev)
+			if _, err := callTool(ctx, c, "list_agents", nil, nil); err != nil {
+				t.Fatal(err)
+			}
+			srv.Close()
+			time.Sleep(200 * time.Millisecond)
+			startServer(t, addr) // a new process would have forgotten every session, and so does this one
+			r, err := callTool(ctx, c, "submit_workflow", map[string]any{"workflow_type": "sequential", "payload": map[string]any{"a": 1}}, nil)
+			if err != nil || r.IsError {
+				t.Fatalf("the first call after the restart failed: %v %+v", err, r)
+			}
+			if !strings.Contains(stderr.String(), "re-initialized") {
+				t.Errorf("expected the bridge to re-initialize:\n%s", stderr.String())
+			}
+		})
 	}
 }
 
