@@ -78,6 +78,12 @@ func (s *Server) meshExecute(ctx context.Context, req mcp.CallToolRequest) (*mcp
 			s.progress(ctx, token, i, steps, msg)
 		}
 	}
+	if token != nil {
+		// mcp-go v1.2.1 answers stateless (2026-07-28) requests while its forwarder may still hold the last
+		// notification, which is then dropped (a direct mcp-go client missed the final progress in 18 of 20
+		// runs). A moment's pause lets it reach the stream first, so the reference server's output is complete.
+		time.Sleep(5 * time.Millisecond)
+	}
 	s.stats.completed.Add(1)
 	text := fmt.Sprintf("Task %q completed in %d steps by %d agents (%s workflow): %s. Outcome: the agents "+
 		"agreed on a reviewed result and no step failed.", args.Task, steps, len(team), mode, describeTeam(team))

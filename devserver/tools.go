@@ -66,7 +66,9 @@ func submitWorkflowTool() mcp.Tool {
 		mcp.WithDescription("Queue a multi-agent workflow for execution and return its workflow id."),
 		mcp.WithTitleAnnotation("Submit workflow"),
 		mcp.WithString("workflow_type", mcp.Required(), mcp.MinLength(1),
-			mcp.Description("How the agents cooperate, e.g. sequential, parallel or hierarchical.")),
+			mcp.Description("How the agents cooperate, e.g. sequential, parallel or hierarchical."),
+			// Mirrored into the Mcp-Param-Workflow-Type header by 2026-07-28 clients, so gateways can route on it.
+			func(p map[string]any) { p["x-mcp-header"] = "Workflow-Type" }),
 		mcp.WithObject("payload", mcp.Required(),
 			mcp.Description("Workflow definition: the goal, inputs and any per-step instructions.")),
 		mcp.WithArray("agents", mcp.WithStringItems(),

@@ -52,6 +52,12 @@ func TestRelayEveryRevision(t *testing.T) {
 			if err != nil || r.IsError || !strings.Contains(text(r), "CrewAI") {
 				t.Fatalf("list_agents: %v %+v", err, r)
 			}
+			// submit_workflow's workflow_type is annotated x-mcp-header: a 2026-07-28 server refuses the call unless
+			// the bridge mirrors it into Mcp-Param-Workflow-Type, which it learns from the tools/list answer.
+			r, err = callTool(ctx, c, "submit_workflow", map[string]any{"workflow_type": "parallel", "payload": map[string]any{"goal": "x"}}, nil)
+			if err != nil || r.IsError || !strings.Contains(text(r), "queued") {
+				t.Fatalf("submit_workflow: %v %+v", err, r)
+			}
 			tmpl, err := c.ReadResource(ctx, mcp.ReadResourceRequest{Params: mcp.ReadResourceParams{URI: "meshai://docs/quickstart"}})
 			if err != nil || len(tmpl.Contents) != 1 {
 				t.Fatalf("resources/read: %v %+v", err, tmpl)

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mark3labs/mcp-go/mcp"
+
 	"github.com/meshailabs-org/meshai-mcp-server/internal/jsonrpc"
 )
 
@@ -33,6 +35,7 @@ type Client struct {
 	internal  map[string]chan []byte // answers to the bridge's own requests, by IDKey
 	listening context.CancelFunc     // stops the GET stream
 	legacy    *legacyStream
+	tools     map[string]*mcp.Tool // 2026-07-28 tools with x-mcp-header annotations, by name
 
 	recoverMu sync.Mutex // one session recovery at a time
 	seq       atomic.Int64
@@ -113,17 +116,26 @@ func (c *Client) notify(m jsonrpc.Message) {
 		c.mu.Lock()
 		c.initNote = m.Raw
 		c.mu.Unlock()
+		c.awaitListening()
 	}
 	ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
 	defer cancel()
 	if err := c.post1(ctx, m); err != nil {
 		c.log.Warn("could not deliver message upstream", "kind", m.Kind, "method", m.Method, "err", err)
 	}
-	switch {
-	case m.Method == "notifications/cancelled":
+	if m.Method == "notifications/cancelled" {
 		c.cancelled(m.Params)
-	case m.Method == "notifications/initialized":
-		c.startListening()
+	}
+}
+
+// awaitListening opens the GET stream and waits, briefly, for the server to answer it.
+func (c *Client) awaitListening() {
+	t := time.NewTimer(2 * time.Second)
+	defer t.Stop()
+	select {
+	case <-c.startListening():
+	case <-t.C:
+		c.log.Debug("the GET stream is slow to open; going on")
 	}
 }
 
@@ -169,7 +181,12 @@ func (c *Client) inbound(raw []byte) {
 		if k == c.initID && m.Kind == jsonrpc.KindResponse {
 			c.version = negotiatedVersion(m.Raw, c.version)
 		}
+		learn := m.Kind == jsonrpc.KindResponse && c.pending[k] != nil && c.pending[k].msg.Method == "tools/list" &&
+			metaVersion(c.pending[k].msg.Params) != ""
 		c.mu.Unlock()
+		if learn {
+			c.learnTools(m.Raw)
+		}
 		c.answered(k)
 	}
 	c.opts.Deliver(jsonrpc.OneLine(m.Raw))

@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/mark3labs/mcp-go/mcp"
+
 	"github.com/meshailabs-org/meshai-mcp-server/internal/jsonrpc"
 	sse "github.com/tmaxmax/go-sse"
 )
@@ -73,7 +75,12 @@ func (c *Client) versionHeaders(req *http.Request, m *jsonrpc.Message) {
 				req.Header.Set(hdrMethod, m.Method)
 			}
 			if name, ok := headerName(m.Method, m.Params); ok {
-				req.Header.Set(hdrName, name)
+				if enc, ok := mcp.EncodeHeaderValue(name); ok {
+					req.Header.Set(hdrName, enc)
+				}
+				if m.Method == "tools/call" {
+					c.paramHeaders(req, name, m.Params)
+				}
 			}
 			return
 		}

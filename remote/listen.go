@@ -3,32 +3,42 @@ package remote
 import (
 	"context"
 	"net/http"
+	"sync"
 	"time"
 )
 
 // startListening opens the GET stream on which a Streamable HTTP server sends requests and notifications of its
-// own, once the client has finished the handshake. It is a no-op when a stream is already open or not possible.
-func (c *Client) startListening() {
+// own. It returns a channel closed once the server has answered the first GET (or the attempt failed), so the
+// caller can hold notifications/initialized until then: servers send their first notifications (tools
+// list_changed, for one) right after it and drop them when no stream is open. It is a no-op, returning a closed
+// channel, when a stream is already open or not possible.
+func (c *Client) startListening() <-chan struct{} {
+	ready := make(chan struct{})
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.transport != streamable || c.listening != nil || c.ctx.Err() != nil {
-		return
+		close(ready)
+		return ready
 	}
 	ctx, cancel := context.WithCancel(c.ctx)
 	c.listening = cancel
 	session := c.session
-	c.wg.Go(func() { c.listen(ctx, session) })
+	c.wg.Go(func() { c.listen(ctx, session, ready) })
+	return ready
 }
 
 // listen keeps the GET stream open, resuming after breaks with Last-Event-ID and backing off while the server
 // is away. 405 means the server has no such stream; 404 means it lost the session, which is then recovered.
-func (c *Client) listen(ctx context.Context, session string) {
+func (c *Client) listen(ctx context.Context, session string, ready chan struct{}) {
 	const maxBackoff = 30 * time.Second
 	backoff, last := 250*time.Millisecond, ""
+	answered := sync.OnceFunc(func() { close(ready) })
+	defer answered()
 	for ctx.Err() == nil {
 		resp, err := c.do(ctx, 0, func() (*http.Request, error) {
 			return c.newRequest(ctx, http.MethodGet, c.opts.URL, nil, session, last)
 		})
+		answered()
 		switch {
 		case err != nil:
 			c.log.Debug("GET stream unavailable", "err", err, "retry_in", backoff.String())
@@ -48,7 +58,9 @@ func (c *Client) listen(ctx context.Context, session string) {
 			if id != "" {
 				last = id
 			}
-			c.log.Debug("GET stream ended; reconnecting", "err", err)
+			if ctx.Err() == nil {
+				c.log.Debug("GET stream ended; reconnecting", "err", err)
+			}
 		default:
 			c.log.Warn("GET stream refused", "status", resp.StatusCode)
 			errorBody(resp)

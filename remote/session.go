@@ -61,6 +61,9 @@ func (c *Client) recoverSession(ctx context.Context, stale string) error {
 	c.version = negotiatedVersion(answer, c.version)
 	c.mu.Unlock()
 	if initNote != nil {
+		if kind != legacySSE {
+			c.awaitListening()
+		}
 		note, _ := jsonrpc.Parse(initNote)
 		var err error
 		if kind == legacySSE {
@@ -71,7 +74,6 @@ func (c *Client) recoverSession(ctx context.Context, stale string) error {
 		if err != nil {
 			return err
 		}
-		c.startListening()
 	}
 	c.log.Info("session re-initialized")
 	return nil

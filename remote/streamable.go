@@ -108,7 +108,8 @@ func (c *Client) roundTrip(cl *call) error {
 // with a GET carrying Last-Event-ID, so nothing is lost or doubled; without event ids it cannot be.
 func (c *Client) readCallStream(cl *call, resp *http.Response, session string) error {
 	go c.closeWhenDone(cl)
-	last, err := c.readSSE(resp.Body, nil, cl.isDone)
+	// Read to the end even after the answer: a server may put a last notification (progress) just behind it.
+	last, err := c.readSSE(resp.Body, nil, nil)
 	window := 4 * c.opts.RetryWindow
 	for !cl.isDone() {
 		if cl.ctx.Err() != nil {
@@ -135,7 +136,7 @@ func (c *Client) readCallStream(cl *call, resp *http.Response, session string) e
 			return describeStatus(c.opts.URL, resp.StatusCode, resp.Header.Get("Content-Type"), errorBody(resp))
 		}
 		var id string
-		id, err = c.readSSE(resp.Body, nil, cl.isDone)
+		id, err = c.readSSE(resp.Body, nil, nil)
 		resp.Body.Close()
 		if id != "" {
 			last = id
@@ -148,11 +149,11 @@ func (c *Client) readCallStream(cl *call, resp *http.Response, session string) e
 }
 
 // closeWhenDone closes a call's streams shortly after it is answered (or cancelled): long enough for the server
-// to end the stream itself, which keeps the connection reusable.
+// to send what trails the answer and end the stream itself, which also keeps the connection reusable.
 func (c *Client) closeWhenDone(cl *call) {
 	select {
 	case <-cl.done:
-		sleep(cl.ctx, 50*time.Millisecond)
+		sleep(cl.ctx, 100*time.Millisecond)
 		cl.cancel()
 	case <-cl.ctx.Done():
 	}
