@@ -205,14 +205,20 @@ net.Server.prototype.listen = function (...args) {
 
 // everythingServer is one running server-everything process.
 type everythingServer struct {
-	URL    string // its MCP endpoint, http://127.0.0.1:PORT/mcp
+	URL    string // its MCP endpoint, http://127.0.0.1:PORT/mcp (or /sse)
 	output *fidBuffer
 }
 
-// startEverything runs `node --require loopback.cjs <entry> streamableHttp` with PORT set to a free port, waits
-// for the line it prints on stderr once listening ("MCP Streamable HTTP Server listening on port N"), and
-// kills its process group when the test ends.
-func startEverything(t *testing.T, entry string) *everythingServer {
+// everythingModes are server-everything's HTTP transports: the argument that selects one, what it prints once
+// listening, and the path of its endpoint.
+var everythingModes = map[string]struct{ ready, path string }{
+	"streamableHttp": {"listening on port %d", "/mcp"},
+	"sse":            {"running on port %d", "/sse"}, // legacy HTTP+SSE (2024-11-05)
+}
+
+// startEverything runs `node --require loopback.cjs <entry> <mode>` with PORT set to a free port, waits for the
+// line it prints on stderr once listening, and kills its process group when the test ends.
+func startEverything(t *testing.T, entry, mode string) *everythingServer {
 	t.Helper()
 	preload := filepath.Join(t.TempDir(), "loopback.cjs")
 	if err := os.WriteFile(preload, []byte(everythingLoopback), 0o644); err != nil {
@@ -220,7 +226,7 @@ func startEverything(t *testing.T, entry string) *everythingServer {
 	}
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		srv, err := tryStartEverything(t, entry, preload)
+		srv, err := tryStartEverything(t, entry, preload, mode)
 		if err == nil {
 			return srv
 		}
@@ -233,14 +239,15 @@ func startEverything(t *testing.T, entry string) *everythingServer {
 	return nil
 }
 
-func tryStartEverything(t *testing.T, entry, preload string) (*everythingServer, error) {
+func tryStartEverything(t *testing.T, entry, preload, mode string) (*everythingServer, error) {
+	m := everythingModes[mode]
 	port, err := fidFreePort()
 	if err != nil {
 		return nil, err
 	}
 	out := &fidBuffer{}
-	ready := out.watch(fmt.Sprintf("listening on port %d", port))
-	cmd := exec.Command("node", "--require", preload, entry, "streamableHttp")
+	ready := out.watch(fmt.Sprintf(m.ready, port))
+	cmd := exec.Command("node", "--require", preload, entry, mode)
 	cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port))
 	cmd.Dir = t.TempDir()
 	cmd.Stdout = out
@@ -268,7 +275,7 @@ func tryStartEverything(t *testing.T, entry, preload string) (*everythingServer,
 		stop()
 		return nil, fmt.Errorf("not listening after 20 s:\n%s", out.String())
 	}
-	srv := &everythingServer{URL: fmt.Sprintf("http://127.0.0.1:%d/mcp", port), output: out}
+	srv := &everythingServer{URL: fmt.Sprintf("http://127.0.0.1:%d%s", port, m.path), output: out}
 	t.Cleanup(func() {
 		stop()
 		if t.Failed() {

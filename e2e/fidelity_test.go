@@ -65,7 +65,7 @@ func TestFidelityEverything(t *testing.T) {
 	entry := needEverything(t)
 	start := time.Now()
 
-	direct := fidRun(t, "direct", entry, func(t *testing.T, url string) *fidTap {
+	direct := fidRun(t, "direct", entry, "streamableHttp", func(t *testing.T, url string) *fidTap {
 		rt := &fidGETWatch{next: http.DefaultTransport, open: make(chan struct{})}
 		tr, err := transport.NewStreamableHTTP(url, transport.WithContinuousListening(),
 			transport.WithHTTPBasicClient(&http.Client{Transport: rt}))
@@ -82,19 +82,46 @@ func TestFidelityEverything(t *testing.T) {
 	})
 	fidBaseline(t, direct)
 
-	var bridgeStderr *fidBuffer
-	bridged := fidRun(t, "bridge", entry, func(t *testing.T, url string) *fidTap {
-		bridgeStderr = &fidBuffer{}
-		env := []string{"MESHAI_CONFIG_DIR=" + t.TempDir()}
-		for _, kv := range os.Environ() {
-			if !strings.HasPrefix(kv, "MESHAI_") {
-				env = append(env, kv)
+	// Through the bridge twice: to the same server over Streamable HTTP, and to its legacy HTTP+SSE transport
+	// (2024-11-05), where server requests (roots, sampling, elicitation) travel on the one SSE stream.
+	total, same := 0, 0
+	var sessions []*fidSession
+	for _, run := range []struct{ label, mode, transport string }{
+		{"bridge", "streamableHttp", "http-first"},
+		{"bridge over legacy SSE", "sse", "sse-only"},
+	} {
+		var bridgeStderr *fidBuffer
+		bridged := fidRun(t, run.label, entry, run.mode, func(t *testing.T, url string) *fidTap {
+			bridgeStderr = &fidBuffer{}
+			env := []string{"MESHAI_CONFIG_DIR=" + t.TempDir()}
+			for _, kv := range os.Environ() {
+				if !strings.HasPrefix(kv, "MESHAI_") {
+					env = append(env, kv)
+				}
 			}
+			tr := transport.NewStdioWithOptions(bridgeBin, env, []string{"--transport", run.transport, url},
+				transport.WithCommandStderrWriter(bridgeStderr))
+			return &fidTap{inner: tr}
+		})
+		sessions = append(sessions, bridged)
+		n, diffs := fidCompare(direct, bridged)
+		total += len(direct.order)
+		same += n
+		t.Logf("fidelity (%s): %d/%d features identical", run.label, n, len(direct.order))
+		if len(diffs) > 0 {
+			t.Errorf("%s: %d of %d features differ from the direct session:\n\n%s",
+				run.label, len(diffs), len(direct.order), strings.Join(diffs, "\n"))
+			t.Logf("bridge stderr:\n%s", fidTail(bridgeStderr.String(), 6000))
 		}
-		tr := transport.NewStdioWithOptions(bridgeBin, env, []string{url}, transport.WithCommandStderrWriter(bridgeStderr))
-		return &fidTap{inner: tr}
-	})
+	}
+	if dir := os.Getenv("MESHAI_FIDELITY_DUMP"); dir != "" {
+		fidDump(t, dir, append([]*fidSession{direct}, sessions...)...)
+	}
+	t.Logf("fidelity: %d/%d features identical (%s)", same, total, time.Since(start).Round(100*time.Millisecond))
+}
 
+// fidCompare counts the features of bridged identical to direct's, and describes each difference.
+func fidCompare(direct, bridged *fidSession) (int, []string) {
 	same, diffs := 0, []string{}
 	for _, name := range direct.order {
 		a := fidPretty(direct.records[name])
@@ -107,19 +134,9 @@ func TestFidelityEverything(t *testing.T) {
 			same++
 			continue
 		}
-		diffs = append(diffs, fmt.Sprintf("=== %s (- direct, + through the bridge)\n%s", name, fidDiff(a, bs)))
+		diffs = append(diffs, fmt.Sprintf("=== %s (- direct, + %s)\n%s", name, bridged.label, fidDiff(a, bs)))
 	}
-	if dir := os.Getenv("MESHAI_FIDELITY_DUMP"); dir != "" {
-		fidDump(t, dir, direct, bridged)
-	}
-	t.Logf("fidelity: %d/%d features identical (%s)", same, len(direct.order), time.Since(start).Round(100*time.Millisecond))
-	if len(diffs) > 0 {
-		t.Errorf("%d of %d features differ between the direct session and the session through the bridge:\n\n%s",
-			len(diffs), len(direct.order), strings.Join(diffs, "\n"))
-		if bridgeStderr != nil {
-			t.Logf("bridge stderr:\n%s", fidTail(bridgeStderr.String(), 6000))
-		}
-	}
+	return same, diffs
 }
 
 // fidDump writes both sessions' normalised records to dir/{direct,bridge}.json, to read what was compared.
@@ -133,10 +150,10 @@ func fidDump(t *testing.T, dir string, sessions ...*fidSession) {
 }
 
 // fidRun starts a fresh server, connects a client through the transport dial makes, and runs the session.
-func fidRun(t *testing.T, label, entry string, dial func(t *testing.T, url string) *fidTap) *fidSession {
+func fidRun(t *testing.T, label, entry, mode string, dial func(t *testing.T, url string) *fidTap) *fidSession {
 	t.Helper()
 	began := time.Now()
-	srv := startEverything(t, entry)
+	srv := startEverything(t, entry, mode)
 	tap := dial(t, srv.URL)
 	tap.changed = make(chan struct{}, 1)
 	c := client.NewClient(tap,
