@@ -286,6 +286,7 @@ func (c *Client) Close(ctx context.Context) error {
 		err = c.deleteSession(ctx, session)
 	}
 	c.wg.Wait()
+	c.opts.HTTPClient.CloseIdleConnections()
 	return err
 }
 
