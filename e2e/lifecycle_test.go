@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -78,5 +79,18 @@ func TestSIGTERMEndsTheSessionAndExits(t *testing.T) {
 			t.Fatalf("after SIGTERM the session should be deleted and the call stopped: %+v", srv.Stats())
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// README's first command: the demo runs the bridge against the reference server and shows the exchange.
+func TestDemo(t *testing.T) {
+	out, err := exec.Command(bridgeBin, "demo").CombinedOutput()
+	if err != nil {
+		t.Fatalf("demo: %v\n%s", err, out)
+	}
+	for _, want := range []string{"← meshai 0.1.0-dev", "← 7 tools", "mesh_execute", "progress 1/4", "progress 4/4", "← result:", "completed in 4 steps"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the demo transcript lacks %q:\n%s", want, out)
+		}
 	}
 }

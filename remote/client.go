@@ -147,18 +147,8 @@ func (c *Client) cancelled(params json.RawMessage) {
 	if json.Unmarshal(params, &p) != nil || p.RequestID == nil {
 		return
 	}
-	k := jsonrpc.IDKey(p.RequestID)
-	c.mu.Lock()
-	cl := c.pending[k]
-	if cl != nil {
-		delete(c.pending, k)
-		delete(cl.ids, k)
-	}
-	c.mu.Unlock()
-	if cl != nil {
-		c.log.Debug("request cancelled by the client", "id", k)
-		c.finishIfDone(cl)
-	}
+	c.log.Debug("request cancelled by the client", "id", string(p.RequestID))
+	c.answered(jsonrpc.IDKey(p.RequestID))
 }
 
 // inbound handles one message from the server: answers complete their requests; everything goes to the client,
@@ -192,7 +182,7 @@ func (c *Client) inbound(raw []byte) {
 	c.opts.Deliver(jsonrpc.OneLine(m.Raw))
 }
 
-// answered marks one id as answered.
+// answered marks one id as answered (or cancelled: either way no answer is owed any more).
 func (c *Client) answered(k string) {
 	c.mu.Lock()
 	cl := c.pending[k]

@@ -61,16 +61,11 @@ func (c *Client) roundTrip(cl *call) error {
 	session, kind := c.session, c.transport
 	c.mu.Unlock()
 	isInit := cl.msg.Method == "initialize"
-	resp, err := c.do(cl.ctx, c.opts.RetryWindow, func() (*http.Request, error) {
-		return c.newRequest(cl.ctx, http.MethodPost, c.opts.URL, &cl.msg, session, "")
-	})
+	resp, err := c.post(cl.ctx, &cl.msg, session)
 	if err != nil {
 		return err
 	}
 	switch st := resp.StatusCode; {
-	case st == http.StatusNotFound && session != "":
-		errorBody(resp)
-		return &sessionLost{session}
 	case isInit && kind == undecided && c.opts.Mode == HTTPFirst &&
 		(st == http.StatusBadRequest || st == http.StatusNotFound || st == http.StatusMethodNotAllowed):
 		errorBody(resp)
@@ -182,17 +177,11 @@ func (c *Client) post1(ctx context.Context, m jsonrpc.Message) error {
 
 // postOnce POSTs a notification or response on session.
 func (c *Client) postOnce(ctx context.Context, m jsonrpc.Message, session string) error {
-	resp, err := c.do(ctx, c.opts.RetryWindow, func() (*http.Request, error) {
-		return c.newRequest(ctx, http.MethodPost, c.opts.URL, &m, session, "")
-	})
+	resp, err := c.post(ctx, &m, session)
 	if err != nil {
 		return err
 	}
-	switch st := resp.StatusCode; {
-	case st == http.StatusNotFound && session != "":
-		errorBody(resp)
-		return &sessionLost{session}
-	case st < 200 || st > 299:
+	if st := resp.StatusCode; st < 200 || st > 299 {
 		return describeStatus(c.opts.URL, st, resp.Header.Get("Content-Type"), errorBody(resp))
 	}
 	defer resp.Body.Close()
@@ -205,6 +194,22 @@ func (c *Client) postOnce(ctx context.Context, m jsonrpc.Message, session string
 		_, _ = c.readSSE(resp.Body, nil, nil)
 	}
 	return nil
+}
+
+// post POSTs m on session, retrying while the server is unreachable. A 404 for a session the server had given
+// means it lost it, reported as *sessionLost.
+func (c *Client) post(ctx context.Context, m *jsonrpc.Message, session string) (*http.Response, error) {
+	resp, err := c.do(ctx, c.opts.RetryWindow, func() (*http.Request, error) {
+		return c.newRequest(ctx, http.MethodPost, c.opts.URL, m, session, "")
+	})
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode == http.StatusNotFound && session != "" {
+		errorBody(resp)
+		return nil, &sessionLost{session}
+	}
+	return resp, nil
 }
 
 // deleteSession tells the server the session is over.
