@@ -46,14 +46,20 @@ type Message struct {
 	Batch  []Message       // the elements of a batch
 }
 
-// envelope holds the routing fields; Result and Error are not decoded, only noticed.
+// envelope holds the routing fields; Result and Error are not decoded or copied, only noticed.
 type envelope struct {
 	ID     json.RawMessage `json:"id"`
 	Method *string         `json:"method"`
 	Params json.RawMessage `json:"params"`
-	Result json.RawMessage `json:"result"`
-	Error  json.RawMessage `json:"error"`
+	Result present         `json:"result"`
+	Error  present         `json:"error"`
 }
+
+// present records that a field was there, without keeping its value (a tool result may be many megabytes).
+type present bool
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (p *present) UnmarshalJSON([]byte) error { *p = true; return nil }
 
 // ErrParse means the bytes are not JSON; ErrInvalid means JSON that is not a JSON-RPC message.
 var (
@@ -70,9 +76,6 @@ func Parse(raw []byte) (Message, error) {
 	}
 	if raw[0] == '[' {
 		return parseBatch(raw)
-	}
-	if !json.Valid(raw) {
-		return Message{}, fmt.Errorf("%w: %s", ErrParse, syntaxError(raw))
 	}
 	return parseOne(raw)
 }
@@ -98,7 +101,12 @@ func parseBatch(raw []byte) (Message, error) {
 
 func parseOne(raw []byte) (Message, error) {
 	var env envelope
-	if raw[0] != '{' || json.Unmarshal(raw, &env) != nil {
+	err := json.Unmarshal(raw, &env)
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &se) || (err != nil && !json.Valid(raw)):
+		return Message{}, fmt.Errorf("%w: %s", ErrParse, syntaxError(raw))
+	case err != nil || raw[0] != '{':
 		return Message{}, fmt.Errorf("%w: a JSON-RPC message must be a JSON object", ErrInvalid)
 	}
 	m := Message{Raw: raw}
@@ -113,7 +121,7 @@ func parseOne(raw []byte) (Message, error) {
 		} else {
 			m.Kind = KindNotification
 		}
-	case env.Result != nil || env.Error != nil:
+	case bool(env.Result) || bool(env.Error):
 		m.Kind = KindResponse
 		m.ID = env.ID
 	default:
