@@ -1,0 +1,87 @@
+package auth
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestBrowserURL(t *testing.T) {
+	ok := []string{
+		"https://auth.meshai.dev/oauth/authorize?client_id=a&state=b&code_challenge=c",
+		"http://127.0.0.1:8080/authorize?x=1",
+		"http://localhost/authorize",
+		"http://[::1]:9/authorize",
+	}
+	for _, raw := range ok {
+		if _, err := BrowserURL(raw); err != nil {
+			t.Errorf("%s: %v", raw, err)
+		}
+	}
+	bad := []string{
+		"file:///etc/passwd",
+		"javascript:alert(1)",
+		"http://auth.example.com/authorize",
+		`https://x.example/a"; rm -rf ~`,
+		"https://x.example/a b",
+		"https://x.example/a\n",
+		"https://x.example/`id`",
+		"https://user:pass@x.example/",
+		"//x.example/relative",
+		"mailto:a@b.c",
+		"",
+	}
+	for _, raw := range bad {
+		if _, err := BrowserURL(raw); err == nil {
+			t.Errorf("%q must be refused", raw)
+		}
+	}
+}
+
+func TestOpenBrowserCommandGetsOnlyTheURL(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "args")
+	script := filepath.Join(dir, "open.sh")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nprintf '%s\\n' \"$@\" > "+out+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	const u = "https://auth.example.com/authorize?state=a%20b&x=$(id)"
+	if err := OpenBrowser(u, script+" --new-window", &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stderr.String(), u) {
+		t.Errorf("the URL must be printed to stderr: %q", stderr.String())
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		b, err := os.ReadFile(out)
+		if err == nil && len(b) > 0 {
+			if got := string(b); got != "--new-window\n"+u+"\n" {
+				t.Fatalf("the command got %q", got)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the browser command never ran")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestOpenBrowserRefusesBeforeOpening(t *testing.T) {
+	opened := false
+	old := openWithSystem
+	openWithSystem = func(string) error { opened = true; return nil }
+	defer func() { openWithSystem = old }()
+	var stderr strings.Builder
+	if err := OpenBrowser("file:///etc/passwd", "", &stderr); err == nil || opened || stderr.Len() != 0 {
+		t.Fatalf("err %v, opened %v, stderr %q", err, opened, stderr.String())
+	}
+	t.Setenv("BROWSER", "")
+	if err := OpenBrowser("https://auth.example.com/authorize", "", &stderr); err != nil || !opened {
+		t.Fatalf("a valid URL goes to the system opener: %v %v", err, opened)
+	}
+}

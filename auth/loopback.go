@@ -1,0 +1,179 @@
+package auth
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"html/template"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// CallbackPath is the path of the loopback redirect URI.
+const CallbackPath = "/callback"
+
+// CallbackPorts returns the loopback ports to try for a server, in order: stable for the same key, so a
+// redirect URI registered once keeps matching at servers that compare ports exactly, with two neighbours for
+// when the first is taken. The range 20000-39999 keeps clear of common development ports.
+func CallbackPorts(key string) []int {
+	sum := sha256.Sum256([]byte(key))
+	base := 20000 + int(binary.BigEndian.Uint32(sum[:4])%20000)
+	return []int{base, base + 1, base + 2}
+}
+
+// Callback is what the authorization server sent back to the loopback redirect URI.
+type Callback struct {
+	Code string
+}
+
+// Loopback receives one authorization response on http://127.0.0.1:PORT/callback (RFC 8252 §7.3). It listens
+// only on the IPv4 loopback interface, answers a single matching response, and closes.
+type Loopback struct {
+	ln     net.Listener
+	srv    *http.Server
+	state  string
+	issuer string // the issuer recorded before redirecting; "" skips the check
+	issReq bool   // the AS promised iss (authorization_response_iss_parameter_supported)
+	once   sync.Once
+	result chan callbackResult
+}
+
+type callbackResult struct {
+	cb  Callback
+	err error
+}
+
+// ListenLoopback binds the first free port of ports on 127.0.0.1 (an empty list, or all taken, falls back to a
+// port the OS picks) and waits for the response carrying state. issuer is checked against the response's iss
+// per RFC 9207; issRequired rejects a response without iss.
+func ListenLoopback(ports []int, state, issuer string, issRequired bool) (*Loopback, error) {
+	var ln net.Listener
+	var err error
+	for _, p := range append(append([]int(nil), ports...), 0) {
+		ln, err = net.Listen("tcp4", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+		if err == nil {
+			break
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listen on 127.0.0.1 for the sign-in redirect: %w", err)
+	}
+	l := &Loopback{ln: ln, state: state, issuer: issuer, issReq: issRequired, result: make(chan callbackResult, 1)}
+	mux := http.NewServeMux()
+	mux.HandleFunc(CallbackPath, l.handle)
+	l.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go l.srv.Serve(ln)
+	return l, nil
+}
+
+// RedirectURI is the redirect URI to register and send: http://127.0.0.1:PORT/callback.
+func (l *Loopback) RedirectURI() string {
+	return "http://" + l.ln.Addr().String() + CallbackPath
+}
+
+// Port is the port bound.
+func (l *Loopback) Port() int { return l.ln.Addr().(*net.TCPAddr).Port }
+
+// Wait returns the authorization code, or the error the server or the user gave, or ctx's error. The listener is
+// closed when Wait returns.
+func (l *Loopback) Wait(ctx context.Context) (Callback, error) {
+	defer l.Close()
+	select {
+	case r := <-l.result:
+		return r.cb, r.err
+	case <-ctx.Done():
+		return Callback{}, fmt.Errorf("no answer from the browser sign-in: %w", ctx.Err())
+	}
+}
+
+// Close stops listening.
+func (l *Loopback) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	return l.srv.Shutdown(ctx)
+}
+
+// Errors of the authorization response.
+var (
+	ErrStateMismatch  = errors.New("the sign-in response does not belong to this sign-in (state mismatch)")
+	ErrIssuerMismatch = errors.New("the sign-in response came from another authorization server (iss mismatch)")
+	ErrAccessDenied   = errors.New("the sign-in was denied in the browser")
+)
+
+func (l *Loopback) handle(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if q.Get("state") != l.state {
+		// Not our response (a stale tab, or a forged request): say so, and keep waiting for ours.
+		page(w, http.StatusBadRequest, "This sign-in link is stale", "Close this tab and start the sign-in again from your MCP client.")
+		return
+	}
+	// RFC 9207 §2.4, before anything else in the response is acted on or shown.
+	iss, hasIss := q["iss"]
+	if l.issuer != "" && ((hasIss && (len(iss) != 1 || iss[0] != l.issuer)) || (!hasIss && l.issReq)) {
+		l.finish(Callback{}, ErrIssuerMismatch)
+		page(w, http.StatusBadRequest, "Sign-in refused", "The answer came from an unexpected authorization server, so it was not used. Close this tab and try again.")
+		return
+	}
+	if e := q.Get("error"); e != "" {
+		err := fmt.Errorf("the authorization server refused the sign-in: %s", oauthErrorText(e, q.Get("error_description")))
+		if e == "access_denied" {
+			err = fmt.Errorf("%w: %s", ErrAccessDenied, oauthErrorText(e, q.Get("error_description")))
+		}
+		l.finish(Callback{}, err)
+		page(w, http.StatusOK, "Sign-in did not complete", "The server said: "+oauthErrorText(e, q.Get("error_description"))+". You can close this tab; your MCP client will offer the sign-in again.")
+		return
+	}
+	code := q.Get("code")
+	if code == "" {
+		l.finish(Callback{}, errors.New("the sign-in response carried no authorization code"))
+		page(w, http.StatusBadRequest, "Sign-in did not complete", "The response carried no code. Close this tab and try again.")
+		return
+	}
+	l.finish(Callback{Code: code}, nil)
+	page(w, http.StatusOK, "Signed in", "meshai-mcp-server is signed in. You can close this tab and go back to your MCP client.")
+}
+
+func (l *Loopback) finish(cb Callback, err error) {
+	l.once.Do(func() { l.result <- callbackResult{cb, err} })
+}
+
+// oauthErrorText is an OAuth error code and description, shortened and stripped of anything unprintable.
+func oauthErrorText(code, desc string) string {
+	clean := func(s string, n int) string {
+		out := make([]rune, 0, len(s))
+		for _, r := range s {
+			if r >= 0x20 && r != 0x7f {
+				out = append(out, r)
+			}
+		}
+		if len(out) > n {
+			out = append(out[:n], '…')
+		}
+		return string(out)
+	}
+	if desc == "" {
+		return clean(code, 64)
+	}
+	return clean(code, 64) + " (" + clean(desc, 200) + ")"
+}
+
+var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{{.Title}} · meshai-mcp-server</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#222}
+h1{font-size:1.4rem}</style></head>
+<body><h1>{{.Title}}</h1><p>{{.Body}}</p></body></html>
+`))
+
+// page writes a small HTML page; html/template escapes whatever the server sent.
+func page(w http.ResponseWriter, status int, title, body string) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	w.WriteHeader(status)
+	_ = pageTmpl.Execute(w, struct{ Title, Body string }{title, body})
+}

@@ -1,0 +1,134 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func get(t *testing.T, redirect string, q url.Values) (int, string) {
+	t.Helper()
+	resp, err := http.Get(redirect + "?" + q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestLoopback(t *testing.T) {
+	const iss = "https://auth.example.com"
+	tests := []struct {
+		name     string
+		issReq   bool
+		query    url.Values
+		wantCode string
+		wantErr  error
+		page     string
+	}{
+		{"code", false, url.Values{"state": {"s1"}, "code": {"c-123"}, "iss": {iss}}, "c-123", nil, "Signed in"},
+		{"no iss, not promised", false, url.Values{"state": {"s1"}, "code": {"c-123"}}, "c-123", nil, "Signed in"},
+		{"no iss, promised", true, url.Values{"state": {"s1"}, "code": {"c-123"}}, "", ErrIssuerMismatch, "unexpected authorization server"},
+		{"wrong iss", false, url.Values{"state": {"s1"}, "code": {"c"}, "iss": {"https://evil.example"}}, "", ErrIssuerMismatch, "unexpected"},
+		{"iss not normalised", false, url.Values{"state": {"s1"}, "code": {"c"}, "iss": {iss + "/"}}, "", ErrIssuerMismatch, "unexpected"},
+		{"wrong iss hides the error text", false, url.Values{"state": {"s1"}, "error": {"access_denied"}, "error_description": {"phish here"}, "iss": {"https://evil.example"}}, "", ErrIssuerMismatch, "unexpected"},
+		{"denied", false, url.Values{"state": {"s1"}, "error": {"access_denied"}, "error_description": {"user said no"}, "iss": {iss}}, "", ErrAccessDenied, "user said no"},
+		{"escaped", false, url.Values{"state": {"s1"}, "error": {"invalid_scope"}, "error_description": {"<script>alert(1)</script>"}, "iss": {iss}}, "", nil, "&lt;script&gt;"},
+		{"no code", false, url.Values{"state": {"s1"}, "iss": {iss}}, "", nil, "no code"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l, err := ListenLoopback(nil, "s1", iss, tt.issReq)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, body := get(t, l.RedirectURI(), tt.query)
+			if !strings.Contains(body, tt.page) || strings.Contains(body, "phish") || strings.Contains(body, "<script>") {
+				t.Errorf("page: %s", body)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			cb, err := l.Wait(ctx)
+			if tt.wantCode != "" {
+				if err != nil || cb.Code != tt.wantCode {
+					t.Fatalf("got %+v, %v", cb, err)
+				}
+				return
+			}
+			if err == nil || (tt.wantErr != nil && !errors.Is(err, tt.wantErr)) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			if strings.Contains(err.Error(), "c-123") {
+				t.Error("an error must not carry the code")
+			}
+		})
+	}
+}
+
+// A response with another state is refused without ending the wait; ours still gets through.
+func TestLoopbackIgnoresForeignState(t *testing.T) {
+	l, err := ListenLoopback(nil, "mine", "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, body := get(t, l.RedirectURI(), url.Values{"state": {"theirs"}, "code": {"x"}}); st != 400 || !strings.Contains(body, "stale") {
+		t.Fatalf("foreign state: %d %s", st, body)
+	}
+	get(t, l.RedirectURI(), url.Values{"state": {"mine"}, "code": {"good"}})
+	cb, err := l.Wait(context.Background())
+	if err != nil || cb.Code != "good" {
+		t.Fatalf("got %+v %v", cb, err)
+	}
+	// One-shot: the listener is gone after the answer.
+	if _, err := http.Get(l.RedirectURI()); err == nil {
+		t.Error("the loopback listener must close after the answer")
+	}
+}
+
+func TestLoopbackBindsLoopbackOnlyAndPrefersStablePorts(t *testing.T) {
+	ports := CallbackPorts("https://mcp.example.com/v1/mcp|issuer|client")
+	if again := CallbackPorts("https://mcp.example.com/v1/mcp|issuer|client"); again[0] != ports[0] {
+		t.Fatal("ports must be stable for a key")
+	}
+	if other := CallbackPorts("https://other.example/mcp|issuer|client"); other[0] == ports[0] {
+		t.Log("two keys share a port (possible, if unlikely)")
+	}
+	// Take the first candidate: the loopback moves to the next one.
+	busy, err := net.Listen("tcp4", "127.0.0.1:"+strconv.Itoa(ports[0]))
+	if err != nil {
+		t.Skipf("port %d unavailable for the test: %v", ports[0], err)
+	}
+	defer busy.Close()
+	l, err := ListenLoopback(ports, "s", "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	addr := l.ln.Addr().(*net.TCPAddr)
+	if !addr.IP.Equal(net.IPv4(127, 0, 0, 1)) || addr.Port != ports[1] {
+		t.Fatalf("bound %s, want 127.0.0.1:%d", addr, ports[1])
+	}
+	if l.RedirectURI() != "http://127.0.0.1:"+strconv.Itoa(ports[1])+"/callback" {
+		t.Errorf("redirect URI %s", l.RedirectURI())
+	}
+}
+
+func TestLoopbackTimeout(t *testing.T) {
+	l, err := ListenLoopback(nil, "s", "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := l.Wait(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v", err)
+	}
+}
