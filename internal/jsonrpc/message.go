@@ -122,8 +122,12 @@ func parseOne(raw []byte) (Message, error) {
 			m.Kind = KindNotification
 		}
 	case bool(env.Result) || bool(env.Error):
-		m.Kind = KindResponse
+		// An answer names its request; only an error may say "id": null (it could not tell which).
 		m.ID = env.ID
+		if env.ID == nil || (m.ID != nil && bytes.Equal(env.ID, []byte("null")) && !bool(env.Error)) {
+			return m, fmt.Errorf("%w: a response without an id", ErrInvalid)
+		}
+		m.Kind = KindResponse
 	default:
 		m.ID = env.ID
 		return m, fmt.Errorf("%w: no method, result or error", ErrInvalid)

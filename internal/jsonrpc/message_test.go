@@ -98,3 +98,17 @@ func TestErrorResponse(t *testing.T) {
 		t.Errorf("got %s", got)
 	}
 }
+
+func TestResponseIDs(t *testing.T) {
+	for in, wantErr := range map[string]bool{
+		`{"jsonrpc":"2.0","result":{}}`:                                     true,
+		`{"jsonrpc":"2.0","id":null,"result":{}}`:                           true,
+		`{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"x"}}`: false,
+		`{"jsonrpc":"2.0","id":0,"result":{}}`:                              false,
+	} {
+		m, err := Parse([]byte(in))
+		if (err != nil) != wantErr || (err == nil && m.Kind != KindResponse) {
+			t.Errorf("%s: kind %v err %v", in, m.Kind, err)
+		}
+	}
+}

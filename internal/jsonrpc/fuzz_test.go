@@ -1,0 +1,73 @@
+package jsonrpc
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"testing"
+)
+
+// FuzzParse: Parse never panics, classifies every input, keeps Raw byte-for-byte, and agrees with encoding/json
+// on what is JSON at all.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{
+		`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`,
+		`{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":"p","progress":1}}`,
+		`{"jsonrpc":"2.0","id":"x","result":{"content":[]}}`,
+		`{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"m"}}`,
+		`[{"jsonrpc":"2.0","id":1,"method":"a"},{"jsonrpc":"2.0","method":"b"}]`,
+		`[]`, `[1]`, `"s"`, `{`, "\xff", `{"id":{"a":1},"method":""}`, `{"result":null,"id":[1]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		m, err := Parse(in)
+		trimmed := bytes.TrimSpace(in)
+		if err == nil {
+			if m.Kind == KindInvalid || !bytes.Equal(m.Raw, trimmed) {
+				t.Fatalf("accepted %q as %v with Raw %q", in, m.Kind, m.Raw)
+			}
+			if !json.Valid(trimmed) {
+				t.Fatalf("accepted invalid JSON %q", in)
+			}
+			if (m.Kind == KindRequest || m.Kind == KindResponse) && m.ID == nil {
+				t.Fatalf("%v without id: %q", m.Kind, in)
+			}
+			return
+		}
+		if !errors.Is(err, ErrParse) && !errors.Is(err, ErrInvalid) {
+			t.Fatalf("unclassified error %v", err)
+		}
+		if errors.Is(err, ErrParse) && len(trimmed) > 0 && json.Valid(trimmed) {
+			t.Fatalf("valid JSON %q reported as a parse error", in)
+		}
+		// Whatever the input, the error answer is valid JSON.
+		if !json.Valid(ErrorResponse(m.ID, CodeInvalidRequest, err.Error(), nil)) {
+			t.Fatalf("error response for %q is not JSON", in)
+		}
+	})
+}
+
+// FuzzOneLine: the result has no newline and decodes to the same value.
+func FuzzOneLine(f *testing.F) {
+	f.Add([]byte("{\n \"a\": \"x\\ny\",\r\n \"b\": [1,\n2]\n}"))
+	f.Add([]byte(`{"a":1}`))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if !json.Valid(in) {
+			return
+		}
+		out := OneLine(in)
+		if bytes.ContainsAny(out, "\r\n") {
+			t.Fatalf("newline left in %q", out)
+		}
+		var a, b any
+		if json.Unmarshal(in, &a) != nil || json.Unmarshal(out, &b) != nil {
+			t.Fatalf("OneLine broke %q into %q", in, out)
+		}
+		ja, _ := json.Marshal(a)
+		jb, _ := json.Marshal(b)
+		if !bytes.Equal(ja, jb) {
+			t.Fatalf("OneLine changed the value of %q", in)
+		}
+	})
+}
