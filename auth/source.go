@@ -1,0 +1,171 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// ErrSignInRequired means there are no usable tokens: the interactive sign-in has to run.
+var ErrSignInRequired = errors.New("sign-in required: run `meshai-mcp-server login`, or use the client's sign-in link")
+
+// TokenStore keeps the tokens of one server, issuer and client.
+type TokenStore interface {
+	LoadToken(ctx context.Context) (*oauth2.Token, error) // nil, nil when there are none
+	SaveToken(ctx context.Context, t *oauth2.Token) error
+}
+
+// Locker takes the cross-process lock that serializes refreshes and sign-ins for one server.
+type Locker func(ctx context.Context) (unlock func(), err error)
+
+// Source is an oauth2.TokenSource that refreshes silently and safely across processes: before a refresh it takes
+// the lock and re-reads the store, because another bridge may have refreshed already — with rotating refresh
+// tokens, reusing the old one would revoke the whole grant. A new pair is saved before it is used.
+type Source struct {
+	Store  TokenStore
+	Lock   Locker
+	Client *TokenClient
+	// Early is how long before expiry a token counts as expired (default 60 s).
+	Early time.Duration
+	// Timeout bounds one Token call that has to refresh (default 30 s).
+	Timeout time.Duration
+
+	mu   sync.Mutex
+	cur  *oauth2.Token
+	life time.Duration // lifetime of cur when it was issued here; 0 when unknown
+}
+
+// Token returns a valid access token, refreshing it when it is about to expire.
+func (s *Source) Token() (*oauth2.Token, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), s.timeout())
+	defer cancel()
+	return s.token(ctx, nil)
+}
+
+// Invalidate forces the next Token to refresh: the server answered 401 to tok.
+func (s *Source) Invalidate(ctx context.Context, rejected *oauth2.Token) (*oauth2.Token, error) {
+	return s.token(ctx, rejected)
+}
+
+func (s *Source) token(ctx context.Context, rejected *oauth2.Token) (*oauth2.Token, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.usable(s.cur, rejected) {
+		return s.cur, nil
+	}
+	unlock, err := s.Lock(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("wait for the token lock: %w", err)
+	}
+	defer unlock()
+	stored, err := s.Store.LoadToken(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read stored tokens: %w", err)
+	}
+	if s.usable(stored, rejected) { // another process refreshed while we waited
+		s.cur = stored
+		return stored, nil
+	}
+	if stored == nil || stored.RefreshToken == "" {
+		return nil, ErrSignInRequired
+	}
+	fresh, err := s.Client.Refresh(ctx, stored.RefreshToken)
+	if err != nil {
+		if IsInvalidGrant(err) {
+			return nil, fmt.Errorf("%w (%v)", ErrSignInRequired, err)
+		}
+		return nil, fmt.Errorf("refresh the access token: %w", err)
+	}
+	if err := s.Store.SaveToken(ctx, fresh); err != nil {
+		// The old refresh token may already be spent: without the new one saved, the next start signs in again.
+		return nil, fmt.Errorf("save refreshed tokens: %w", err)
+	}
+	s.cur = fresh
+	if !fresh.Expiry.IsZero() {
+		s.life = time.Until(fresh.Expiry)
+	}
+	return fresh, nil
+}
+
+// usable: present, not the rejected one, and not about to expire.
+func (s *Source) usable(t, rejected *oauth2.Token) bool {
+	if t == nil || t.AccessToken == "" || (rejected != nil && t.AccessToken == rejected.AccessToken) {
+		return false
+	}
+	return t.Expiry.IsZero() || time.Until(t.Expiry) > s.earlyFor(t)
+}
+
+// earlyFor is the refresh margin for t: Early, but at most a third of a short-lived token's life, so a token
+// that lives less than the margin is not refreshed over and over.
+func (s *Source) earlyFor(t *oauth2.Token) time.Duration {
+	if t == s.cur && s.life > 0 {
+		return min(s.early(), s.life/3)
+	}
+	return s.early()
+}
+
+// RefreshLoop refreshes ahead of expiry until ctx ends, so an idle session never meets an expired token.
+// Failures are reported through onError and retried with backoff; it stops early on ErrSignInRequired.
+func (s *Source) RefreshLoop(ctx context.Context, onError func(error)) {
+	backoff := 5 * time.Second
+	for {
+		s.mu.Lock()
+		cur := s.cur
+		wait := time.Minute
+		if cur != nil && !cur.Expiry.IsZero() {
+			wait = time.Until(cur.Expiry) - s.earlyFor(cur) + 10*time.Millisecond
+		}
+		s.mu.Unlock()
+		if !sleepCtx(ctx, max(wait, 100*time.Millisecond)) {
+			return
+		}
+		if cur == nil {
+			continue // nothing to refresh until a sign-in or a first Token call
+		}
+		tctx, cancel := context.WithTimeout(ctx, s.timeout())
+		_, err := s.token(tctx, nil)
+		cancel()
+		switch {
+		case err == nil:
+			backoff = 5 * time.Second
+		case errors.Is(err, ErrSignInRequired):
+			onError(err)
+			return
+		default:
+			onError(err)
+			if !sleepCtx(ctx, backoff) {
+				return
+			}
+			backoff = min(2*backoff, 5*time.Minute)
+		}
+	}
+}
+
+func (s *Source) early() time.Duration {
+	if s.Early > 0 {
+		return s.Early
+	}
+	return 60 * time.Second
+}
+
+func (s *Source) timeout() time.Duration {
+	if s.Timeout > 0 {
+		return s.Timeout
+	}
+	return 30 * time.Second
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
