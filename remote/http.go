@@ -138,6 +138,7 @@ func headerName(method string, params json.RawMessage) (string, bool) {
 func (c *Client) do(ctx context.Context, window time.Duration, build func() (*http.Request, error)) (*http.Response, error) {
 	deadline := time.Now().Add(window)
 	backoff := 100 * time.Millisecond
+	reauths := 0
 	for {
 		req, err := build()
 		if err != nil {
@@ -147,6 +148,16 @@ func (c *Client) do(ctx context.Context, window time.Duration, build func() (*ht
 		resp, err := c.opts.HTTPClient.Do(req)
 		if err == nil {
 			c.log.Debug("upstream", "method", req.Method, "status", resp.StatusCode, "ms", time.Since(start).Milliseconds())
+			if reauths < maxReauth && needsReauth(resp) {
+				retry, rerr := c.reauthorize(ctx, req, resp)
+				if rerr != nil {
+					return nil, rerr
+				}
+				if retry {
+					reauths++
+					continue
+				}
+			}
 			return resp, nil
 		}
 		if ctx.Err() != nil {

@@ -1,0 +1,58 @@
+package remote
+
+import (
+	"context"
+	"net/http"
+	"strings"
+)
+
+// Reauthorizer is implemented by a token source that can recover when the server refuses its token: on 401 by
+// refreshing (or signing in again), on 403 insufficient_scope by asking for more scope. It returns nil when a
+// retry may now succeed, or an error that says what the user must do.
+type Reauthorizer interface {
+	Reauthorize(ctx context.Context, challenge Challenge) error
+}
+
+// Challenge is the server's refusal, as the token source needs it.
+type Challenge struct {
+	Status          int      // 401 or 403
+	WWWAuthenticate []string // the WWW-Authenticate header values
+	RejectedToken   string   // the access token the server refused ("" when none was sent)
+}
+
+// maxReauth bounds how often one request asks for new credentials (the MCP spec: step-up "no more than a few
+// times").
+const maxReauth = 3
+
+// needsReauth reports whether resp is a refusal a Reauthorizer could fix.
+func needsReauth(resp *http.Response) bool {
+	switch resp.StatusCode {
+	case http.StatusUnauthorized:
+		return true
+	case http.StatusForbidden:
+		for _, v := range resp.Header.Values("WWW-Authenticate") {
+			if strings.Contains(v, "insufficient_scope") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// reauthorize asks the token source for new credentials after resp refused req. It reports whether to retry.
+func (c *Client) reauthorize(ctx context.Context, req *http.Request, resp *http.Response) (bool, error) {
+	ra, ok := c.opts.Token.(Reauthorizer)
+	if !ok || !needsReauth(resp) {
+		return false, nil
+	}
+	ch := Challenge{
+		Status:          resp.StatusCode,
+		WWWAuthenticate: resp.Header.Values("WWW-Authenticate"),
+		RejectedToken:   strings.TrimSpace(strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer")),
+	}
+	errorBody(resp)
+	if err := ra.Reauthorize(ctx, ch); err != nil {
+		return false, &UpstreamError{Message: err.Error(), Status: resp.StatusCode, Err: err}
+	}
+	return true, nil
+}

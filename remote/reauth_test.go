@@ -1,0 +1,71 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"golang.org/x/oauth2"
+)
+
+// switchingSource hands out a wrong key until asked to reauthorize, then (if fix) the right one.
+type switchingSource struct {
+	mu   sync.Mutex
+	key  string
+	fix  bool
+	err  error
+	seen []Challenge
+}
+
+func (s *switchingSource) Token() (*oauth2.Token, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return &oauth2.Token{AccessToken: s.key, TokenType: "Bearer"}, nil
+}
+
+func (s *switchingSource) Reauthorize(_ context.Context, ch Challenge) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seen = append(s.seen, ch)
+	if s.fix {
+		s.key = "k"
+	}
+	return s.err
+}
+
+func TestReauthorizeOn401(t *testing.T) {
+	srv := startDev(t)
+	const init = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`
+	tests := []struct {
+		name      string
+		src       *switchingSource
+		want      string
+		wantTries int
+	}{
+		{"refreshed", &switchingSource{key: "expired", fix: true}, `"result"`, 1},
+		{"sign-in needed", &switchingSource{key: "expired", err: errors.New("sign-in required: open the link")}, "sign-in required: open the link", 1},
+		{"never fixed", &switchingSource{key: "expired"}, "(401)", maxReauth},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := &inbox{}
+			u, _ := url.Parse(srv.URL + "/v1/mcp")
+			c := New(Options{URL: u, Token: tt.src, Deliver: b.deliver})
+			defer c.Close(context.Background())
+			c.Send(mustParse(t, init))
+			if m := b.wait(t, `"id":1`); !strings.Contains(m, tt.want) {
+				t.Fatalf("got %s, want %q", m, tt.want)
+			}
+			if len(tt.src.seen) != tt.wantTries {
+				t.Fatalf("reauthorized %d times, want %d", len(tt.src.seen), tt.wantTries)
+			}
+			ch := tt.src.seen[0]
+			if ch.Status != 401 || ch.RejectedToken != "expired" || len(ch.WWWAuthenticate) == 0 || !strings.HasPrefix(ch.WWWAuthenticate[0], "Bearer") {
+				t.Errorf("challenge %+v", ch)
+			}
+		})
+	}
+}
