@@ -7,17 +7,12 @@ import (
 )
 
 // Reauthorizer is implemented by a token source that can recover when the server refuses its token: on 401 by
-// refreshing (or signing in again), on 403 insufficient_scope by asking for more scope. It returns nil when a
-// retry may now succeed, or an error that says what the user must do.
+// refreshing (or signing in again), on 403 insufficient_scope by asking for more scope. It gets the HTTP status,
+// the WWW-Authenticate values and the access token that was refused ("" when none was sent), and returns nil
+// when a retry may now succeed, or an error that says what the user must do. Plain types keep auth free of
+// any import of this package.
 type Reauthorizer interface {
-	Reauthorize(ctx context.Context, challenge Challenge) error
-}
-
-// Challenge is the server's refusal, as the token source needs it.
-type Challenge struct {
-	Status          int      // 401 or 403
-	WWWAuthenticate []string // the WWW-Authenticate header values
-	RejectedToken   string   // the access token the server refused ("" when none was sent)
+	Reauthorize(ctx context.Context, status int, wwwAuthenticate []string, rejectedToken string) error
 }
 
 // maxReauth bounds how often one request asks for new credentials (the MCP spec: step-up "no more than a few
@@ -45,13 +40,9 @@ func (c *Client) reauthorize(ctx context.Context, req *http.Request, resp *http.
 	if !ok || !needsReauth(resp) {
 		return false, nil
 	}
-	ch := Challenge{
-		Status:          resp.StatusCode,
-		WWWAuthenticate: resp.Header.Values("WWW-Authenticate"),
-		RejectedToken:   strings.TrimSpace(strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer")),
-	}
+	rejected := strings.TrimSpace(strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer"))
 	errorBody(resp)
-	if err := ra.Reauthorize(ctx, ch); err != nil {
+	if err := ra.Reauthorize(ctx, resp.StatusCode, resp.Header.Values("WWW-Authenticate"), rejected); err != nil {
 		return false, &UpstreamError{Message: err.Error(), Status: resp.StatusCode, Err: err}
 	}
 	return true, nil

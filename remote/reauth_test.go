@@ -17,7 +17,7 @@ type switchingSource struct {
 	key  string
 	fix  bool
 	err  error
-	seen []Challenge
+	seen []challenge
 }
 
 func (s *switchingSource) Token() (*oauth2.Token, error) {
@@ -26,10 +26,17 @@ func (s *switchingSource) Token() (*oauth2.Token, error) {
 	return &oauth2.Token{AccessToken: s.key, TokenType: "Bearer"}, nil
 }
 
-func (s *switchingSource) Reauthorize(_ context.Context, ch Challenge) error {
+// challenge is what one Reauthorize call got.
+type challenge struct {
+	Status          int
+	WWWAuthenticate []string
+	RejectedToken   string
+}
+
+func (s *switchingSource) Reauthorize(_ context.Context, status int, www []string, rejected string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.seen = append(s.seen, ch)
+	s.seen = append(s.seen, challenge{status, www, rejected})
 	if s.fix {
 		s.key = "k"
 	}
