@@ -1,10 +1,8 @@
 package auth
 
 import (
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/url"
 	"os"
 	"os/exec"
@@ -14,35 +12,16 @@ import (
 	"github.com/pkg/browser"
 )
 
-// BrowserURL checks a URL before any opener sees it: absolute http(s), no user info, no whitespace or control
-// characters, and plain http only for a loopback host. A crafted authorization_endpoint with another scheme
-// (file:, javascript:) or shell text never reaches a browser or a command.
+// BrowserURL checks a URL before any opener sees it, by the same rules as every endpoint from metadata
+// (ValidateEndpointURL): absolute https (http only on loopback), no user info, no whitespace, quotes or control
+// characters. A crafted authorization_endpoint (file:, javascript:, shell text) never reaches a browser or a
+// command.
 func BrowserURL(raw string) (*url.URL, error) {
-	if strings.IndexFunc(raw, func(r rune) bool { return r <= ' ' || r == 0x7f || r == '"' || r == '\'' || r == '`' || r == '\\' }) >= 0 {
-		return nil, errors.New("refusing to open a URL with spaces, quotes or control characters; the authorization server's metadata looks wrong")
-	}
-	u, err := url.Parse(raw)
-	if err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" {
-		return nil, errors.New("refusing to open something that is not an absolute http(s) URL; the authorization server's metadata looks wrong")
-	}
-	switch {
-	case u.Scheme == "https":
-	case u.Scheme == "http" && isLoopbackHost(u.Hostname()):
-	default:
-		return nil, fmt.Errorf("refusing to open a %q URL: only https (or http on loopback) is allowed", u.Scheme)
-	}
-	if u.User != nil {
-		return nil, errors.New("refusing to open a URL with user info in it")
+	u, err := ValidateEndpointURL(raw)
+	if err != nil {
+		return nil, fmt.Errorf("refusing to open it in a browser: %w", err)
 	}
 	return u, nil
-}
-
-func isLoopbackHost(h string) bool {
-	if strings.EqualFold(h, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
 }
 
 var quietBrowser sync.Once
