@@ -7,7 +7,11 @@ import (
 )
 
 // requireAPIKey rejects requests without "Authorization: Bearer <APIKey>" when an API key is configured.
+// With Config.OAuth, access tokens are accepted as well (see requireOAuth).
 func (s *Server) requireAPIKey(next http.Handler) http.Handler {
+	if s.oauth != nil {
+		return s.requireOAuth(next)
+	}
 	if s.cfg.APIKey == "" {
 		return next
 	}

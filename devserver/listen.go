@@ -29,6 +29,7 @@ func Listen(addr string, cfg Config) (*Running, error) {
 		return nil, fmt.Errorf("devserver: listen on %s: %w", addr, err)
 	}
 	s := New(cfg)
+	s.baseURL = "http://" + ln.Addr().String()
 	hs := &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -47,7 +48,7 @@ func Listen(addr string, cfg Config) (*Running, error) {
 			s.log.Error("devserver: serve", "addr", r.Addr, "err", err)
 		}
 	}()
-	s.log.Info("meshai dev server listening", "url", r.URL, "auth", cfg.APIKey != "")
+	s.log.Info("meshai dev server listening", "url", r.URL, "auth", cfg.APIKey != "", "oauth", cfg.OAuth)
 	return r, nil
 }
 
@@ -71,11 +72,21 @@ type Stats struct {
 	Completed int64 // mesh_execute calls that ran every step
 	Cancelled int64 // mesh_execute calls stopped before the end
 	Sessions  int64 // sessions open now
+
+	// OAuth (Config.OAuth) counters.
+	Refreshes      int64 // refresh_token grant requests at /oauth/token by authenticated clients, successful or not
+	Authorizations int64 // authorization requests at /oauth/authorize (login form posts not counted)
+	RefreshReuses  int64 // already-used refresh tokens presented, each of which revoked its grant
 }
 
 // Stats reports the server's counters.
 func (r *Running) Stats() Stats {
 	st := &r.srv.stats
-	return Stats{Started: st.started.Load(), Completed: st.completed.Load(), Cancelled: st.cancelled.Load(),
+	out := Stats{Started: st.started.Load(), Completed: st.completed.Load(), Cancelled: st.cancelled.Load(),
 		Sessions: r.srv.sessions.Load()}
+	if o := r.srv.oauth; o != nil {
+		out.Refreshes, out.Authorizations, out.RefreshReuses =
+			o.stats.refreshes.Load(), o.stats.authorizations.Load(), o.stats.reuses.Load()
+	}
+	return out
 }

@@ -60,6 +60,13 @@ type Config struct {
 	APIKey string        // non-empty: every MCP request needs "Authorization: Bearer <APIKey>"
 	Step   time.Duration // pause between mesh_execute progress steps; 0 means 200ms
 	Logger *slog.Logger  // nil: discard
+
+	// OAuth serves an OAuth 2.1 authorization server (see oauth.go) and accepts its access tokens on the MCP
+	// endpoints; an APIKey, if set, still works too and carries every scope.
+	OAuth          bool
+	AutoApprove    bool              // OAuth: /oauth/authorize approves at once as "demo", without the login page
+	AccessTokenTTL time.Duration     // OAuth: access token lifetime; 0 means 60m
+	Users          map[string]string // OAuth: username -> password for the login page; nil means {"demo": "demo"}
 }
 
 // Server is the reference MeshAI server.
@@ -79,6 +86,8 @@ type Server struct {
 	stats    execStats
 	sessions atomic.Int64 // open sessions, both transports
 	closer   sync.Once
+	oauth    *oauthServer // nil unless Config.OAuth
+	baseURL  string       // set by Listen: the OAuth issuer; otherwise derived from each request
 }
 
 // execStats counts mesh_execute activity; tests read it to see what a handler did.
@@ -100,6 +109,9 @@ func New(cfg Config) *Server {
 		ids: &server.InsecureStatefulSessionIdManager{}}
 	s.calls = newCalls(base, ResumeGrace, logger)
 	s.tools = newToolCalls()
+	if cfg.OAuth {
+		s.oauth = newOAuthServer(s)
+	}
 
 	hooks := &server.Hooks{}
 	hooks.AddOnRequestInitialization(rejectSessionless)
@@ -143,7 +155,8 @@ func New(cfg Config) *Server {
 	return s
 }
 
-// Handler serves /v1/mcp (Streamable HTTP), /v1/sse + /v1/message (legacy HTTP+SSE) and /healthz.
+// Handler serves /v1/mcp (Streamable HTTP), /v1/sse + /v1/message (legacy HTTP+SSE) and /healthz, and with
+// Config.OAuth the authorization server's endpoints.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/v1/mcp", s.requireAPIKey(s.requireSession(acceptBatches(s.calls.track(s.http)))))
@@ -153,6 +166,9 @@ func (s *Server) Handler() http.Handler {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok")
 	})
+	if s.oauth != nil {
+		s.oauth.routes(mux)
+	}
 	return mux
 }
 

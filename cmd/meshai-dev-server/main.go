@@ -29,6 +29,9 @@ func run(args []string) error {
 	listen := fs.String("listen", "127.0.0.1:0", "address to listen on, host:port (port 0 picks a free one)")
 	apiKey := fs.String("api-key", "", "require Authorization: Bearer <key> on MCP requests")
 	step := fs.Duration("step", 200*time.Millisecond, "pause between mesh_execute progress steps")
+	oauth := fs.Bool("oauth", false, "serve an OAuth 2.1 authorization server and accept its access tokens on MCP requests")
+	autoApprove := fs.Bool("auto-approve", false, "with --oauth: approve authorization requests at once, without the login page")
+	tokenTTL := fs.Duration("access-token-ttl", 60*time.Minute, "with --oauth: access token lifetime")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -39,7 +42,8 @@ func run(args []string) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	r, err := devserver.Listen(*listen, devserver.Config{APIKey: *apiKey, Step: *step, Logger: logger})
+	r, err := devserver.Listen(*listen, devserver.Config{APIKey: *apiKey, Step: *step, Logger: logger,
+		OAuth: *oauth, AutoApprove: *autoApprove, AccessTokenTTL: *tokenTTL})
 	if err != nil {
 		return err
 	}
