@@ -56,6 +56,9 @@ type call struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	done   chan struct{} // closed when every id is answered, cancelled or failed
+
+	postMu   sync.Mutex // legacy SSE: one post of the call at a time
+	postedOn string     // legacy SSE: the endpoint the call was last posted to
 }
 
 // New returns a Client for opts.URL. It connects lazily, on the first message.

@@ -177,10 +177,30 @@ func (c *Client) legacyLost(ls *legacyStream, err error) {
 	}
 	c.mu.Unlock()
 	for _, cl := range resend {
-		if err := c.postLegacy(cl.ctx, &cl.msg); err != nil {
+		if err := c.postLegacyCall(cl, ls.endpoint.String()); err != nil {
 			c.fail(cl, err)
 		}
 	}
+}
+
+// postLegacyCall posts cl to the current endpoint unless it was posted somewhere other than stale meanwhile: the
+// stream's recovery and the call's own retry may both want to resend it, and the server must get it once.
+func (c *Client) postLegacyCall(cl *call, stale string) error {
+	cl.postMu.Lock()
+	defer cl.postMu.Unlock()
+	if cl.postedOn != stale {
+		return nil
+	}
+	c.mu.Lock()
+	ls := c.legacy
+	c.mu.Unlock()
+	if err := c.postLegacy(cl.ctx, &cl.msg); err != nil {
+		return err
+	}
+	if ls != nil {
+		cl.postedOn = ls.endpoint.String()
+	}
+	return nil
 }
 
 // failAll answers every waiting request with err.
@@ -211,6 +231,11 @@ func (c *Client) postLegacy(ctx context.Context, m *jsonrpc.Message) error {
 		return err
 	}
 	body := errorBody(resp)
+	if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusBadRequest {
+		// The endpoint no longer knows its session (the server restarted before the stream noticed).
+		c.log.Info("the legacy endpoint refused the message; the session is gone", "status", resp.StatusCode)
+		return &sessionLost{ls.endpoint.String()}
+	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return describeStatus(ls.endpoint, resp.StatusCode, resp.Header.Get("Content-Type"), body)
 	}

@@ -20,13 +20,16 @@ var errFallback = errors.New("not a Streamable HTTP endpoint")
 
 // run carries one call to its answers, recovering a lost session and resending at most a few times.
 func (c *Client) run(cl *call) {
-	defer cl.cancel()
 	for attempt := 0; ; attempt++ {
+		cl.postMu.Lock()
+		posted := cl.postedOn
+		cl.postMu.Unlock()
 		kind, err := c.ensureTransport(cl.ctx, &cl.msg)
 		if err == nil && kind == legacySSE {
-			err = c.postLegacy(cl.ctx, &cl.msg)
+			err = c.postLegacyCall(cl, posted)
 			if err == nil {
-				return // the answers arrive on the SSE stream
+				// The answers arrive on the SSE stream; the call stays live (and resendable) until then.
+				return
 			}
 		} else if err == nil {
 			err = c.roundTrip(cl)
@@ -34,10 +37,12 @@ func (c *Client) run(cl *call) {
 		var lost *sessionLost
 		switch {
 		case err == nil:
+			cl.cancel()
 			return
 		case errors.As(err, &lost) && attempt < 3:
 			if rerr := c.recoverSession(cl.ctx, lost.session); rerr != nil {
 				c.fail(cl, rerr)
+				cl.cancel()
 				return
 			}
 			c.log.Info("resending after re-initialize", "method", cl.msg.Method)
@@ -50,6 +55,7 @@ func (c *Client) run(cl *call) {
 			if !cl.isDone() {
 				c.fail(cl, err)
 			}
+			cl.cancel()
 			return
 		}
 	}
@@ -161,13 +167,14 @@ func (c *Client) post1(ctx context.Context, m jsonrpc.Message) error {
 	if err != nil {
 		return err
 	}
-	if kind == legacySSE {
-		return c.postLegacy(ctx, &m)
-	}
 	c.mu.Lock()
 	session := c.session
 	c.mu.Unlock()
-	err = c.postOnce(ctx, m, session)
+	if kind == legacySSE {
+		err = c.postLegacy(ctx, &m)
+	} else {
+		err = c.postOnce(ctx, m, session)
+	}
 	var lost *sessionLost
 	if errors.As(err, &lost) {
 		return c.recoverSession(ctx, lost.session)
