@@ -1,0 +1,84 @@
+//go:build linux
+
+package auth
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func init() { helperJobs["dbus-hang"] = func(a []string) error { return helperDBusHang(a[0]) } }
+
+// helperDBusHang runs with DBUS_SESSION_BUS_ADDRESS pointing at a peer that never answers, as a hung Secret Service
+// would: go-keyring blocks for good, and OpenStore must give up after its timeout.
+func helperDBusHang(dir string) error {
+	ctx := context.Background()
+	start := time.Now()
+	_, _, err := OpenStore(ctx, KindKeychain, dir, 300*time.Millisecond)
+	if took := time.Since(start); err == nil || took > 5*time.Second ||
+		!strings.Contains(err.Error(), "did not answer within 300ms") || !strings.Contains(err.Error(), "--token-store file") {
+		return fmt.Errorf("OpenStore(keychain) = %v after %s; want a timeout error after 300ms", err, took)
+	}
+	start = time.Now()
+	s, warn, err := OpenStore(ctx, KindAuto, dir, 300*time.Millisecond)
+	if took := time.Since(start); err != nil || s.Kind() != KindFile || took > 5*time.Second ||
+		!strings.Contains(warn, "did not answer") || !strings.Contains(warn, "0600 files") || strings.Contains(warn, "\n") {
+		return fmt.Errorf("OpenStore(auto) = %v, %q, %v after %s; want the file store and a one-line warning", s, warn, err, took)
+	}
+	fmt.Println(warn)
+	return nil
+}
+
+func TestKeychainThatNeverAnswers(t *testing.T) {
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "bus")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() { // accept and say nothing, holding the connections open
+		var conns []net.Conn
+		defer func() {
+			for _, c := range conns {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := runHelper(t, ctx, "dbus-hang", dir)
+	cmd.Env = append(cmd.Env, "DBUS_SESSION_BUS_ADDRESS=unix:path="+sock)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	t.Logf("auto warning: %s", strings.TrimSpace(string(out)))
+}
+
+func TestOpenStoreWithoutSessionBus(t *testing.T) {
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "")
+	if keychainReachable() == nil {
+		t.Skip("a systemd user bus is there: the keychain may well answer")
+	}
+	dir := t.TempDir()
+	s, warn, err := OpenStore(context.Background(), "", dir, 0)
+	if err != nil || s.Kind() != KindFile || !strings.Contains(warn, "no D-Bus session bus") || !strings.Contains(warn, filepath.Join(dir, "tokens")) {
+		t.Fatalf("OpenStore(auto) = %v, %q, %v", s, warn, err)
+	}
+	if _, _, err := OpenStore(context.Background(), KindKeychain, dir, 0); err == nil || !strings.Contains(err.Error(), "--token-store file") {
+		t.Fatalf("OpenStore(keychain) = %v", err)
+	}
+}

@@ -1,0 +1,159 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// envStoreHelper makes the test binary act as a helper process: the test that reads it (TestStoreHelperProcess)
+// does one job and exits, so tests can check what holds across real, separate processes.
+const envStoreHelper = "MESHAI_AUTH_STORE_HELPER"
+
+// runHelper starts the test binary as a helper process doing job with args.
+func runHelper(t *testing.T, ctx context.Context, job string, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestStoreHelperProcess$")
+	cmd.Env = append(os.Environ(), envStoreHelper+"="+job, "MESHAI_AUTH_HELPER_ARGS="+strings.Join(args, "\x1f"))
+	return cmd
+}
+
+// helperJobs are what helper processes can do; platform-specific test files add theirs in init.
+var helperJobs = map[string]func(args []string) error{
+	"count": func(a []string) error { return helperCount(a[0], a[1]) },
+	"crash": func(a []string) error { return helperCrash(a[0], a[1]) },
+}
+
+// TestStoreHelperProcess is not a test: it is the body of the helper processes (see runHelper).
+func TestStoreHelperProcess(t *testing.T) {
+	job := os.Getenv(envStoreHelper)
+	if job == "" {
+		t.Skip("helper process only")
+	}
+	args := strings.Split(os.Getenv("MESHAI_AUTH_HELPER_ARGS"), "\x1f")
+	run, ok := helperJobs[job]
+	if !ok {
+		run = func([]string) error { return fmt.Errorf("unknown helper job %q", job) }
+	}
+	if err := run(args); err != nil {
+		fmt.Fprintln(os.Stderr, "helper:", err)
+		os.Exit(2)
+	}
+	os.Exit(0)
+}
+
+// helperCount increments the number in <dir>/counter n times, each time under the lock, slowly enough that
+// an unlocked read-modify-write would lose updates.
+func helperCount(dir, times string) error {
+	n, _ := strconv.Atoi(times)
+	path := filepath.Join(dir, "counter")
+	for range n {
+		unlock, err := Lock(context.Background(), dir, "0123456789abcdef")
+		if err != nil {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		c, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+		time.Sleep(time.Millisecond)
+		if err := os.WriteFile(path, []byte(strconv.Itoa(c+1)), 0o600); err != nil {
+			return err
+		}
+		unlock()
+	}
+	return nil
+}
+
+func TestLockAcrossProcesses(t *testing.T) {
+	const procs, times = 8, 20
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make(chan error, procs)
+	for range procs {
+		cmd := runHelper(t, ctx, "count", dir, strconv.Itoa(times))
+		wg.Go(func() {
+			if out, err := cmd.CombinedOutput(); err != nil {
+				errs <- fmt.Errorf("%v: %s", err, out)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "counter"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(string(b)); got != strconv.Itoa(procs*times) {
+		t.Fatalf("counter = %s after %d processes × %d locked increments, want %d", got, procs, times, procs*times)
+	}
+	t.Logf("%d processes × %d locked increments = %s", procs, times, b)
+	fi, err := os.Stat(filepath.Join(dir, "locks", "0123456789abcdef.lock"))
+	if err != nil || fi.Size() != 0 {
+		t.Fatalf("lock file: %v, size %d; want an empty file", err, fi.Size())
+	}
+}
+
+func TestLockInProcess(t *testing.T) {
+	dir := t.TempDir()
+	unlock, err := Lock(context.Background(), dir, "key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if _, err := Lock(ctx, dir, "key"); !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "another meshai-mcp-server") {
+		t.Fatalf("second Lock while held: %v", err)
+	}
+	other, err := Lock(context.Background(), dir, "other-key")
+	if err != nil {
+		t.Fatalf("a different key waits: %v", err)
+	}
+	other()
+	got := make(chan error, 1)
+	go func() {
+		u, err := Lock(context.Background(), dir, "key")
+		if err == nil {
+			u()
+		}
+		got <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	unlock()
+	unlock() // a second call does nothing
+	select {
+	case err := <-got:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the waiter did not get the lock after unlock")
+	}
+}
+
+func TestLockRefuses(t *testing.T) {
+	for _, tc := range []struct{ name, dir, key string }{
+		{"path in key", t.TempDir(), "../x"},
+		{"slash in key", t.TempDir(), "a/b"},
+		{"empty key", t.TempDir(), ""},
+		{"no dir", "", "key"},
+	} {
+		if _, err := Lock(context.Background(), tc.dir, tc.key); err == nil {
+			t.Errorf("%s: Lock succeeded", tc.name)
+		}
+	}
+}

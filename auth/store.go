@@ -1,0 +1,68 @@
+package auth
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Store keeps secrets by name. Names are short ASCII: segments of letters, digits, '-' and '_' joined by '/'
+// ("<key>/tokens", "<key>/client").
+type Store interface {
+	Get(ctx context.Context, name string) ([]byte, error) // ErrNotFound when absent
+	Set(ctx context.Context, name string, value []byte) error
+	Delete(ctx context.Context, name string) error // absent is not an error
+	Kind() string                                  // KindKeychain or KindFile
+}
+
+// ErrNotFound means the store holds nothing under that name.
+var ErrNotFound = errors.New("not found in the token store")
+
+// Token store kinds, as given to --token-store or MESHAI_TOKEN_STORE.
+const (
+	KindAuto     = "auto"
+	KindKeychain = "keychain"
+	KindFile     = "file"
+)
+
+// EnvTokenStore names the environment variable that chooses the token store (auto, keychain or file).
+const EnvTokenStore = "MESHAI_TOKEN_STORE"
+
+// maxNameLen bounds a name; keychains and file systems both take it comfortably.
+const maxNameLen = 128
+
+// StoreKey names one server (resource), issuer and client: the first 16 hex digits of a SHA-256 over the three.
+// It is stable across runs and platforms, and it reveals none of its inputs.
+func StoreKey(resource, issuer, clientID string) string {
+	sum := sha256.Sum256([]byte("meshai-mcp-server/v1\x00" + resource + "\x00" + issuer + "\x00" + clientID))
+	return hex.EncodeToString(sum[:8])
+}
+
+// checkName refuses a name the backends could not keep safely: it must be segments of [A-Za-z0-9_-] joined by '/'.
+func checkName(name string) error {
+	if name == "" || len(name) > maxNameLen {
+		return fmt.Errorf("token store: name %q must be 1 to %d characters", name, maxNameLen)
+	}
+	for _, seg := range strings.Split(name, "/") {
+		if !isNameSegment(seg) {
+			return fmt.Errorf("token store: name %q must be segments of letters, digits, '-' and '_' joined by '/'", name)
+		}
+	}
+	return nil
+}
+
+func isNameSegment(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_'
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
