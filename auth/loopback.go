@@ -37,8 +37,9 @@ type Loopback struct {
 	ln     net.Listener
 	srv    *http.Server
 	state  string
-	issuer string // the issuer recorded before redirecting; "" skips the check
-	issReq bool   // the AS promised iss (authorization_response_iss_parameter_supported)
+	issuer string     // the issuer recorded before redirecting; "" skips the check
+	issReq bool       // the AS promised iss (authorization_response_iss_parameter_supported)
+	mu     sync.Mutex // guards state, issuer, issReq
 	once   sync.Once
 	result chan callbackResult
 }
@@ -49,9 +50,8 @@ type callbackResult struct {
 }
 
 // ListenLoopback binds the first free port of ports on 127.0.0.1 (an empty list, or all taken, falls back to a
-// port the OS picks) and waits for the response carrying state. issuer is checked against the response's iss
-// per RFC 9207; issRequired rejects a response without iss.
-func ListenLoopback(ports []int, state, issuer string, issRequired bool) (*Loopback, error) {
+// port the OS picks). Nothing is accepted until Expect names the sign-in's state.
+func ListenLoopback(ports []int) (*Loopback, error) {
 	var ln net.Listener
 	var err error
 	for _, p := range append(append([]int(nil), ports...), 0) {
@@ -63,12 +63,20 @@ func ListenLoopback(ports []int, state, issuer string, issRequired bool) (*Loopb
 	if err != nil {
 		return nil, fmt.Errorf("listen on 127.0.0.1 for the sign-in redirect: %w", err)
 	}
-	l := &Loopback{ln: ln, state: state, issuer: issuer, issReq: issRequired, result: make(chan callbackResult, 1)}
+	l := &Loopback{ln: ln, result: make(chan callbackResult, 1)}
 	mux := http.NewServeMux()
 	mux.HandleFunc(CallbackPath, l.handle)
 	l.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go l.srv.Serve(ln)
 	return l, nil
+}
+
+// Expect arms the receiver for the response carrying state. issuer is checked against the response's iss per
+// RFC 9207 ("" skips the check); issRequired rejects a response without iss.
+func (l *Loopback) Expect(state, issuer string, issRequired bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.state, l.issuer, l.issReq = state, issuer, issRequired
 }
 
 // RedirectURI is the redirect URI to register and send: http://127.0.0.1:PORT/callback.
@@ -107,14 +115,17 @@ var (
 
 func (l *Loopback) handle(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	if q.Get("state") != l.state {
+	l.mu.Lock()
+	state, issuer, issReq := l.state, l.issuer, l.issReq
+	l.mu.Unlock()
+	if state == "" || q.Get("state") != state {
 		// Not our response (a stale tab, or a forged request): say so, and keep waiting for ours.
 		page(w, http.StatusBadRequest, "This sign-in link is stale", "Close this tab and start the sign-in again from your MCP client.")
 		return
 	}
 	// RFC 9207 §2.4, before anything else in the response is acted on or shown.
 	iss, hasIss := q["iss"]
-	if l.issuer != "" && ((hasIss && (len(iss) != 1 || iss[0] != l.issuer)) || (!hasIss && l.issReq)) {
+	if issuer != "" && ((hasIss && (len(iss) != 1 || iss[0] != issuer)) || (!hasIss && issReq)) {
 		l.finish(Callback{}, ErrIssuerMismatch)
 		page(w, http.StatusBadRequest, "Sign-in refused", "The answer came from an unexpected authorization server, so it was not used. Close this tab and try again.")
 		return

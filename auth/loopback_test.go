@@ -46,10 +46,11 @@ func TestLoopback(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			l, err := ListenLoopback(nil, "s1", iss, tt.issReq)
+			l, err := ListenLoopback(nil)
 			if err != nil {
 				t.Fatal(err)
 			}
+			l.Expect("s1", iss, tt.issReq)
 			_, body := get(t, l.RedirectURI(), tt.query)
 			if !strings.Contains(body, tt.page) || strings.Contains(body, "phish") || strings.Contains(body, "<script>") {
 				t.Errorf("page: %s", body)
@@ -75,10 +76,14 @@ func TestLoopback(t *testing.T) {
 
 // A response with another state is refused without ending the wait; ours still gets through.
 func TestLoopbackIgnoresForeignState(t *testing.T) {
-	l, err := ListenLoopback(nil, "mine", "", false)
+	l, err := ListenLoopback(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if st, _ := get(t, l.RedirectURI(), url.Values{"state": {""}, "code": {"x"}}); st != 400 {
+		t.Fatal("nothing may be accepted before Expect")
+	}
+	l.Expect("mine", "", false)
 	if st, body := get(t, l.RedirectURI(), url.Values{"state": {"theirs"}, "code": {"x"}}); st != 400 || !strings.Contains(body, "stale") {
 		t.Fatalf("foreign state: %d %s", st, body)
 	}
@@ -107,7 +112,7 @@ func TestLoopbackBindsLoopbackOnlyAndPrefersStablePorts(t *testing.T) {
 		t.Skipf("port %d unavailable for the test: %v", ports[0], err)
 	}
 	defer busy.Close()
-	l, err := ListenLoopback(ports, "s", "", false)
+	l, err := ListenLoopback(ports)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +127,7 @@ func TestLoopbackBindsLoopbackOnlyAndPrefersStablePorts(t *testing.T) {
 }
 
 func TestLoopbackTimeout(t *testing.T) {
-	l, err := ListenLoopback(nil, "s", "", false)
+	l, err := ListenLoopback(nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,6 +57,15 @@ func (s *Source) token(ctx context.Context, rejected *oauth2.Token) (*oauth2.Tok
 	if s.usable(s.cur, rejected) {
 		return s.cur, nil
 	}
+	// What this source knew before waiting for the lock: a different token after it means another process
+	// refreshed or signed in meanwhile.
+	seen := rejected
+	if seen == nil {
+		seen = s.cur
+	}
+	if seen == nil {
+		seen, _ = s.Store.LoadToken(ctx)
+	}
 	unlock, err := s.Lock(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("wait for the token lock: %w", err)
@@ -66,7 +75,7 @@ func (s *Source) token(ctx context.Context, rejected *oauth2.Token) (*oauth2.Tok
 	if err != nil {
 		return nil, fmt.Errorf("read stored tokens: %w", err)
 	}
-	if s.usable(stored, rejected) { // another process refreshed while we waited
+	if s.usable(stored, rejected) || renewedElsewhere(stored, seen) { // another process refreshed meanwhile
 		s.cur = stored
 		return stored, nil
 	}
@@ -97,6 +106,16 @@ func (s *Source) usable(t, rejected *oauth2.Token) bool {
 		return false
 	}
 	return t.Expiry.IsZero() || time.Until(t.Expiry) > s.earlyFor(t)
+}
+
+// renewedElsewhere reports whether stored is a token this source has not seen yet and that has not expired: another
+// process refreshed or signed in. It is taken even inside the refresh margin, so twenty bridges waking together
+// with short-lived tokens make one refresh, not one each.
+func renewedElsewhere(stored, seen *oauth2.Token) bool {
+	if stored == nil || stored.AccessToken == "" || (seen != nil && stored.AccessToken == seen.AccessToken) {
+		return false
+	}
+	return stored.Expiry.IsZero() || time.Now().Before(stored.Expiry)
 }
 
 // earlyFor is the refresh margin for t: Early, but at most a third of a short-lived token's life, so a token

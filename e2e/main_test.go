@@ -9,8 +9,9 @@ import (
 	"testing"
 )
 
-// bridgeBin and devServerBin are the binaries under test, built once by TestMain.
-var bridgeBin, devServerBin string
+// bridgeBin and devServerBin are the binaries under test, and fetchBin the sign-in tests' "browser", built once
+// by TestMain.
+var bridgeBin, devServerBin, fetchBin string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "meshai-e2e-")
@@ -21,6 +22,9 @@ func TestMain(m *testing.M) {
 	bridgeBin, err = build(dir, "meshai-mcp-server")
 	if err == nil {
 		devServerBin, err = build(dir, "meshai-dev-server")
+	}
+	if err == nil {
+		fetchBin, err = buildPkg(dir, "fetchurl", "./fetchurl")
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
@@ -33,13 +37,15 @@ func TestMain(m *testing.M) {
 }
 
 // build compiles ./cmd/<name> into dir, with the race detector when the tests themselves run with it.
-func build(dir, name string) (string, error) {
+func build(dir, name string) (string, error) { return buildPkg(dir, name, "../cmd/"+name) }
+
+func buildPkg(dir, name, pkg string) (string, error) {
 	out := filepath.Join(dir, name)
 	args := []string{"build", "-o", out}
 	if raceEnabled {
 		args = append(args, "-race")
 	}
-	args = append(args, "../cmd/"+name)
+	args = append(args, pkg)
 	cmd := exec.Command("go", args...)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Run(); err != nil {

@@ -45,7 +45,9 @@ func (c *Client) newRequest(ctx context.Context, method string, u *url.URL, m *j
 		if err != nil {
 			return nil, &UpstreamError{Message: "no credentials for the server: " + err.Error(), Err: err}
 		}
-		tok.SetAuthHeader(req)
+		if tok.AccessToken != "" { // none yet: the server's 401 starts the sign-in
+			tok.SetAuthHeader(req)
+		}
 	}
 	switch method {
 	case http.MethodPost:

@@ -41,7 +41,11 @@ func Main(env Env) int {
 			return runDemo(env)
 		}
 	}
-	cfg, err := parseServe(env.Args, env.Getenv, env.Stderr)
+	action, args := "serve", env.Args
+	if len(args) > 0 && (args[0] == "login" || args[0] == "logout" || args[0] == "status") {
+		action, args = args[0], args[1:]
+	}
+	cfg, err := parseServe(args, env.Getenv, env.Stderr)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		return 0
@@ -54,7 +58,12 @@ func Main(env Env) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := serve(ctx, cfg, env); err != nil {
+	if action != "serve" {
+		err = account(ctx, action, cfg, env)
+	} else {
+		err = serve(ctx, cfg, env)
+	}
+	if err != nil {
 		fmt.Fprintln(env.Stderr, "meshai-mcp-server:", err)
 		return 1
 	}
@@ -71,9 +80,15 @@ func serve(ctx context.Context, cfg Config, env Env) error {
 		if token, err = auth.APIKey(key); err != nil {
 			return err
 		}
+	} else {
+		si, err := newSignIn(ctx, cfg, env, log)
+		if err != nil {
+			return err
+		}
+		token = si
 	}
 	log.Info("meshai-mcp-server starting", "version", Version, "url", cfg.URL.Redacted(), "transport", cfg.Mode,
-		"api_key", token != nil, "extra_headers", len(cfg.Header))
+		"api_key", env.Getenv(auth.EnvAPIKey) != "", "extra_headers", len(cfg.Header))
 	out := bridge.NewWriter(env.Stdout)
 	up := remote.New(remote.Options{
 		URL:     cfg.URL,

@@ -13,7 +13,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 
+	"github.com/meshailabs-org/meshai-mcp-server/auth"
 	"github.com/meshailabs-org/meshai-mcp-server/remote"
 )
 
@@ -35,6 +37,14 @@ type Config struct {
 	AllowHTTP bool
 	ConfigDir string
 	Version   bool
+
+	// Sign-in (OAuth); unused when MESHAI_API_KEY is set.
+	TokenStore     string
+	ClientID       string
+	ClientSecret   string
+	CallbackPort   int
+	BrowserCommand string
+	AuthTimeout    time.Duration
 }
 
 // headerList collects repeated --header flags.
@@ -59,6 +69,12 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (Co
 	fs.BoolVar(&cfg.Debug, "debug", false, "verbose log on stderr")
 	fs.BoolVar(&cfg.AllowHTTP, "allow-http", false, "allow a plain-http URL on a host that is not loopback")
 	fs.BoolVar(&cfg.Version, "version", false, "print the version and exit")
+	fs.StringVar(&cfg.TokenStore, "token-store", getenv(auth.EnvTokenStore), "where tokens are kept: auto, keychain or file (env "+auth.EnvTokenStore+")")
+	fs.StringVar(&cfg.ClientID, "client-id", "", "a client pre-registered at the authorization server (skips registration)")
+	fs.StringVar(&cfg.ClientSecret, "client-secret", "", "its secret, if it has one")
+	fs.IntVar(&cfg.CallbackPort, "callback-port", 0, "pin the loopback port of the sign-in redirect (default: stable per server)")
+	fs.StringVar(&cfg.BrowserCommand, "browser-command", "", "open the sign-in URL with this `command` (the URL is appended; default $BROWSER, else the system browser)")
+	fs.DurationVar(&cfg.AuthTimeout, "auth-timeout", 300*time.Second, "how long to wait for the browser sign-in")
 	fs.Usage = func() { usage(fs) }
 	var positional []string
 	for {
@@ -197,11 +213,14 @@ func usage(fs *flag.FlagSet) {
 
 Usage:
   meshai-mcp-server [flags] [URL]   serve stdio (URL: argument, else $%s, else %s)
+  meshai-mcp-server login [URL]     sign in now, in the browser
+  meshai-mcp-server status [URL]    show the stored sign-in
+  meshai-mcp-server logout [URL]    forget the stored sign-in
   meshai-mcp-server demo            run the bridge against a built-in MeshAI reference server and show the exchange
   meshai-mcp-server version         print the version
 
 Environment:
-  MESHAI_API_KEY     sent as "Authorization: Bearer <key>"
+  MESHAI_API_KEY     sent as "Authorization: Bearer <key>"; no sign-in then
   %s  config and log directory
 
 Flags:

@@ -1,0 +1,366 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// SignIn is the OAuth side of one MCP server: an oauth2.TokenSource that starts from what the store holds, and a
+// reauthorizer (see remote.Reauthorizer) that, when the server refuses, refreshes, steps up scope, or runs the
+// authorization-code flow with PKCE in the browser — discovery from the server's own 401, registration, loopback
+// redirect, token exchange — once for all the bridges on this machine.
+type SignIn struct {
+	ServerURL       *url.URL
+	ConfigDir       string
+	Store           Store
+	HTTP            *http.Client
+	DefaultScopes   []string // when neither the challenge nor the server's metadata names scopes
+	ClientID        string   // pre-registered client, skipping registration
+	ClientSecret    string   // its secret, if it has one
+	CallbackPort    int      // pins the loopback port
+	BrowserCommand  string   // "" = $BROWSER, else the system browser
+	AuthTimeout     time.Duration
+	AuthorizeParams url.Values // --authorize-param
+	Stderr          io.Writer  // where the sign-in URL is printed
+	Version         string
+	Log             *slog.Logger
+
+	mu     sync.Mutex
+	src    *Source
+	scopes []string // scopes of the current grant, for step-up unions
+}
+
+// Token returns the current access token, or an empty token when not signed in yet: the server's 401 then
+// starts the sign-in through Reauthorize, with its challenge, as the MCP spec has discovery begin.
+func (s *SignIn) Token() (*oauth2.Token, error) {
+	src, err := s.source(context.Background())
+	if err != nil || src == nil {
+		return &oauth2.Token{}, nil
+	}
+	tok, err := src.Token()
+	if errors.Is(err, ErrSignInRequired) {
+		return &oauth2.Token{}, nil
+	}
+	return tok, err
+}
+
+// source loads the last sign-in's registration and tokens from the store.
+func (s *SignIn) source(ctx context.Context) (*Source, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.src != nil {
+		return s.src, nil
+	}
+	rec, err := s.loadRecord(ctx)
+	if err != nil {
+		return nil, err
+	}
+	reg := &rec.Registration
+	s.src = s.newSource(reg, rec.TokenEndpoint)
+	if t, _ := LoadTokens(ctx, s.Store, StoreKey(s.resource(), reg.Issuer, reg.ClientID)); t != nil {
+		s.scopes = strings.Fields(t.Scope)
+	}
+	return s.src, nil
+}
+
+// Reauthorize implements remote.Reauthorizer.
+func (s *SignIn) Reauthorize(ctx context.Context, status int, wwwAuthenticate []string, rejected string) error {
+	ch := FindBearer(ParseWWWAuthenticate(wwwAuthenticate))
+	var want []string
+	if status == http.StatusForbidden {
+		if ch == nil || ch.ErrorCode() != "insufficient_scope" {
+			return errors.New("the server refused access (403)")
+		}
+		s.mu.Lock()
+		want = UnionScopes(s.scopes, strings.Fields(ch.Scope()))
+		s.mu.Unlock()
+		s.logf("the server asks for more scope; signing in again", "scopes", strings.Join(want, " "))
+		return s.Login(ctx, ch, want)
+	}
+	if src, _ := s.source(ctx); src != nil && rejected != "" {
+		_, err := src.Invalidate(ctx, &oauth2.Token{AccessToken: rejected})
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, ErrSignInRequired) {
+			return err
+		}
+	}
+	return s.Login(ctx, ch, nil)
+}
+
+// Login runs the interactive sign-in, unless another bridge finished one while this one waited for the lock.
+func (s *SignIn) Login(ctx context.Context, ch *Challenge, scopes []string) error {
+	lctx, cancel := context.WithTimeout(ctx, s.authTimeout()+30*time.Second)
+	defer cancel()
+	unlock, err := Lock(lctx, s.ConfigDir, s.serverKey())
+	if err != nil {
+		return fmt.Errorf("wait for another sign-in to finish: %w", err)
+	}
+	defer unlock()
+	before := s.currentAccess()
+	s.mu.Lock()
+	s.src = nil
+	s.mu.Unlock()
+	if src, _ := s.source(lctx); src != nil && scopes == nil {
+		if tok, err := src.Token(); err == nil && tok.AccessToken != "" && tok.AccessToken != before {
+			return nil // signed in by another bridge meanwhile
+		}
+	}
+	return s.interactive(lctx, ch, scopes)
+}
+
+func (s *SignIn) currentAccess() string {
+	s.mu.Lock()
+	src := s.src
+	s.mu.Unlock()
+	if src == nil {
+		return ""
+	}
+	src.mu.Lock()
+	defer src.mu.Unlock()
+	if src.cur == nil {
+		return ""
+	}
+	return src.cur.AccessToken
+}
+
+// interactive discovers, registers if needed, and runs the browser flow.
+func (s *SignIn) interactive(ctx context.Context, ch *Challenge, scopes []string) error {
+	hc := s.httpClient()
+	resource := s.resource()
+	prm, err := DiscoverResource(ctx, hc, s.ServerURL, ch)
+	var meta *ServerMetadata
+	switch {
+	case errors.Is(err, ErrNoResourceMetadata): // a 2025-03-26 server
+		meta, err = LegacyServerMetadata(ctx, hc, s.ServerURL)
+	case err == nil:
+		resource = prm.Resource
+		meta, err = DiscoverServer(ctx, hc, prm.AuthorizationServers[0])
+	}
+	if err != nil {
+		return err
+	}
+	if err := meta.RequirePKCE(); err != nil {
+		return err
+	}
+	if scopes == nil {
+		challengeScope := ""
+		if ch != nil {
+			challengeScope = ch.Scope()
+		}
+		if scopes = ChooseScopes(challengeScope, prm); len(scopes) == 0 {
+			scopes = s.DefaultScopes
+		}
+	}
+	ports := CallbackPorts(s.serverKey() + "|" + meta.Issuer)
+	if s.CallbackPort != 0 {
+		ports = []int{s.CallbackPort}
+	}
+	reg, _ := LoadRegistration(ctx, s.Store, StoreKey(resource, meta.Issuer, ""))
+	if reg != nil && reg.CallbackPort != 0 && s.CallbackPort == 0 {
+		ports = append([]int{reg.CallbackPort}, ports...)
+	}
+	lb, err := ListenLoopback(ports)
+	if err != nil {
+		return err
+	}
+	defer lb.Close()
+	// Registration depends on the port the loopback really got.
+	reg, err = s.registration(ctx, meta, resource, reg, lb.Port(), scopes)
+	if err != nil {
+		return err
+	}
+	ar, err := NewAuthRequest(meta.AuthorizationEndpoint, meta.Issuer, reg.ClientID, reg.RedirectURI, resource, scopes, s.AuthorizeParams)
+	if err != nil {
+		return err
+	}
+	lb.Expect(ar.State, meta.Issuer, meta.AuthorizationResponseIssParameterSupported)
+	s.logf("signing in", "issuer", meta.Issuer, "scopes", strings.Join(scopes, " "), "redirect", reg.RedirectURI)
+	if err := OpenBrowser(ar.URL, s.BrowserCommand, s.stderr()); err != nil {
+		s.logf("could not open a browser", "err", err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, s.authTimeout())
+	defer cancel()
+	cb, err := lb.Wait(wctx)
+	if err != nil {
+		return fmt.Errorf("sign-in did not complete: %w", err)
+	}
+	tc := s.tokenClient(meta, reg, resource)
+	tok, err := tc.Exchange(ctx, cb.Code, ar.Verifier, reg.RedirectURI)
+	if err != nil {
+		return fmt.Errorf("redeem the sign-in code: %w", err)
+	}
+	granted := strings.Fields(fmt.Sprint(tok.Extra("scope")))
+	if tok.Extra("scope") == nil {
+		granted = scopes
+	}
+	if err := SaveTokens(ctx, s.Store, StoreKey(resource, meta.Issuer, reg.ClientID), toTokens(tok, granted)); err != nil {
+		return fmt.Errorf("save the tokens: %w", err)
+	}
+	if err := s.saveRecord(ctx, serverRecord{Registration: *reg, TokenEndpoint: meta.TokenEndpoint}); err != nil {
+		return fmt.Errorf("save the sign-in: %w", err)
+	}
+	s.mu.Lock()
+	s.src, s.scopes = s.newSource(reg, meta.TokenEndpoint), granted
+	s.src.cur = tok
+	s.mu.Unlock()
+	s.logf("signed in", "issuer", meta.Issuer, "scopes", strings.Join(granted, " "))
+	return nil
+}
+
+// registration returns the client to use: pre-registered, the stored one if its redirect still fits, or a new
+// dynamic registration for the loopback port.
+func (s *SignIn) registration(ctx context.Context, meta *ServerMetadata, resource string, stored *Registration, port int, scopes []string) (*Registration, error) {
+	redirect := fmt.Sprintf("http://127.0.0.1:%d%s", port, CallbackPath)
+	if s.ClientID != "" {
+		method := AuthNone
+		if s.ClientSecret != "" {
+			method = AuthBasic
+			if !contains(meta.TokenEndpointAuthMethodsSupported, AuthBasic) && contains(meta.TokenEndpointAuthMethodsSupported, AuthPost) {
+				method = AuthPost
+			}
+		}
+		return &Registration{Issuer: meta.Issuer, ClientID: s.ClientID, ClientSecret: s.ClientSecret,
+			TokenEndpointAuthMethod: method, RedirectURI: redirect, CallbackPort: port}, nil
+	}
+	if stored != nil && stored.Issuer == meta.Issuer && stored.RedirectURI == redirect {
+		return stored, nil
+	}
+	if meta.RegistrationEndpoint == "" {
+		return nil, fmt.Errorf("the authorization server %s offers no dynamic registration: pass --client-id (and --client-secret) of a client registered there", meta.Issuer)
+	}
+	dc, err := RegisterClient(ctx, s.httpClient(), meta.RegistrationEndpoint, NativeClient(redirect, strings.Join(scopes, " "), s.Version))
+	if err != nil {
+		return nil, err
+	}
+	reg := &Registration{Issuer: meta.Issuer, ClientID: dc.ClientID, ClientSecret: dc.ClientSecret,
+		TokenEndpointAuthMethod: dc.AuthMethod, RedirectURI: redirect, CallbackPort: port, RegisteredAt: time.Now()}
+	if err := SaveRegistration(ctx, s.Store, StoreKey(resource, meta.Issuer, ""), reg); err != nil {
+		return nil, fmt.Errorf("save the registration: %w", err)
+	}
+	return reg, nil
+}
+
+func (s *SignIn) newSource(reg *Registration, tokenURL string) *Source {
+	key := StoreKey(s.resource(), reg.Issuer, reg.ClientID)
+	meta := &ServerMetadata{Issuer: reg.Issuer, TokenEndpoint: tokenURL}
+	return &Source{
+		Store:  &storedTokens{store: s.Store, key: key},
+		Lock:   func(ctx context.Context) (func(), error) { return Lock(ctx, s.ConfigDir, key) },
+		Client: s.tokenClient(meta, reg, s.resource()),
+	}
+}
+
+func (s *SignIn) tokenClient(meta *ServerMetadata, reg *Registration, resource string) *TokenClient {
+	return &TokenClient{TokenURL: meta.TokenEndpoint, ClientID: reg.ClientID, ClientSecret: reg.ClientSecret,
+		AuthMethod: reg.TokenEndpointAuthMethod, Resource: resource, HTTP: s.httpClient()}
+}
+
+// resource is the RFC 8707 resource: the server URL in canonical form.
+func (s *SignIn) resource() string { return CanonicalResource(s.ServerURL) }
+
+// serverKey names this server alone: the lock for its sign-in, and the record of its last registration.
+func (s *SignIn) serverKey() string { return StoreKey(s.resource(), "", "") }
+
+func (s *SignIn) httpClient() *http.Client {
+	if s.HTTP != nil {
+		return s.HTTP
+	}
+	return http.DefaultClient
+}
+
+func (s *SignIn) stderr() io.Writer {
+	if s.Stderr != nil {
+		return s.Stderr
+	}
+	return io.Discard
+}
+
+func (s *SignIn) authTimeout() time.Duration {
+	if s.AuthTimeout > 0 {
+		return s.AuthTimeout
+	}
+	return 300 * time.Second
+}
+
+func (s *SignIn) logf(msg string, args ...any) {
+	if s.Log != nil {
+		s.Log.Info(msg, args...)
+	}
+}
+
+func toTokens(t *oauth2.Token, scopes []string) *Tokens {
+	return &Tokens{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, TokenType: "Bearer", Expiry: t.Expiry,
+		Scope: strings.Join(scopes, " ")}
+}
+
+// storedTokens is one key's tokens in a Store, as a Source needs them.
+type storedTokens struct {
+	store Store
+	key   string
+}
+
+func (st *storedTokens) LoadToken(ctx context.Context) (*oauth2.Token, error) {
+	t, err := LoadTokens(ctx, st.store, st.key)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &oauth2.Token{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, TokenType: "Bearer", Expiry: t.Expiry}, nil
+}
+
+func (st *storedTokens) SaveToken(ctx context.Context, t *oauth2.Token) error {
+	old, _ := LoadTokens(ctx, st.store, st.key)
+	scope := ""
+	if old != nil {
+		scope = old.Scope
+	}
+	if v, ok := t.Extra("scope").(string); ok && v != "" {
+		scope = v
+	}
+	return SaveTokens(ctx, st.store, st.key, &Tokens{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken,
+		TokenType: "Bearer", Expiry: t.Expiry, Scope: scope})
+}
+
+// serverRecord is what the bridge remembers of a server between runs: the client it signed in with and that
+// client's token endpoint, so a restart can refresh without any discovery.
+type serverRecord struct {
+	Registration
+	TokenEndpoint string `json:"token_endpoint"`
+}
+
+func (s *SignIn) recordName() string { return s.serverKey() + "/server" }
+
+func (s *SignIn) loadRecord(ctx context.Context) (*serverRecord, error) {
+	b, err := s.Store.Get(ctx, s.recordName())
+	if err != nil {
+		return nil, err
+	}
+	var rec serverRecord
+	if err := json.Unmarshal(b, &rec); err != nil || rec.ClientID == "" || rec.TokenEndpoint == "" {
+		return nil, fmt.Errorf("the stored sign-in for %s is unreadable: run `meshai-mcp-server logout` and sign in again", s.ServerURL.Redacted())
+	}
+	return &rec, nil
+}
+
+func (s *SignIn) saveRecord(ctx context.Context, rec serverRecord) error {
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	return s.Store.Set(ctx, s.recordName(), b)
+}

@@ -1,0 +1,86 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/meshailabs-org/meshai-mcp-server/auth"
+	"github.com/meshailabs-org/meshai-mcp-server/remote"
+)
+
+// meshaiScopes are requested from MeshAI when neither its challenge nor its metadata names scopes.
+var meshaiScopes = []string{"mcp:read", "mcp:execute"}
+
+// newSignIn opens the token store and prepares the OAuth side for cfg.URL.
+func newSignIn(ctx context.Context, cfg Config, env Env, log *slog.Logger) (*auth.SignIn, error) {
+	store, warning, err := auth.OpenStore(ctx, cfg.TokenStore, cfg.ConfigDir, 0)
+	if err != nil {
+		return nil, err
+	}
+	if warning != "" {
+		fmt.Fprintln(env.Stderr, warning)
+	}
+	return &auth.SignIn{
+		ServerURL:      cfg.URL,
+		ConfigDir:      cfg.ConfigDir,
+		Store:          store,
+		HTTP:           remote.NewHTTPClient(),
+		DefaultScopes:  meshaiScopes,
+		ClientID:       cfg.ClientID,
+		ClientSecret:   cfg.ClientSecret,
+		CallbackPort:   cfg.CallbackPort,
+		BrowserCommand: cfg.BrowserCommand,
+		AuthTimeout:    cfg.AuthTimeout,
+		Stderr:         env.Stderr,
+		Version:        Version,
+		Log:            log,
+	}, nil
+}
+
+// account runs login, status or logout and prints what to do next.
+func account(ctx context.Context, action string, cfg Config, env Env) error {
+	log, closeLog := openLog(cfg.ConfigDir, cfg.Debug, env.Stderr)
+	defer closeLog()
+	si, err := newSignIn(ctx, cfg, env, log)
+	if err != nil {
+		return err
+	}
+	out := env.Stdout
+	switch action {
+	case "login":
+		if err := si.Login(ctx, nil, nil); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "Signed in to %s. Desktop clients using meshai-mcp-server now connect without asking.\n", cfg.URL.Redacted())
+	case "logout":
+		if err := si.Logout(ctx); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "Signed out of %s: its tokens and registration are gone from the %s store. `meshai-mcp-server login` signs in again.\n",
+			cfg.URL.Redacted(), si.Store.Kind())
+	case "status":
+		st, err := si.Status(ctx)
+		if err != nil {
+			return err
+		}
+		if !st.SignedIn {
+			fmt.Fprintf(out, "Not signed in to %s (token store: %s). Run `meshai-mcp-server login %s`, or just use it: the first request opens the sign-in.\n",
+				cfg.URL.Redacted(), st.StoreKind, cfg.URL.Redacted())
+			return nil
+		}
+		expiry := "does not expire"
+		if !st.Expiry.IsZero() {
+			expiry = "expires " + st.Expiry.Local().Format(time.RFC1123)
+		}
+		refresh := "no refresh token: a new sign-in is needed when it expires"
+		if st.Refresh {
+			refresh = "refreshed automatically"
+		}
+		fmt.Fprintf(out, "Signed in to %s\n  authorization server  %s\n  client                %s\n  scopes                %s\n  access token          %s (%s)\n  token store           %s\n",
+			cfg.URL.Redacted(), st.Issuer, st.ClientID, strings.Join(st.Scopes, " "), expiry, refresh, st.StoreKind)
+	}
+	return nil
+}
