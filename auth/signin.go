@@ -36,9 +36,29 @@ type SignIn struct {
 	Version         string
 	Log             *slog.Logger
 
-	mu     sync.Mutex
-	src    *Source
-	scopes []string // scopes of the current grant, for step-up unions
+	mu       sync.Mutex
+	src      *Source
+	scopes   []string // scopes of the current grant, for step-up unions
+	stopLoop func()   // ends KeepFresh's loop on a source that was replaced
+}
+
+// KeepFresh refreshes the access token ahead of expiry until ctx ends, so an idle session never meets an expired
+// token. It never opens a browser: when the grant is gone, the next client request starts the sign-in.
+func (s *SignIn) KeepFresh(ctx context.Context) {
+	for ctx.Err() == nil {
+		src, _ := s.source(ctx)
+		if src != nil {
+			lctx, cancel := context.WithCancel(ctx)
+			s.mu.Lock()
+			s.stopLoop = cancel
+			s.mu.Unlock()
+			src.RefreshLoop(lctx, func(err error) { s.logf("background refresh failed", "err", err) })
+			cancel()
+		}
+		if !sleepCtx(ctx, 5*time.Second) {
+			return
+		}
+	}
 }
 
 // Token returns the current access token, or an empty token when not signed in yet: the server's 401 then
@@ -215,6 +235,9 @@ func (s *SignIn) interactive(ctx context.Context, ch *Challenge, scopes []string
 	s.mu.Lock()
 	s.src, s.scopes = s.newSource(reg, meta.TokenEndpoint), granted
 	s.src.cur = tok
+	if s.stopLoop != nil {
+		s.stopLoop() // KeepFresh moves to the new source
+	}
 	s.mu.Unlock()
 	s.logf("signed in", "issuer", meta.Issuer, "scopes", strings.Join(granted, " "))
 	return nil

@@ -189,3 +189,23 @@ func TestNoSecretInLogs(t *testing.T) {
 		}
 	}
 }
+
+// An idle bridge refreshes ahead of expiry on its own: after a few lifetimes of a short-lived token, calls
+// succeed at once and no request met an expired token.
+func TestIdleBridgeRefreshesAheadOfExpiry(t *testing.T) {
+	srv := startOAuthServer(t, 3*time.Second)
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c, stderr := useBridge(t, ctx, srv, dir)
+	time.Sleep(7 * time.Second)
+	if n := srv.Stats().Refreshes; n < 2 {
+		t.Fatalf("%d refreshes while idle for 7 s with 3 s tokens; want the timer to have refreshed ahead of expiry\n%s", n, stderr.String())
+	}
+	if r, err := callTool(ctx, c, "list_agents", nil, nil); err != nil || r.IsError {
+		t.Fatalf("call after idling: %v %+v", err, r)
+	}
+	if strings.Contains(stderr.String(), "background refresh failed") || srv.Stats().Authorizations != 1 {
+		t.Errorf("refresh should never fail or need a new sign-in here:\n%s", stderr.String())
+	}
+}

@@ -150,7 +150,7 @@ func (c *Client) do(ctx context.Context, window time.Duration, build func() (*ht
 		resp, err := c.opts.HTTPClient.Do(req)
 		if err == nil {
 			c.log.Debug("upstream", "method", req.Method, "status", resp.StatusCode, "ms", time.Since(start).Milliseconds())
-			if reauths < maxReauth && needsReauth(resp) {
+			if reauths < maxReauth && needsReauth(resp) && !isBackground(ctx) {
 				retry, rerr := c.reauthorize(ctx, req, resp)
 				if rerr != nil {
 					return nil, rerr

@@ -20,7 +20,7 @@ func (c *Client) startListening() <-chan struct{} {
 		close(ready)
 		return ready
 	}
-	ctx, cancel := context.WithCancel(c.ctx)
+	ctx, cancel := context.WithCancel(background(c.ctx))
 	c.listening = cancel
 	session := c.session
 	c.wg.Go(func() { c.listen(ctx, session, ready) })

@@ -47,3 +47,13 @@ func (c *Client) reauthorize(ctx context.Context, req *http.Request, resp *http.
 	}
 	return true, nil
 }
+
+// backgroundKey marks work no client request waits on (the GET stream): a refusal there is not worth a sign-in
+// in the browser; the next client request will ask.
+type backgroundKey struct{}
+
+func background(ctx context.Context) context.Context {
+	return context.WithValue(ctx, backgroundKey{}, true)
+}
+
+func isBackground(ctx context.Context) bool { b, _ := ctx.Value(backgroundKey{}).(bool); return b }

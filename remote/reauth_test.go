@@ -3,6 +3,7 @@ package remote
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -74,5 +75,23 @@ func TestReauthorizeOn401(t *testing.T) {
 				t.Errorf("challenge %+v", ch)
 			}
 		})
+	}
+}
+
+// The GET stream is background work: a 401 there never starts a sign-in.
+func TestNoReauthorizeInTheBackground(t *testing.T) {
+	src := &switchingSource{key: "expired", fix: true}
+	srv := startDev(t)
+	u, _ := url.Parse(srv.URL + "/v1/mcp")
+	c := New(Options{URL: u, Token: src})
+	defer c.Close(context.Background())
+	req, _ := c.newRequest(background(context.Background()), "GET", u, nil, "", "")
+	resp, err := c.do(background(context.Background()), 0, func() (*http.Request, error) { return req, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 || len(src.seen) != 0 {
+		t.Fatalf("status %d, reauthorized %d times; want 401 and none", resp.StatusCode, len(src.seen))
 	}
 }

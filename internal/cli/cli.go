@@ -86,6 +86,7 @@ func serve(ctx context.Context, cfg Config, env Env) error {
 			return err
 		}
 		token = si
+		go si.KeepFresh(ctx)
 	}
 	log.Info("meshai-mcp-server starting", "version", Version, "url", cfg.URL.Redacted(), "transport", cfg.Mode,
 		"api_key", env.Getenv(auth.EnvAPIKey) != "", "extra_headers", len(cfg.Header))
