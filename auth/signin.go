@@ -38,9 +38,14 @@ type SignIn struct {
 
 	mu       sync.Mutex
 	src      *Source
-	scopes   []string // scopes of the current grant, for step-up unions
-	stopLoop func()   // ends KeepFresh's loop on a source that was replaced
+	scopes   []string  // scopes of the current grant, for step-up unions
+	stopLoop func()    // ends KeepFresh's loop on a source that was replaced
+	lastFlow time.Time // when the last browser sign-in ended, to refuse a storm of them
 }
+
+// flowCooldown is how soon after one browser sign-in another may start: a server that refuses a token it has
+// just issued gets an error, not a new browser tab for every request.
+const flowCooldown = 30 * time.Second
 
 // KeepFresh refreshes the access token ahead of expiry until ctx ends, so an idle session never meets an expired
 // token. It never opens a browser: when the grant is gone, the next client request starts the sign-in.
@@ -138,7 +143,18 @@ func (s *SignIn) Login(ctx context.Context, ch *Challenge, scopes []string) erro
 			return nil // signed in by another bridge meanwhile
 		}
 	}
-	return s.interactive(lctx, ch, scopes)
+	s.mu.Lock()
+	recent := time.Since(s.lastFlow) < flowCooldown && scopes == nil
+	s.mu.Unlock()
+	if recent {
+		return errors.New("the server refused the token it issued moments ago; not opening another sign-in window. " +
+			"Check the server's configuration, or run `meshai-mcp-server logout` and try again")
+	}
+	err = s.interactive(lctx, ch, scopes)
+	s.mu.Lock()
+	s.lastFlow = time.Now()
+	s.mu.Unlock()
+	return err
 }
 
 func (s *SignIn) currentAccess() string {
