@@ -33,6 +33,9 @@ var openWithSystem = func(u string) error {
 	return browser.OpenURL(u)
 }
 
+// NoBrowser, given as the command to OpenBrowser, prints the URL and opens nothing (--no-browser).
+const NoBrowser = "-"
+
 // OpenBrowser opens raw, after checking it with BrowserURL, in command (the URL appended as its last argument;
 // no shell is involved) or, when command is empty, $BROWSER, else the system's browser. The URL is printed to
 // stderr first in every case, so a user on a machine without a browser can copy it.
@@ -42,6 +45,9 @@ func OpenBrowser(raw, command string, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stderr, "meshai-mcp-server: to sign in, open this URL in a browser:\n\n    %s\n\n", u)
+	if command == NoBrowser {
+		return nil
+	}
 	if command == "" {
 		command = os.Getenv("BROWSER")
 	}

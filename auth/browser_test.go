@@ -85,3 +85,17 @@ func TestOpenBrowserRefusesBeforeOpening(t *testing.T) {
 		t.Fatalf("a valid URL goes to the system opener: %v %v", err, opened)
 	}
 }
+
+func TestNoBrowserOnlyPrints(t *testing.T) {
+	opened := false
+	old := openWithSystem
+	openWithSystem = func(string) error { opened = true; return nil }
+	defer func() { openWithSystem = old }()
+	var stderr strings.Builder
+	if err := OpenBrowser("https://auth.example.com/authorize?x=1", NoBrowser, &stderr); err != nil || opened {
+		t.Fatalf("err %v, opened %v", err, opened)
+	}
+	if !strings.Contains(stderr.String(), "https://auth.example.com/authorize?x=1") {
+		t.Errorf("the URL must still be printed: %q", stderr.String())
+	}
+}

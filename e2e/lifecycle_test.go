@@ -88,7 +88,7 @@ func TestDemo(t *testing.T) {
 	if err != nil {
 		t.Fatalf("demo: %v\n%s", err, out)
 	}
-	for _, want := range []string{"← meshai 0.1.0-dev", "← 7 tools", "mesh_execute", "progress 1/4", "progress 4/4", "← result:", "completed in 4 steps"} {
+	for _, want := range []string{"the bridge signs in (PKCE S256)", "/oauth/authorize?", "← meshai 0.1.0-dev", "← 7 tools", "mesh_execute", "progress 1/4", "progress 4/4", "← result:", "completed in 4 steps"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("the demo transcript lacks %q:\n%s", want, out)
 		}

@@ -74,6 +74,10 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (Co
 	fs.StringVar(&cfg.ClientSecret, "client-secret", "", "its secret, if it has one")
 	fs.IntVar(&cfg.CallbackPort, "callback-port", 0, "pin the loopback port of the sign-in redirect (default: stable per server)")
 	fs.StringVar(&cfg.BrowserCommand, "browser-command", "", "open the sign-in URL with this `command` (the URL is appended; default $BROWSER, else the system browser)")
+	fs.BoolFunc("no-browser", "print the sign-in URL on stderr and open nothing (headless machines)", func(string) error {
+		cfg.BrowserCommand = auth.NoBrowser
+		return nil
+	})
 	fs.DurationVar(&cfg.AuthTimeout, "auth-timeout", 300*time.Second, "how long to wait for the browser sign-in")
 	fs.Usage = func() { usage(fs) }
 	var positional []string

@@ -3,11 +3,10 @@ package cli
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,8 +38,7 @@ func runDemo(env Env) int {
 }
 
 func demo(ctx context.Context, out io.Writer) error {
-	key := randomKey()
-	srv, err := devserver.Listen("127.0.0.1:0", devserver.Config{APIKey: key, Step: 250 * time.Millisecond})
+	srv, err := devserver.Listen("127.0.0.1:0", devserver.Config{OAuth: true, AutoApprove: true, Step: 250 * time.Millisecond})
 	if err != nil {
 		return fmt.Errorf("start the reference server: %w", err)
 	}
@@ -55,13 +53,20 @@ func demo(ctx context.Context, out io.Writer) error {
 	}
 	defer os.RemoveAll(dir)
 	mcpURL := srv.URL + "/v1/mcp"
-	fmt.Fprintf(out, "MeshAI MCP bridge demo\n  reference server  %s (API key required)\n  bridge            %s %s  (stdio, %s set)\n\n",
-		mcpURL, filepath.Base(self), mcpURL, auth.EnvAPIKey)
+	fmt.Fprintf(out, "MeshAI MCP bridge demo\n  reference server  %s (OAuth 2.1, approves sign-ins at once)\n  bridge            %s %s  (stdio)\n\n",
+		mcpURL, filepath.Base(self), mcpURL)
 
-	var stderr lockedBuffer
-	c := client.NewClient(transport.NewStdioWithOptions(self,
-		append(os.Environ(), auth.EnvAPIKey+"="+key, EnvConfigDir+"="+dir), []string{mcpURL},
-		transport.WithCommandStderrWriter(&stderr)))
+	// The demo plays the user's browser: it watches the bridge's stderr for the sign-in URL and follows it.
+	stderr := &signInWatcher{out: out}
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "MESHAI_") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, EnvConfigDir+"="+dir, auth.EnvTokenStore+"="+auth.KindFile)
+	c := client.NewClient(transport.NewStdioWithOptions(self, env, []string{"--no-browser", mcpURL},
+		transport.WithCommandStderrWriter(stderr)))
 	if err := c.Start(ctx); err != nil { // Start also wires the notification handler
 		return fmt.Errorf("launch the bridge: %w", err)
 	}
@@ -76,6 +81,7 @@ func demo(ctx context.Context, out io.Writer) error {
 	fail := func(step string, err error) error {
 		return fmt.Errorf("%s: %w\nbridge log:\n%s", step, err, stderr.String())
 	}
+	fmt.Fprintf(out, "→ initialize\n")
 
 	init := mcp.InitializeRequest{}
 	init.Params.ProtocolVersion = mcp.LATEST_LEGACY_PROTOCOL_VERSION
@@ -84,7 +90,7 @@ func demo(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return fail("initialize", err)
 	}
-	fmt.Fprintf(out, "→ initialize\n← %s %s, protocol %s\n\n", res.ServerInfo.Name, res.ServerInfo.Version, res.ProtocolVersion)
+	fmt.Fprintf(out, "← %s %s, protocol %s\n\n", res.ServerInfo.Name, res.ServerInfo.Version, res.ProtocolVersion)
 
 	tools, err := c.ListTools(ctx, mcp.ListToolsRequest{})
 	if err != nil {
@@ -133,26 +139,42 @@ func firstSentence(s string) string {
 	return s
 }
 
-func randomKey() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return "demo-" + hex.EncodeToString(b)
+// signInWatcher collects the bridge's stderr and, when the bridge prints a sign-in URL, follows it the way a
+// browser would; the reference server approves at once and redirects to the bridge's loopback callback.
+type signInWatcher struct {
+	out  io.Writer
+	mu   sync.Mutex
+	b    bytes.Buffer
+	seen int
 }
 
-// lockedBuffer collects the bridge's stderr for a failure report.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+func (w *signInWatcher) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.b.Write(p)
+	for {
+		rest := w.b.String()[w.seen:]
+		i := strings.IndexByte(rest, '\n')
+		if i < 0 {
+			break
+		}
+		w.seen += i + 1
+		line := strings.TrimSpace(rest[:i])
+		if u, err := auth.BrowserURL(line); err == nil && strings.Contains(line, "/oauth/authorize?") {
+			fmt.Fprintf(w.out, "  the server answered 401: the bridge signs in (PKCE S256) and asks the user to open\n    %s://%s%s?…\n", u.Scheme, u.Host, u.Path)
+			go func() {
+				resp, err := http.Get(line)
+				if err == nil {
+					resp.Body.Close()
+				}
+			}()
+		}
+	}
+	return len(p), nil
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+func (w *signInWatcher) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
 }
