@@ -245,7 +245,7 @@ func (s *SignIn) interactive(ctx context.Context, ch *Challenge, scopes []string
 	if err := SaveTokens(ctx, s.Store, StoreKey(resource, meta.Issuer, reg.ClientID), toTokens(tok, granted)); err != nil {
 		return fmt.Errorf("save the tokens: %w", err)
 	}
-	if err := s.saveRecord(ctx, serverRecord{Registration: *reg, TokenEndpoint: meta.TokenEndpoint}); err != nil {
+	if err := s.saveRecord(ctx, serverRecord{Registration: *reg, TokenEndpoint: meta.TokenEndpoint, RevocationEndpoint: meta.RevocationEndpoint}); err != nil {
 		return fmt.Errorf("save the sign-in: %w", err)
 	}
 	s.mu.Lock()
@@ -379,7 +379,8 @@ func (st *storedTokens) SaveToken(ctx context.Context, t *oauth2.Token) error {
 // client's token endpoint, so a restart can refresh without any discovery.
 type serverRecord struct {
 	Registration
-	TokenEndpoint string `json:"token_endpoint"`
+	TokenEndpoint      string `json:"token_endpoint"`
+	RevocationEndpoint string `json:"revocation_endpoint,omitempty"`
 }
 
 func (s *SignIn) recordName() string { return s.serverKey() + "/server" }

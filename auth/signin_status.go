@@ -49,6 +49,16 @@ func (s *SignIn) Logout(ctx context.Context) error {
 		return nil
 	}
 	var errs []error
+	if err == nil && rec.RevocationEndpoint != "" {
+		if t, _ := LoadTokens(ctx, s.Store, StoreKey(s.resource(), rec.Issuer, rec.ClientID)); t != nil {
+			tc := &TokenClient{TokenURL: rec.RevocationEndpoint, ClientID: rec.ClientID, ClientSecret: rec.ClientSecret,
+				AuthMethod: rec.TokenEndpointAuthMethod, HTTP: s.httpClient()}
+			// Revoking the refresh token ends the whole grant (RFC 7009 §2.1); a failure still forgets locally.
+			if rerr := tc.Revoke(ctx, firstNonEmpty(t.RefreshToken, t.AccessToken)); rerr != nil {
+				s.logf("could not revoke the tokens at the server; forgetting them here anyway", "err", rerr)
+			}
+		}
+	}
 	if err == nil {
 		errs = append(errs,
 			Forget(ctx, s.Store, StoreKey(s.resource(), rec.Issuer, rec.ClientID)),
@@ -62,4 +72,11 @@ func (s *SignIn) Logout(ctx context.Context) error {
 		return fmt.Errorf("forget the sign-in: %w", err)
 	}
 	return nil
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }

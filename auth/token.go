@@ -83,6 +83,15 @@ func (c *TokenClient) Refresh(ctx context.Context, refreshToken string) (*oauth2
 }
 
 func (c *TokenClient) post(ctx context.Context, form url.Values, oldRefresh string) (*oauth2.Token, error) {
+	resp, body, err := c.send(ctx, form)
+	if err != nil {
+		return nil, err
+	}
+	return parseTokenResponse(resp, body, oldRefresh)
+}
+
+// send POSTs form with the resource and the client's authentication, and reads the answer.
+func (c *TokenClient) send(ctx context.Context, form url.Values) (*http.Response, []byte, error) {
 	if c.Resource != "" {
 		form.Set("resource", c.Resource)
 	}
@@ -98,11 +107,11 @@ func (c *TokenClient) post(ctx context.Context, form url.Values, oldRefresh stri
 		form.Set("client_id", c.ClientID)
 		form.Set("client_secret", c.ClientSecret)
 	default:
-		return nil, fmt.Errorf("token endpoint auth method %q is not supported; register again", method)
+		return nil, nil, fmt.Errorf("token endpoint auth method %q is not supported; register again", method)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.TokenURL, strings.NewReader(form.Encode()))
 	if err != nil {
-		return nil, fmt.Errorf("token request: %w", err)
+		return nil, nil, fmt.Errorf("token request: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
@@ -116,14 +125,14 @@ func (c *TokenClient) post(ctx context.Context, form url.Values, oldRefresh stri
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("token endpoint %s: %w", c.TokenURL, err)
+		return nil, nil, fmt.Errorf("token endpoint %s: %w", c.TokenURL, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxTokenBody))
 	if err != nil {
-		return nil, fmt.Errorf("token endpoint %s: %w", c.TokenURL, err)
+		return nil, nil, fmt.Errorf("token endpoint %s: %w", c.TokenURL, err)
 	}
-	return parseTokenResponse(resp, body, oldRefresh)
+	return resp, body, nil
 }
 
 // tokenJSON is the RFC 6749 §5.1 answer, with the §5.2 error fields.
@@ -170,4 +179,17 @@ func parseTokenResponse(resp *http.Response, body []byte, oldRefresh string) (*o
 		tok = tok.WithExtra(map[string]any{"scope": tj.Scope})
 	}
 	return tok, nil
+}
+
+// Revoke asks the server to revoke a token (RFC 7009); TokenURL is the revocation endpoint here.
+func (c *TokenClient) Revoke(ctx context.Context, token string) error {
+	resp, body, err := c.send(ctx, url.Values{"token": {token}})
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		_, err := parseTokenResponse(resp, body, "")
+		return fmt.Errorf("revoke: %w", err)
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/meshailabs-org/meshai-mcp-server/auth"
 	"github.com/meshailabs-org/meshai-mcp-server/devserver"
 )
 
@@ -207,5 +209,58 @@ func TestIdleBridgeRefreshesAheadOfExpiry(t *testing.T) {
 	}
 	if strings.Contains(stderr.String(), "background refresh failed") || srv.Stats().Authorizations != 1 {
 		t.Errorf("refresh should never fail or need a new sign-in here:\n%s", stderr.String())
+	}
+}
+
+// login, status and logout from a terminal; logout revokes the grant at the server (RFC 7009).
+func TestLoginStatusLogout(t *testing.T) {
+	srv := startOAuthServer(t, time.Hour)
+	dir := t.TempDir()
+	url := srv.URL + "/v1/mcp"
+	run := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(bridgeBin, args...)
+		cmd.Env = signInEnv(dir)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	if out := run("status", url); !strings.Contains(out, "Not signed in") {
+		t.Fatalf("status before login: %s", out)
+	}
+	if out := run("login", "--browser-command", fetchBin, url); !strings.Contains(out, "Signed in to") {
+		t.Fatalf("login: %s", out)
+	}
+	out := run("status", url)
+	for _, want := range []string{"Signed in to", "authorization server  " + srv.URL, "mcp:read", "refreshed automatically", "token store           file"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status lacks %q:\n%s", want, out)
+		}
+	}
+	// Keep the refresh token and client to try them after logout.
+	var refresh, clientID string
+	files, _ := filepath.Glob(filepath.Join(dir, "tokens", "*.json"))
+	for _, f := range files {
+		var m map[string]any
+		b, _ := os.ReadFile(f)
+		json.Unmarshal(b, &m)
+		if v, _ := m["refresh_token"].(string); v != "" {
+			refresh = v
+		}
+		if v, _ := m["client_id"].(string); v != "" {
+			clientID = v
+		}
+	}
+	if out := run("logout", url); !strings.Contains(out, "Signed out") {
+		t.Fatalf("logout: %s", out)
+	}
+	if out := run("status", url); !strings.Contains(out, "Not signed in") {
+		t.Fatalf("status after logout: %s", out)
+	}
+	tc := &auth.TokenClient{TokenURL: srv.URL + "/oauth/token", ClientID: clientID, Resource: url}
+	if _, err := tc.Refresh(context.Background(), refresh); !auth.IsInvalidGrant(err) {
+		t.Fatalf("the refresh token must be revoked after logout, got %v", err)
 	}
 }
