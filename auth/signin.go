@@ -21,20 +21,21 @@ import (
 // authorization-code flow with PKCE in the browser — discovery from the server's own 401, registration, loopback
 // redirect, token exchange — once for all the bridges on this machine.
 type SignIn struct {
-	ServerURL       *url.URL
-	ConfigDir       string
-	Store           Store
-	HTTP            *http.Client
-	DefaultScopes   []string // when neither the challenge nor the server's metadata names scopes
-	ClientID        string   // pre-registered client, skipping registration
-	ClientSecret    string   // its secret, if it has one
-	CallbackPort    int      // pins the loopback port
-	BrowserCommand  string   // "" = $BROWSER, else the system browser
-	AuthTimeout     time.Duration
-	AuthorizeParams url.Values // --authorize-param
-	Stderr          io.Writer  // where the sign-in URL is printed
-	Version         string
-	Log             *slog.Logger
+	ServerURL         *url.URL
+	ConfigDir         string
+	Store             Store
+	HTTP              *http.Client
+	DefaultScopes     []string // when neither the challenge nor the server's metadata names scopes
+	ClientID          string   // pre-registered client, skipping registration
+	ClientSecret      string   // its secret, if it has one
+	ClientMetadataURL string   // an https client ID metadata document, used where the server supports them
+	CallbackPort      int      // pins the loopback port
+	BrowserCommand    string   // "" = $BROWSER, else the system browser
+	AuthTimeout       time.Duration
+	AuthorizeParams   url.Values // --authorize-param
+	Stderr            io.Writer  // where the sign-in URL is printed
+	Version           string
+	Log               *slog.Logger
 
 	mu       sync.Mutex
 	src      *Source
@@ -273,6 +274,11 @@ func (s *SignIn) registration(ctx context.Context, meta *ServerMetadata, resourc
 		}
 		return &Registration{Issuer: meta.Issuer, ClientID: s.ClientID, ClientSecret: s.ClientSecret,
 			TokenEndpointAuthMethod: method, RedirectURI: redirect, CallbackPort: port}, nil
+	}
+	if s.ClientMetadataURL != "" && meta.ClientIDMetadataDocumentSupported {
+		// The URL is the client_id; the document it serves lists the loopback redirect URIs.
+		return &Registration{Issuer: meta.Issuer, ClientID: s.ClientMetadataURL, TokenEndpointAuthMethod: AuthNone,
+			RedirectURI: redirect, CallbackPort: port}, nil
 	}
 	if stored != nil && stored.Issuer == meta.Issuer && stored.RedirectURI == redirect {
 		return stored, nil

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -39,12 +40,13 @@ type Config struct {
 	Version   bool
 
 	// Sign-in (OAuth); unused when MESHAI_API_KEY is set.
-	TokenStore     string
-	ClientID       string
-	ClientSecret   string
-	CallbackPort   int
-	BrowserCommand string
-	AuthTimeout    time.Duration
+	TokenStore        string
+	ClientID          string
+	ClientSecret      string
+	ClientMetadataURL string
+	CallbackPort      int
+	BrowserCommand    string
+	AuthTimeout       time.Duration
 }
 
 // headerList collects repeated --header flags.
@@ -72,6 +74,10 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (Co
 	fs.StringVar(&cfg.TokenStore, "token-store", getenv(auth.EnvTokenStore), "where tokens are kept: auto, keychain or file (env "+auth.EnvTokenStore+")")
 	fs.StringVar(&cfg.ClientID, "client-id", "", "a client pre-registered at the authorization server (skips registration)")
 	fs.StringVar(&cfg.ClientSecret, "client-secret", "", "its secret, if it has one")
+	fs.StringVar(&cfg.ClientMetadataURL, "client-metadata-url", "", "an https `URL` serving this client's ID metadata document, used as client_id where the server supports it")
+	fs.Func("static-oauth-client-info", "pre-registered client as JSON {\"client_id\":…, \"client_secret\":…} or @file (as mcp-remote)", func(v string) error {
+		return readClientInfo(v, getenv, &cfg)
+	})
 	fs.IntVar(&cfg.CallbackPort, "callback-port", 0, "pin the loopback port of the sign-in redirect (default: stable per server)")
 	fs.StringVar(&cfg.BrowserCommand, "browser-command", "", "open the sign-in URL with this `command` (the URL is appended; default $BROWSER, else the system browser)")
 	fs.BoolFunc("no-browser", "print the sign-in URL on stderr and open nothing (headless machines)", func(string) error {
@@ -230,4 +236,26 @@ Environment:
 Flags:
 `, EnvURL, DefaultURL, EnvConfigDir)
 	fs.PrintDefaults()
+}
+
+// readClientInfo reads --static-oauth-client-info: JSON, or @file holding JSON, with ${VAR} expanded.
+func readClientInfo(v string, getenv func(string) string, cfg *Config) error {
+	raw := []byte(v)
+	if path, ok := strings.CutPrefix(v, "@"); ok {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("client info file: %w", err)
+		}
+		raw = b
+	}
+	expanded := envRef.ReplaceAllStringFunc(string(raw), func(ref string) string { return getenv(ref[2 : len(ref)-1]) })
+	var info struct {
+		ClientID     string `json:"client_id"`
+		ClientSecret string `json:"client_secret"`
+	}
+	if err := json.Unmarshal([]byte(expanded), &info); err != nil || info.ClientID == "" {
+		return errors.New(`expected {"client_id": "...", "client_secret": "..."} (client_secret optional)`)
+	}
+	cfg.ClientID, cfg.ClientSecret = info.ClientID, info.ClientSecret
+	return nil
 }

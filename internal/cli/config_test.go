@@ -124,3 +124,21 @@ func TestBadFlagExitCode(t *testing.T) {
 		t.Errorf("code %d, stderr %q", code, errOut.String())
 	}
 }
+
+func TestStaticClientInfo(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "client.json")
+	os.WriteFile(file, []byte(`{"client_id":"file-id","client_secret":"${SECRET}"}`), 0o600)
+	getenv := env(map[string]string{EnvConfigDir: t.TempDir(), "SECRET": "s3"})
+	for _, tc := range []struct{ arg, id, secret string }{
+		{`{"client_id":"inline"}`, "inline", ""},
+		{"@" + file, "file-id", "s3"},
+	} {
+		cfg, err := parseServe([]string{"--static-oauth-client-info", tc.arg}, getenv, io.Discard)
+		if err != nil || cfg.ClientID != tc.id || cfg.ClientSecret != tc.secret {
+			t.Errorf("%s: %+v %v", tc.arg, cfg, err)
+		}
+	}
+	if _, err := parseServe([]string{"--static-oauth-client-info", `{"nope":1}`}, getenv, io.Discard); err == nil {
+		t.Error("client info without client_id must be refused")
+	}
+}

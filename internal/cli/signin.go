@@ -24,19 +24,20 @@ func newSignIn(ctx context.Context, cfg Config, env Env, log *slog.Logger) (*aut
 		fmt.Fprintln(env.Stderr, warning)
 	}
 	return &auth.SignIn{
-		ServerURL:      cfg.URL,
-		ConfigDir:      cfg.ConfigDir,
-		Store:          store,
-		HTTP:           remote.NewHTTPClient(),
-		DefaultScopes:  meshaiScopes,
-		ClientID:       cfg.ClientID,
-		ClientSecret:   cfg.ClientSecret,
-		CallbackPort:   cfg.CallbackPort,
-		BrowserCommand: cfg.BrowserCommand,
-		AuthTimeout:    cfg.AuthTimeout,
-		Stderr:         env.Stderr,
-		Version:        Version,
-		Log:            log,
+		ServerURL:         cfg.URL,
+		ConfigDir:         cfg.ConfigDir,
+		Store:             store,
+		HTTP:              remote.NewHTTPClient(),
+		DefaultScopes:     meshaiScopes,
+		ClientID:          cfg.ClientID,
+		ClientSecret:      cfg.ClientSecret,
+		ClientMetadataURL: cfg.ClientMetadataURL,
+		CallbackPort:      cfg.CallbackPort,
+		BrowserCommand:    cfg.BrowserCommand,
+		AuthTimeout:       cfg.AuthTimeout,
+		Stderr:            env.Stderr,
+		Version:           Version,
+		Log:               log,
 	}, nil
 }
 
