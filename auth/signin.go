@@ -246,7 +246,8 @@ func (s *SignIn) interactive(ctx context.Context, ch *Challenge, scopes []string
 	if err := SaveTokens(ctx, s.Store, StoreKey(resource, meta.Issuer, reg.ClientID), toTokens(tok, granted)); err != nil {
 		return fmt.Errorf("save the tokens: %w", err)
 	}
-	if err := s.saveRecord(ctx, serverRecord{Registration: *reg, TokenEndpoint: meta.TokenEndpoint, RevocationEndpoint: meta.RevocationEndpoint}); err != nil {
+	if err := s.saveRecord(ctx, serverRecord{Registration: *reg, TokenEndpoint: meta.TokenEndpoint, RevocationEndpoint: meta.RevocationEndpoint,
+		UserinfoEndpoint: meta.UserinfoEndpoint}); err != nil {
 		return fmt.Errorf("save the sign-in: %w", err)
 	}
 	s.mu.Lock()
@@ -387,6 +388,7 @@ type serverRecord struct {
 	Registration
 	TokenEndpoint      string `json:"token_endpoint"`
 	RevocationEndpoint string `json:"revocation_endpoint,omitempty"`
+	UserinfoEndpoint   string `json:"userinfo_endpoint,omitempty"`
 }
 
 func (s *SignIn) recordName() string { return s.serverKey() + "/server" }

@@ -2,8 +2,11 @@ package auth
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"time"
 )
@@ -16,10 +19,11 @@ type Status struct {
 	Scopes    []string
 	Expiry    time.Time // of the access token; zero when it does not expire
 	Refresh   bool      // a refresh token is kept
+	Account   string    // who signed in, from the server's userinfo endpoint when it has one
 	StoreKind string
 }
 
-// Status reports the stored sign-in, without any network request.
+// Status reports the stored sign-in, and who it belongs to when the server has a userinfo endpoint.
 func (s *SignIn) Status(ctx context.Context) (Status, error) {
 	st := Status{StoreKind: s.Store.Kind()}
 	rec, err := s.loadRecord(ctx)
@@ -39,7 +43,46 @@ func (s *SignIn) Status(ctx context.Context) (Status, error) {
 	}
 	st.SignedIn = t.AccessToken != "" && (t.Expiry.IsZero() || time.Now().Before(t.Expiry) || t.RefreshToken != "")
 	st.Scopes, st.Expiry, st.Refresh = strings.Fields(t.Scope), t.Expiry, t.RefreshToken != ""
+	if st.SignedIn && rec.UserinfoEndpoint != "" {
+		st.Account = s.account(ctx, rec.UserinfoEndpoint)
+	}
 	return st, nil
+}
+
+// account asks the userinfo endpoint who is signed in; "" when it cannot tell.
+func (s *SignIn) account(ctx context.Context, endpoint string) string {
+	src, err := s.source(ctx)
+	if err != nil || src == nil {
+		return ""
+	}
+	tok, err := src.Token()
+	if err != nil {
+		return ""
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)
+	if err != nil {
+		return ""
+	}
+	tok.SetAuthHeader(req)
+	resp, err := s.httpClient().Do(req)
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	var u map[string]any
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&u) != nil {
+		return ""
+	}
+	str := func(k string) string { v, _ := u[k].(string); return v }
+	switch name, email := str("name"), str("email"); {
+	case name != "" && email != "":
+		return name + " <" + email + ">"
+	case email != "":
+		return email
+	case str("preferred_username") != "":
+		return str("preferred_username")
+	}
+	return str("sub")
 }
 
 // Logout forgets the stored tokens, registration and sign-in record of the server.

@@ -234,7 +234,7 @@ func TestLoginStatusLogout(t *testing.T) {
 		t.Fatalf("login: %s", out)
 	}
 	out := run("status", url)
-	for _, want := range []string{"Signed in to", "authorization server  " + srv.URL, "mcp:read", "refreshed automatically", "token store           file"} {
+	for _, want := range []string{"Signed in to", "account               Demo <demo@example.com>", "authorization server  " + srv.URL, "mcp:read", "refreshed automatically", "token store           file"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("status lacks %q:\n%s", want, out)
 		}

@@ -80,8 +80,12 @@ func account(ctx context.Context, action string, cfg Config, env Env) error {
 		if st.Refresh {
 			refresh = "refreshed automatically"
 		}
-		fmt.Fprintf(out, "Signed in to %s\n  authorization server  %s\n  client                %s\n  scopes                %s\n  access token          %s (%s)\n  token store           %s\n",
-			cfg.URL.Redacted(), st.Issuer, st.ClientID, strings.Join(st.Scopes, " "), expiry, refresh, st.StoreKind)
+		account := st.Account
+		if account == "" {
+			account = "(the server offers no userinfo)"
+		}
+		fmt.Fprintf(out, "Signed in to %s\n  account               %s\n  authorization server  %s\n  client                %s\n  scopes                %s\n  access token          %s (%s)\n  token store           %s\n",
+			cfg.URL.Redacted(), account, st.Issuer, st.ClientID, strings.Join(st.Scopes, " "), expiry, refresh, st.StoreKind)
 	}
 	return nil
 }
