@@ -81,7 +81,7 @@ func describeStatus(u *url.URL, status int, contentType string, body []byte) *Up
 	case status == http.StatusForbidden && html:
 		msg = fmt.Sprintf("%s answered 403 with an HTML page: a firewall or bot protection (e.g. Cloudflare) is blocking the bridge; ask the server's operator to allow API clients", where)
 	case status == http.StatusForbidden:
-		msg = fmt.Sprintf("%s refused access (403): your key or account lacks permission for this server", where)
+		msg = fmt.Sprintf("%s refused access (403): these credentials lack permission for this server", where)
 	case status == http.StatusNotFound:
 		msg = fmt.Sprintf("no MCP endpoint at %s (404): check the path; MeshAI serves /v1/mcp, other servers often /mcp or /sse", where)
 	case status == http.StatusTooManyRequests:

@@ -47,7 +47,7 @@ func TestDescribeStatus(t *testing.T) {
 	}{
 		{401, "application/json", `{}`, "MESHAI_API_KEY"},
 		{403, "text/html", `<!DOCTYPE html><title>Just a moment...</title>`, "bot protection"},
-		{403, "application/json", `{}`, "lacks permission"},
+		{403, "application/json", `{}`, "lack permission"},
 		{404, "text/plain", "not found", "/v1/mcp"},
 		{429, "", "", "rate limiting"},
 		{502, "text/plain", "bad gateway", "try again later"},

@@ -8,7 +8,9 @@
 // that follows redirects onto the bridge's loopback callback). Then it sends initialize,
 // notifications/initialized, tools/list and tools/call, and exits 0 when every answer is a result.
 //
-// MESHAI_CONFORMANCE_DEADLINE (a Go duration, default 25s) bounds the whole run.
+// MESHAI_CONFORMANCE_DEADLINE (a Go duration, default 25s) bounds the whole run. MESHAI_CONFORMANCE_CLIENT_METADATA_URL
+// (default https://conformance-test.local/client-metadata.json, the URL auth/basic-cimd expects; empty: none) is
+// passed as --client-metadata-url.
 package main
 
 import (
@@ -81,7 +83,16 @@ func run() int {
 	}
 	defer os.RemoveAll(configDir)
 
+	// The client ID metadata document URL the suite expects (auth/basic-cimd); the bridge uses it only where the
+	// authorization server advertises client_id_metadata_document_supported, and never for a pre-registered client.
+	cimd := "https://conformance-test.local/client-metadata.json"
+	if v, ok := os.LookupEnv("MESHAI_CONFORMANCE_CLIENT_METADATA_URL"); ok {
+		cimd = v
+	}
 	args := []string{"--debug", "--browser-command", fetch, "--auth-timeout", "20s"}
+	if cimd != "" {
+		args = append(args, "--client-metadata-url", cimd)
+	}
 	if ctx.ClientID != "" {
 		args = append(args, "--client-id", ctx.ClientID)
 		if ctx.ClientSecret != "" {

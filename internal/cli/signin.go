@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strings"
 	"time"
 
@@ -11,8 +12,17 @@ import (
 	"github.com/meshailabs-org/meshai-mcp-server/remote"
 )
 
-// meshaiScopes are requested from MeshAI when neither its challenge nor its metadata names scopes.
+// meshaiScopes are requested from MeshAI when neither its challenge nor its metadata names scopes. Other servers
+// get no scope parameter then, as the MCP spec asks.
 var meshaiScopes = []string{"mcp:read", "mcp:execute"}
+
+// defaultScopes returns meshaiScopes for MeshAI's own endpoint and none for any other server.
+func defaultScopes(cfg Config) []string {
+	if def, _ := url.Parse(DefaultURL); strings.EqualFold(cfg.URL.Host, def.Host) {
+		return meshaiScopes
+	}
+	return nil
+}
 
 // newSignIn opens the token store and prepares the OAuth side for cfg.URL.
 func newSignIn(ctx context.Context, cfg Config, env Env, log *slog.Logger) (*auth.SignIn, error) {
@@ -28,7 +38,7 @@ func newSignIn(ctx context.Context, cfg Config, env Env, log *slog.Logger) (*aut
 		ConfigDir:         cfg.ConfigDir,
 		Store:             store,
 		HTTP:              remote.NewHTTPClient(),
-		DefaultScopes:     meshaiScopes,
+		DefaultScopes:     defaultScopes(cfg),
 		ClientID:          cfg.ClientID,
 		ClientSecret:      cfg.ClientSecret,
 		ClientMetadataURL: cfg.ClientMetadataURL,
