@@ -2,6 +2,10 @@ package auth
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -21,5 +25,39 @@ func TestLoginCooldown(t *testing.T) {
 	err = s.Login(context.Background(), nil, nil)
 	if err == nil || !strings.Contains(err.Error(), "not opening another sign-in window") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// A stored registration is reused while its redirect URI fits; when the loopback had to take another port, the
+// bridge registers again (many servers match redirect URIs exactly), and keeps the new one per issuer.
+func TestRegistrationFollowsThePort(t *testing.T) {
+	registrations := 0
+	dcr := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		registrations++
+		var md ClientMetadata
+		json.NewDecoder(r.Body).Decode(&md)
+		w.WriteHeader(201)
+		json.NewEncoder(w).Encode(map[string]any{"client_id": fmt.Sprintf("c%d", registrations), "redirect_uris": md.RedirectURIs, "token_endpoint_auth_method": "none"})
+	}))
+	defer dcr.Close()
+	dir := t.TempDir()
+	store, _, _ := OpenStore(context.Background(), KindFile, dir, 0)
+	u, _ := url.Parse("https://mcp.example.com/mcp")
+	s := &SignIn{ServerURL: u, ConfigDir: dir, Store: store, HTTP: dcr.Client()}
+	meta := &ServerMetadata{Issuer: "https://as.example.com", RegistrationEndpoint: dcr.URL}
+	ctx := context.Background()
+	first, err := s.registration(ctx, meta, s.resource(), nil, 20001, nil)
+	if err != nil || first.ClientID != "c1" || first.RedirectURI != "http://127.0.0.1:20001/callback" {
+		t.Fatalf("first registration: %+v %v", first, err)
+	}
+	stored, _ := LoadRegistration(ctx, store, StoreKey(s.resource(), meta.Issuer, ""))
+	same, _ := s.registration(ctx, meta, s.resource(), stored, 20001, nil)
+	moved, _ := s.registration(ctx, meta, s.resource(), stored, 20002, nil)
+	if same.ClientID != "c1" || moved.ClientID != "c2" || registrations != 2 {
+		t.Fatalf("same port: %s, other port: %s, %d registrations; want c1, c2, 2", same.ClientID, moved.ClientID, registrations)
+	}
+	other := &ServerMetadata{Issuer: "https://other-as.example.com", RegistrationEndpoint: dcr.URL}
+	if r, _ := s.registration(ctx, other, s.resource(), stored, 20001, nil); r.ClientID == "c1" {
+		t.Fatal("a registration must not be reused at another authorization server")
 	}
 }
