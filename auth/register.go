@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -108,17 +109,8 @@ func RegisterClient(ctx context.Context, hc *http.Client, endpoint string, md Cl
 	if r.ClientSecretExpiresAt > 0 {
 		dc.ExpiresAt = time.Unix(r.ClientSecretExpiresAt, 0)
 	}
-	if len(dc.RedirectURIs) > 0 && !contains(dc.RedirectURIs, md.RedirectURIs[0]) {
+	if len(dc.RedirectURIs) > 0 && !slices.Contains(dc.RedirectURIs, md.RedirectURIs[0]) {
 		return nil, fmt.Errorf("the authorization server registered other redirect URIs (%s) than asked", strings.Join(dc.RedirectURIs, ", "))
 	}
 	return dc, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

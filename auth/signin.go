@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -269,7 +270,7 @@ func (s *SignIn) registration(ctx context.Context, meta *ServerMetadata, resourc
 		method := AuthNone
 		if s.ClientSecret != "" {
 			method = AuthBasic
-			if !contains(meta.TokenEndpointAuthMethodsSupported, AuthBasic) && contains(meta.TokenEndpointAuthMethodsSupported, AuthPost) {
+			if !slices.Contains(meta.TokenEndpointAuthMethodsSupported, AuthBasic) && slices.Contains(meta.TokenEndpointAuthMethodsSupported, AuthPost) {
 				method = AuthPost
 			}
 		}
