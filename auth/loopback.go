@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -35,6 +36,9 @@ type Callback struct {
 // only on the IPv4 loopback interface, answers a single matching response, and closes.
 type Loopback struct {
 	ln     net.Listener
+	extra  net.Listener // for host "localhost": [::1] on the same port, when it can be had
+	host   string       // the redirect URI's host name
+	path   string       // the redirect URI's path
 	srv    *http.Server
 	state  string
 	issuer string     // the issuer recorded before redirecting; "" skips the check
@@ -52,22 +56,46 @@ type callbackResult struct {
 // ListenLoopback binds the first free port of ports on 127.0.0.1 (an empty list, or all taken, falls back to a
 // port the OS picks). Nothing is accepted until Expect names the sign-in's state.
 func ListenLoopback(ports []int) (*Loopback, error) {
+	return ListenLoopbackAt("127.0.0.1", CallbackPath, ports)
+}
+
+// ListenLoopbackAt is ListenLoopback with the redirect URI's host name and path chosen (mcp-remote's --host and
+// --callback-path): host is 127.0.0.1, ::1 or localhost, which listens on 127.0.0.1 and, when it can, on [::1]
+// too, since browsers may resolve localhost to either.
+func ListenLoopbackAt(host, path string, ports []int) (*Loopback, error) {
+	host = strings.Trim(host, "[]")
+	network, bind := "tcp4", "127.0.0.1"
+	switch host {
+	case "127.0.0.1", "localhost":
+	case "::1":
+		network, bind = "tcp6", "::1"
+	default:
+		return nil, fmt.Errorf("sign-in redirect host %q is not a loopback name: use 127.0.0.1, localhost or ::1", host)
+	}
+	if !strings.HasPrefix(path, "/") {
+		return nil, fmt.Errorf("sign-in redirect path %q must start with /", path)
+	}
 	var ln net.Listener
 	var err error
 	for _, p := range append(append([]int(nil), ports...), 0) {
-		ln, err = net.Listen("tcp4", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+		ln, err = net.Listen(network, net.JoinHostPort(bind, strconv.Itoa(p)))
 		if err == nil {
 			break
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("listen on 127.0.0.1 for the sign-in redirect: %w", err)
+		return nil, fmt.Errorf("listen on %s for the sign-in redirect: %w", bind, err)
 	}
-	l := &Loopback{ln: ln, result: make(chan callbackResult, 1)}
+	l := &Loopback{ln: ln, host: host, path: path, result: make(chan callbackResult, 1)}
 	mux := http.NewServeMux()
-	mux.HandleFunc(CallbackPath, l.handle)
+	mux.HandleFunc(path, l.handle)
 	l.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go l.srv.Serve(ln)
+	if host == "localhost" {
+		if l.extra, err = net.Listen("tcp6", net.JoinHostPort("::1", strconv.Itoa(l.Port()))); err == nil {
+			go l.srv.Serve(l.extra)
+		}
+	}
 	return l, nil
 }
 
@@ -79,9 +107,9 @@ func (l *Loopback) Expect(state, issuer string, issRequired bool) {
 	l.state, l.issuer, l.issReq = state, issuer, issRequired
 }
 
-// RedirectURI is the redirect URI to register and send: http://127.0.0.1:PORT/callback.
+// RedirectURI is the redirect URI to register and send, e.g. http://127.0.0.1:PORT/callback.
 func (l *Loopback) RedirectURI() string {
-	return "http://" + l.ln.Addr().String() + CallbackPath
+	return "http://" + net.JoinHostPort(l.host, strconv.Itoa(l.Port())) + l.path
 }
 
 // Port is the port bound.

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -135,5 +136,39 @@ func TestLoopbackTimeout(t *testing.T) {
 	defer cancel()
 	if _, err := l.Wait(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// --host and --callback-path shape the redirect URI; localhost answers on 127.0.0.1 and, where the machine has
+// IPv6 loopback, on [::1] too, since browsers may resolve localhost to either.
+func TestLoopbackHostAndPath(t *testing.T) {
+	for _, tc := range []struct{ host, path, want string }{
+		{"127.0.0.1", "/callback", "http://127.0.0.1:%d/callback"},
+		{"localhost", "/oauth/callback", "http://localhost:%d/oauth/callback"},
+	} {
+		l, err := ListenLoopbackAt(tc.host, tc.path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := fmt.Sprintf(tc.want, l.Port()); l.RedirectURI() != want {
+			t.Errorf("redirect URI %s, want %s", l.RedirectURI(), want)
+		}
+		l.Expect("s", "", false)
+		targets := []string{"http://127.0.0.1:" + strconv.Itoa(l.Port()) + tc.path}
+		if tc.host == "localhost" && l.extra != nil {
+			targets = append(targets, "http://[::1]:"+strconv.Itoa(l.Port())+tc.path)
+		}
+		for _, u := range targets {
+			if st, _ := get(t, u, url.Values{"state": {"other"}, "code": {"x"}}); st != 400 {
+				t.Errorf("%s answered %d, want the loopback's 400 for a stale state", u, st)
+			}
+		}
+		l.Close()
+	}
+	if _, err := ListenLoopbackAt("evil.example", "/callback", nil); err == nil {
+		t.Error("a non-loopback host must be refused")
+	}
+	if _, err := ListenLoopbackAt("127.0.0.1", "callback", nil); err == nil {
+		t.Error("a relative path must be refused")
 	}
 }

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -33,8 +35,12 @@ type SignIn struct {
 	CallbackPort      int      // pins the loopback port
 	BrowserCommand    string   // "" = $BROWSER, else the system browser
 	AuthTimeout       time.Duration
-	AuthorizeParams   url.Values // --authorize-param
-	Stderr            io.Writer  // where the sign-in URL is printed
+	AuthorizeParams   url.Values      // --authorize-param
+	Resource          string          // the RFC 8707 resource to ask for; "" = the server URL's canonical form
+	ClientMetadata    json.RawMessage // fields laid over the dynamic registration request
+	CallbackHost      string          // the loopback redirect's host: 127.0.0.1 (default), localhost or ::1
+	CallbackPath      string          // the loopback redirect's path (default CallbackPath)
+	Stderr            io.Writer       // where the sign-in URL is printed
 	Version           string
 	Log               *slog.Logger
 
@@ -42,7 +48,17 @@ type SignIn struct {
 	src      *Source
 	scopes   []string  // scopes of the current grant, for step-up unions
 	stopLoop func()    // ends KeepFresh's loop on a source that was replaced
-	lastFlow time.Time // when the last browser sign-in ended, to refuse a storm of them
+	lastFlow time.Time // when the last successful browser sign-in ended, to refuse a storm of them
+	active   int       // sign-ins under way (Login calls, including those waiting for another bridge's)
+	authURL  string    // the authorization URL of the browser step under way, for Progress
+}
+
+// Progress reports whether a sign-in is under way and, once its browser step has begun, the URL to open (empty
+// while discovery runs, or while another bridge on this machine holds the sign-in).
+func (s *SignIn) Progress() (active bool, authURL string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.active > 0, s.authURL
 }
 
 // flowCooldown is how soon after one browser sign-in another may start: a server that refuses a token it has
@@ -129,6 +145,14 @@ func (s *SignIn) Reauthorize(ctx context.Context, status int, wwwAuthenticate []
 
 // Login runs the interactive sign-in, unless another bridge finished one while this one waited for the lock.
 func (s *SignIn) Login(ctx context.Context, ch *Challenge, scopes []string) error {
+	s.mu.Lock()
+	s.active++
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.active--
+		s.mu.Unlock()
+	}()
 	lctx, cancel := context.WithTimeout(ctx, s.authTimeout()+30*time.Second)
 	defer cancel()
 	unlock, err := Lock(lctx, s.ConfigDir, s.serverKey())
@@ -152,10 +176,11 @@ func (s *SignIn) Login(ctx context.Context, ch *Challenge, scopes []string) erro
 		return errors.New("the server refused the token it issued moments ago; not opening another sign-in window. " +
 			"Check the server's configuration, or run `meshai-mcp-server logout` and try again")
 	}
-	err = s.interactive(lctx, ch, scopes)
-	s.mu.Lock()
-	s.lastFlow = time.Now()
-	s.mu.Unlock()
+	if err = s.interactive(lctx, ch, scopes); err == nil {
+		s.mu.Lock()
+		s.lastFlow = time.Now()
+		s.mu.Unlock()
+	}
 	return err
 }
 
@@ -184,7 +209,9 @@ func (s *SignIn) interactive(ctx context.Context, ch *Challenge, scopes []string
 	case errors.Is(err, ErrNoResourceMetadata): // a 2025-03-26 server
 		meta, err = LegacyServerMetadata(ctx, hc, s.ServerURL)
 	case err == nil:
-		resource = prm.Resource
+		if s.Resource == "" {
+			resource = prm.Resource
+		}
 		meta, err = DiscoverServer(ctx, hc, prm.AuthorizationServers[0])
 	}
 	if err != nil {
@@ -210,7 +237,7 @@ func (s *SignIn) interactive(ctx context.Context, ch *Challenge, scopes []string
 	if reg != nil && reg.CallbackPort != 0 && s.CallbackPort == 0 {
 		ports = append([]int{reg.CallbackPort}, ports...)
 	}
-	lb, err := ListenLoopback(ports)
+	lb, err := ListenLoopbackAt(s.callbackHost(), s.callbackPath(), ports)
 	if err != nil {
 		return err
 	}
@@ -225,6 +252,14 @@ func (s *SignIn) interactive(ctx context.Context, ch *Challenge, scopes []string
 		return err
 	}
 	lb.Expect(ar.State, meta.Issuer, meta.AuthorizationResponseIssParameterSupported)
+	s.mu.Lock()
+	s.authURL = ar.URL
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.authURL = ""
+		s.mu.Unlock()
+	}()
 	s.logf("signing in", "issuer", meta.Issuer, "scopes", strings.Join(scopes, " "), "redirect", reg.RedirectURI)
 	if err := OpenBrowser(ar.URL, s.BrowserCommand, s.stderr()); err != nil {
 		s.logf("could not open a browser", "err", err)
@@ -265,7 +300,7 @@ func (s *SignIn) interactive(ctx context.Context, ch *Challenge, scopes []string
 // registration returns the client to use: pre-registered, the stored one if its redirect still fits, or a new
 // dynamic registration for the loopback port.
 func (s *SignIn) registration(ctx context.Context, meta *ServerMetadata, resource string, stored *Registration, port int, scopes []string) (*Registration, error) {
-	redirect := fmt.Sprintf("http://127.0.0.1:%d%s", port, CallbackPath)
+	redirect := "http://" + net.JoinHostPort(s.callbackHost(), strconv.Itoa(port)) + s.callbackPath()
 	if s.ClientID != "" {
 		method := AuthNone
 		if s.ClientSecret != "" {
@@ -288,7 +323,14 @@ func (s *SignIn) registration(ctx context.Context, meta *ServerMetadata, resourc
 	if meta.RegistrationEndpoint == "" {
 		return nil, fmt.Errorf("the authorization server %s offers no dynamic registration: pass --client-id (and --client-secret) of a client registered there", meta.Issuer)
 	}
-	dc, err := RegisterClient(ctx, s.httpClient(), meta.RegistrationEndpoint, NativeClient(redirect, strings.Join(scopes, " "), s.Version))
+	md := NativeClient(redirect, strings.Join(scopes, " "), s.Version)
+	if len(s.ClientMetadata) > 0 {
+		if err := json.Unmarshal(s.ClientMetadata, &md); err != nil {
+			return nil, fmt.Errorf("client metadata: %w", err)
+		}
+		md.RedirectURIs = []string{redirect}
+	}
+	dc, err := RegisterClient(ctx, s.httpClient(), meta.RegistrationEndpoint, md)
 	if err != nil {
 		return nil, err
 	}
@@ -315,8 +357,27 @@ func (s *SignIn) tokenClient(meta *ServerMetadata, reg *Registration, resource s
 		AuthMethod: reg.TokenEndpointAuthMethod, Resource: resource, HTTP: s.httpClient()}
 }
 
-// resource is the RFC 8707 resource: the server URL in canonical form.
-func (s *SignIn) resource() string { return CanonicalResource(s.ServerURL) }
+// resource is the RFC 8707 resource: the one configured, else the server URL in canonical form.
+func (s *SignIn) resource() string {
+	if s.Resource != "" {
+		return s.Resource
+	}
+	return CanonicalResource(s.ServerURL)
+}
+
+func (s *SignIn) callbackHost() string {
+	if s.CallbackHost != "" {
+		return strings.Trim(s.CallbackHost, "[]")
+	}
+	return "127.0.0.1"
+}
+
+func (s *SignIn) callbackPath() string {
+	if s.CallbackPath != "" {
+		return s.CallbackPath
+	}
+	return CallbackPath
+}
 
 // serverKey names this server alone: the lock for its sign-in, and the record of its last registration.
 func (s *SignIn) serverKey() string { return StoreKey(s.resource(), "", "") }

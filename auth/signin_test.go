@@ -61,3 +61,40 @@ func TestRegistrationFollowsThePort(t *testing.T) {
 		t.Fatal("a registration must not be reused at another authorization server")
 	}
 }
+
+// --static-oauth-client-metadata is laid over the registration request; the redirect URI stays the loopback's.
+func TestClientMetadataOverlay(t *testing.T) {
+	var got map[string]any
+	dcr := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		json.NewDecoder(r.Body).Decode(&got)
+		w.WriteHeader(201)
+		json.NewEncoder(w).Encode(map[string]any{"client_id": "c", "token_endpoint_auth_method": "none"})
+	}))
+	defer dcr.Close()
+	dir := t.TempDir()
+	store, _, _ := OpenStore(context.Background(), KindFile, dir, 0)
+	u, _ := url.Parse("https://mcp.example.com/mcp")
+	s := &SignIn{ServerURL: u, ConfigDir: dir, Store: store, HTTP: dcr.Client(), CallbackHost: "localhost", CallbackPath: "/oauth/callback",
+		ClientMetadata: json.RawMessage(`{"client_name":"Acme bridge","scope":"read write"}`)}
+	meta := &ServerMetadata{Issuer: "https://as.example.com", RegistrationEndpoint: dcr.URL}
+	if _, err := s.registration(context.Background(), meta, s.resource(), nil, 20001, []string{"mcp"}); err != nil {
+		t.Fatal(err)
+	}
+	uris, _ := got["redirect_uris"].([]any)
+	if got["client_name"] != "Acme bridge" || got["scope"] != "read write" || len(uris) != 1 || uris[0] != "http://localhost:20001/oauth/callback" {
+		t.Errorf("registration request %v", got)
+	}
+}
+
+// --resource replaces the URL's canonical form, and keeps that sign-in apart from the URL's own.
+func TestResourceOverride(t *testing.T) {
+	u, _ := url.Parse("https://mcp.example.com/mcp")
+	plain := &SignIn{ServerURL: u}
+	tenant := &SignIn{ServerURL: u, Resource: "https://tenant-a.example.com/"}
+	if plain.resource() != "https://mcp.example.com/mcp" || tenant.resource() != "https://tenant-a.example.com/" {
+		t.Errorf("resources %s, %s", plain.resource(), tenant.resource())
+	}
+	if plain.serverKey() == tenant.serverKey() {
+		t.Error("a --resource sign-in must be kept apart from the URL's own")
+	}
+}
