@@ -6,10 +6,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/meshailabs-org/meshai-mcp-server/internal/jsonrpc"
@@ -25,7 +28,8 @@ type Upstream interface {
 	Close(ctx context.Context) error
 }
 
-// Relay copies messages from In to Up, and Up's answers reach Out through the Writer handed to Up.
+// Relay copies messages from In to Up, and Up's messages reach Out: through Deliver, or straight through the
+// Writer handed to Up when the relay has nothing to intercept (no SignIn, no IgnoreTools).
 type Relay struct {
 	In  io.Reader
 	Out *Writer
@@ -35,19 +39,85 @@ type Relay struct {
 	MaxMessageBytes int
 	// Grace is how long requests still running at end of input may take to be answered (default 3 s).
 	Grace time.Duration
+
+	// SignIn, when set, lets the client's handshake complete while the user signs in (see pending.go).
+	SignIn SignIn
+	// SignInWait is how long initialize waits for a sign-in under way before the relay answers it (default 5 s).
+	SignInWait time.Duration
+	// ServerName names the server in what the relay tells the user (default "the server").
+	ServerName string
+	// Version is the bridge's version, for its own initialize answer.
+	Version string
+	// IgnoreTools are patterns of tool names hidden from tools/list and refused on tools/call.
+	IgnoreTools []string
+
+	once     sync.Once
+	stop     chan struct{} // closed when Run returns
+	pending  *pending
+	watchMu  sync.Mutex
+	watches  map[string]func([]byte) // handlers of the answers to some requests, by IDKey
+	watching atomic.Bool             // len(watches) > 0
+}
+
+func (r *Relay) init() {
+	r.once.Do(func() {
+		if r.Log == nil {
+			r.Log = slog.New(slog.DiscardHandler)
+		}
+		if r.MaxMessageBytes <= 0 {
+			r.MaxMessageBytes = 128 << 20
+		}
+		if r.Grace <= 0 {
+			r.Grace = 3 * time.Second
+		}
+		if r.SignInWait <= 0 {
+			r.SignInWait = 5 * time.Second
+		}
+		if r.ServerName == "" {
+			r.ServerName = "the server"
+		}
+		r.stop = make(chan struct{})
+		r.pending = &pending{}
+		r.watches = map[string]func([]byte){}
+	})
+}
+
+// Deliver takes one message from the server to the client; hand it to Up as its way out.
+func (r *Relay) Deliver(msg []byte) {
+	r.init()
+	if r.watching.Load() {
+		if m, err := jsonrpc.Parse(msg); err == nil && m.Kind == jsonrpc.KindResponse {
+			if h := r.unwatch(m.ID); h != nil {
+				h(msg)
+				return
+			}
+		}
+	}
+	r.Out.Write(msg)
+}
+
+// watch hands the answer to request id to h instead of the client.
+func (r *Relay) watch(id json.RawMessage, h func([]byte)) {
+	r.watchMu.Lock()
+	r.watches[jsonrpc.IDKey(id)] = h
+	r.watching.Store(true)
+	r.watchMu.Unlock()
+}
+
+func (r *Relay) unwatch(id json.RawMessage) func([]byte) {
+	r.watchMu.Lock()
+	defer r.watchMu.Unlock()
+	k := jsonrpc.IDKey(id)
+	h := r.watches[k]
+	delete(r.watches, k)
+	r.watching.Store(len(r.watches) > 0)
+	return h
 }
 
 // Run relays until the input ends, ctx is cancelled or the client stops reading, then closes Up.
 func (r *Relay) Run(ctx context.Context) error {
-	if r.Log == nil {
-		r.Log = slog.New(slog.DiscardHandler)
-	}
-	if r.MaxMessageBytes <= 0 {
-		r.MaxMessageBytes = 128 << 20
-	}
-	if r.Grace <= 0 {
-		r.Grace = 3 * time.Second
-	}
+	r.init()
+	defer close(r.stop)
 	eof := make(chan error, 1)
 	go func() { eof <- r.readLoop(ctx) }()
 	var err error
@@ -116,6 +186,20 @@ func (r *Relay) handle(line []byte) {
 		return
 	}
 	r.Log.Debug("client →", "kind", m.Kind, "method", m.Method, "id", string(m.ID))
+	r.route(m)
+}
+
+// route relays m, unless the relay must answer it itself (see local.go) or rework the server's answer.
+func (r *Relay) route(m jsonrpc.Message) {
+	switch {
+	case r.SignIn != nil && m.Kind == jsonrpc.KindRequest && m.Method == "initialize":
+		r.initialize(m)
+		return
+	case (r.SignIn != nil || len(r.IgnoreTools) > 0) && r.local(m):
+		return
+	case len(r.IgnoreTools) > 0 && m.Kind == jsonrpc.KindRequest && m.Method == "tools/list":
+		r.watch(m.ID, r.filterTools)
+	}
 	r.Up.Send(m)
 }
 

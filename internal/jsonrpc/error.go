@@ -9,6 +9,7 @@ import (
 const (
 	CodeParseError     = -32700
 	CodeInvalidRequest = -32600
+	CodeInvalidParams  = -32602
 	CodeInternalError  = -32603
 	// CodeUpstream is in the implementation-defined server-error range: the remote server could not be reached or failed.
 	CodeUpstream = -32000

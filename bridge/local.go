@@ -1,0 +1,204 @@
+package bridge
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/meshailabs-org/meshai-mcp-server/internal/jsonrpc"
+)
+
+// local answers m in the relay when it must not, or cannot yet, go to the server, and reports whether it did.
+func (r *Relay) local(m jsonrpc.Message) bool {
+	if m.Kind == jsonrpc.KindRequest && m.Method == "tools/call" {
+		name := toolName(m.Params)
+		if r.SignIn != nil && name == SignInTool {
+			go r.callSignInTool(m.ID)
+			return true
+		}
+		if r.ignored(name) {
+			r.Log.Info("refused a call of an ignored tool", "tool", name)
+			r.Out.Write(jsonrpc.ErrorResponse(m.ID, jsonrpc.CodeInvalidParams, fmt.Sprintf("Tool %q is not available (hidden by --ignore-tool)", name), nil))
+			return true
+		}
+	}
+	if r.SignIn == nil {
+		return false
+	}
+	p := r.pending
+	p.mu.Lock()
+	state, caps := p.state, p.upstream
+	p.mu.Unlock()
+	switch state {
+	case statePending:
+		r.whilePending(m)
+		return true
+	case stateConnected:
+		return r.standIn(m, caps)
+	}
+	return false
+}
+
+// whilePending answers everything the client sends before the server is connected.
+func (r *Relay) whilePending(m jsonrpc.Message) {
+	switch m.Kind {
+	case jsonrpc.KindRequest:
+	case jsonrpc.KindNotification:
+		if m.Method == "notifications/initialized" {
+			p := r.pending
+			p.mu.Lock()
+			p.initialized = m.Raw
+			p.mu.Unlock()
+		}
+		return
+	case jsonrpc.KindBatch:
+		for _, id := range m.IDs(jsonrpc.KindRequest) {
+			r.Out.Write(jsonrpc.ErrorResponse(id, jsonrpc.CodeUpstream, r.notSignedIn(), nil))
+		}
+		return
+	default:
+		return
+	}
+	switch m.Method {
+	case "tools/list":
+		tools, _ := json.Marshal(map[string]any{"tools": []json.RawMessage{r.signInToolDef()}})
+		r.Out.Write(result(m.ID, tools))
+	case "tools/call":
+		r.Out.Write(result(m.ID, toolText(r.notSignedIn(), true)))
+	case "logging/setLevel":
+		p := r.pending
+		p.mu.Lock()
+		p.logLevel = m.Params
+		p.mu.Unlock()
+		r.Out.Write(result(m.ID, json.RawMessage(`{}`)))
+	default:
+		if res, ok := emptyAnswer(m.Method); ok {
+			r.Out.Write(result(m.ID, res))
+			return
+		}
+		r.Out.Write(jsonrpc.ErrorResponse(m.ID, jsonrpc.CodeUpstream, r.notSignedIn(), nil))
+	}
+}
+
+// standIn answers, after a pending start, the requests of capabilities promised to the client that the server
+// turned out not to have, and reports whether it did.
+func (r *Relay) standIn(m jsonrpc.Message, caps capabilities) bool {
+	if m.Kind != jsonrpc.KindRequest {
+		return false
+	}
+	var missing bool
+	switch m.Method {
+	case "tools/list":
+		missing = caps.Tools == nil
+	case "prompts/list", "prompts/get":
+		missing = caps.Prompts == nil
+	case "resources/list", "resources/templates/list", "resources/read":
+		missing = caps.Resources == nil
+	case "resources/subscribe", "resources/unsubscribe":
+		missing = caps.Resources == nil || !caps.Resources.Subscribe
+	case "logging/setLevel":
+		missing = caps.Logging == nil
+	case "completion/complete":
+		missing = caps.Completions == nil
+	}
+	if !missing {
+		return false
+	}
+	if res, ok := emptyAnswer(m.Method); ok {
+		r.Out.Write(result(m.ID, res))
+	} else {
+		r.Out.Write(jsonrpc.ErrorResponse(m.ID, jsonrpc.CodeInvalidParams, fmt.Sprintf("%s offers nothing for %s", r.ServerName, m.Method), nil))
+	}
+	return true
+}
+
+// emptyAnswer is the answer to a request of a capability with nothing in it.
+func emptyAnswer(method string) (json.RawMessage, bool) {
+	switch method {
+	case "ping", "logging/setLevel", "resources/subscribe", "resources/unsubscribe":
+		return json.RawMessage(`{}`), true
+	case "tools/list":
+		return json.RawMessage(`{"tools":[]}`), true
+	case "prompts/list":
+		return json.RawMessage(`{"prompts":[]}`), true
+	case "resources/list":
+		return json.RawMessage(`{"resources":[]}`), true
+	case "resources/templates/list":
+		return json.RawMessage(`{"resourceTemplates":[]}`), true
+	case "completion/complete":
+		return json.RawMessage(`{"completion":{"values":[]}}`), true
+	}
+	return nil, false
+}
+
+// callSignInTool answers a call of the sign-in tool with the link and where the sign-in stands; after a failed
+// attempt it starts a new one.
+func (r *Relay) callSignInTool(id json.RawMessage) {
+	p := r.pending
+	p.mu.Lock()
+	state, lastErr := p.state, p.lastErr
+	p.mu.Unlock()
+	var text string
+	switch {
+	case state == stateDirect || state == stateConnected:
+		text = fmt.Sprintf("You are signed in to %s; its tools are available.", r.ServerName)
+	case state == statePending && lastErr != "":
+		r.retry()
+		text = fmt.Sprintf("The last attempt failed: %s.\nA new sign-in has started. ", lastErr) + r.linkText(3*time.Second)
+	default:
+		text = r.linkText(time.Second)
+	}
+	r.Out.Write(result(id, toolText(text, false)))
+}
+
+// linkText says what the user should do next, waiting up to wait for the sign-in URL to be known.
+func (r *Relay) linkText(wait time.Duration) string {
+	deadline := time.Now().Add(wait)
+	for {
+		active, u := r.SignIn.Progress()
+		switch {
+		case u != "":
+			return fmt.Sprintf("Open this link in a browser to sign in to %s:\n%s\nThe server's tools appear here as soon as the sign-in completes.", r.ServerName, u)
+		case time.Now().After(deadline) && active:
+			return fmt.Sprintf("A sign-in to %s is under way in another window of meshai-mcp-server (another client, or another chat): finish it there, and the tools appear here too.", r.ServerName)
+		case time.Now().After(deadline):
+			return fmt.Sprintf("Connecting to %s… Call %s again in a moment for the sign-in link.", r.ServerName, SignInTool)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// notSignedIn is the answer to requests the server must answer, before it is connected.
+func (r *Relay) notSignedIn() string {
+	if _, u := r.SignIn.Progress(); u != "" {
+		return fmt.Sprintf("Not signed in to %s yet: open %s to sign in (or call the %s tool), then try again.", r.ServerName, u, SignInTool)
+	}
+	return fmt.Sprintf("Not signed in to %s yet: call the %s tool for the sign-in link, then try again.", r.ServerName, SignInTool)
+}
+
+// signInToolDef is the sign-in tool's definition in tools/list.
+func (r *Relay) signInToolDef() json.RawMessage {
+	b, _ := json.Marshal(map[string]any{
+		"name":        SignInTool,
+		"title":       "Sign in to " + r.ServerName,
+		"description": fmt.Sprintf("Shows the link to sign in to %s and where the sign-in stands. The server's own tools appear once you are signed in.", r.ServerName),
+		"inputSchema": map[string]any{"type": "object", "properties": map[string]any{}},
+		"annotations": map[string]any{"readOnlyHint": true, "openWorldHint": false},
+	})
+	return b
+}
+
+// toolText is a tools/call result holding one text.
+func toolText(text string, isError bool) json.RawMessage {
+	b, _ := json.Marshal(map[string]any{"content": []map[string]string{{"type": "text", "text": text}}, "isError": isError})
+	return b
+}
+
+// toolName reads params.name of a tools/call.
+func toolName(params json.RawMessage) string {
+	var p struct {
+		Name string `json:"name"`
+	}
+	json.Unmarshal(params, &p)
+	return p.Name
+}
