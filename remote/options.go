@@ -4,6 +4,8 @@
 package remote
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -76,8 +78,14 @@ func (o *Options) setDefaults() {
 // NewHTTPClient returns the client the bridge uses: proxy settings from the environment, bounded dial and TLS
 // handshake, no overall timeout (streams last as long as a tool runs), and no redirect to another origin, so a
 // token is never sent anywhere but the server it was meant for.
-func NewHTTPClient() *http.Client {
+func NewHTTPClient() *http.Client { return NewHTTPClientWithRoots(nil) }
+
+// NewHTTPClientWithRoots is NewHTTPClient trusting the CAs in roots (nil: the system's).
+func NewHTTPClientWithRoots(roots *x509.CertPool) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if roots != nil {
+		tr.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+	}
 	tr.TLSHandshakeTimeout = 10 * time.Second
 	tr.MaxIdleConnsPerHost = 32
 	return &http.Client{

@@ -8,8 +8,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth"
@@ -72,35 +74,47 @@ func Main(env Env) int {
 
 // serve relays stdio to the remote server until the client goes away.
 func serve(ctx context.Context, cfg Config, env Env) error {
-	log, closeLog := openLog(cfg.ConfigDir, cfg.Debug, env.Stderr)
+	log, closeLog := openLog(cfg.ConfigDir, cfg.Debug, cfg.Silent, env.Stderr)
 	defer closeLog()
+	roots, err := rootCAs(cfg.CAFiles)
+	if err != nil {
+		return err
+	}
+	hc := remote.NewHTTPClientWithRoots(roots)
+	out := bridge.NewWriter(env.Stdout)
+	relay := &bridge.Relay{In: env.Stdin, Out: out, Log: log, IgnoreTools: cfg.IgnoreTools,
+		ServerName: serverName(cfg), Version: Version, SignInWait: cfg.SignInWait}
 	var token oauth2.TokenSource
 	if key := env.Getenv(auth.EnvAPIKey); key != "" {
-		var err error
 		if token, err = auth.APIKey(key); err != nil {
 			return err
 		}
 	} else {
-		si, err := newSignIn(ctx, cfg, env, log)
-		if err != nil {
-			return err
-		}
+		si := newSignIn(cfg, env, log, hc)
 		token = si
+		relay.SignIn = si
 		go si.KeepFresh(ctx)
 	}
 	log.Info("meshai-mcp-server starting", "version", Version, "url", cfg.URL.Redacted(), "transport", cfg.Mode,
-		"api_key", env.Getenv(auth.EnvAPIKey) != "", "extra_headers", len(cfg.Header))
-	out := bridge.NewWriter(env.Stdout)
-	up := remote.New(remote.Options{
-		URL:     cfg.URL,
-		Mode:    cfg.Mode,
-		Header:  cfg.Header,
-		Token:   token,
-		Deliver: out.Write,
-		Logger:  log,
+		"api_key", env.Getenv(auth.EnvAPIKey) != "", "extra_headers", len(cfg.Header), "ignored_tools", len(cfg.IgnoreTools))
+	relay.Up = remote.New(remote.Options{
+		URL:        cfg.URL,
+		Mode:       cfg.Mode,
+		HTTPClient: hc,
+		Header:     cfg.Header,
+		Token:      token,
+		Deliver:    relay.Deliver,
+		Logger:     log,
 	})
-	relay := &bridge.Relay{In: env.Stdin, Out: out, Up: up, Log: log}
-	err := relay.Run(ctx)
+	err = relay.Run(ctx)
 	log.Info("meshai-mcp-server stopped")
 	return err
+}
+
+// serverName names the server in what the bridge tells the user: MeshAI for its own endpoint, else the host.
+func serverName(cfg Config) string {
+	if def, _ := url.Parse(DefaultURL); strings.EqualFold(cfg.URL.Host, def.Host) {
+		return "MeshAI"
+	}
+	return cfg.URL.Hostname()
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,6 +48,17 @@ type Config struct {
 	CallbackPort      int
 	BrowserCommand    string
 	AuthTimeout       time.Duration
+	Resource          string          // --resource: the RFC 8707 resource, instead of the URL's canonical form
+	AuthorizeParams   url.Values      // --authorize-param k=v, added to the authorization request
+	ClientMetadata    json.RawMessage // --static-oauth-client-metadata: fields laid over the registration request
+	CallbackHost      string          // --host: the loopback redirect's host name
+	CallbackPath      string          // --callback-path: the loopback redirect's path
+	DeviceCode        bool            // --device-code: sign in with the device authorization grant (RFC 8628)
+	SignInWait        time.Duration   // how long initialize waits for a sign-in before the bridge answers it
+
+	IgnoreTools []string // --ignore-tool patterns
+	Silent      bool     // --silent: no log lines on stderr (the log file keeps them)
+	CAFiles     []string // --ca-file, SSL_CERT_FILE, NODE_EXTRA_CA_CERTS: extra trusted CA certificates
 }
 
 // headerList collects repeated --header flags.
@@ -84,7 +96,37 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (Co
 		cfg.BrowserCommand = auth.NoBrowser
 		return nil
 	})
-	fs.DurationVar(&cfg.AuthTimeout, "auth-timeout", 300*time.Second, "how long to wait for the browser sign-in")
+	cfg.AuthTimeout = 300 * time.Second
+	fs.Func("auth-timeout", "how long to wait for the browser sign-in: a duration (`90s`, 5m) or seconds, as mcp-remote (default 5m0s)", func(v string) error {
+		return parseSeconds(v, &cfg.AuthTimeout)
+	})
+	cfg.SignInWait = 5 * time.Second
+	fs.Func("sign-in-wait", "how long the client's initialize waits for a sign-in before the bridge completes the handshake itself and offers the meshai_sign_in tool (default 5s)", func(v string) error {
+		return parseSeconds(v, &cfg.SignInWait)
+	})
+	fs.StringVar(&cfg.Resource, "resource", "", "the RFC 8707 resource `URI` to ask tokens for (default: the server URL); also keeps its sign-in apart")
+	fs.Func("authorize-param", "extra authorization request parameter `k=v` (repeatable; e.g. audience=…, access_type=offline)", func(v string) error {
+		return addAuthorizeParam(v, &cfg)
+	})
+	fs.Func("static-oauth-client-metadata", "client metadata laid over the registration request: JSON {\"client_name\":…} or @file (as mcp-remote)", func(v string) error {
+		return readClientMetadata(v, getenv, &cfg)
+	})
+	fs.StringVar(&cfg.CallbackHost, "host", "127.0.0.1", "host name of the sign-in redirect: 127.0.0.1, localhost or ::1")
+	fs.StringVar(&cfg.CallbackPath, "callback-path", auth.CallbackPath, "`path` of the sign-in redirect (mcp-remote uses /oauth/callback)")
+	fs.BoolVar(&cfg.DeviceCode, "device-code", false, "sign in with a code shown on stderr, entered on any device (RFC 8628): for machines with no browser")
+	fs.Func("ignore-tool", "hide tools matching `PATTERN` (* matches anything; case-insensitive) from tools/list and refuse their calls (repeatable)", func(v string) error {
+		if strings.TrimSpace(v) == "" {
+			return errors.New("empty pattern")
+		}
+		cfg.IgnoreTools = append(cfg.IgnoreTools, strings.TrimSpace(v))
+		return nil
+	})
+	fs.BoolVar(&cfg.Silent, "silent", false, "write no log lines on stderr (the log file keeps them; the sign-in URL is still printed)")
+	fs.BoolFunc("enable-proxy", "accepted for mcp-remote compatibility: HTTPS_PROXY, HTTP_PROXY and NO_PROXY are always honoured", func(string) error { return nil })
+	fs.Func("ca-file", "also trust the CA certificates in this PEM `file` (repeatable; SSL_CERT_FILE and NODE_EXTRA_CA_CERTS are read too)", func(v string) error {
+		cfg.CAFiles = append(cfg.CAFiles, v)
+		return nil
+	})
 	fs.Usage = func() { usage(fs) }
 	var positional []string
 	for {
@@ -100,8 +142,16 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (Co
 	if cfg.Version {
 		return cfg, nil
 	}
+	if len(positional) == 2 { // mcp-remote's `<url> [callback-port]`
+		port, err := strconv.Atoi(positional[1])
+		if err != nil || port < 1 || port > 65535 {
+			return cfg, fmt.Errorf("%q after the URL is not a callback port (1-65535)", positional[1])
+		}
+		cfg.CallbackPort = port
+		positional = positional[:1]
+	}
 	if len(positional) > 1 {
-		return cfg, fmt.Errorf("expected at most one URL, got %q", positional)
+		return cfg, fmt.Errorf("expected a URL and at most a callback port, got %q", positional)
 	}
 	raw := getenv(EnvURL)
 	if len(positional) == 1 {
@@ -119,6 +169,19 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (Co
 	}
 	if cfg.Header, err = buildHeaders(headers, headerFile, getenv); err != nil {
 		return cfg, err
+	}
+	if err = checkCallback(cfg.CallbackHost, cfg.CallbackPath); err != nil {
+		return cfg, err
+	}
+	if cfg.Resource != "" {
+		if u, err := url.Parse(cfg.Resource); err != nil || !u.IsAbs() || u.Fragment != "" {
+			return cfg, fmt.Errorf("--resource %q: expected an absolute URI without a fragment (RFC 8707)", cfg.Resource)
+		}
+	}
+	for _, env := range []string{"SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS"} {
+		if f := getenv(env); f != "" {
+			cfg.CAFiles = append(cfg.CAFiles, f)
+		}
 	}
 	cfg.ConfigDir, err = configDir(getenv)
 	return cfg, err

@@ -31,7 +31,8 @@ func TestParseServeURL(t *testing.T) {
 		{"flags after the URL", []string{"http://mcp.example.com/mcp", "--allow-http", "--debug"}, nil, "http://mcp.example.com/mcp", ""},
 		{"not a URL", []string{"mcp.example.com"}, nil, "", "not an http(s) URL"},
 		{"other scheme", []string{"file:///etc/passwd"}, nil, "", "not an http(s) URL"},
-		{"two URLs", []string{"https://a.example", "https://b.example"}, nil, "", "at most one URL"},
+		{"two URLs", []string{"https://a.example", "https://b.example"}, nil, "", "not a callback port"},
+		{"three positionals", []string{"https://a.example", "3334", "x"}, nil, "", "at most a callback port"},
 		{"bad transport", []string{"--transport", "ws"}, nil, "", "unknown transport"},
 	}
 	for _, tt := range tests {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -24,41 +25,41 @@ func defaultScopes(cfg Config) []string {
 	return nil
 }
 
-// newSignIn opens the token store and prepares the OAuth side for cfg.URL.
-func newSignIn(ctx context.Context, cfg Config, env Env, log *slog.Logger) (*auth.SignIn, error) {
-	store, warning, err := auth.OpenStore(ctx, cfg.TokenStore, cfg.ConfigDir, 0)
-	if err != nil {
-		return nil, err
-	}
-	if warning != "" {
-		fmt.Fprintln(env.Stderr, warning)
-	}
+// newSignIn prepares the OAuth side for cfg.URL. The token store opens on first use, so a start-up with no
+// sign-in needed yet pays nothing for it.
+func newSignIn(cfg Config, env Env, log *slog.Logger, hc *http.Client) *auth.SignIn {
 	return &auth.SignIn{
 		ServerURL:         cfg.URL,
 		ConfigDir:         cfg.ConfigDir,
-		Store:             store,
-		HTTP:              remote.NewHTTPClient(),
+		Store:             lazyStore(cfg, env),
+		HTTP:              hc,
 		DefaultScopes:     defaultScopes(cfg),
 		ClientID:          cfg.ClientID,
 		ClientSecret:      cfg.ClientSecret,
 		ClientMetadataURL: cfg.ClientMetadataURL,
+		ClientMetadata:    cfg.ClientMetadata,
 		CallbackPort:      cfg.CallbackPort,
+		CallbackHost:      cfg.CallbackHost,
+		CallbackPath:      cfg.CallbackPath,
+		Resource:          cfg.Resource,
+		AuthorizeParams:   cfg.AuthorizeParams,
 		BrowserCommand:    cfg.BrowserCommand,
 		AuthTimeout:       cfg.AuthTimeout,
 		Stderr:            env.Stderr,
 		Version:           Version,
 		Log:               log,
-	}, nil
+	}
 }
 
 // account runs login, status or logout and prints what to do next.
 func account(ctx context.Context, action string, cfg Config, env Env) error {
-	log, closeLog := openLog(cfg.ConfigDir, cfg.Debug, env.Stderr)
+	log, closeLog := openLog(cfg.ConfigDir, cfg.Debug, cfg.Silent, env.Stderr)
 	defer closeLog()
-	si, err := newSignIn(ctx, cfg, env, log)
+	roots, err := rootCAs(cfg.CAFiles)
 	if err != nil {
 		return err
 	}
+	si := newSignIn(cfg, env, log, remote.NewHTTPClientWithRoots(roots))
 	out := env.Stdout
 	switch action {
 	case "login":
@@ -98,4 +99,9 @@ func account(ctx context.Context, action string, cfg Config, env Env) error {
 			cfg.URL.Redacted(), account, st.Issuer, st.ClientID, strings.Join(st.Scopes, " "), expiry, refresh, st.StoreKind)
 	}
 	return nil
+}
+
+// lazyStore is the token store cfg asks for, opened on first use; its warning, if any, goes to stderr.
+func lazyStore(cfg Config, env Env) auth.Store {
+	return auth.OpenStoreLazy(cfg.TokenStore, cfg.ConfigDir, 0, func(w string) { fmt.Fprintln(env.Stderr, w) })
 }

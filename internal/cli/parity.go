@@ -1,0 +1,109 @@
+package cli
+
+import (
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// parseSeconds reads a duration ("90s", "5m") or, as mcp-remote takes it, a number of seconds.
+func parseSeconds(v string, d *time.Duration) error {
+	if n, err := strconv.Atoi(v); err == nil {
+		if n <= 0 {
+			return errors.New("must be positive")
+		}
+		*d = time.Duration(n) * time.Second
+		return nil
+	}
+	parsed, err := time.ParseDuration(v)
+	if err != nil || parsed <= 0 {
+		return fmt.Errorf("%q: give seconds (60) or a duration (90s, 5m)", v)
+	}
+	*d = parsed
+	return nil
+}
+
+// reservedAuthorizeParams are set by the bridge itself: an --authorize-param may not change them.
+var reservedAuthorizeParams = map[string]string{
+	"response_type": "", "client_id": "", "redirect_uri": "", "state": "", "code_challenge": "",
+	"code_challenge_method": "", "resource": " (use --resource)", "scope": " (scopes come from the server's challenge and metadata)",
+}
+
+// addAuthorizeParam reads one --authorize-param k=v.
+func addAuthorizeParam(v string, cfg *Config) error {
+	k, val, ok := strings.Cut(v, "=")
+	k = strings.TrimSpace(k)
+	if !ok || k == "" {
+		return fmt.Errorf("%q: expected key=value", v)
+	}
+	if hint, reserved := reservedAuthorizeParams[strings.ToLower(k)]; reserved {
+		return fmt.Errorf("%s is set by the bridge and cannot be overridden%s", k, hint)
+	}
+	if cfg.AuthorizeParams == nil {
+		cfg.AuthorizeParams = url.Values{}
+	}
+	cfg.AuthorizeParams.Add(k, val)
+	return nil
+}
+
+// readClientMetadata reads --static-oauth-client-metadata: a JSON object, or @file holding one, ${VAR} expanded.
+func readClientMetadata(v string, getenv func(string) string, cfg *Config) error {
+	raw := []byte(v)
+	if path, ok := strings.CutPrefix(v, "@"); ok {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("client metadata file: %w", err)
+		}
+		raw = b
+	}
+	expanded := envRef.ReplaceAllStringFunc(string(raw), func(ref string) string { return getenv(ref[2 : len(ref)-1]) })
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(expanded), &obj); err != nil {
+		return errors.New(`expected a JSON object of client metadata, e.g. {"client_name": "My team's bridge"}`)
+	}
+	if _, ok := obj["redirect_uris"]; ok {
+		return errors.New("redirect_uris is set by the bridge (its loopback redirect): use --host, --callback-path or the callback port instead")
+	}
+	cfg.ClientMetadata = json.RawMessage(expanded)
+	return nil
+}
+
+// checkCallback accepts a loopback host name and an absolute path for the sign-in redirect.
+func checkCallback(host, path string) error {
+	switch strings.Trim(host, "[]") {
+	case "127.0.0.1", "localhost", "::1":
+	default:
+		return fmt.Errorf("--host %q: the sign-in redirect must stay on this machine: use 127.0.0.1, localhost or ::1", host)
+	}
+	if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, "?#") {
+		return fmt.Errorf("--callback-path %q: expected a path such as /callback or /oauth/callback", path)
+	}
+	return nil
+}
+
+// rootCAs returns the system's trusted CAs plus those in files, or nil (the system's alone) when there are none.
+func rootCAs(files []string) (*x509.CertPool, error) {
+	if len(files) == 0 {
+		return nil, nil
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	for _, f := range files {
+		pem, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("CA file: %w", err)
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("CA file %s holds no PEM certificate: export the CA as PEM (-----BEGIN CERTIFICATE-----)", f)
+		}
+	}
+	return pool, nil
+}
