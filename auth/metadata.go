@@ -23,6 +23,7 @@ type ServerMetadata struct {
 	RevocationEndpoint                         string   `json:"revocation_endpoint"`
 	IntrospectionEndpoint                      string   `json:"introspection_endpoint"`
 	UserinfoEndpoint                           string   `json:"userinfo_endpoint"`
+	DeviceAuthorizationEndpoint                string   `json:"device_authorization_endpoint"` // RFC 8628 §4
 	ScopesSupported                            []string `json:"scopes_supported"`
 	ResponseTypesSupported                     []string `json:"response_types_supported"`
 	GrantTypesSupported                        []string `json:"grant_types_supported"`
@@ -85,8 +86,9 @@ func serverWellKnown(iu *url.URL) []string {
 	}
 }
 
-// validateEndpoints checks the endpoints the bridge uses (authorization and token are required; registration
-// and revocation when present) with ValidateEndpointURL. The others are never fetched or opened.
+// validateEndpoints checks the endpoints the bridge uses (authorization and token are required; registration,
+// revocation and device authorization when present) with ValidateEndpointURL. The others are never fetched or
+// opened.
 func (m *ServerMetadata) validateEndpoints() error {
 	for _, e := range []struct {
 		name, value string
@@ -96,6 +98,7 @@ func (m *ServerMetadata) validateEndpoints() error {
 		{"token_endpoint", m.TokenEndpoint, true},
 		{"registration_endpoint", m.RegistrationEndpoint, false},
 		{"revocation_endpoint", m.RevocationEndpoint, false},
+		{"device_authorization_endpoint", m.DeviceAuthorizationEndpoint, false},
 	} {
 		if e.value == "" && !e.required {
 			continue

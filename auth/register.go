@@ -17,7 +17,7 @@ import (
 // tokens, as the MCP authorization spec asks.
 type ClientMetadata struct {
 	ClientName              string   `json:"client_name"`
-	RedirectURIs            []string `json:"redirect_uris"`
+	RedirectURIs            []string `json:"redirect_uris,omitempty"` // none for a device-flow client (RFC 7591 §2)
 	ApplicationType         string   `json:"application_type"`
 	TokenEndpointAuthMethod string   `json:"token_endpoint_auth_method"`
 	GrantTypes              []string `json:"grant_types"`
@@ -36,6 +36,22 @@ func NativeClient(redirectURI, scope, version string) ClientMetadata {
 		TokenEndpointAuthMethod: AuthNone,
 		GrantTypes:              []string{"authorization_code", "refresh_token"},
 		ResponseTypes:           []string{"code"},
+		Scope:                   scope,
+		SoftwareID:              "meshai-mcp-server",
+		SoftwareVersion:         version,
+	}
+}
+
+// DeviceClient returns the metadata the bridge registers with for the device authorization grant (RFC 8628):
+// a native public client with no redirect URIs, since RFC 7591 §2 asks them only of redirect-based flows, and
+// no response types, since it never uses the authorization endpoint.
+func DeviceClient(scope, version string) ClientMetadata {
+	return ClientMetadata{
+		ClientName:              "meshai-mcp-server",
+		ApplicationType:         "native",
+		TokenEndpointAuthMethod: AuthNone,
+		GrantTypes:              []string{DeviceGrantType, "refresh_token"},
+		ResponseTypes:           []string{},
 		Scope:                   scope,
 		SoftwareID:              "meshai-mcp-server",
 		SoftwareVersion:         version,
@@ -109,7 +125,7 @@ func RegisterClient(ctx context.Context, hc *http.Client, endpoint string, md Cl
 	if r.ClientSecretExpiresAt > 0 {
 		dc.ExpiresAt = time.Unix(r.ClientSecretExpiresAt, 0)
 	}
-	if len(dc.RedirectURIs) > 0 && !slices.Contains(dc.RedirectURIs, md.RedirectURIs[0]) {
+	if len(dc.RedirectURIs) > 0 && len(md.RedirectURIs) > 0 && !slices.Contains(dc.RedirectURIs, md.RedirectURIs[0]) {
 		return nil, fmt.Errorf("the authorization server registered other redirect URIs (%s) than asked", strings.Join(dc.RedirectURIs, ", "))
 	}
 	return dc, nil

@@ -40,6 +40,7 @@ type SignIn struct {
 	ClientMetadata    json.RawMessage // fields laid over the dynamic registration request
 	CallbackHost      string          // the loopback redirect's host: 127.0.0.1 (default), localhost or ::1
 	CallbackPath      string          // the loopback redirect's path (default CallbackPath)
+	DeviceCode        bool            // sign in with the device authorization grant (RFC 8628): no browser here
 	Stderr            io.Writer       // where the sign-in URL is printed
 	Version           string
 	Log               *slog.Logger
@@ -229,6 +230,9 @@ func (s *SignIn) interactive(ctx context.Context, ch *Challenge, scopes []string
 			scopes = s.DefaultScopes
 		}
 	}
+	if s.DeviceCode {
+		return s.deviceSignIn(ctx, meta, resource, scopes)
+	}
 	ports := CallbackPorts(s.serverKey() + "|" + meta.Issuer)
 	if s.CallbackPort != 0 {
 		ports = []int{s.CallbackPort}
@@ -275,6 +279,11 @@ func (s *SignIn) interactive(ctx context.Context, ch *Challenge, scopes []string
 	if err != nil {
 		return fmt.Errorf("redeem the sign-in code: %w", err)
 	}
+	return s.signedIn(ctx, meta, reg, resource, tok, scopes)
+}
+
+// signedIn stores the tokens and the server record of a completed sign-in and makes them current.
+func (s *SignIn) signedIn(ctx context.Context, meta *ServerMetadata, reg *Registration, resource string, tok *oauth2.Token, scopes []string) error {
 	granted := strings.Fields(fmt.Sprint(tok.Extra("scope")))
 	if tok.Extra("scope") == nil {
 		granted = scopes

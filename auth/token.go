@@ -90,8 +90,14 @@ func (c *TokenClient) post(ctx context.Context, form url.Values, oldRefresh stri
 	return parseTokenResponse(resp, body, oldRefresh)
 }
 
-// send POSTs form with the resource and the client's authentication, and reads the answer.
+// send POSTs form to the token endpoint with the resource and the client's authentication, and reads the answer.
 func (c *TokenClient) send(ctx context.Context, form url.Values) (*http.Response, []byte, error) {
+	return c.sendTo(ctx, "token endpoint", c.TokenURL, form)
+}
+
+// sendTo POSTs form to endpoint (named what in errors) with the resource and the client's authentication, and
+// reads the answer. Nothing of the form appears in its errors.
+func (c *TokenClient) sendTo(ctx context.Context, what, endpoint string, form url.Values) (*http.Response, []byte, error) {
 	if c.Resource != "" {
 		form.Set("resource", c.Resource)
 	}
@@ -109,9 +115,9 @@ func (c *TokenClient) send(ctx context.Context, form url.Values) (*http.Response
 	default:
 		return nil, nil, fmt.Errorf("token endpoint auth method %q is not supported; register again", method)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.TokenURL, strings.NewReader(form.Encode()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
 	if err != nil {
-		return nil, nil, fmt.Errorf("token request: %w", err)
+		return nil, nil, fmt.Errorf("%s request: %w", what, err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
@@ -125,12 +131,12 @@ func (c *TokenClient) send(ctx context.Context, form url.Values) (*http.Response
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, nil, fmt.Errorf("token endpoint %s: %w", c.TokenURL, err)
+		return nil, nil, fmt.Errorf("%s %s: %w", what, endpoint, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxTokenBody))
 	if err != nil {
-		return nil, nil, fmt.Errorf("token endpoint %s: %w", c.TokenURL, err)
+		return nil, nil, fmt.Errorf("%s %s: %w", what, endpoint, err)
 	}
 	return resp, body, nil
 }

@@ -125,6 +125,7 @@ type oauthServer struct {
 	access   map[string]*accessToken
 	refresh  map[string]*refreshToken
 	pendings map[string]*pendingAuth
+	devices  deviceStore // RFC 8628 device authorizations (oauth_device.go)
 	stats    oauthStats
 }
 
@@ -139,7 +140,8 @@ func newOAuthServer(s *Server) *oauthServer {
 	}
 	return &oauthServer{s: s, ttl: ttl, users: users,
 		clients: map[string]*oauthClient{}, codes: map[string]*authCode{}, grants: map[string]*grant{},
-		access: map[string]*accessToken{}, refresh: map[string]*refreshToken{}, pendings: map[string]*pendingAuth{}}
+		access: map[string]*accessToken{}, refresh: map[string]*refreshToken{}, pendings: map[string]*pendingAuth{},
+		devices: deviceStore{interval: s.cfg.DeviceInterval}}
 }
 
 // now is the authorization server's clock.
@@ -156,6 +158,7 @@ func (o *oauthServer) routes(mux *http.ServeMux) {
 	mux.HandleFunc(revokePath, o.revoke)
 	mux.HandleFunc(introspectPath, o.introspect)
 	mux.HandleFunc(userinfoPath, o.userinfo)
+	o.deviceRoutes(mux)
 }
 
 // issuer is the server's base URL: the listening URL under Listen, else derived from the request.
@@ -202,10 +205,11 @@ func (o *oauthServer) serverMetadata(w http.ResponseWriter, r *http.Request) {
 		"revocation_endpoint":                            iss + revokePath,
 		"introspection_endpoint":                         iss + introspectPath,
 		"userinfo_endpoint":                              iss + userinfoPath,
+		"device_authorization_endpoint":                  iss + devicePath,
 		"scopes_supported":                               serverScopes,
 		"response_types_supported":                       []string{"code"},
 		"response_modes_supported":                       []string{"query"},
-		"grant_types_supported":                          []string{"authorization_code", "refresh_token"},
+		"grant_types_supported":                          []string{"authorization_code", "refresh_token", deviceGrantType},
 		"code_challenge_methods_supported":               []string{"S256"},
 		"token_endpoint_auth_methods_supported":          authMethods,
 		"revocation_endpoint_auth_methods_supported":     authMethods,
@@ -235,7 +239,8 @@ func (o *oauthServer) register(w http.ResponseWriter, r *http.Request) {
 		registrationError(w, "invalid_client_metadata", "the body is not a JSON client metadata document")
 		return
 	}
-	if len(md.RedirectURIs) == 0 {
+	redirects := len(md.GrantTypes) == 0 || slices.Contains(md.GrantTypes, "authorization_code")
+	if len(md.RedirectURIs) == 0 && redirects { // RFC 7591 §2: only redirect-based flows need them
 		registrationError(w, "invalid_redirect_uri", "redirect_uris is required")
 		return
 	}
@@ -256,19 +261,29 @@ func (o *oauthServer) register(w http.ResponseWriter, r *http.Request) {
 		md.GrantTypes = []string{"authorization_code"}
 	}
 	for _, g := range md.GrantTypes {
-		if g != "authorization_code" && g != "refresh_token" {
+		if g != "authorization_code" && g != "refresh_token" && g != deviceGrantType {
 			registrationError(w, "invalid_client_metadata", "unsupported grant type "+g)
 			return
 		}
 	}
-	if !slices.Contains(md.GrantTypes, "authorization_code") {
-		registrationError(w, "invalid_client_metadata", "grant_types must include authorization_code")
+	if !redirects && !deviceClientOK(md.GrantTypes) {
+		registrationError(w, "invalid_client_metadata", "grant_types must include authorization_code or "+deviceGrantType)
 		return
 	}
-	if len(md.ResponseTypes) == 0 {
+	if !redirects { // a device-only client uses no response type and no redirect URI
+		if len(md.ResponseTypes) != 0 {
+			registrationError(w, "invalid_client_metadata", "response_types must be empty without the authorization_code grant")
+			return
+		}
+		md.ResponseTypes = []string{}
+		if md.RedirectURIs == nil {
+			md.RedirectURIs = []string{}
+		}
+	}
+	if len(md.ResponseTypes) == 0 && redirects {
 		md.ResponseTypes = []string{"code"}
 	}
-	if len(md.ResponseTypes) != 1 || md.ResponseTypes[0] != "code" {
+	if redirects && (len(md.ResponseTypes) != 1 || md.ResponseTypes[0] != "code") {
 		registrationError(w, "invalid_client_metadata", `response_types must be ["code"]`)
 		return
 	}
@@ -405,6 +420,8 @@ func (o *oauthServer) token(w http.ResponseWriter, r *http.Request) {
 	case "refresh_token":
 		o.stats.refreshes.Add(1) // counted once the client is authenticated, successful or not
 		o.refreshGrant(w, r, c)
+	case deviceGrantType:
+		o.deviceToken(w, r, c)
 	case "":
 		tokenError(w, http.StatusBadRequest, "invalid_request", "grant_type is required")
 	default:

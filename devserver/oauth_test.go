@@ -207,7 +207,7 @@ func TestOAuthMetadata(t *testing.T) {
 		"registration_endpoint": r.URL + "/oauth/register", "revocation_endpoint": r.URL + "/oauth/revoke",
 		"introspection_endpoint": r.URL + "/oauth/introspect", "userinfo_endpoint": r.URL + "/oauth/userinfo",
 		"scopes_supported": "mcp:read mcp:execute mcp:manage offline_access", "response_types_supported": "code",
-		"grant_types_supported":                 "authorization_code refresh_token",
+		"grant_types_supported":                 "authorization_code refresh_token urn:ietf:params:oauth:grant-type:device_code",
 		"code_challenge_methods_supported":      "S256",
 		"token_endpoint_auth_methods_supported": "none client_secret_basic client_secret_post",
 	}

@@ -67,6 +67,7 @@ type Config struct {
 	AutoApprove    bool              // OAuth: /oauth/authorize approves at once as "demo", without the login page
 	AccessTokenTTL time.Duration     // OAuth: access token lifetime; 0 means 60m
 	Users          map[string]string // OAuth: username -> password for the login page; nil means {"demo": "demo"}
+	DeviceInterval time.Duration     // OAuth: the device grant's polling interval (whole seconds, at least 1); 0 means 5s
 }
 
 // Server is the reference MeshAI server.

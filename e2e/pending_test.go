@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/meshailabs-org/meshai-mcp-server/devserver"
 )
 
 var linkRE = regexp.MustCompile(`https?://\S+/oauth/authorize\?\S+`)
@@ -160,4 +162,51 @@ func freePort(t *testing.T) string {
 	}
 	defer ln.Close()
 	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+}
+
+// --device-code signs in with no browser and no port: the bridge shows a code on stderr (and through the sign-in
+// tool), the user approves it on another device, and the bridge's polling gets the tokens (RFC 8628).
+func TestDeviceCodeSignIn(t *testing.T) {
+	srv, err := devserver.Listen("127.0.0.1:0", devserver.Config{OAuth: true, AutoApprove: true, DeviceInterval: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c, stderr := mcpClient(t, signInEnv(dir), []string{"--device-code", "--sign-in-wait", "100ms", srv.URL + "/v1/mcp"})
+	changed := make(chan struct{}, 4)
+	c.OnNotification(func(n mcp.JSONRPCNotification) {
+		if n.Method == "notifications/tools/list_changed" {
+			changed <- struct{}{}
+		}
+	})
+	initialize(t, ctx, c, mcp.LATEST_LEGACY_PROTOCOL_VERSION)
+	res, err := callTool(ctx, c, "meshai_sign_in", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := regexp.MustCompile(`https?://\S+/oauth/device/verify\?user_code=[A-Z-]+`).FindString(text(res))
+	if link == "" {
+		t.Fatalf("the sign-in tool gave no verification link: %q", text(res))
+	}
+	if !regexp.MustCompile(`enter the code [A-Z]{4}-[A-Z]{4}`).MatchString(stderr.String()) {
+		t.Errorf("stderr must show the user code:\n%s", stderr.String())
+	}
+	follow(t, link) // the user approves on their phone
+	select {
+	case <-changed:
+	case <-ctx.Done():
+		t.Fatalf("no tools/list_changed after the device sign-in\n%s", stderr.String())
+	}
+	if r, err := callTool(ctx, c, "list_agents", nil, nil); err != nil || r.IsError {
+		t.Fatalf("call after the device sign-in: %+v %v", r, err)
+	}
+	if n := srv.Stats().Authorizations; n != 0 {
+		t.Errorf("%d browser authorizations, want none", n)
+	}
+	if strings.Contains(stderr.String(), "/oauth/authorize?") {
+		t.Error("--device-code must not start the browser flow")
+	}
 }

@@ -41,6 +41,7 @@ func newSignIn(cfg Config, env Env, log *slog.Logger, hc *http.Client) *auth.Sig
 		CallbackPort:      cfg.CallbackPort,
 		CallbackHost:      cfg.CallbackHost,
 		CallbackPath:      cfg.CallbackPath,
+		DeviceCode:        cfg.DeviceCode,
 		Resource:          cfg.Resource,
 		AuthorizeParams:   cfg.AuthorizeParams,
 		BrowserCommand:    cfg.BrowserCommand,

@@ -1,0 +1,71 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// deviceSignIn signs in with the device authorization grant (RFC 8628): the user enters a code shown on stderr
+// on any device with a browser, while the bridge polls the token endpoint. No port is bound.
+func (s *SignIn) deviceSignIn(ctx context.Context, meta *ServerMetadata, resource string, scopes []string) error {
+	if meta.DeviceAuthorizationEndpoint == "" {
+		return fmt.Errorf("the authorization server %s offers no device sign-in (RFC 8628): drop --device-code to sign in with a browser, "+
+			"or run `meshai-mcp-server login` on a machine that has one and copy its token store", meta.Issuer)
+	}
+	reg, err := s.deviceRegistration(ctx, meta, resource, scopes)
+	if err != nil {
+		return err
+	}
+	tc := s.tokenClient(meta, reg, resource)
+	s.logf("signing in with a device code", "issuer", meta.Issuer, "scopes", strings.Join(scopes, " "))
+	defer s.setAuthURL("")
+	tok, err := RunDeviceFlow(ctx, tc, meta.DeviceAuthorizationEndpoint, scopes, resource, func(d DeviceCode) {
+		fmt.Fprintln(s.stderr(), "meshai-mcp-server:", d.Instructions())
+		link := d.VerificationURIComplete
+		if link == "" {
+			link = d.VerificationURI + " (code " + d.UserCode + ")"
+		}
+		s.setAuthURL(link)
+	})
+	if err != nil {
+		return fmt.Errorf("device sign-in: %w", err)
+	}
+	return s.signedIn(ctx, meta, reg, resource, tok, scopes)
+}
+
+// deviceRegistration returns the client for the device grant: pre-registered, the one registered for it before,
+// or a new dynamic registration without redirect URIs.
+func (s *SignIn) deviceRegistration(ctx context.Context, meta *ServerMetadata, resource string, scopes []string) (*Registration, error) {
+	if s.ClientID != "" {
+		method := AuthNone
+		if s.ClientSecret != "" {
+			method = AuthBasic
+		}
+		return &Registration{Issuer: meta.Issuer, ClientID: s.ClientID, ClientSecret: s.ClientSecret, TokenEndpointAuthMethod: method}, nil
+	}
+	key := StoreKey(resource, meta.Issuer+"#device", "")
+	if reg, _ := LoadRegistration(ctx, s.Store, key); reg != nil && reg.Issuer == meta.Issuer {
+		return reg, nil
+	}
+	if meta.RegistrationEndpoint == "" {
+		return nil, fmt.Errorf("the authorization server %s offers no dynamic registration: pass --client-id of a client registered there for the device grant", meta.Issuer)
+	}
+	dc, err := RegisterClient(ctx, s.httpClient(), meta.RegistrationEndpoint, DeviceClient(strings.Join(scopes, " "), s.Version))
+	if err != nil {
+		return nil, err
+	}
+	reg := &Registration{Issuer: meta.Issuer, ClientID: dc.ClientID, ClientSecret: dc.ClientSecret,
+		TokenEndpointAuthMethod: dc.AuthMethod, RegisteredAt: time.Now()}
+	if err := SaveRegistration(ctx, s.Store, key, reg); err != nil {
+		return nil, fmt.Errorf("save the registration: %w", err)
+	}
+	return reg, nil
+}
+
+func (s *SignIn) setAuthURL(u string) {
+	s.mu.Lock()
+	s.authURL = u
+	s.mu.Unlock()
+}
