@@ -190,6 +190,14 @@ func TestNoSecretInLogs(t *testing.T) {
 			t.Errorf("a secret (%d chars) appears in the bridge's output", len(sec))
 		}
 	}
+	// What the log does hold: each call with its id, upstream status and time; with --debug, the HTTP exchange
+	// with header names (values of possible secrets hidden) and each message's direction and method.
+	for _, want := range []string{"msg=answered method=tools/call id=", "status=200", "Authorization: [redacted]",
+		`msg="client →" kind=request method=tools/call`, `msg="server →" kind=response`} {
+		if !strings.Contains(string(logFile), want) {
+			t.Errorf("the log lacks %q", want)
+		}
+	}
 }
 
 // An idle bridge refreshes ahead of expiry on its own: after a few lifetimes of a short-lived token, calls

@@ -38,6 +38,7 @@ type Client struct {
 	tools     map[string]*mcp.Tool // 2026-07-28 tools with x-mcp-header annotations, by name
 
 	recoverMu sync.Mutex // one session recovery at a time
+	debug     bool       // the logger takes debug lines
 	seq       atomic.Int64
 }
 
@@ -56,6 +57,8 @@ type call struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	done   chan struct{} // closed when every id is answered, cancelled or failed
+	start  time.Time     // when the client sent it, for the log
+	status atomic.Int32  // the HTTP status of its POST, for the log
 
 	postMu   sync.Mutex // legacy SSE: one post of the call at a time
 	postedOn string     // legacy SSE: the endpoint the call was last posted to
@@ -66,6 +69,7 @@ func New(opts Options) *Client {
 	opts.setDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Client{
+		debug:    opts.Logger.Enabled(context.Background(), slog.LevelDebug),
 		opts:     opts,
 		log:      opts.Logger,
 		ctx:      ctx,
@@ -102,7 +106,7 @@ func (c *Client) Send(m jsonrpc.Message) {
 // track registers the requests in m as pending.
 func (c *Client) track(m jsonrpc.Message) *call {
 	ctx, cancel := context.WithCancel(c.ctx)
-	cl := &call{msg: m, ids: map[string]json.RawMessage{}, ctx: ctx, cancel: cancel, done: make(chan struct{})}
+	cl := &call{msg: m, ids: map[string]json.RawMessage{}, ctx: ctx, cancel: cancel, done: make(chan struct{}), start: time.Now()}
 	c.mu.Lock()
 	for _, id := range m.IDs(jsonrpc.KindRequest) {
 		k := jsonrpc.IDKey(id)
@@ -162,6 +166,9 @@ func (c *Client) inbound(raw []byte) {
 		c.log.Warn("dropped a malformed message from the server", "err", err, "bytes", len(raw))
 		return
 	}
+	if c.debug {
+		c.log.Debug("server →", "kind", m.Kind, "method", m.Method, "id", string(m.ID), "bytes", len(raw))
+	}
 	for _, id := range m.IDs(jsonrpc.KindResponse) {
 		k := jsonrpc.IDKey(id)
 		c.mu.Lock()
@@ -203,7 +210,9 @@ func (c *Client) finishIfDone(cl *call) {
 	c.mu.Lock()
 	done := len(cl.ids) == 0
 	c.mu.Unlock()
-	if done {
+	if done && !cl.isDone() {
+		c.log.Info("answered", "method", cl.msg.Method, "id", string(cl.msg.ID), "status", cl.status.Load(),
+			"ms", time.Since(cl.start).Milliseconds())
 		cl.finish()
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -149,7 +151,12 @@ func (c *Client) do(ctx context.Context, window time.Duration, build func() (*ht
 		start := time.Now()
 		resp, err := c.opts.HTTPClient.Do(req)
 		if err == nil {
-			c.log.Debug("upstream", "method", req.Method, "status", resp.StatusCode, "ms", time.Since(start).Milliseconds())
+			if c.debug {
+				c.log.Debug("upstream", "http", req.Method, "status", resp.StatusCode, "ms", time.Since(start).Milliseconds(),
+					"request_headers", redactHeaders(req.Header), "response_headers", redactHeaders(resp.Header))
+			} else if resp.StatusCode >= 400 {
+				c.log.Info("upstream refused", "http", req.Method, "status", resp.StatusCode, "ms", time.Since(start).Milliseconds())
+			}
 			if reauths < maxReauth && needsReauth(resp) && !isBackground(ctx) {
 				retry, rerr := c.reauthorize(ctx, req, resp)
 				if rerr != nil {
@@ -233,4 +240,32 @@ func (c *Client) readSSE(body io.Reader, other func(sse.Event), stop func() bool
 		}
 	}
 	return last, nil
+}
+
+// shownHeaders are headers whose values the debug log shows; every other value may be a secret and is hidden.
+var shownHeaders = map[string]bool{
+	"Accept": true, "Content-Type": true, "Content-Length": true, "Cache-Control": true, "Mcp-Protocol-Version": true,
+	"Mcp-Method": true, "Mcp-Name": true, "Last-Event-Id": true, "Date": true, "Server": true, "Allow": true,
+	"Retry-After": true, "Location": true, "Cf-Mitigated": true, "Cf-Ray": true, "Www-Authenticate": true,
+}
+
+// redactHeaders renders headers for the debug log: names always, values only for shownHeaders.
+func redactHeaders(h http.Header) string {
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		v := "[redacted]"
+		if shownHeaders[http.CanonicalHeaderKey(k)] {
+			v = strings.Join(h[k], ", ")
+		}
+		b.WriteString(k + ": " + v)
+	}
+	return b.String()
 }

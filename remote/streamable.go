@@ -71,6 +71,7 @@ func (c *Client) roundTrip(cl *call) error {
 	if err != nil {
 		return err
 	}
+	cl.status.Store(int32(resp.StatusCode))
 	switch st := resp.StatusCode; {
 	case isInit && kind == undecided && c.opts.Mode == HTTPFirst &&
 		(st == http.StatusBadRequest || st == http.StatusNotFound || st == http.StatusMethodNotAllowed):
