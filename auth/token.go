@@ -172,7 +172,7 @@ func parseTokenResponse(resp *http.Response, body []byte, oldRefresh string) (*o
 		return nil, errors.New("the token endpoint answered without an access token")
 	}
 	if tj.TokenType != "" && !strings.EqualFold(tj.TokenType, "bearer") {
-		return nil, fmt.Errorf("the token endpoint issued a %q token; only Bearer tokens are supported", tj.TokenType)
+		return nil, errors.New("the token endpoint issued a token of another type than Bearer (DPoP or a proprietary type); only Bearer tokens are supported")
 	}
 	tok := &oauth2.Token{AccessToken: tj.AccessToken, TokenType: "Bearer", RefreshToken: tj.RefreshToken}
 	if tok.RefreshToken == "" {
