@@ -1,7 +1,9 @@
 package remote
 
 import (
+	"bufio"
 	"bytes"
+	"errors"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -223,6 +225,10 @@ func errorBody(resp *http.Response) []byte {
 func (c *Client) readSSE(body io.Reader, other func(sse.Event), stop func() bool) (string, error) {
 	last := ""
 	for ev, err := range sse.Read(body, &sse.ReadConfig{MaxEventSize: c.opts.MaxMessageBytes}) {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return last, &UpstreamError{Message: fmt.Sprintf("the server sent a message too large for the bridge (over %d MiB); it was dropped "+
+				"unread. Ask for less (e.g. paginate), or the server is misbehaving", c.opts.MaxMessageBytes>>20), Err: err}
+		}
 		if err != nil {
 			return last, err
 		}

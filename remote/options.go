@@ -52,6 +52,9 @@ type Options struct {
 	// RetryWindow is how long a request keeps retrying when the server cannot be reached before it is answered
 	// with an error (default 5 s). Broken streams being resumed use four times as long, to ride out a restart.
 	RetryWindow time.Duration
+	// StallTimeout is how long an answer may go without a complete message before the bridge gives up on it,
+	// resuming once where the server allows (default 5 min). Server-sent streams of their own are not bound.
+	StallTimeout time.Duration
 }
 
 func (o *Options) setDefaults() {
@@ -69,6 +72,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.RetryWindow <= 0 {
 		o.RetryWindow = 5 * time.Second
+	}
+	if o.StallTimeout <= 0 {
+		o.StallTimeout = 5 * time.Minute
 	}
 	if o.Deliver == nil {
 		o.Deliver = func([]byte) {}

@@ -91,7 +91,12 @@ func (c *Client) roundTrip(cl *call) error {
 	case "text/event-stream":
 		return c.readCallStream(cl, resp, session)
 	case "application/json":
+		g := guardStall(resp.Body, c.opts.StallTimeout)
 		body, err := c.readBody(resp)
+		g.stop()
+		if serr := g.err(); serr != nil {
+			return serr
+		}
 		if err != nil {
 			return err
 		}
@@ -111,11 +116,22 @@ func (c *Client) roundTrip(cl *call) error {
 func (c *Client) readCallStream(cl *call, resp *http.Response, session string) error {
 	go c.closeWhenDone(cl)
 	// Read to the end even after the answer: a server may put a last notification (progress) just behind it.
-	last, err := c.readSSE(resp.Body, nil, nil)
+	g := guardStall(resp.Body, c.opts.StallTimeout)
+	last, err := c.readSSE(resp.Body, nil, g.kick)
+	g.stop()
 	window := 4 * c.opts.RetryWindow
+	stalls := 0
 	for !cl.isDone() {
 		if cl.ctx.Err() != nil {
 			return nil // closed: cancelled by the client, or shutting down (Close answers what is left)
+		}
+		if serr := g.err(); serr != nil {
+			if stalls++; last == "" || stalls > 1 {
+				return serr
+			}
+		}
+		if ue := (*UpstreamError)(nil); errors.As(err, &ue) {
+			return ue // not a broken stream: resuming would only bring the same again
 		}
 		if last == "" {
 			if err != nil {
@@ -138,7 +154,9 @@ func (c *Client) readCallStream(cl *call, resp *http.Response, session string) e
 			return describeStatus(c.opts.URL, resp.StatusCode, resp.Header.Get("Content-Type"), errorBody(resp))
 		}
 		var id string
-		id, err = c.readSSE(resp.Body, nil, nil)
+		g = guardStall(resp.Body, c.opts.StallTimeout)
+		id, err = c.readSSE(resp.Body, nil, g.kick)
+		g.stop()
 		resp.Body.Close()
 		if id != "" {
 			last = id

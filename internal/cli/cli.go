@@ -98,13 +98,14 @@ func serve(ctx context.Context, cfg Config, env Env) error {
 	log.Info("meshai-mcp-server starting", "version", Version, "url", cfg.URL.Redacted(), "transport", cfg.Mode,
 		"api_key", env.Getenv(auth.EnvAPIKey) != "", "extra_headers", len(cfg.Header), "ignored_tools", len(cfg.IgnoreTools))
 	relay.Up = remote.New(remote.Options{
-		URL:        cfg.URL,
-		Mode:       cfg.Mode,
-		HTTPClient: hc,
-		Header:     cfg.Header,
-		Token:      token,
-		Deliver:    relay.Deliver,
-		Logger:     log,
+		URL:          cfg.URL,
+		Mode:         cfg.Mode,
+		HTTPClient:   hc,
+		StallTimeout: cfg.StallTimeout,
+		Header:       cfg.Header,
+		Token:        token,
+		Deliver:      relay.Deliver,
+		Logger:       log,
 	})
 	err = relay.Run(ctx)
 	log.Info("meshai-mcp-server stopped")

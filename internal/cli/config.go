@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -55,6 +54,8 @@ type Config struct {
 	CallbackPath      string          // --callback-path: the loopback redirect's path
 	DeviceCode        bool            // --device-code: sign in with the device authorization grant (RFC 8628)
 	SignInWait        time.Duration   // how long initialize waits for a sign-in before the bridge answers it
+
+	StallTimeout time.Duration // --stall-timeout: how long an answer may carry no complete message
 
 	IgnoreTools []string // --ignore-tool patterns
 	Silent      bool     // --silent: no log lines on stderr (the log file keeps them)
@@ -103,6 +104,10 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (Co
 	cfg.SignInWait = 5 * time.Second
 	fs.Func("sign-in-wait", "how long the client's initialize waits for a sign-in before the bridge completes the handshake itself and offers the meshai_sign_in tool (default 5s)", func(v string) error {
 		return parseSeconds(v, &cfg.SignInWait)
+	})
+	cfg.StallTimeout = 5 * time.Minute
+	fs.Func("stall-timeout", "give up on an answer that carries no complete message for this long: a duration or seconds (default 5m0s)", func(v string) error {
+		return parseSeconds(v, &cfg.StallTimeout)
 	})
 	fs.StringVar(&cfg.Resource, "resource", "", "the RFC 8707 resource `URI` to ask tokens for (default: the server URL); also keeps its sign-in apart")
 	fs.Func("authorize-param", "extra authorization request parameter `k=v` (repeatable; e.g. audience=…, access_type=offline)", func(v string) error {
@@ -267,18 +272,6 @@ func redactHeader(l string) string {
 		return l[:4] + "…"
 	}
 	return l
-}
-
-// configDir is MESHAI_CONFIG_DIR, else the OS user config directory + /meshai-mcp-server.
-func configDir(getenv func(string) string) (string, error) {
-	if d := getenv(EnvConfigDir); d != "" {
-		return d, nil
-	}
-	base, err := os.UserConfigDir()
-	if err != nil {
-		return "", errors.New("no config directory: set " + EnvConfigDir + " (or HOME)")
-	}
-	return filepath.Join(base, "meshai-mcp-server"), nil
 }
 
 func usage(fs *flag.FlagSet) {
