@@ -68,6 +68,10 @@ type Config struct {
 	AccessTokenTTL time.Duration     // OAuth: access token lifetime; 0 means 60m
 	Users          map[string]string // OAuth: username -> password for the login page; nil means {"demo": "demo"}
 	DeviceInterval time.Duration     // OAuth: the device grant's polling interval (whole seconds, at least 1); 0 means 5s
+
+	// Faults breaks the server on purpose, one way per entry (see faults.go), so clients and doctor can be
+	// tested against each failure.
+	Faults []Fault
 }
 
 // Server is the reference MeshAI server.
@@ -170,7 +174,7 @@ func (s *Server) Handler() http.Handler {
 	if s.oauth != nil {
 		s.oauth.routes(mux)
 	}
-	return mux
+	return s.withFaults(mux)
 }
 
 // shutdown cancels every running tool call and ends every session; it is idempotent.

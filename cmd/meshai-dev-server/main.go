@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -32,6 +33,12 @@ func run(args []string) error {
 	oauth := fs.Bool("oauth", false, "serve an OAuth 2.1 authorization server and accept its access tokens on MCP requests")
 	autoApprove := fs.Bool("auto-approve", false, "with --oauth: approve authorization requests at once, without the login page")
 	tokenTTL := fs.Duration("access-token-ttl", 60*time.Minute, "with --oauth: access token lifetime")
+	var faults []devserver.Fault
+	fs.Func("fault", "break the server on purpose, for testing clients and doctor (repeatable): "+faultNames(), func(v string) error {
+		f, err := devserver.ParseFault(v)
+		faults = append(faults, f)
+		return err
+	})
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -43,7 +50,7 @@ func run(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	r, err := devserver.Listen(*listen, devserver.Config{APIKey: *apiKey, Step: *step, Logger: logger,
-		OAuth: *oauth, AutoApprove: *autoApprove, AccessTokenTTL: *tokenTTL})
+		OAuth: *oauth, AutoApprove: *autoApprove, AccessTokenTTL: *tokenTTL, Faults: faults})
 	if err != nil {
 		return err
 	}
@@ -54,4 +61,13 @@ func run(args []string) error {
 	<-ctx.Done()
 	logger.Info("shutting down", "signal", context.Cause(ctx))
 	return r.Close()
+}
+
+// faultNames lists the names --fault takes.
+func faultNames() string {
+	names := make([]string, len(devserver.AllFaults))
+	for i, f := range devserver.AllFaults {
+		names[i] = string(f)
+	}
+	return strings.Join(names, ", ")
 }

@@ -41,6 +41,8 @@ func Main(env Env) int {
 			return 0
 		case "demo":
 			return runDemo(env)
+		case "doctor":
+			return runDoctor(env)
 		}
 	}
 	action, args := "serve", env.Args

@@ -1,0 +1,195 @@
+package devserver
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// Fault is one deliberate misbehaviour of the reference server (Config.Faults), so that clients and
+// `meshai-mcp-server doctor` can be tested against each failure seen in the field, one at a time.
+type Fault string
+
+// The faults. Those about OAuth metadata or registration need Config.OAuth.
+const (
+	FaultNoPRM                       Fault = "no-prm"                        // no protected resource metadata; the 401 challenge names none
+	FaultPRMHTML                     Fault = "prm-html"                      // the PRM URLs answer 200 with an HTML page
+	FaultNoASMetadata                Fault = "no-as-metadata"                // the authorization server metadata URL answers 404
+	FaultASHTML                      Fault = "as-html"                       // the authorization server metadata URL answers with an HTML page
+	FaultBadIssuer                   Fault = "bad-issuer"                    // the AS metadata's issuer has a trailing slash the PRM's lacks
+	FaultNoS256                      Fault = "no-s256"                       // code_challenge_methods_supported is ["plain"]
+	FaultNoPKCE                      Fault = "no-pkce"                       // code_challenge_methods_supported is absent
+	FaultNoRegistration              Fault = "no-registration"               // no registration_endpoint; /oauth/register answers 404
+	FaultNoNoneAuth                  Fault = "no-none-auth"                  // token_endpoint_auth_methods_supported lacks "none"
+	FaultNoIss                       Fault = "no-iss"                        // authorization_response_iss_parameter_supported is absent
+	FaultNoRevocation                Fault = "no-revocation"                 // no revocation_endpoint
+	FaultBotChallenge                Fault = "bot-challenge"                 // every path answers a Cloudflare-like 403 challenge page
+	FaultHTML401                     Fault = "html-401"                      // the MCP endpoint answers 401 with an HTML login page, no challenge
+	FaultNoWWWAuthenticate           Fault = "no-www-authenticate"           // the MCP endpoint answers 401 without WWW-Authenticate
+	FaultMCP404                      Fault = "mcp-404"                       // /v1/mcp answers 404; the endpoint moved to /mcp
+	FaultRegistrationRejectsRedirect Fault = "registration-rejects-redirect" // registration refuses http loopback redirect URIs
+)
+
+// AllFaults lists every fault, for flag help and validation.
+var AllFaults = []Fault{
+	FaultNoPRM, FaultPRMHTML, FaultNoASMetadata, FaultASHTML, FaultBadIssuer, FaultNoS256, FaultNoPKCE,
+	FaultNoRegistration, FaultNoNoneAuth, FaultNoIss, FaultNoRevocation, FaultBotChallenge, FaultHTML401,
+	FaultNoWWWAuthenticate, FaultMCP404, FaultRegistrationRejectsRedirect,
+}
+
+// ParseFault checks a fault name, as given to --fault.
+func ParseFault(name string) (Fault, error) {
+	f := Fault(strings.TrimSpace(name))
+	if slices.Contains(AllFaults, f) {
+		return f, nil
+	}
+	names := make([]string, len(AllFaults))
+	for i, f := range AllFaults {
+		names[i] = string(f)
+	}
+	return "", fmt.Errorf("unknown fault %q: use one of %s", name, strings.Join(names, ", "))
+}
+
+// has reports whether the server was configured with fault f.
+func (s *Server) has(f Fault) bool { return slices.Contains(s.cfg.Faults, f) }
+
+// withFaults wraps the server's handler with the configured faults; with none it returns next unchanged.
+func (s *Server) withFaults(next http.Handler) http.Handler {
+	if len(s.cfg.Faults) == 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		path := r.URL.Path
+		noToken := r.Header.Get("Authorization") == ""
+		switch {
+		case s.has(FaultBotChallenge):
+			botChallenge(w)
+		case s.has(FaultMCP404) && path == mcpPath:
+			http.NotFound(w, r)
+		case s.has(FaultMCP404) && path == "/mcp":
+			r2 := r.Clone(r.Context())
+			r2.URL.Path = mcpPath
+			next.ServeHTTP(w, r2)
+		case path == mcpPath && noToken && s.has(FaultHTML401):
+			htmlPage(w, http.StatusUnauthorized, "Sign in", "<form action=\"/login\"><input name=\"user\"></form>")
+		case path == mcpPath && noToken && s.has(FaultNoWWWAuthenticate):
+			http.Error(w, "Unauthorized", http.StatusUnauthorized)
+		case path == mcpPath && noToken && s.has(FaultNoPRM) && s.oauth != nil:
+			unauthorized(w, `Bearer scope="`+defaultScope+`"`, "missing bearer token")
+		case strings.HasPrefix(path, prmPath) && s.has(FaultNoPRM):
+			http.NotFound(w, r)
+		case strings.HasPrefix(path, prmPath) && s.has(FaultPRMHTML):
+			htmlPage(w, http.StatusOK, "MeshAI", "<div id=\"app\"></div>")
+		case path == asMetadataPath && s.has(FaultNoASMetadata):
+			http.NotFound(w, r)
+		case path == asMetadataPath && s.has(FaultASHTML):
+			htmlPage(w, http.StatusOK, "MeshAI", "<div id=\"app\"></div>")
+		case path == asMetadataPath:
+			s.faultyServerMetadata(w, r, next)
+		case path == registerPath && s.has(FaultNoRegistration):
+			http.NotFound(w, r)
+		case path == registerPath && s.has(FaultRegistrationRejectsRedirect):
+			s.pickyRegistration(w, r, next)
+		default:
+			next.ServeHTTP(w, r)
+		}
+	})
+}
+
+// faultyServerMetadata serves the authorization server metadata with the configured faults applied.
+func (s *Server) faultyServerMetadata(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	rec := httptest.NewRecorder()
+	next.ServeHTTP(rec, r)
+	var md map[string]any
+	if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &md) != nil {
+		copyRecorded(w, rec)
+		return
+	}
+	if s.has(FaultBadIssuer) {
+		md["issuer"] = fmt.Sprint(md["issuer"]) + "/"
+	}
+	if s.has(FaultNoS256) {
+		md["code_challenge_methods_supported"] = []string{"plain"}
+	}
+	if s.has(FaultNoPKCE) {
+		delete(md, "code_challenge_methods_supported")
+	}
+	if s.has(FaultNoRegistration) {
+		delete(md, "registration_endpoint")
+	}
+	if s.has(FaultNoNoneAuth) {
+		md["token_endpoint_auth_methods_supported"] = []string{"client_secret_basic", "client_secret_post"}
+	}
+	if s.has(FaultNoIss) {
+		delete(md, "authorization_response_iss_parameter_supported")
+	}
+	if s.has(FaultNoRevocation) {
+		delete(md, "revocation_endpoint")
+	}
+	writeJSON(w, http.StatusOK, md)
+}
+
+// pickyRegistration refuses registrations that ask for an http loopback redirect URI, as authorization servers
+// that accept only https redirect URIs do; other requests go to the real endpoint.
+func (s *Server) pickyRegistration(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
+	if err != nil {
+		registrationError(w, "invalid_client_metadata", "the body could not be read")
+		return
+	}
+	var md struct {
+		RedirectURIs []string `json:"redirect_uris"`
+	}
+	_ = json.Unmarshal(body, &md)
+	for _, raw := range md.RedirectURIs {
+		if u, err := url.Parse(raw); err == nil && u.Scheme == "http" && isLoopbackIP(u.Hostname()) {
+			registrationError(w, "invalid_redirect_uri", "redirect URI "+raw+" is not allowed: only https redirect URIs are accepted")
+			return
+		}
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	next.ServeHTTP(w, r)
+}
+
+// isLoopbackIP reports whether host is localhost or a loopback IP literal.
+func isLoopbackIP(host string) bool {
+	ip := net.ParseIP(host)
+	return strings.EqualFold(host, "localhost") || ip != nil && ip.IsLoopback()
+}
+
+// botChallenge answers like Cloudflare's managed challenge does to a client without a browser.
+func botChallenge(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Server", "cloudflare")
+	h.Set("Cf-Mitigated", "challenge")
+	h.Set("Cf-Ray", "8f00000000000000-AMS")
+	h.Set("Content-Type", "text/html; charset=UTF-8")
+	h.Set("Cache-Control", "private, max-age=0, no-store, no-cache, must-revalidate")
+	w.WriteHeader(http.StatusForbidden)
+	_, _ = io.WriteString(w, `<!DOCTYPE html><html lang="en-US"><head><title>Just a moment...</title>`+
+		`<meta http-equiv="Content-Type" content="text/html; charset=UTF-8"></head><body>`+
+		`<noscript>Enable JavaScript and cookies to continue</noscript></body></html>`)
+}
+
+// htmlPage writes a small HTML page.
+func htmlPage(w http.ResponseWriter, status int, title, body string) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = fmt.Fprintf(w, "<!doctype html><html><head><title>%s</title></head><body>%s</body></html>", title, body)
+}
+
+// copyRecorded writes a recorded response as it was.
+func copyRecorded(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
+	for k, vs := range rec.Header() {
+		w.Header()[k] = vs
+	}
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(rec.Body.Bytes())
+}

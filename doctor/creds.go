@@ -1,0 +1,210 @@
+package doctor
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/meshailabs-org/meshai-mcp-server/auth"
+	"golang.org/x/oauth2"
+)
+
+// storedRecord is the part doctor reads of what auth.SignIn keeps per server under "<StoreKey(resource)>/server":
+// the client it signed in with and that client's token endpoint. Reading it (instead of calling SignIn.Status)
+// keeps the check read-only: Status may refresh an expired token while asking the userinfo endpoint.
+type storedRecord struct {
+	Issuer        string `json:"issuer"`
+	ClientID      string `json:"client_id"`
+	ClientSecret  string `json:"client_secret"`
+	AuthMethod    string `json:"token_endpoint_auth_method"`
+	TokenEndpoint string `json:"token_endpoint"`
+}
+
+// loginCmd is the command that signs in to the checked server.
+func (r *runner) loginCmd(verb string) string {
+	return fmt.Sprintf("`meshai-mcp-server %s %s`", verb, redact(r.u))
+}
+
+// checkStored reports the stored sign-in without changing it: present, expiry, scopes, refresh token.
+func (r *runner) checkStored(ctx context.Context) {
+	const id, title = "creds.stored", "Stored credentials"
+	if key := r.opts.Getenv(auth.EnvAPIKey); key != "" {
+		r.credential, r.credKind = strings.TrimSpace(key), auth.EnvAPIKey
+		r.add(Result{ID: id, Title: title, Status: OK, Detail: auth.EnvAPIKey + " is set: the bridge sends it and does not sign in"})
+		return
+	}
+	switch {
+	case r.u == nil:
+		r.skip(id, title, "no usable URL")
+		return
+	case r.store == nil:
+		r.skip(id, title, "the token store could not be opened (see above)")
+		return
+	case r.endpoint.open:
+		r.skip(id, title, "the server needs no sign-in")
+		return
+	}
+	r.timed(func() Result {
+		res := Result{ID: id, Title: title}
+		resource := auth.CanonicalResource(r.u)
+		notSignedIn := func() Result {
+			res.Status = Warn
+			res.Detail = fmt.Sprintf("not signed in to %s (%s store)", redact(r.u), r.store.Kind())
+			res.Fix = "run " + r.loginCmd("login") + " now, or let the first request from your MCP client open the sign-in"
+			return res
+		}
+		raw, err := r.store.Get(ctx, auth.StoreKey(resource, "", "")+"/server")
+		if errors.Is(err, auth.ErrNotFound) {
+			return notSignedIn()
+		}
+		var rec storedRecord
+		if err == nil && (json.Unmarshal(raw, &rec) != nil || rec.ClientID == "" || rec.TokenEndpoint == "") {
+			err = errors.New("the stored sign-in is unreadable")
+		}
+		if err != nil {
+			res.Status, res.Detail = Fail, fmt.Sprintf("cannot read the stored sign-in from the %s store: %s", r.store.Kind(), oneLine(err.Error()))
+			res.Fix = "run " + r.loginCmd("logout") + ", then " + r.loginCmd("login")
+			return res
+		}
+		t, err := auth.LoadTokens(ctx, r.store, auth.StoreKey(resource, rec.Issuer, rec.ClientID))
+		if errors.Is(err, auth.ErrNotFound) || err == nil && t.AccessToken == "" {
+			return notSignedIn()
+		}
+		if err != nil {
+			res.Status, res.Detail = Fail, oneLine(err.Error())
+			res.Fix = "run " + r.loginCmd("logout") + ", then " + r.loginCmd("login")
+			return res
+		}
+		r.rec, r.storedTok = &rec, t
+		return r.judgeTokens(res, t)
+	})
+}
+
+// judgeTokens describes stored tokens and picks the access token for the round trip when it is still valid.
+func (r *runner) judgeTokens(res Result, t *auth.Tokens) Result {
+	scopes := "no scopes recorded"
+	if t.Scope != "" {
+		scopes = "scopes " + t.Scope
+	}
+	refresh := "no refresh token"
+	if t.RefreshToken != "" {
+		refresh = "refresh token kept"
+	}
+	base := fmt.Sprintf("signed in at %s (%s store), %s, %s", r.rec.Issuer, r.store.Kind(), scopes, refresh)
+	now := time.Now()
+	switch {
+	case !t.Expiry.IsZero() && !now.Before(t.Expiry) && t.RefreshToken == "":
+		res.Status = Fail
+		res.Detail = base + fmt.Sprintf("; the access token expired %s ago", now.Sub(t.Expiry).Round(time.Second))
+		res.Fix = "run " + r.loginCmd("login") + " (the server gave no refresh token, so every expiry needs a new sign-in)"
+	case !t.Expiry.IsZero() && !now.Before(t.Expiry):
+		res.Status = Warn
+		res.Detail = base + fmt.Sprintf("; the access token expired %s ago: the next request refreshes it", now.Sub(t.Expiry).Round(time.Second))
+		res.Fix = "run `meshai-mcp-server doctor --refresh` to try the refresh now"
+	default:
+		res.Status = OK
+		if t.Expiry.IsZero() {
+			res.Detail = base + "; the access token does not expire"
+		} else {
+			res.Detail = base + fmt.Sprintf("; the access token expires in %s (%s)", time.Until(t.Expiry).Round(time.Second), t.Expiry.UTC().Format(time.RFC3339))
+		}
+		r.credential, r.credKind = t.AccessToken, "stored sign-in"
+	}
+	if r.meta != nil && !r.meta.Defaulted && r.meta.Issuer != r.rec.Issuer && res.Status != Fail {
+		res.Status = Warn
+		res.Detail += fmt.Sprintf("; but the server now names the authorization server %s: the bridge will sign in again", r.meta.Issuer)
+		res.Fix = "run " + r.loginCmd("login")
+	}
+	return res
+}
+
+// checkRefresh refreshes the stored access token (--refresh), saving the new pair as the bridge does.
+func (r *runner) checkRefresh(ctx context.Context) {
+	const id, title = "creds.refresh", "Token refresh"
+	switch {
+	case r.credKind == auth.EnvAPIKey:
+		r.skip(id, title, auth.EnvAPIKey+" is used")
+		return
+	case r.storedTok == nil:
+		r.skip(id, title, "no stored sign-in")
+		return
+	case r.storedTok.RefreshToken == "":
+		r.skip(id, title, "no refresh token is kept")
+		return
+	case !r.opts.Refresh:
+		r.skip(id, title, "not run, since it spends the refresh token (the new one is saved): run `meshai-mcp-server doctor --refresh`")
+		return
+	}
+	r.timed(func() Result {
+		res := Result{ID: id, Title: title}
+		resource := auth.CanonicalResource(r.u)
+		key := auth.StoreKey(resource, r.rec.Issuer, r.rec.ClientID)
+		dir, _ := r.configDir()
+		src := &auth.Source{
+			Store: &tokenStore{store: r.store, key: key},
+			Lock:  func(ctx context.Context) (func(), error) { return auth.Lock(ctx, dir, key) },
+			Client: &auth.TokenClient{TokenURL: r.rec.TokenEndpoint, ClientID: r.rec.ClientID, ClientSecret: r.rec.ClientSecret,
+				AuthMethod: r.rec.AuthMethod, Resource: resource, HTTP: r.client()},
+			Timeout: r.opts.Timeout,
+		}
+		sctx, cancel := r.step(ctx)
+		defer cancel()
+		tok, err := src.Invalidate(sctx, &oauth2.Token{AccessToken: r.storedTok.AccessToken})
+		switch {
+		case err == nil:
+			rotated := "the refresh token was kept"
+			if tok.RefreshToken != "" && tok.RefreshToken != r.storedTok.RefreshToken {
+				rotated = "the refresh token was rotated and the new one saved"
+			}
+			expiry := "does not expire"
+			if !tok.Expiry.IsZero() {
+				expiry = "expires in " + time.Until(tok.Expiry).Round(time.Second).String()
+			}
+			res.Status, res.Detail = OK, fmt.Sprintf("refreshed at %s: the new access token %s; %s", r.rec.TokenEndpoint, expiry, rotated)
+			r.credential, r.credKind = tok.AccessToken, "stored sign-in"
+		case errors.Is(err, auth.ErrSignInRequired):
+			res.Status = Fail
+			res.Detail = "token refresh failed: the server refused the refresh token (" + oneLine(strings.TrimPrefix(err.Error(), auth.ErrSignInRequired.Error())) + "): the grant was revoked or expired, or its refresh token was used already"
+			res.Fix = "run " + r.loginCmd("login")
+		case auth.IsInvalidClient(err):
+			res.Status, res.Detail = Fail, "token refresh failed: the server no longer knows the client ("+oneLine(err.Error())+")"
+			res.Fix = "run " + r.loginCmd("logout") + ", then " + r.loginCmd("login") + " to register again"
+		default:
+			res.Status, res.Detail = Fail, "token refresh failed: "+oneLine(err.Error())
+			res.Fix = "check the network and run doctor again; if it keeps failing, run " + r.loginCmd("login")
+		}
+		return res
+	})
+}
+
+// tokenStore is one key's tokens in a Store, as an auth.Source needs them; it keeps the recorded scope.
+type tokenStore struct {
+	store auth.Store
+	key   string
+}
+
+func (s *tokenStore) LoadToken(ctx context.Context) (*oauth2.Token, error) {
+	t, err := auth.LoadTokens(ctx, s.store, s.key)
+	if errors.Is(err, auth.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &oauth2.Token{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, TokenType: "Bearer", Expiry: t.Expiry}, nil
+}
+
+func (s *tokenStore) SaveToken(ctx context.Context, t *oauth2.Token) error {
+	scope := ""
+	if old, _ := auth.LoadTokens(ctx, s.store, s.key); old != nil {
+		scope = old.Scope
+	}
+	if v, ok := t.Extra("scope").(string); ok && v != "" {
+		scope = v
+	}
+	return auth.SaveTokens(ctx, s.store, s.key, &auth.Tokens{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken,
+		TokenType: "Bearer", Expiry: t.Expiry, Scope: scope})
+}

@@ -1,0 +1,176 @@
+// Package doctor runs, in order, every check a support engineer would run against an MCP server and this
+// machine — configuration, reachability, the MCP endpoint's unauthenticated answer, OAuth discovery, client
+// registration, stored credentials and an authenticated round trip — and reports each as ok, fail, warn or skip,
+// with the one fix that applies. It never prints a token, secret, authorization code or verifier.
+package doctor
+
+import (
+	"context"
+	"crypto/x509"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/meshailabs-org/meshai-mcp-server/auth"
+)
+
+// Status is the outcome of one check.
+type Status string
+
+// The outcomes.
+const (
+	OK   Status = "ok"
+	Fail Status = "fail"
+	Warn Status = "warn"
+	Skip Status = "skip"
+)
+
+// Result is one line of the checklist.
+type Result struct {
+	ID         string `json:"id"`
+	Status     Status `json:"status"`
+	Title      string `json:"title"`
+	Detail     string `json:"detail"`
+	Fix        string `json:"fix"` // "" for ok and skip
+	DurationMS int64  `json:"duration_ms"`
+}
+
+// Report is the whole checklist.
+type Report struct {
+	URL     string   `json:"url"`
+	OK      bool     `json:"ok"` // no check failed
+	Checks  []Result `json:"checks"`
+	Summary Summary  `json:"summary"`
+}
+
+// Summary counts the results by status.
+type Summary struct {
+	OK   int `json:"ok"`
+	Fail int `json:"fail"`
+	Warn int `json:"warn"`
+	Skip int `json:"skip"`
+}
+
+// Find returns the result with the given id, or nil.
+func (r *Report) Find(id string) *Result {
+	for i := range r.Checks {
+		if r.Checks[i].ID == id {
+			return &r.Checks[i]
+		}
+	}
+	return nil
+}
+
+// Options says what to check and how.
+type Options struct {
+	URL           string              // the MCP endpoint, as given
+	Getenv        func(string) string // nil: os.Getenv
+	ConfigDir     string              // the bridge's config dir; "": $MESHAI_CONFIG_DIR, else the OS user config dir + /meshai-mcp-server
+	TokenStore    string              // auto, keychain or file; "": $MESHAI_TOKEN_STORE, else auto
+	AllowHTTP     bool                // plain http to a host that is not loopback is a warning, not a failure
+	RegisterProbe bool                // register a client at the server to see that registration works
+	CheckClients  bool                // with RegisterProbe: also Claude's, ChatGPT's and Cursor's redirect URIs
+	Refresh       bool                // refresh the stored access token (saving the new pair)
+	Timeout       time.Duration       // bound of each network step; 0: 10 s
+	HTTP          *http.Client        // nil: the bridge's client (remote.NewHTTPClient) with the proxy variables of Getenv
+	RootCAs       *x509.CertPool      // nil: the system roots, for the TLS check
+	Version       string              // reported to the server in clientInfo and registrations
+}
+
+// EnvConfigDir names the config directory variable, as the bridge reads it.
+const EnvConfigDir = "MESHAI_CONFIG_DIR"
+
+// DefaultURL is MeshAI's MCP endpoint, given as the example of a full URL.
+const DefaultURL = "https://auth.meshai.dev/v1/mcp"
+
+// runner carries what one check learns for the next.
+type runner struct {
+	opts Options
+	rep  Report
+	hc   *http.Client
+
+	u         *url.URL // the endpoint; nil when the URL is unusable
+	store     auth.Store
+	proxy     *url.URL // the proxy requests to u go through, if any
+	reachable bool     // the endpoint answered HTTP at all
+	tcpFailed bool     // the TCP check could not connect
+
+	endpoint   endpointAnswer
+	challenge  *auth.Challenge
+	prm        *auth.ProtectedResource
+	meta       *auth.ServerMetadata
+	rec        *storedRecord // the stored sign-in's client, once read
+	storedTok  *auth.Tokens  // its tokens; never printed
+	credential string        // bearer for the round trip: the API key or the stored access token; never printed
+	credKind   string        // "MESHAI_API_KEY" or "stored sign-in"
+}
+
+// Run runs every check in order and returns the report.
+func Run(ctx context.Context, opts Options) Report {
+	if opts.Getenv == nil {
+		opts.Getenv = os.Getenv
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 10 * time.Second
+	}
+	r := &runner{opts: opts}
+	r.rep.URL = opts.URL
+	for _, step := range []func(context.Context){
+		r.checkURL, r.checkProxy, r.checkConfigDir, r.checkStore,
+		r.checkDNS, r.checkTCP, r.checkTLS,
+		r.checkEndpoint, r.checkChallenge,
+		r.checkResourceMetadata, r.checkServerMetadata,
+		r.checkRegistration,
+		r.checkStored, r.checkRefresh,
+		r.checkRoundTrip,
+	} {
+		if ctx.Err() != nil {
+			r.add(Result{ID: "doctor.cancelled", Status: Fail, Title: "Interrupted", Detail: "the remaining checks did not run",
+				Fix: "run doctor again and let it finish (raise --timeout on a slow network)"})
+			break
+		}
+		step(ctx)
+	}
+	r.rep.OK = r.rep.Summary.Fail == 0
+	return r.rep
+}
+
+// add appends a result and counts it. With MESHAI_API_KEY set the bridge never signs in, so an OAuth problem
+// is only a warning then.
+func (r *runner) add(res Result) {
+	if res.Status == Fail && r.opts.Getenv(auth.EnvAPIKey) != "" && (strings.HasPrefix(res.ID, "oauth.") || res.ID == "mcp.challenge") {
+		res.Status = Warn
+		res.Detail += " (" + auth.EnvAPIKey + " is set, so the bridge does not sign in)"
+	}
+	switch res.Status {
+	case OK:
+		r.rep.Summary.OK++
+	case Fail:
+		r.rep.Summary.Fail++
+	case Warn:
+		r.rep.Summary.Warn++
+	case Skip:
+		r.rep.Summary.Skip++
+	}
+	r.rep.Checks = append(r.rep.Checks, res)
+}
+
+// timed runs f and adds its result with the time it took.
+func (r *runner) timed(f func() Result) {
+	start := time.Now()
+	res := f()
+	res.DurationMS = time.Since(start).Milliseconds()
+	r.add(res)
+}
+
+// skip adds a skipped check.
+func (r *runner) skip(id, title, why string) {
+	r.add(Result{ID: id, Status: Skip, Title: title, Detail: why})
+}
+
+// step bounds one network step.
+func (r *runner) step(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, r.opts.Timeout)
+}

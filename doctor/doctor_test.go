@@ -1,0 +1,245 @@
+package doctor
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/meshailabs-org/meshai-mcp-server/auth"
+	"github.com/meshailabs-org/meshai-mcp-server/devserver"
+)
+
+func TestHealthyReferenceServer(t *testing.T) {
+	r := startDev(t, devserver.Config{OAuth: true, AutoApprove: true})
+	rep := run(t, Options{URL: r.URL + "/v1/mcp"})
+	for _, c := range []struct {
+		id     string
+		st     Status
+		detail string
+	}{
+		{"config.url", OK, "loopback"},
+		{"config.proxy", OK, "no proxy variables"},
+		{"config.dir", OK, "is writable"},
+		{"config.store", OK, "0600 files"},
+		{"net.dns", OK, "IP address"},
+		{"net.tcp", OK, "accepts connections"},
+		{"net.tls", Skip, "plain http"},
+		{"mcp.endpoint", OK, "answered 401"},
+		{"mcp.challenge", OK, `scope="mcp:read mcp:execute"`},
+		{"oauth.prm", OK, "named by WWW-Authenticate"},
+		{"oauth.as", OK, "(RFC 8414)"},
+		{"oauth.issuer", OK, "matches"},
+		{"oauth.endpoints", OK, "loopback"},
+		{"oauth.pkce", OK, "S256"},
+		{"oauth.client-id", OK, "dynamic registration"},
+		{"oauth.auth-none", OK, "includes none"},
+		{"oauth.iss", OK, "true"},
+		{"oauth.revocation", OK, "revocation_endpoint"},
+		{"oauth.register", Skip, "--register-probe"},
+		{"creds.stored", Warn, "not signed in"},
+		{"creds.refresh", Skip, "no stored sign-in"},
+		{"session.initialize", Skip, "no credential"},
+		{"session.tools", Skip, "no session"},
+	} {
+		want(t, rep, c.id, c.st, c.detail, "")
+	}
+	want(t, rep, "creds.stored", Warn, "", "meshai-mcp-server login "+r.URL+"/v1/mcp")
+	if !rep.OK {
+		t.Errorf("report not OK:\n%s", dump(rep))
+	}
+}
+
+// TestFaults runs doctor against the reference server broken one way at a time.
+func TestFaults(t *testing.T) {
+	for _, c := range []struct {
+		fault       devserver.Fault
+		id          string
+		st          Status
+		detail, fix string
+	}{
+		{devserver.FaultNoPRM, "oauth.prm", Warn, "2025-03-26 fallback", "must publish RFC 9728 metadata"},
+		{devserver.FaultNoPRM, "mcp.challenge", Warn, "without resource_metadata", "add resource_metadata"},
+		{devserver.FaultPRMHTML, "oauth.prm", Fail, "HTML page", "answered by a web page"},
+		{devserver.FaultNoASMetadata, "oauth.as", Fail, "publishes no metadata", "/.well-known/oauth-authorization-server"},
+		{devserver.FaultASHTML, "oauth.as", Fail, "HTML page", "RFC 8414 JSON document"},
+		{devserver.FaultBadIssuer, "oauth.issuer", Fail, "is for issuer", "trailing slash included"},
+		{devserver.FaultNoS256, "oauth.pkce", Fail, "not S256", `code_challenge_methods_supported: ["S256"]`},
+		{devserver.FaultNoPKCE, "oauth.pkce", Fail, "does not advertise PKCE", "support PKCE"},
+		{devserver.FaultNoRegistration, "oauth.client-id", Fail, "does not support dynamic client registration", "--client-id"},
+		{devserver.FaultNoNoneAuth, "oauth.auth-none", Warn, "client_secret_basic, client_secret_post", `add "none"`},
+		{devserver.FaultNoIss, "oauth.iss", Warn, "does not say it returns iss", "authorization_response_iss_parameter_supported: true"},
+		{devserver.FaultNoRevocation, "oauth.revocation", Warn, "no revocation_endpoint", "RFC 7009"},
+		{devserver.FaultBotChallenge, "mcp.endpoint", Fail, "cf-mitigated: challenge", "WAF skip rule"},
+		{devserver.FaultHTML401, "mcp.endpoint", Fail, "401 with an HTML page", "exempt the MCP path"},
+		{devserver.FaultNoWWWAuthenticate, "mcp.challenge", Fail, "no WWW-Authenticate header", "RFC 9728 §5.1"},
+		{devserver.FaultMCP404, "mcp.endpoint", Fail, "/mcp answers like MCP", "/mcp"},
+		{devserver.FaultRegistrationRejectsRedirect, "oauth.register", Fail, "invalid_redirect_uri", "any port (RFC 8252 §7.3)"},
+	} {
+		t.Run(string(c.fault)+"/"+c.id, func(t *testing.T) {
+			t.Parallel()
+			r := startDev(t, devserver.Config{OAuth: true, Faults: []devserver.Fault{c.fault}})
+			rep := run(t, Options{URL: r.URL + "/v1/mcp", RegisterProbe: true})
+			want(t, rep, c.id, c.st, c.detail, c.fix)
+			if c.st == Fail && rep.OK {
+				t.Error("report OK despite a failure")
+			}
+		})
+	}
+}
+
+func TestFaultMCP404NamesTheWorkingURL(t *testing.T) {
+	r := startDev(t, devserver.Config{OAuth: true, Faults: []devserver.Fault{devserver.FaultMCP404}})
+	rep := run(t, Options{URL: r.URL + "/v1/mcp"})
+	want(t, rep, "mcp.endpoint", Fail, "404 Not Found", "use "+r.URL+"/mcp")
+	want(t, rep, "session.initialize", Skip, "does not answer like MCP", "")
+}
+
+func TestRegisterProbeAndHostClients(t *testing.T) {
+	r := startDev(t, devserver.Config{OAuth: true})
+	rep := run(t, Options{URL: r.URL + "/v1/mcp", RegisterProbe: true, CheckClients: true})
+	want(t, rep, "oauth.register", OK, "http://127.0.0.1:", "")
+	want(t, rep, "oauth.register.claude", OK, "https://claude.ai/api/mcp/auth_callback", "")
+	want(t, rep, "oauth.register.chatgpt", OK, "https://chatgpt.com/connector_platform_oauth_redirect", "")
+	// The reference server, like many, refuses Cursor's private-use cursor:// scheme.
+	want(t, rep, "oauth.register.cursor", Fail, "cursor://anysphere.cursor-mcp/oauth/callback", "one refused URI fails the whole registration")
+}
+
+func TestOpenServerNeedsNoSignIn(t *testing.T) {
+	r := startDev(t, devserver.Config{})
+	rep := run(t, Options{URL: r.URL + "/v1/mcp"})
+	want(t, rep, "mcp.endpoint", OK, "no sign-in needed", "")
+	want(t, rep, "mcp.challenge", Skip, "needs no sign-in", "")
+	want(t, rep, "oauth.prm", Skip, "needs no sign-in", "")
+	want(t, rep, "oauth.register", Skip, "needs no sign-in", "")
+	want(t, rep, "creds.stored", Skip, "needs no sign-in", "")
+	want(t, rep, "session.initialize", OK, "protocol 2025-11-25", "")
+	want(t, rep, "session.tools", OK, "7 tools", "")
+}
+
+func TestSignedIn(t *testing.T) {
+	r := startDev(t, devserver.Config{OAuth: true, AutoApprove: true})
+	si := signIn(t, r)
+	rep := run(t, Options{URL: si.resource, Getenv: si.getenv})
+	want(t, rep, "creds.stored", OK, "scopes mcp:read mcp:execute, refresh token kept; the access token expires in", "")
+	want(t, rep, "creds.refresh", Skip, "doctor --refresh", "")
+	want(t, rep, "session.initialize", OK, "with stored sign-in", "")
+	want(t, rep, "session.initialize", OK, "meshai 0.1.0-dev, protocol 2025-11-25", "")
+	want(t, rep, "session.tools", OK, "7 tools", "")
+	want(t, rep, "session.tools", OK, "mesh_execute", "")
+	if !rep.OK {
+		t.Errorf("not OK:\n%s", dump(rep))
+	}
+	for _, secret := range []string{si.tokens.AccessToken, si.tokens.RefreshToken} {
+		var b strings.Builder
+		_ = rep.WriteText(&b)
+		_ = rep.WriteJSON(&b)
+		if strings.Contains(b.String(), secret) {
+			t.Error("a token appears in the report")
+		}
+	}
+}
+
+func TestExpiredTokenRefresh(t *testing.T) {
+	r := startDev(t, devserver.Config{OAuth: true, AutoApprove: true})
+	si := signIn(t, r)
+	si.tokens.Expiry = time.Now().Add(-time.Minute)
+	si.save(t)
+	oldRefresh := si.tokens.RefreshToken
+
+	rep := run(t, Options{URL: si.resource, Getenv: si.getenv})
+	want(t, rep, "creds.stored", Warn, "expired", "doctor --refresh")
+	want(t, rep, "session.initialize", Skip, "no credential", "")
+	t2, _ := auth.LoadTokens(context.Background(), si.store, auth.StoreKey(si.resource, si.rec.Issuer, si.rec.ClientID))
+	if t2.RefreshToken != oldRefresh {
+		t.Fatal("doctor without --refresh changed the stored tokens")
+	}
+
+	rep = run(t, Options{URL: si.resource, Getenv: si.getenv, Refresh: true})
+	want(t, rep, "creds.refresh", OK, "rotated and the new one saved", "")
+	want(t, rep, "session.initialize", OK, "protocol 2025-11-25", "")
+	t3, _ := auth.LoadTokens(context.Background(), si.store, auth.StoreKey(si.resource, si.rec.Issuer, si.rec.ClientID))
+	if t3.RefreshToken == oldRefresh || t3.Scope != "mcp:read mcp:execute" {
+		t.Errorf("the refreshed tokens were not saved with their scope: %v", t3)
+	}
+
+	// The old refresh token again: the server detects the reuse and revokes the grant.
+	si.tokens.RefreshToken = oldRefresh
+	si.save(t)
+	rep = run(t, Options{URL: si.resource, Getenv: si.getenv, Refresh: true})
+	want(t, rep, "creds.refresh", Fail, "token refresh failed: the server refused the refresh token", "meshai-mcp-server login")
+}
+
+func TestStoredCredentialProblems(t *testing.T) {
+	r := startDev(t, devserver.Config{OAuth: true, AutoApprove: true})
+	t.Run("expired without refresh token", func(t *testing.T) {
+		si := signIn(t, r)
+		si.tokens.Expiry, si.tokens.RefreshToken = time.Now().Add(-time.Hour), ""
+		si.save(t)
+		rep := run(t, Options{URL: si.resource, Getenv: si.getenv})
+		want(t, rep, "creds.stored", Fail, "expired", "meshai-mcp-server login")
+		want(t, rep, "creds.refresh", Skip, "no refresh token", "")
+	})
+	t.Run("unknown client", func(t *testing.T) {
+		si := signIn(t, r)
+		si.rec.ClientID, si.tokens.Expiry = "gone", time.Now().Add(-time.Hour)
+		si.save(t)
+		rep := run(t, Options{URL: si.resource, Getenv: si.getenv, Refresh: true})
+		want(t, rep, "creds.refresh", Fail, "no longer knows the client", "to register again")
+	})
+	t.Run("revoked access token", func(t *testing.T) {
+		si := signIn(t, r)
+		si.tokens.AccessToken = "not-a-token-the-server-issued"
+		si.save(t)
+		rep := run(t, Options{URL: si.resource, Getenv: si.getenv})
+		want(t, rep, "session.initialize", Fail, "refused the stored access token (401)", "meshai-mcp-server login")
+	})
+	t.Run("unreadable tokens", func(t *testing.T) {
+		si := signIn(t, r)
+		_ = si.store.Set(context.Background(), auth.StoreKey(si.resource, si.rec.Issuer, si.rec.ClientID)+"/tokens", []byte("{"))
+		rep := run(t, Options{URL: si.resource, Getenv: si.getenv})
+		want(t, rep, "creds.stored", Fail, "cannot be read", "meshai-mcp-server logout")
+	})
+	t.Run("token endpoint unreachable", func(t *testing.T) {
+		si := signIn(t, r)
+		si.rec.TokenEndpoint, si.tokens.Expiry = "http://"+closedPort(t)+"/oauth/token", time.Now().Add(-time.Hour)
+		si.save(t)
+		rep := run(t, Options{URL: si.resource, Getenv: si.getenv, Refresh: true})
+		want(t, rep, "creds.refresh", Fail, "token refresh failed", "check the network and run doctor again")
+	})
+	t.Run("unreadable record", func(t *testing.T) {
+		si := signIn(t, r)
+		_ = si.store.Set(context.Background(), auth.StoreKey(si.resource, "", "")+"/server", []byte("{"))
+		rep := run(t, Options{URL: si.resource, Getenv: si.getenv})
+		want(t, rep, "creds.stored", Fail, "unreadable", "meshai-mcp-server logout")
+	})
+	t.Run("other authorization server", func(t *testing.T) {
+		si := signIn(t, r)
+		si.rec.Issuer = "https://old-issuer.example"
+		si.save(t)
+		rep := run(t, Options{URL: si.resource, Getenv: si.getenv})
+		want(t, rep, "creds.stored", Warn, "the bridge will sign in again", "meshai-mcp-server login")
+	})
+}
+
+func TestAPIKey(t *testing.T) {
+	r := startDev(t, devserver.Config{APIKey: "right-key"})
+	rep := run(t, Options{URL: r.URL + "/v1/mcp", Getenv: testEnv(t, auth.EnvAPIKey, "right-key")})
+	want(t, rep, "creds.stored", OK, "MESHAI_API_KEY is set", "")
+	want(t, rep, "creds.refresh", Skip, "MESHAI_API_KEY", "")
+	want(t, rep, "session.initialize", OK, "with MESHAI_API_KEY", "")
+	want(t, rep, "session.tools", OK, "7 tools", "")
+	// The API-key server's challenge has no resource_metadata and it publishes none.
+	want(t, rep, "oauth.prm", Warn, "MESHAI_API_KEY is set, so the bridge does not sign in", "must publish RFC 9728 metadata")
+	if !rep.OK {
+		t.Errorf("OAuth problems fail the report although an API key is used:\n%s", dump(rep))
+	}
+
+	rep = run(t, Options{URL: r.URL + "/v1/mcp", Getenv: testEnv(t, auth.EnvAPIKey, "wrong-key")})
+	want(t, rep, "session.initialize", Fail, "refused MESHAI_API_KEY (401)", "check MESHAI_API_KEY")
+	var b strings.Builder
+	_ = rep.WriteJSON(&b)
+	if strings.Contains(b.String(), "wrong-key") {
+		t.Error("the API key appears in the report")
+	}
+}

@@ -1,0 +1,253 @@
+package doctor
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"syscall"
+
+	"github.com/meshailabs-org/meshai-mcp-server/auth"
+	"github.com/meshailabs-org/meshai-mcp-server/remote"
+)
+
+// endpointAnswer is what the unauthenticated initialize learned.
+type endpointAnswer struct {
+	ex       *exchange
+	needAuth bool // 401: OAuth checks apply
+	open     bool // initialize succeeded without a token
+}
+
+// client is the HTTP client of every check after the TCP one.
+func (r *runner) client() *http.Client {
+	if r.hc != nil {
+		return r.hc
+	}
+	if r.opts.HTTP != nil {
+		r.hc = r.opts.HTTP
+		return r.hc
+	}
+	hc := remote.NewHTTPClient()
+	if tr, ok := hc.Transport.(*http.Transport); ok {
+		getenv := r.opts.Getenv
+		tr.Proxy = func(req *http.Request) (*url.URL, error) { return proxyFor(req.URL, getenv), nil }
+		if r.opts.RootCAs != nil {
+			tr.TLSClientConfig.RootCAs = r.opts.RootCAs
+		}
+	}
+	r.hc = hc
+	return hc
+}
+
+// checkEndpoint posts initialize without a token and names what answered.
+func (r *runner) checkEndpoint(ctx context.Context) {
+	const id, title = "mcp.endpoint", "MCP endpoint (initialize without a token)"
+	if r.u == nil {
+		r.skip(id, title, "no usable URL")
+		return
+	}
+	r.timed(func() Result {
+		res := Result{ID: id, Title: title}
+		sctx, cancel := r.step(ctx)
+		defer cancel()
+		ex, err := r.rpc(sctx, r.u, "", "", "", "initialize", r.initializeParams(), 1)
+		if err != nil {
+			res.Status = Fail
+			res.Detail, res.Fix = transportProblem(r.u, err)
+			return res
+		}
+		r.reachable = true
+		r.endpoint.ex = ex
+		where := redact(r.u)
+		switch {
+		case ex.status == http.StatusUnauthorized && ex.html() && len(ex.header.Values("WWW-Authenticate")) == 0:
+			res.Status = Fail
+			res.Detail = where + " answered 401 with an HTML page and no WWW-Authenticate challenge: a login page or single sign-on proxy is in front of the MCP endpoint"
+			res.Fix = "MCP clients cannot sign in through a web page: the server's operator must exempt the MCP path from the login proxy and answer 401 with WWW-Authenticate: Bearer resource_metadata=\"…\""
+		case ex.status == http.StatusUnauthorized:
+			r.endpoint.needAuth = true
+			res.Status, res.Detail = OK, where+" answered 401: it needs a sign-in (OAuth checks follow)"
+		case (ex.status == http.StatusOK || ex.status == http.StatusAccepted) && ex.msg != nil:
+			r.endpoint.open = true
+			res.Status, res.Detail = OK, where+" answered initialize without a token ("+serverLine(ex.msg)+"): no sign-in needed"
+			r.endWith(ctx, r.u, "", ex)
+		case isBotChallenge(ex):
+			res.Status = Fail
+			res.Detail = fmt.Sprintf("%s answered %d with Cloudflare's bot protection challenge (%s): a browser check no MCP client can pass", where, ex.status, botEvidence(ex))
+			res.Fix = "the server's operator must let API clients through: a Cloudflare WAF skip rule for the MCP path (or Bot Fight Mode / the managed challenge off for it); from your side, another network or VPN exit sometimes passes"
+		case ex.status == http.StatusForbidden && ex.html():
+			res.Status = Fail
+			res.Detail = where + " answered 403 with an HTML page: a firewall or bot protection is blocking API clients"
+			res.Fix = "ask the server's operator to allow API clients on the MCP path (a WAF or bot-protection exception)"
+		case ex.status == http.StatusForbidden:
+			res.Status = Fail
+			res.Detail = where + " answered 403 without a sign-in challenge: it refuses this client outright (" + snippet(ex.body) + ")"
+			res.Fix = "ask the server's operator why: an IP allowlist, a missing header (--header) or a blocked region are common causes"
+		case ex.status == http.StatusBadRequest && strings.Contains(string(ex.body), "HTTP request to an HTTPS server"):
+			res.Status = Fail
+			res.Detail = where + " is an https port: the server answered \"Client sent an HTTP request to an HTTPS server\""
+			res.Fix = "use https://" + r.u.Host + r.u.EscapedPath()
+		case ex.status == http.StatusNotFound, ex.status == http.StatusMethodNotAllowed, ex.status == http.StatusBadRequest,
+			ex.status == http.StatusOK && ex.msg == nil:
+			res = r.wrongPath(ctx, res, ex)
+		case ex.status == http.StatusTooManyRequests:
+			res.Status, res.Detail = Fail, where+" is rate limiting (429)"
+			res.Fix = "wait a minute and run doctor again"
+		case ex.status >= 500:
+			res.Status, res.Detail = Fail, fmt.Sprintf("%s failed with HTTP %d: %s", where, ex.status, snippet(ex.body))
+			res.Fix = "the server has a problem: try again later, or tell its operator"
+		default:
+			res.Status, res.Detail = Fail, fmt.Sprintf("%s answered HTTP %d, not MCP: %s", where, ex.status, snippet(ex.body))
+			res.Fix = "check that the URL is the server's MCP endpoint"
+		}
+		return res
+	})
+}
+
+// wrongPath explains an answer that is not MCP: a legacy SSE endpoint, or a wrong path, probing the usual ones.
+func (r *runner) wrongPath(ctx context.Context, res Result, ex *exchange) Result {
+	where := redact(r.u)
+	sctx, cancel := r.step(ctx)
+	defer cancel()
+	if ex.status != http.StatusOK {
+		if g, err := r.get(sctx, r.u); err == nil && g.status == http.StatusOK && g.mediaType() == "text/event-stream" {
+			r.endpoint.open = true
+			res.Status = Warn
+			res.Detail = where + " is a legacy HTTP+SSE endpoint (protocol 2024-11-05): the bridge falls back to it, but it is deprecated"
+			res.Fix = "if the server also offers Streamable HTTP (often at /mcp), use that URL"
+			return res
+		}
+	}
+	what := fmt.Sprintf("HTTP %d", ex.status)
+	switch {
+	case ex.status == http.StatusNotFound:
+		what = "404 Not Found"
+	case ex.html():
+		what = fmt.Sprintf("HTTP %d with an HTML page", ex.status)
+	case ex.status == http.StatusOK:
+		what = "HTTP 200 but no JSON-RPC answer"
+	}
+	res.Status = Fail
+	res.Detail = fmt.Sprintf("no MCP endpoint at %s (%s)", where, what)
+	if found := r.probePaths(ctx); found != nil {
+		res.Detail += "; " + redact(found) + " answers like MCP"
+		res.Fix = "use " + redact(found)
+		return res
+	}
+	res.Fix = "check the path: MCP endpoints are usually /mcp, /v1/mcp (MeshAI) or /sse (legacy); none of them answers like MCP on " + r.u.Host
+	return res
+}
+
+// probePaths tries the usual MCP paths on the same origin and returns the first that answers like MCP.
+func (r *runner) probePaths(ctx context.Context) *url.URL {
+	for _, p := range []string{"/mcp", "/v1/mcp", "/sse"} {
+		if p == r.u.Path {
+			continue
+		}
+		c := &url.URL{Scheme: r.u.Scheme, Host: r.u.Host, Path: p}
+		sctx, cancel := r.step(ctx)
+		ex, err := r.rpc(sctx, c, "", "", "", "initialize", r.initializeParams(), 1)
+		like := err == nil && answersLikeMCP(ex)
+		if err == nil && ex.msg != nil {
+			r.endWith(ctx, c, "", ex)
+		}
+		if !like && p == "/sse" {
+			g, gerr := r.get(sctx, c)
+			like = gerr == nil && (g.status == http.StatusOK && g.mediaType() == "text/event-stream" || answersLikeMCP(g))
+		}
+		cancel()
+		if like {
+			return c
+		}
+	}
+	return nil
+}
+
+// answersLikeMCP: a JSON-RPC answer, or a 401 with a Bearer challenge.
+func answersLikeMCP(ex *exchange) bool {
+	if ex.msg != nil {
+		return true
+	}
+	return ex.status == http.StatusUnauthorized && auth.FindBearer(auth.ParseWWWAuthenticate(ex.header.Values("WWW-Authenticate"))) != nil
+}
+
+// endWith deletes the session an initialize opened.
+func (r *runner) endWith(ctx context.Context, u *url.URL, bearer string, ex *exchange) {
+	r.endSession(ctx, u, bearer, ex.header.Get("Mcp-Session-Id"))
+}
+
+// isBotChallenge recognises Cloudflare's challenge: the cf-mitigated header, or its "Just a moment..." page.
+func isBotChallenge(ex *exchange) bool {
+	if strings.EqualFold(ex.header.Get("Cf-Mitigated"), "challenge") {
+		return true
+	}
+	cf := strings.EqualFold(ex.header.Get("Server"), "cloudflare")
+	return cf && (ex.status == http.StatusForbidden || ex.status == http.StatusServiceUnavailable) && ex.html() &&
+		strings.Contains(string(ex.body), "Just a moment")
+}
+
+// botEvidence names what identified the challenge.
+func botEvidence(ex *exchange) string {
+	var ev []string
+	if v := ex.header.Get("Cf-Mitigated"); v != "" {
+		ev = append(ev, "cf-mitigated: "+v)
+	}
+	if v := ex.header.Get("Server"); v != "" {
+		ev = append(ev, "server: "+v)
+	}
+	if strings.Contains(string(ex.body), "Just a moment") {
+		ev = append(ev, `page "Just a moment..."`)
+	}
+	return strings.Join(ev, ", ")
+}
+
+// serverLine describes an initialize result: the server and the protocol version it chose.
+func serverLine(m *rpcMessage) string {
+	if m.Error != nil {
+		return fmt.Sprintf("JSON-RPC error %d: %s", m.Error.Code, m.Error.Message)
+	}
+	var res struct {
+		ProtocolVersion string `json:"protocolVersion"`
+		ServerInfo      struct {
+			Name    string `json:"name"`
+			Version string `json:"version"`
+		} `json:"serverInfo"`
+	}
+	_ = json.Unmarshal(m.Result, &res)
+	name := strings.TrimSpace(res.ServerInfo.Name + " " + res.ServerInfo.Version)
+	if name == "" {
+		name = "unnamed server"
+	}
+	return name + ", protocol " + res.ProtocolVersion
+}
+
+// transportProblem names an HTTP request that got no answer, and its fix.
+func transportProblem(u *url.URL, err error) (detail, fix string) {
+	target := hostPort(u)
+	var dns *net.DNSError
+	switch {
+	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+		return tlsProblem(u, tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake", RecordHeader: [5]byte{'H', 'T', 'T', 'P', '/'}})
+	case errors.Is(err, syscall.ECONNREFUSED), isTimeout(err):
+		return dialDetail(target, "the server", err), dialFix(u, target, err, false)
+	case errors.As(err, &dns):
+		return fmt.Sprintf("cannot resolve %s", u.Hostname()), "check the host name in the URL for typos, and your network, VPN or DNS settings"
+	case strings.Contains(err.Error(), "tls:") || strings.Contains(err.Error(), "x509:"):
+		return tlsProblem(u, err)
+	}
+	return fmt.Sprintf("no answer from %s: %s", redact(u), oneLine(scrub(err))), "check the URL, your network, and HTTPS_PROXY if you are behind a proxy"
+}
+
+// scrub drops a url.Error's URL, whose query may hold a credential.
+func scrub(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Op + ": " + ue.Err.Error()
+	}
+	return err.Error()
+}

@@ -1,0 +1,280 @@
+package doctor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/meshailabs-org/meshai-mcp-server/auth"
+)
+
+// oauthSkip is why the OAuth checks do not apply, or "".
+func (r *runner) oauthSkip() string {
+	switch {
+	case r.endpoint.open:
+		return "the server needs no sign-in"
+	case !r.endpoint.needAuth:
+		return "the MCP endpoint did not answer 401 (see above)"
+	}
+	return ""
+}
+
+// checkChallenge reads the 401's WWW-Authenticate: a Bearer challenge with resource_metadata and scope.
+func (r *runner) checkChallenge(context.Context) {
+	const id, title = "mcp.challenge", "WWW-Authenticate challenge"
+	if why := r.oauthSkip(); why != "" {
+		r.skip(id, title, why)
+		return
+	}
+	r.timed(func() Result {
+		res := Result{ID: id, Title: title}
+		values := r.endpoint.ex.header.Values("WWW-Authenticate")
+		if len(values) == 0 {
+			res.Status, res.Detail = Fail, "the 401 has no WWW-Authenticate header: clients cannot tell how to sign in (they may still find the well-known metadata)"
+			res.Fix = "the server must send WWW-Authenticate: Bearer resource_metadata=\"<its protected resource metadata URL>\" with every 401 (RFC 9110 §11.6.1, RFC 9728 §5.1)"
+			return res
+		}
+		cs := auth.ParseWWWAuthenticate(values)
+		b := auth.FindBearer(cs)
+		if b == nil {
+			var schemes []string
+			for _, c := range cs {
+				schemes = append(schemes, c.Scheme)
+			}
+			res.Status, res.Detail = Fail, "the challenge names no Bearer scheme (only "+strings.Join(schemes, ", ")+"): not an OAuth-protected MCP server"
+			res.Fix = "if the server takes a key or password, pass it with --header \"Authorization: …\" or MESHAI_API_KEY; otherwise its operator must challenge with Bearer"
+			return res
+		}
+		r.challenge = b
+		scope := "no scope (clients then ask for the metadata's scopes_supported)"
+		if s := b.Scope(); s != "" {
+			scope = fmt.Sprintf("scope=%q", s)
+		}
+		rm := b.ResourceMetadata()
+		if rm == "" {
+			res.Status, res.Detail = Warn, "Bearer challenge without resource_metadata, "+scope+": clients fall back to the well-known URIs"
+			res.Fix = "add resource_metadata=\"<protected resource metadata URL>\" to the challenge (RFC 9728 §5.1), as Claude and ChatGPT expect"
+			return res
+		}
+		if _, err := auth.ValidateEndpointURL(rm); err != nil {
+			res.Status, res.Detail = Fail, fmt.Sprintf("resource_metadata %q is not usable: %v", redactRaw(rm), err)
+			res.Fix = "the server's operator must name an https (or loopback http) URL in resource_metadata"
+			return res
+		}
+		res.Status, res.Detail = OK, "Bearer resource_metadata="+redactRaw(rm)+", "+scope
+		return res
+	})
+}
+
+// checkResourceMetadata finds the protected resource metadata in the spec's order, as the bridge does.
+func (r *runner) checkResourceMetadata(ctx context.Context) {
+	const id, title = "oauth.prm", "Protected resource metadata (RFC 9728)"
+	if why := r.oauthSkip(); why != "" {
+		r.skip(id, title, why)
+		return
+	}
+	r.timed(func() Result {
+		res := Result{ID: id, Title: title}
+		sctx, cancel := r.step(ctx)
+		defer cancel()
+		prm, err := auth.DiscoverResource(sctx, r.client(), r.u, r.challenge)
+		if err == nil {
+			r.prm = prm
+			res.Status = OK
+			res.Detail = fmt.Sprintf("found at %s (%s): resource %s, authorization server %s",
+				prm.MetadataURL, r.prmSource(prm.MetadataURL), prm.Resource, strings.Join(prm.AuthorizationServers, ", "))
+			if len(prm.ScopesSupported) > 0 {
+				res.Detail += ", scopes " + strings.Join(prm.ScopesSupported, " ")
+			}
+			return res
+		}
+		res.Status, res.Detail = Fail, oneLine(err.Error())
+		switch {
+		case errors.Is(err, auth.ErrNoResourceMetadata):
+			md, lerr := auth.LegacyServerMetadata(sctx, r.client(), r.u)
+			if lerr == nil && !md.Defaulted {
+				r.meta = md
+				res.Status = Warn
+				res.Detail += "; the 2025-03-26 fallback finds authorization server metadata at " + md.MetadataURL
+			}
+			res.Fix = "the server's operator must publish RFC 9728 metadata at " + strings.Join(wellKnownPRM(r.u), " or ") +
+				" (Claude, ChatGPT and Cursor need it)"
+		case strings.Contains(err.Error(), "HTML page"):
+			res.Fix = "the metadata URL is answered by a web page (an app's catch-all route, a login wall or bot protection): the server's operator must serve the JSON document there"
+		case strings.Contains(err.Error(), "is for resource"):
+			res.Fix = "the metadata's resource must name this MCP endpoint: check the URL, or the server's operator must fix the resource value"
+		default:
+			res.Fix = "the server's operator must fix the protected resource metadata (RFC 9728)"
+		}
+		return res
+	})
+}
+
+// prmSource says which discovery step found the metadata.
+func (r *runner) prmSource(where string) string {
+	if r.challenge != nil && where == r.challenge.ResourceMetadata() {
+		return "named by WWW-Authenticate"
+	}
+	wk := wellKnownPRM(r.u)
+	if len(wk) == 2 && where == wk[0] {
+		return "path-aware well-known URI"
+	}
+	return "root well-known URI"
+}
+
+// wellKnownPRM are the well-known PRM URLs of u, path-aware first.
+func wellKnownPRM(u *url.URL) []string {
+	root := u.Scheme + "://" + u.Host + "/.well-known/oauth-protected-resource"
+	if p := u.EscapedPath(); p != "" && p != "/" {
+		return []string{root + p, root}
+	}
+	return []string{root}
+}
+
+// checkServerMetadata finds the authorization server metadata and checks what MCP clients rely on in it.
+func (r *runner) checkServerMetadata(ctx context.Context) {
+	const id, title = "oauth.as", "Authorization server metadata"
+	if why := r.oauthSkip(); why != "" {
+		r.skip(id, title, why)
+		return
+	}
+	if r.prm == nil && r.meta == nil {
+		r.skip(id, title, "no protected resource metadata names an authorization server")
+		return
+	}
+	var failed bool
+	r.timed(func() Result {
+		res := Result{ID: id, Title: title}
+		if r.meta != nil { // found by the 2025-03-26 fallback
+			res.Status, res.Detail = OK, "found at "+r.meta.MetadataURL+" (2025-03-26 fallback at the MCP server's origin)"
+			return res
+		}
+		issuer := r.prm.AuthorizationServers[0]
+		sctx, cancel := r.step(ctx)
+		defer cancel()
+		md, err := auth.DiscoverServer(sctx, r.client(), issuer)
+		if err != nil {
+			failed = true
+			res.Status, res.Detail = Fail, oneLine(err.Error())
+			switch {
+			case strings.Contains(err.Error(), "is for issuer"):
+				res.ID, res.Title = "oauth.issuer", "Issuer"
+				res.Fix = "the metadata's issuer must equal, character for character (trailing slash included), the authorization server named in the protected resource metadata (RFC 8414 §3.3)"
+			case strings.Contains(err.Error(), "HTML page"):
+				res.Fix = "the metadata URL is answered by a web page: the server's operator must serve the RFC 8414 JSON document there"
+			case errors.Is(err, auth.ErrNoServerMetadata):
+				res.Fix = "the server's operator must publish RFC 8414 metadata at " + issuerWellKnown(issuer) + " (or OpenID Connect discovery)"
+			case strings.Contains(err.Error(), "unusable"), strings.Contains(err.Error(), "has no "):
+				res.ID, res.Title = "oauth.endpoints", "Endpoints"
+				res.Fix = "every endpoint in the metadata must be an https URL (http only on loopback)"
+			default:
+				res.Fix = "the server's operator must fix the authorization server metadata (RFC 8414)"
+			}
+			return res
+		}
+		r.meta = md
+		res.Status, res.Detail = OK, "found at "+md.MetadataURL+" ("+asSource(md.MetadataURL)+")"
+		if n := len(r.prm.AuthorizationServers); n > 1 {
+			res.Detail += fmt.Sprintf("; the resource names %d authorization servers, clients use the first", n)
+		}
+		return res
+	})
+	if failed {
+		return
+	}
+	for _, c := range r.metadataChecks() {
+		r.timed(func() Result { return c })
+	}
+}
+
+// issuerWellKnown is the RFC 8414 URL of an issuer.
+func issuerWellKnown(issuer string) string {
+	u, err := url.Parse(issuer)
+	if err != nil {
+		return issuer
+	}
+	return u.Scheme + "://" + u.Host + "/.well-known/oauth-authorization-server" + strings.TrimSuffix(u.EscapedPath(), "/")
+}
+
+// asSource names the discovery step of an authorization server metadata URL.
+func asSource(where string) string {
+	switch {
+	case strings.Contains(where, "/.well-known/oauth-authorization-server"):
+		return "RFC 8414"
+	case strings.Contains(where, "/.well-known/openid-configuration/"):
+		return "OpenID discovery, path insertion"
+	}
+	return "OpenID discovery"
+}
+
+// metadataChecks judges the metadata the clients rely on: one result per property.
+func (r *runner) metadataChecks() []Result {
+	md := r.meta
+	var out []Result
+	add := func(id, title string, st Status, detail, fix string) {
+		out = append(out, Result{ID: id, Title: title, Status: st, Detail: detail, Fix: fix})
+	}
+	if md.Defaulted {
+		return out
+	}
+	if r.prm != nil {
+		add("oauth.issuer", "Issuer", OK, md.Issuer+" matches the protected resource metadata exactly", "")
+	}
+	plain := []string{}
+	for _, e := range []string{md.AuthorizationEndpoint, md.TokenEndpoint, md.RegistrationEndpoint, md.RevocationEndpoint} {
+		if strings.HasPrefix(e, "http://") {
+			plain = append(plain, e)
+		}
+	}
+	if len(plain) == 0 {
+		add("oauth.endpoints", "Endpoints", OK, "authorization, token and registration endpoints use https", "")
+	} else {
+		add("oauth.endpoints", "Endpoints", OK, "plain http on a loopback host (fine for a local server): "+md.AuthorizationEndpoint, "")
+	}
+	if err := md.RequirePKCE(); err != nil {
+		add("oauth.pkce", "PKCE S256", Fail, oneLine(err.Error()),
+			"the server's operator must support PKCE and advertise code_challenge_methods_supported: [\"S256\"]")
+	} else {
+		add("oauth.pkce", "PKCE S256", OK, "code_challenge_methods_supported: "+strings.Join(md.CodeChallengeMethodsSupported, ", "), "")
+	}
+	dcr, cimd := md.RegistrationEndpoint != "", md.ClientIDMetadataDocumentSupported
+	switch {
+	case dcr && cimd:
+		add("oauth.client-id", "Client registration", OK, "dynamic registration at "+md.RegistrationEndpoint+" and client ID metadata documents", "")
+	case dcr:
+		add("oauth.client-id", "Client registration", OK, "dynamic registration at "+md.RegistrationEndpoint+" (no client ID metadata documents)", "")
+	case cimd:
+		add("oauth.client-id", "Client registration", Warn, "client ID metadata documents only, no registration_endpoint: Cursor cannot register, and the bridge needs --client-id or --client-metadata-url",
+			"offer RFC 7591 dynamic registration too (a registration_endpoint), or pass --client-id of a client registered there")
+	default:
+		add("oauth.client-id", "Client registration", Fail, "neither a registration_endpoint nor client_id_metadata_document_supported: no MCP client can get a client ID by itself (\"does not support dynamic client registration\")",
+			"pass --client-id (and --client-secret) of a client registered at the server; its operator should offer dynamic registration or client ID metadata documents")
+	}
+	switch methods := md.TokenEndpointAuthMethodsSupported; {
+	case slices.Contains(methods, auth.AuthNone):
+		add("oauth.auth-none", "Public clients", OK, "token_endpoint_auth_methods_supported includes none", "")
+	default:
+		shown := "absent (RFC 8414 default: client_secret_basic)"
+		if len(methods) > 0 {
+			shown = strings.Join(methods, ", ")
+		}
+		add("oauth.auth-none", "Public clients", Warn, "token_endpoint_auth_methods_supported is "+shown+": desktop clients are public clients with no secret",
+			"the server's operator should add \"none\" to token_endpoint_auth_methods_supported (Claude needs it without dynamic registration)")
+	}
+	if md.AuthorizationResponseIssParameterSupported {
+		add("oauth.iss", "Issuer in the redirect (RFC 9207)", OK, "authorization_response_iss_parameter_supported: true", "")
+	} else {
+		add("oauth.iss", "Issuer in the redirect (RFC 9207)", Warn, "the server does not say it returns iss in the authorization response: no mix-up protection",
+			"the server's operator should return iss and advertise authorization_response_iss_parameter_supported: true")
+	}
+	if md.RevocationEndpoint != "" {
+		add("oauth.revocation", "Revocation (RFC 7009)", OK, "revocation_endpoint "+md.RevocationEndpoint+": logout ends the grant at the server", "")
+	} else {
+		add("oauth.revocation", "Revocation (RFC 7009)", Warn, "no revocation_endpoint: `meshai-mcp-server logout` can only forget the tokens here",
+			"the server's operator should offer RFC 7009 revocation; until then, revoke access in the server's web settings")
+	}
+	return out
+}

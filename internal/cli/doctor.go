@@ -1,0 +1,84 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/meshailabs-org/meshai-mcp-server/auth"
+	"github.com/meshailabs-org/meshai-mcp-server/doctor"
+)
+
+// runDoctor runs `meshai-mcp-server doctor [flags] [URL]`: every check, a checklist on stdout, exit 1 when one failed.
+func runDoctor(env Env) int {
+	fs := flag.NewFlagSet("meshai-mcp-server doctor", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	var opts doctor.Options
+	asJSON := fs.Bool("json", false, "print the report as JSON (id, status ok|fail|warn|skip, title, detail, fix, duration_ms per check)")
+	fs.BoolVar(&opts.RegisterProbe, "register-probe", false, "register a client at the server to test dynamic registration (it creates a client there)")
+	fs.BoolVar(&opts.CheckClients, "check-clients", false, "with --register-probe: also try Claude's, ChatGPT's and Cursor's redirect URIs")
+	fs.BoolVar(&opts.Refresh, "refresh", false, "refresh the stored access token (the new tokens are saved)")
+	fs.StringVar(&opts.TokenStore, "token-store", "", "token store to check: auto, keychain or file (default $"+auth.EnvTokenStore+", else auto)")
+	fs.BoolVar(&opts.AllowHTTP, "allow-http", false, "accept plain http to a host that is not loopback")
+	fs.DurationVar(&opts.Timeout, "timeout", 10*time.Second, "time limit of each network step")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), `meshai-mcp-server doctor checks configuration, network, the MCP endpoint, OAuth discovery, registration,
+stored credentials and an authenticated round trip, and says how to fix what fails. It exits 1 when a check fails.
+
+Usage:
+  meshai-mcp-server doctor [flags] [URL]   (URL: argument, else $%s, else %s)
+
+Flags:
+`, EnvURL, DefaultURL)
+		fs.PrintDefaults()
+	}
+	args := env.Args[1:]
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return 0
+			}
+			return 2
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(positional) > 1 {
+		fmt.Fprintf(env.Stderr, "meshai-mcp-server doctor: expected at most one URL, got %d\n", len(positional))
+		return 2
+	}
+	opts.URL = env.Getenv(EnvURL)
+	if len(positional) == 1 {
+		opts.URL = positional[0]
+	}
+	if opts.URL == "" {
+		opts.URL = DefaultURL
+	}
+	opts.Getenv, opts.Version = env.Getenv, Version
+	opts.ConfigDir, _ = configDir(env.Getenv) // the bridge's own choice; "" lets doctor report why there is none
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rep := doctor.Run(ctx, opts)
+	write := rep.WriteText
+	if *asJSON {
+		write = rep.WriteJSON
+	}
+	if err := write(env.Stdout); err != nil {
+		fmt.Fprintln(env.Stderr, "meshai-mcp-server doctor:", err)
+		return 1
+	}
+	if !rep.OK {
+		return 1
+	}
+	return 0
+}
