@@ -331,11 +331,11 @@ func (o *oauthServer) register(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, resp)
 }
 
-// checkRedirectURI accepts https URIs and loopback http URIs (RFC 8252 §7.3), without fragments; it returns
-// why a URI is refused, or "".
+// checkRedirectURI accepts https URIs, loopback http URIs (RFC 8252 §7.3) and native apps' private-use schemes
+// (RFC 8252 §7.1, e.g. Cursor's cursor://…), without fragments; it returns why a URI is refused, or "".
 func checkRedirectURI(raw string) string {
 	u, err := url.Parse(raw)
-	if err != nil || !u.IsAbs() || u.Host == "" {
+	if err != nil || !u.IsAbs() || (u.Host == "" && (u.Scheme == "http" || u.Scheme == "https")) {
 		return "redirect URI " + raw + " is not an absolute URL"
 	}
 	if u.Fragment != "" || strings.Contains(raw, "#") {
@@ -346,10 +346,15 @@ func checkRedirectURI(raw string) string {
 		return ""
 	case u.Scheme == "http" && isLoopbackHost(u.Hostname()):
 		return ""
+	case u.Scheme != "http" && !unsafeSchemes[u.Scheme]:
+		return ""
 	default:
 		return "redirect URI " + raw + " must use https or http on a loopback address"
 	}
 }
+
+// unsafeSchemes can never be a redirect: they run code or read local data in the browser.
+var unsafeSchemes = map[string]bool{"javascript": true, "data": true, "file": true, "vbscript": true, "about": true, "blob": true, "ftp": true, "ws": true, "wss": true}
 
 // isLoopbackHost reports whether host is localhost or a loopback IP literal.
 func isLoopbackHost(host string) bool {

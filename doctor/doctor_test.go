@@ -101,8 +101,8 @@ func TestRegisterProbeAndHostClients(t *testing.T) {
 	want(t, rep, "oauth.register", OK, "http://127.0.0.1:", "")
 	want(t, rep, "oauth.register.claude", OK, "https://claude.ai/api/mcp/auth_callback", "")
 	want(t, rep, "oauth.register.chatgpt", OK, "https://chatgpt.com/connector_platform_oauth_redirect", "")
-	// The reference server, like many, refuses Cursor's private-use cursor:// scheme.
-	want(t, rep, "oauth.register.cursor", Fail, "cursor://anysphere.cursor-mcp/oauth/callback", "one refused URI fails the whole registration")
+	// The reference server accepts native apps' private-use schemes (RFC 8252 §7.1), as Cursor needs.
+	want(t, rep, "oauth.register.cursor", OK, "cursor://anysphere.cursor-mcp/oauth/callback", "")
 }
 
 func TestOpenServerNeedsNoSignIn(t *testing.T) {
