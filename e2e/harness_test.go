@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -69,6 +70,7 @@ func mcpClient(t *testing.T, env []string, args []string, opts ...client.ClientO
 	}
 	t.Cleanup(func() {
 		c.Close()
+		assertNoSecrets(t, env, stderr.String())
 		if t.Failed() {
 			t.Logf("bridge stderr:\n%s", stderr.String())
 		}
@@ -145,6 +147,7 @@ func startRaw(t *testing.T, env []string, args ...string) *rawBridge {
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
+		assertNoSecrets(t, env, rb.stderr.String())
 		if t.Failed() {
 			t.Logf("bridge stderr:\n%s", rb.stderr.String())
 		}
@@ -197,3 +200,34 @@ func (rb *rawBridge) until(t *testing.T, id any) map[string]any {
 
 // initLine is a 2025-11-25 initialize request for raw tests.
 const initLine = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}`
+
+// assertNoSecrets fails the test when the bridge's stderr or its log file holds a secret the run used: the API
+// key from env, or any token or client secret in the file store of its config directory. Every e2e test that
+// starts a bridge runs it at cleanup.
+func assertNoSecrets(t *testing.T, env []string, stderr string) {
+	t.Helper()
+	var secrets []string
+	dir := ""
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "MESHAI_API_KEY="); ok && v != "" {
+			secrets = append(secrets, v)
+		}
+		if v, ok := strings.CutPrefix(kv, "MESHAI_CONFIG_DIR="); ok {
+			dir = v
+		}
+	}
+	logFile := ""
+	if dir != "" {
+		secrets = append(secrets, storedSecrets(t, dir)...)
+		b, _ := os.ReadFile(filepath.Join(dir, "meshai-mcp-server.log"))
+		logFile = string(b)
+	}
+	for _, sec := range secrets {
+		if len(sec) < 8 {
+			continue
+		}
+		if strings.Contains(stderr, sec) || strings.Contains(logFile, sec) {
+			t.Errorf("a secret (%d chars) appears in the bridge's stderr or log file", len(sec))
+		}
+	}
+}
