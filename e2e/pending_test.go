@@ -210,3 +210,23 @@ func TestDeviceCodeSignIn(t *testing.T) {
 		t.Error("--device-code must not start the browser flow")
 	}
 }
+
+// --resource is what the authorization request asks tokens for (RFC 8707), instead of the server URL.
+func TestResourceFlagReachesTheAuthorizationRequest(t *testing.T) {
+	srv := startOAuthServer(t, time.Hour)
+	rb := startRaw(t, signInEnv(t.TempDir()), "--no-browser", "--sign-in-wait", "100ms", "--resource", "https://tenant-a.example.com/", srv.URL+"/v1/mcp")
+	rb.send(t, `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`)
+	rb.until(t, float64(1))
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if link := linkRE.FindString(rb.stderr.String()); link != "" {
+			u, _ := url.Parse(link)
+			if got := u.Query().Get("resource"); got != "https://tenant-a.example.com/" {
+				t.Fatalf("resource=%q in the authorization request", got)
+			}
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no sign-in link on stderr:\n%s", rb.stderr.String())
+}
