@@ -46,8 +46,17 @@ func TestDoctorCommand(t *testing.T) {
 	}
 
 	code, out, _ = doctorMain(t, map[string]string{EnvURL: mcpURL}, "--register-probe", "--check-clients")
-	if code != 1 || !strings.Contains(out, "meshai-mcp-server doctor: "+mcpURL) || !strings.Contains(out, "✗ Registration as Cursor") {
-		t.Errorf("exit %d (the reference server refuses Cursor's cursor:// redirect URI):\n%s", code, out)
+	if code != 0 || !strings.Contains(out, "meshai-mcp-server doctor: "+mcpURL) || !strings.Contains(out, "✓ Registration as Cursor") {
+		t.Errorf("exit %d (the reference server accepts Cursor's cursor:// redirect URI):\n%s", code, out)
+	}
+	broken, err := devserver.Listen("127.0.0.1:0", devserver.Config{OAuth: true, Faults: []devserver.Fault{devserver.FaultRegistrationRejectsRedirect}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer broken.Close()
+	code, out, _ = doctorMain(t, nil, "--register-probe", broken.URL+"/v1/mcp")
+	if code != 1 || !strings.Contains(out, "✗ Dynamic registration probe") {
+		t.Errorf("exit %d (the server refuses loopback redirect URIs):\n%s", code, out)
 	}
 
 	code, out, _ = doctorMain(t, nil, "--token-store", "vault", mcpURL)
