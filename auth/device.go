@@ -163,8 +163,9 @@ func (e *deviceError) Unwrap() error { return e.err }
 
 // checkDeviceCode validates a successful device authorization response.
 func checkDeviceCode(endpoint string, dj deviceJSON) (*DeviceCode, error) {
-	bad := func(what string) error {
-		return fmt.Errorf("the device authorization endpoint %s answered %s; ask the server's operator, or sign in with the browser", endpoint, what)
+	bad := func(what string) error { // what may quote the server's values: never the device code among them
+		return fmt.Errorf("the device authorization endpoint %s answered %s; ask the server's operator, or sign in with the browser",
+			endpoint, redact(what, dj.DeviceCode))
 	}
 	if dj.DeviceCode == "" {
 		return nil, bad("without a device_code")
