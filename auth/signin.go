@@ -51,6 +51,7 @@ type SignIn struct {
 	stopLoop func()    // ends KeepFresh's loop on a source that was replaced
 	lastFlow time.Time // when the last successful browser sign-in ended, to refuse a storm of them
 	active   int       // sign-ins under way (Login calls, including those waiting for another bridge's)
+	flight   *flight   // the sign-in this process is running, which concurrent Login calls share
 	authURL  string    // the authorization URL of the browser step under way, for Progress
 }
 
@@ -144,8 +145,41 @@ func (s *SignIn) Reauthorize(ctx context.Context, status int, wwwAuthenticate []
 	return s.Login(ctx, ch, nil)
 }
 
+// flight is one sign-in shared by every request that needs it at the same time.
+type flight struct {
+	done chan struct{}
+	err  error
+}
+
 // Login runs the interactive sign-in, unless another bridge finished one while this one waited for the lock.
+// Concurrent calls in this process share one sign-in and its outcome: sixteen requests refused at once open one
+// browser tab, not sixteen one after another.
 func (s *SignIn) Login(ctx context.Context, ch *Challenge, scopes []string) error {
+	if scopes != nil { // a step-up asks for its own scopes
+		return s.login(ctx, ch, scopes)
+	}
+	s.mu.Lock()
+	if f := s.flight; f != nil {
+		s.mu.Unlock()
+		select {
+		case <-f.done:
+			return f.err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	f := &flight{done: make(chan struct{})}
+	s.flight = f
+	s.mu.Unlock()
+	f.err = s.login(ctx, ch, nil)
+	s.mu.Lock()
+	s.flight = nil
+	s.mu.Unlock()
+	close(f.done)
+	return f.err
+}
+
+func (s *SignIn) login(ctx context.Context, ch *Challenge, scopes []string) error {
 	s.mu.Lock()
 	s.active++
 	s.mu.Unlock()
@@ -163,9 +197,18 @@ func (s *SignIn) Login(ctx context.Context, ch *Challenge, scopes []string) erro
 	defer unlock()
 	before := s.currentAccess()
 	s.mu.Lock()
+	old := s.src
 	s.src = nil
 	s.mu.Unlock()
 	if src, _ := s.source(lctx); src != nil && scopes == nil {
+		if old != nil { // a refresh token the server refused stays refused: the new source must not try it again
+			old.mu.Lock()
+			dead := old.dead
+			old.mu.Unlock()
+			src.mu.Lock()
+			src.dead = dead
+			src.mu.Unlock()
+		}
 		if tok, err := src.Token(); err == nil && tok.AccessToken != "" && tok.AccessToken != before {
 			return nil // signed in by another bridge meanwhile
 		}
@@ -272,6 +315,10 @@ func (s *SignIn) interactive(ctx context.Context, ch *Challenge, scopes []string
 	defer cancel()
 	cb, err := lb.Wait(wctx)
 	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("the sign-in was not completed in the browser within %s (--auth-timeout): open the sign-in link "+
+				"printed on stderr (or call the meshai_sign_in tool) and try again: %w", s.authTimeout(), err)
+		}
 		return fmt.Errorf("sign-in did not complete: %w", err)
 	}
 	tc := s.tokenClient(meta, reg, resource)

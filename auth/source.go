@@ -37,6 +37,7 @@ type Source struct {
 	mu   sync.Mutex
 	cur  *oauth2.Token
 	life time.Duration // lifetime of cur when it was issued here; 0 when unknown
+	dead string        // a refresh token the server refused (invalid_grant): never sent again
 }
 
 // Token returns a valid access token, refreshing it when it is about to expire.
@@ -79,12 +80,13 @@ func (s *Source) token(ctx context.Context, rejected *oauth2.Token) (*oauth2.Tok
 		s.cur = stored
 		return stored, nil
 	}
-	if stored == nil || stored.RefreshToken == "" {
+	if stored == nil || stored.RefreshToken == "" || stored.RefreshToken == s.dead {
 		return nil, ErrSignInRequired
 	}
 	fresh, err := s.Client.Refresh(ctx, stored.RefreshToken)
 	if err != nil {
 		if IsInvalidGrant(err) {
+			s.dead = stored.RefreshToken // requests waiting behind this one need not ask again
 			return nil, fmt.Errorf("%w (%v)", ErrSignInRequired, err)
 		}
 		return nil, fmt.Errorf("refresh the access token: %w", err)

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -63,7 +64,10 @@ func describeNetError(u *url.URL, err error) *UpstreamError {
 	case isTimeout(err):
 		msg = fmt.Sprintf("no answer from %s in time: check your network, VPN or proxy (HTTPS_PROXY)", host)
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
-		msg = fmt.Sprintf("the connection to %s was reset: the server or a proxy in between dropped it; try again", host)
+		msg = fmt.Sprintf("the connection to %s was reset: the server or a proxy in between dropped it; the request may or may not have run, try again", host)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		msg = fmt.Sprintf("the connection to %s closed before the answer (a server restart, or a proxy dropping it): "+
+			"the request may or may not have run; try again", host)
 	default:
 		msg = fmt.Sprintf("cannot reach %s: %v", host, scrub(err))
 	}

@@ -3,6 +3,7 @@ package remote
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -22,6 +23,7 @@ func TestDescribeNetError(t *testing.T) {
 		{"dns", &net.DNSError{Err: "no such host", Name: "mcp.example.com", IsNotFound: true}, "cannot resolve host"},
 		{"plain http port", errors.New("http: server gave HTTP response to HTTPS client"), "speaks plain HTTP"},
 		{"reset", fmt.Errorf("read: %w", syscall.ECONNRESET), "was reset"},
+		{"closed after sending (server restart)", fmt.Errorf("Post \"http://x/mcp\": %w", io.EOF), "closed before the answer"},
 		{"other", &url.Error{Op: "Post", URL: u.String(), Err: errors.New("boom")}, "cannot reach"},
 	}
 	for _, tt := range tests {
