@@ -213,8 +213,8 @@ func (l *faultLoad) run(inject func()) (inFlightAtFault int) {
 // faultCounts is one row of the table.
 type faultCounts struct {
 	Sent, OK, ClearErrors, UnclearErrors, Lost, Duplicated, DoubleAnswers, Stray, NotJSON int
-	ProgressGaps                                                                           int            // correct results that came without their last progress notification
-	Errors                                                                                 map[string]int // distinct error messages
+	ProgressGaps                                                                          int            // correct results that came without their last progress notification
+	Errors                                                                                map[string]int // distinct error messages
 }
 
 // clearError reports whether an error message says what happened in words a user can act on.
