@@ -126,9 +126,8 @@ func (o *oauthServer) consent(w http.ResponseWriter, r *http.Request) {
 		o.redirectError(w, r, p.req, "access_denied", "the user denied the request")
 		return
 	}
-	user, pass := f.Get("username"), f.Get("password")
-	want, known := o.users[user]
-	if !known || subtle.ConstantTimeCompare([]byte(pass), []byte(want)) != 1 {
+	user := f.Get("username")
+	if !o.passwordOK(user, f.Get("password")) {
 		o.mu.Lock()
 		p.attempts++
 		tooMany := p.attempts >= maxLoginAttempts
@@ -299,3 +298,9 @@ var errorTmpl = template.Must(template.New("error").Parse(`<!doctype html>
 <p><small>You can close this window.</small></p>
 </main></body></html>
 `))
+
+// passwordOK checks a login form's user and password against Config.Users, in constant time.
+func (o *oauthServer) passwordOK(user, pass string) bool {
+	want, known := o.users[user]
+	return known && subtle.ConstantTimeCompare([]byte(pass), []byte(want)) == 1
+}

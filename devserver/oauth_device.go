@@ -278,9 +278,8 @@ func (o *oauthServer) deviceVerify(w http.ResponseWriter, r *http.Request) {
 		o.answerDevice(w, d, "", true)
 		return
 	}
-	user, pass := f.Get("username"), f.Get("password")
-	want, known := o.users[user]
-	if !known || subtle.ConstantTimeCompare([]byte(pass), []byte(want)) != 1 {
+	user := f.Get("username")
+	if !o.passwordOK(user, f.Get("password")) {
 		o.mu.Lock()
 		d.attempts++
 		tooMany := d.attempts >= maxLoginAttempts
