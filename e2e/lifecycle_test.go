@@ -84,7 +84,13 @@ func TestSIGTERMEndsTheSessionAndExits(t *testing.T) {
 
 // README's first command: the demo runs the bridge against the reference server and shows the exchange.
 func TestDemo(t *testing.T) {
+	// The shipped binary holds no demo (it would cost every start the reference server's init) and says where it is.
 	out, err := exec.Command(bridgeBin, "demo").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "cmd/meshai-demo") {
+		t.Errorf("meshai-mcp-server demo should fail and point to cmd/meshai-demo: %v\n%s", err, out)
+	}
+
+	out, err = exec.Command(demoBin).CombinedOutput()
 	if err != nil {
 		t.Fatalf("demo: %v\n%s", err, out)
 	}

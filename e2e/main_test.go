@@ -11,7 +11,7 @@ import (
 
 // bridgeBin and devServerBin are the binaries under test, and fetchBin the sign-in tests' "browser", built once
 // by TestMain.
-var bridgeBin, devServerBin, fetchBin string
+var bridgeBin, devServerBin, demoBin, fetchBin string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "meshai-e2e-")
@@ -22,6 +22,9 @@ func TestMain(m *testing.M) {
 	bridgeBin, err = build(dir, "meshai-mcp-server")
 	if err == nil {
 		devServerBin, err = build(dir, "meshai-dev-server")
+	}
+	if err == nil {
+		demoBin, err = build(dir, "meshai-demo")
 	}
 	if err == nil {
 		fetchBin, err = buildPkg(dir, "fetchurl", "./fetchurl")

@@ -40,7 +40,10 @@ func Main(env Env) int {
 			fmt.Fprintln(env.Stdout, "meshai-mcp-server", Version)
 			return 0
 		case "demo":
-			return runDemo(env)
+			// The demo holds the reference server and mcp-go's server: kept out of this binary for start-up time.
+			fmt.Fprintln(env.Stderr, "meshai-mcp-server: the demo is a command of its own: go run "+
+				"github.com/meshailabs-org/meshai-mcp-server/cmd/meshai-demo@latest (or go run ./cmd/meshai-demo in a checkout)")
+			return 2
 		case "doctor":
 			return runDoctor(env)
 		}

@@ -283,7 +283,6 @@ Usage:
   meshai-mcp-server status [URL]    show the stored sign-in
   meshai-mcp-server logout [URL]    forget the stored sign-in
   meshai-mcp-server doctor [URL]    check config, network, TLS, the server's OAuth setup and the stored sign-in
-  meshai-mcp-server demo            run the bridge against a built-in MeshAI reference server and show the exchange
   meshai-mcp-server version         print the version
 
 Environment:

@@ -1,4 +1,7 @@
-package cli
+// Package demo runs the bridge against the built-in MeshAI reference server and prints the exchange: README's
+// first command (go run ./cmd/meshai-demo). It lives outside the shipped binary so that the reference server and
+// mcp-go's server and client (whose JSON-schema package alone costs 13 ms of init) never slow a real start.
+package demo
 
 import (
 	"bytes"
@@ -8,7 +11,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -19,17 +21,21 @@ import (
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth"
 	"github.com/meshailabs-org/meshai-mcp-server/devserver"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/cli"
 )
 
-// runDemo starts the reference MeshAI server on loopback, launches this very binary as a desktop client would,
-// and prints the exchange: the tools, a mesh_execute call with live progress, and its result.
-func runDemo(env Env) int {
+// BridgeArg, as the first argument of the demo binary, makes it run as the bridge (cli.Main with the rest).
+const BridgeArg = "--run-bridge"
+
+// Main starts the reference MeshAI server on loopback, launches this very binary as the bridge (with BridgeArg)
+// the way a desktop client would, and prints the exchange: the tools, a mesh_execute call with live progress, and
+// its result. It returns the exit code.
+func Main(out, stderr io.Writer) int {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	out := env.Stdout
 	if err := demo(ctx, out); err != nil {
-		fmt.Fprintln(env.Stderr, "demo failed:", err)
+		fmt.Fprintln(stderr, "demo failed:", err)
 		return 1
 	}
 	fmt.Fprintf(out, "\nDone in %.1f s. Point a desktop client at a real server with:\n  %s\n",
@@ -54,7 +60,7 @@ func demo(ctx context.Context, out io.Writer) error {
 	defer os.RemoveAll(dir)
 	mcpURL := srv.URL + "/v1/mcp"
 	fmt.Fprintf(out, "MeshAI MCP bridge demo\n  reference server  %s (OAuth 2.1, approves sign-ins at once)\n  bridge            %s %s  (stdio)\n\n",
-		mcpURL, filepath.Base(self), mcpURL)
+		mcpURL, "meshai-mcp-server", mcpURL)
 
 	// The demo plays the user's browser: it watches the bridge's stderr for the sign-in URL and follows it.
 	stderr := &signInWatcher{out: out}
@@ -64,8 +70,8 @@ func demo(ctx context.Context, out io.Writer) error {
 			env = append(env, kv)
 		}
 	}
-	env = append(env, EnvConfigDir+"="+dir, auth.EnvTokenStore+"="+auth.KindFile)
-	c := client.NewClient(transport.NewStdioWithOptions(self, env, []string{"--no-browser", mcpURL},
+	env = append(env, cli.EnvConfigDir+"="+dir, auth.EnvTokenStore+"="+auth.KindFile)
+	c := client.NewClient(transport.NewStdioWithOptions(self, env, []string{BridgeArg, "--no-browser", mcpURL},
 		transport.WithCommandStderrWriter(stderr)))
 	if err := c.Start(ctx); err != nil { // Start also wires the notification handler
 		return fmt.Errorf("launch the bridge: %w", err)
@@ -85,7 +91,7 @@ func demo(ctx context.Context, out io.Writer) error {
 
 	init := mcp.InitializeRequest{}
 	init.Params.ProtocolVersion = mcp.LATEST_LEGACY_PROTOCOL_VERSION
-	init.Params.ClientInfo = mcp.Implementation{Name: "meshai-demo", Version: Version}
+	init.Params.ClientInfo = mcp.Implementation{Name: "meshai-demo", Version: cli.Version}
 	res, err := c.Initialize(ctx, init)
 	if err != nil {
 		return fail("initialize", err)
