@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -201,17 +202,28 @@ func mediaType(resp *http.Response) string {
 	return mt
 }
 
-// readBody reads a whole JSON body, bounded by MaxMessageBytes.
+// readBody reads a whole JSON body, bounded by MaxMessageBytes. It reads into a pooled buffer and keeps an exact
+// copy: io.ReadAll's doublings were two thirds of what a relayed call allocated (pprof, bench/).
 func (c *Client) readBody(resp *http.Response) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(resp.Body, int64(c.opts.MaxMessageBytes)+1))
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= 1<<20 {
+			bodyBuffers.Put(buf)
+		}
+	}()
+	buf.Reset()
+	_, err := buf.ReadFrom(io.LimitReader(resp.Body, int64(c.opts.MaxMessageBytes)+1))
 	if err != nil {
 		return nil, describeNetError(c.opts.URL, err)
 	}
-	if len(b) > c.opts.MaxMessageBytes {
+	if buf.Len() > c.opts.MaxMessageBytes {
 		return nil, &UpstreamError{Message: fmt.Sprintf("the server's answer is larger than %d MiB, the bridge's limit", c.opts.MaxMessageBytes>>20)}
 	}
-	return b, nil
+	return append([]byte{}, buf.Bytes()...), nil
 }
+
+// bodyBuffers hold JSON bodies while they are read.
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // errorBody reads the start of an error response for describeStatus and closes it.
 func errorBody(resp *http.Response) []byte {

@@ -33,6 +33,12 @@ func FuzzParse(f *testing.F) {
 			if (m.Kind == KindRequest || m.Kind == KindResponse) && m.ID == nil {
 				t.Fatalf("%v without id: %q", m.Kind, in)
 			}
+			// The id and params are the very bytes of the message, whole values.
+			for _, part := range [][]byte{m.ID, m.Params} {
+				if part != nil && (!json.Valid(part) || !bytes.Contains(m.Raw, part)) {
+					t.Fatalf("id or params %q is not a value of %q", part, in)
+				}
+			}
 			return
 		}
 		if !errors.Is(err, ErrParse) && !errors.Is(err, ErrInvalid) {

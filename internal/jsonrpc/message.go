@@ -46,21 +46,6 @@ type Message struct {
 	Batch  []Message       // the elements of a batch
 }
 
-// envelope holds the routing fields; Result and Error are not decoded or copied, only noticed.
-type envelope struct {
-	ID     json.RawMessage `json:"id"`
-	Method *string         `json:"method"`
-	Params json.RawMessage `json:"params"`
-	Result present         `json:"result"`
-	Error  present         `json:"error"`
-}
-
-// present records that a field was there, without keeping its value (a tool result may be many megabytes).
-type present bool
-
-// UnmarshalJSON implements json.Unmarshaler.
-func (p *present) UnmarshalJSON([]byte) error { *p = true; return nil }
-
 // ErrParse means the bytes are not JSON; ErrInvalid means JSON that is not a JSON-RPC message.
 var (
 	ErrParse   = errors.New("parse error")
@@ -83,7 +68,11 @@ func Parse(raw []byte) (Message, error) {
 func parseBatch(raw []byte) (Message, error) {
 	var elems []json.RawMessage
 	if err := json.Unmarshal(raw, &elems); err != nil {
-		return Message{}, fmt.Errorf("%w: %s", ErrParse, syntaxError(raw))
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return Message{}, fmt.Errorf("%w: invalid JSON at byte %d", ErrParse, se.Offset)
+		}
+		return Message{}, fmt.Errorf("%w: invalid JSON", ErrParse)
 	}
 	if len(elems) == 0 {
 		return Message{}, fmt.Errorf("%w: empty batch", ErrInvalid)
@@ -100,13 +89,11 @@ func parseBatch(raw []byte) (Message, error) {
 }
 
 func parseOne(raw []byte) (Message, error) {
-	var env envelope
-	err := json.Unmarshal(raw, &env)
-	var se *json.SyntaxError
-	switch {
-	case errors.As(err, &se) || (err != nil && !json.Valid(raw)):
-		return Message{}, fmt.Errorf("%w: %s", ErrParse, syntaxError(raw))
-	case err != nil || raw[0] != '{':
+	env, err := readEnvelope(raw)
+	if err != nil {
+		return Message{}, fmt.Errorf("%w: %s", ErrParse, syntaxError(err))
+	}
+	if !env.Object || env.BadMethod {
 		return Message{}, fmt.Errorf("%w: a JSON-RPC message must be a JSON object", ErrInvalid)
 	}
 	m := Message{Raw: raw}
@@ -121,10 +108,10 @@ func parseOne(raw []byte) (Message, error) {
 		} else {
 			m.Kind = KindNotification
 		}
-	case bool(env.Result) || bool(env.Error):
+	case env.Result || env.Error:
 		// An answer names its request; only an error may say "id": null (it could not tell which).
 		m.ID = env.ID
-		if env.ID == nil || (m.ID != nil && bytes.Equal(env.ID, []byte("null")) && !bool(env.Error)) {
+		if env.ID == nil || (m.ID != nil && bytes.Equal(env.ID, []byte("null")) && !env.Error) {
 			return m, fmt.Errorf("%w: a response without an id", ErrInvalid)
 		}
 		m.Kind = KindResponse
@@ -135,22 +122,20 @@ func parseOne(raw []byte) (Message, error) {
 	return m, nil
 }
 
-// syntaxError describes where the JSON went wrong, without echoing the content (it may hold secrets).
-func syntaxError(raw []byte) string {
-	var v any
-	err := json.Unmarshal(raw, &v)
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return fmt.Sprintf("invalid JSON at byte %d", se.Offset)
-	}
-	if err != nil {
-		return "invalid JSON"
+// syntaxError says where the JSON went wrong, without echoing the content (it may hold secrets).
+func syntaxError(err error) string {
+	var nj errNotJSON
+	if errors.As(err, &nj) && nj.offset > 0 {
+		return fmt.Sprintf("invalid JSON at byte %d", nj.offset)
 	}
 	return "invalid JSON"
 }
 
 // IDKey returns a map key for an id: the same key for the same id however it was spaced.
 func IDKey(id json.RawMessage) string {
+	if bytes.IndexAny(id, " \t\r\n") < 0 {
+		return string(id) // nothing for Compact to remove: the usual case, without its buffer
+	}
 	var buf bytes.Buffer
 	if json.Compact(&buf, id) != nil {
 		return string(id)

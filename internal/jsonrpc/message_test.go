@@ -29,6 +29,17 @@ func TestParse(t *testing.T) {
 		{"empty", ``, KindInvalid, "", "", ErrParse},
 		{"empty batch", `[]`, KindInvalid, "", "", ErrInvalid},
 		{"broken batch", `[{"id":1,"method":"a"},`, KindInvalid, "", "", ErrParse},
+		{"spaced id kept as written", `{ "id" : [ 1 ,2 ] , "method" : "m" }`, KindRequest, "m", "[ 1 ,2 ]", nil},
+		{"escaped method", `{"id":1,"method":"tools\/li\u0073t"}`, KindRequest, "tools/list", "1", nil},
+		{"invalid UTF-8 passes, as encoding/json lets it", "{\"id\":1,\"method\":\"m\",\"params\":{\"x\":\"\xff\"}}", KindRequest, "m", "1", nil},
+		{"repeated name: the last counts", `{"id":1,"id":2,"method":"a","method":"b"}`, KindRequest, "b", "2", nil},
+		{"names match exactly", `{"ID":1,"Method":"m","id":3,"result":{}}`, KindResponse, "", "3", nil},
+		{"method not a string", `{"id":1,"method":7}`, KindInvalid, "", "", ErrInvalid},
+		{"method null, result", `{"id":1,"method":null,"result":1}`, KindResponse, "", "1", nil},
+		{"trailing value", `{"id":1,"method":"m"} {}`, KindInvalid, "", "", ErrParse},
+		{"trailing garbage", `{"id":1,"method":"m"}x`, KindInvalid, "", "", ErrParse},
+		{"unclosed string in a skipped value", `{"id":1,"result":{"a":"b}}`, KindInvalid, "", "", ErrParse},
+		{"number key", `{1:2}`, KindInvalid, "", "", ErrParse},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
