@@ -6,7 +6,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"html/template"
+	"html"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -201,18 +202,18 @@ func oauthErrorText(code, desc string) string {
 	return clean(code, 64) + " (" + clean(desc, 200) + ")"
 }
 
-var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{{.Title}} · meshai-mcp-server</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#222}
-h1{font-size:1.4rem}</style></head>
-<body><h1>{{.Title}}</h1><p>{{.Body}}</p></body></html>
-`))
-
-// page writes a small HTML page; html/template escapes whatever the server sent.
+// page writes a small HTML page, escaping whatever the server sent (html.EscapeString: the page has no
+// attributes, scripts or URLs for the text to land in, so html/template, a megabyte of binary, is not needed).
 func page(w http.ResponseWriter, status int, title, body string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.WriteHeader(status)
-	_ = pageTmpl.Execute(w, struct{ Title, Body string }{title, body})
+	t, b := html.EscapeString(title), html.EscapeString(body)
+	_, _ = io.WriteString(w, `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>`+t+` · meshai-mcp-server</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#222}
+h1{font-size:1.4rem}</style></head>
+<body><h1>`+t+`</h1><p>`+b+`</p></body></html>
+`)
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -170,5 +171,24 @@ func TestLoopbackHostAndPath(t *testing.T) {
 	}
 	if _, err := ListenLoopbackAt("127.0.0.1", "callback", nil); err == nil {
 		t.Error("a relative path must be refused")
+	}
+}
+
+func TestPageEscapesWhatTheServerSent(t *testing.T) {
+	rec := httptest.NewRecorder()
+	page(rec, 400, `Sign-in failed <img src=x onerror=alert(1)>`, `access_denied ("<script>alert('x')</script>" & more)`)
+	body := rec.Body.String()
+	for _, bad := range []string{"<img", "<script", `"<`, "& more"} {
+		if strings.Contains(body, bad) {
+			t.Errorf("the page holds %q unescaped:\n%s", bad, body)
+		}
+	}
+	for _, want := range []string{"&lt;img src=x onerror=alert(1)&gt;", "&lt;script&gt;", "&amp; more", "<h1>Sign-in failed"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the page lacks %q:\n%s", want, body)
+		}
+	}
+	if h := rec.Header(); h.Get("Content-Type") != "text/html; charset=utf-8" || h.Get("Cache-Control") != "no-store" {
+		t.Errorf("headers: %v", h)
 	}
 }
