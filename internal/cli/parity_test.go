@@ -85,10 +85,31 @@ func TestMcpRemoteFlagErrors(t *testing.T) {
 }
 
 // SSL_CERT_FILE and NODE_EXTRA_CA_CERTS (what mcp-remote users set for TLS-intercepting proxies) are read too.
+// Each file is read once; on Linux Go's system pool already is SSL_CERT_FILE.
 func TestCAFilesFromEnvironment(t *testing.T) {
-	cfg, err := parseServe(nil, env(map[string]string{EnvConfigDir: t.TempDir(), "SSL_CERT_FILE": "/s.pem", "NODE_EXTRA_CA_CERTS": "/n.pem"}), io.Discard)
-	if err != nil || strings.Join(cfg.CAFiles, ",") != "/s.pem,/n.pem" {
+	cfg, err := parseServe([]string{"--ca-file", "/c.pem"}, env(map[string]string{EnvConfigDir: t.TempDir(), "NODE_EXTRA_CA_CERTS": "/n.pem"}), io.Discard)
+	if err != nil || strings.Join(cfg.CAFiles, ",") != "/c.pem,/n.pem" {
 		t.Fatalf("CA files %v, %v", cfg.CAFiles, err)
+	}
+	tests := []struct {
+		goos, ssl, node string
+		flags           []string
+		want            string
+	}{
+		{"linux", "/s.pem", "/n.pem", nil, "/n.pem"},
+		{"linux", "/etc/ssl/b.pem", "/etc/ssl//b.pem", nil, ""},
+		{"freebsd", "/s.pem", "", nil, ""},
+		{"darwin", "/s.pem", "/n.pem", nil, "/s.pem,/n.pem"},
+		{"darwin", "/b.pem", "/b.pem", nil, "/b.pem"},
+		{"windows", `C:\b.pem`, "", nil, `C:\b.pem`},
+		{"darwin", "/b.pem", "/n.pem", []string{"/n.pem"}, "/n.pem,/b.pem"},
+		{"linux", "", "", []string{"/c.pem"}, "/c.pem"},
+	}
+	for _, tt := range tests {
+		getenv := env(map[string]string{"SSL_CERT_FILE": tt.ssl, "NODE_EXTRA_CA_CERTS": tt.node})
+		if got := strings.Join(caFilesFromEnv(tt.goos, getenv, tt.flags), ","); got != tt.want {
+			t.Errorf("%s SSL_CERT_FILE=%q NODE_EXTRA_CA_CERTS=%q flags %v: %q, want %q", tt.goos, tt.ssl, tt.node, tt.flags, got, tt.want)
+		}
 	}
 }
 
