@@ -52,7 +52,9 @@ type SignIn struct {
 	lastFlow time.Time // when the last successful browser sign-in ended, to refuse a storm of them
 	active   int       // sign-ins under way (Login calls, including those waiting for another bridge's)
 	flight   *flight   // the sign-in this process is running, which concurrent Login calls share
-	authURL  string    // the authorization URL of the browser step under way, for Progress
+	// goneClient is the client_id the token endpoint answered invalid_client for, until registered anew.
+	goneClient string
+	authURL    string // the authorization URL of the browser step under way, for Progress
 }
 
 // Progress reports whether a sign-in is under way and, once its browser step has begun, the URL to open (empty
@@ -203,18 +205,25 @@ func (s *SignIn) login(ctx context.Context, ch *Challenge, scopes []string) erro
 	if src, _ := s.source(lctx); src != nil && scopes == nil {
 		if old != nil { // a refresh token the server refused stays refused: the new source must not try it again
 			old.mu.Lock()
-			dead := old.dead
+			dead, gone := old.dead, old.clientGone
 			old.mu.Unlock()
 			src.mu.Lock()
 			src.dead = dead
 			src.mu.Unlock()
+			if gone {
+				s.mu.Lock()
+				s.goneClient = old.Client.ClientID
+				s.mu.Unlock()
+			}
 		}
 		if tok, err := src.Token(); err == nil && tok.AccessToken != "" && tok.AccessToken != before {
 			return nil // signed in by another bridge meanwhile
 		}
 	}
 	s.mu.Lock()
-	recent := time.Since(s.lastFlow) < flowCooldown && scopes == nil
+	// A server that refuses the token it just issued gets no second window; one that forgot the client is another
+	// matter, and registering again is the fix.
+	recent := time.Since(s.lastFlow) < flowCooldown && scopes == nil && s.goneClient == ""
 	s.mu.Unlock()
 	if recent {
 		return errors.New("the server refused the token it issued moments ago; not opening another sign-in window. " +
@@ -281,6 +290,9 @@ func (s *SignIn) interactive(ctx context.Context, ch *Challenge, scopes []string
 		ports = []int{s.CallbackPort}
 	}
 	reg, _ := LoadRegistration(ctx, s.Store, StoreKey(resource, meta.Issuer, ""))
+	if reg, err = s.dropForgottenClient(ctx, reg, StoreKey(resource, meta.Issuer, "")); err != nil {
+		return err
+	}
 	if reg != nil && reg.CallbackPort != 0 && s.CallbackPort == 0 {
 		ports = append([]int{reg.CallbackPort}, ports...)
 	}
@@ -324,6 +336,14 @@ func (s *SignIn) interactive(ctx context.Context, ch *Challenge, scopes []string
 	tc := s.tokenClient(meta, reg, resource)
 	tok, err := tc.Exchange(ctx, cb.Code, ar.Verifier, reg.RedirectURI)
 	if err != nil {
+		if IsInvalidClient(err) && s.ClientID == "" && s.ClientMetadataURL == "" {
+			s.mu.Lock()
+			s.goneClient = reg.ClientID
+			s.mu.Unlock()
+			_, _ = s.dropForgottenClient(ctx, reg, StoreKey(resource, meta.Issuer, ""))
+			return fmt.Errorf("redeem the sign-in code: the authorization server no longer knows this app's registration "+
+				"(invalid_client); the next sign-in registers it again: sign in once more: %w", err)
+		}
 		return fmt.Errorf("redeem the sign-in code: %w", err)
 	}
 	return s.signedIn(ctx, meta, reg, resource, tok, scopes)
@@ -351,6 +371,31 @@ func (s *SignIn) signedIn(ctx context.Context, meta *ServerMetadata, reg *Regist
 	s.mu.Unlock()
 	s.logf("signed in", "issuer", meta.Issuer, "scopes", strings.Join(granted, " "))
 	return nil
+}
+
+// dropForgottenClient handles a client the token endpoint answered invalid_client for: a dynamic registration is
+// deleted (the caller registers again), a client the user configured is an error that says which flag to check.
+func (s *SignIn) dropForgottenClient(ctx context.Context, reg *Registration, key string) (*Registration, error) {
+	s.mu.Lock()
+	gone := s.goneClient
+	s.mu.Unlock()
+	switch {
+	case gone == "":
+		return reg, nil
+	case s.ClientID != "" && s.ClientID == gone:
+		return nil, fmt.Errorf("the authorization server refused client_id %s (invalid_client): check --client-id and --client-secret, "+
+			"or drop them to let the bridge register itself", gone)
+	case reg == nil || reg.ClientID != gone:
+		return reg, nil
+	}
+	s.logf("the authorization server no longer knows this app's registration; registering again", "client_id", gone)
+	if err := ForgetRegistration(ctx, s.Store, key); err != nil {
+		return nil, fmt.Errorf("forget the old registration: %w", err)
+	}
+	s.mu.Lock()
+	s.goneClient = ""
+	s.mu.Unlock()
+	return nil, nil
 }
 
 // registration returns the client to use: pre-registered, the stored one if its redirect still fits, or a new

@@ -46,7 +46,12 @@ func (s *SignIn) deviceRegistration(ctx context.Context, meta *ServerMetadata, r
 		return &Registration{Issuer: meta.Issuer, ClientID: s.ClientID, ClientSecret: s.ClientSecret, TokenEndpointAuthMethod: method}, nil
 	}
 	key := StoreKey(resource, meta.Issuer+"#device", "")
-	if reg, _ := LoadRegistration(ctx, s.Store, key); reg != nil && reg.Issuer == meta.Issuer {
+	reg, _ := LoadRegistration(ctx, s.Store, key)
+	reg, err := s.dropForgottenClient(ctx, reg, key)
+	if err != nil {
+		return nil, err
+	}
+	if reg != nil && reg.Issuer == meta.Issuer {
 		return reg, nil
 	}
 	if meta.RegistrationEndpoint == "" {
@@ -56,7 +61,7 @@ func (s *SignIn) deviceRegistration(ctx context.Context, meta *ServerMetadata, r
 	if err != nil {
 		return nil, err
 	}
-	reg := &Registration{Issuer: meta.Issuer, ClientID: dc.ClientID, ClientSecret: dc.ClientSecret,
+	reg = &Registration{Issuer: meta.Issuer, ClientID: dc.ClientID, ClientSecret: dc.ClientSecret,
 		TokenEndpointAuthMethod: dc.AuthMethod, RegisteredAt: time.Now()}
 	if err := SaveRegistration(ctx, s.Store, key, reg); err != nil {
 		return nil, fmt.Errorf("save the registration: %w", err)

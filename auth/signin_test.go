@@ -98,3 +98,35 @@ func TestResourceOverride(t *testing.T) {
 		t.Error("a --resource sign-in must be kept apart from the URL's own")
 	}
 }
+
+// After invalid_client: a dynamic registration is deleted so the sign-in registers anew; a client the user
+// configured is an error naming the flags; another client's registration is left alone.
+func TestForgottenClient(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	store, _, err := OpenStore(ctx, KindFile, dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse("https://mcp.example.com/v1/mcp")
+	const key = "k"
+	reg := &Registration{Issuer: "https://as.example.com", ClientID: "dyn-1", RedirectURI: "http://127.0.0.1:1/callback"}
+	if err := SaveRegistration(ctx, store, key, reg); err != nil {
+		t.Fatal(err)
+	}
+	s := &SignIn{ServerURL: u, ConfigDir: dir, Store: store, goneClient: "other"}
+	if got, err := s.dropForgottenClient(ctx, reg, key); err != nil || got != reg {
+		t.Fatalf("another client's registration: %v %v", got, err)
+	}
+	s.goneClient = "dyn-1"
+	if got, err := s.dropForgottenClient(ctx, reg, key); err != nil || got != nil {
+		t.Fatalf("the forgotten registration must be dropped: %v %v", got, err)
+	}
+	if stored, _ := LoadRegistration(ctx, store, key); stored != nil || s.goneClient != "" {
+		t.Fatalf("still stored: %v (goneClient %q)", stored, s.goneClient)
+	}
+	mine := &SignIn{ServerURL: u, ConfigDir: dir, Store: store, ClientID: "mine", goneClient: "mine"}
+	if _, err := mine.dropForgottenClient(ctx, nil, key); err == nil || !strings.Contains(err.Error(), "--client-id") {
+		t.Fatalf("a configured client the server refuses: %v", err)
+	}
+}

@@ -38,6 +38,9 @@ type Source struct {
 	cur  *oauth2.Token
 	life time.Duration // lifetime of cur when it was issued here; 0 when unknown
 	dead string        // a refresh token the server refused (invalid_grant): never sent again
+	// clientGone: the token endpoint answered invalid_client: the server no longer knows this client, so the next
+	// sign-in must register again (SignIn reads it).
+	clientGone bool
 }
 
 // Token returns a valid access token, refreshing it when it is about to expire.
@@ -87,6 +90,10 @@ func (s *Source) token(ctx context.Context, rejected *oauth2.Token) (*oauth2.Tok
 	if err != nil {
 		if IsInvalidGrant(err) {
 			s.dead = stored.RefreshToken // requests waiting behind this one need not ask again
+			return nil, fmt.Errorf("%w (%v)", ErrSignInRequired, err)
+		}
+		if IsInvalidClient(err) { // the refresh token belongs to a client the server forgot: only a new sign-in helps
+			s.dead, s.clientGone = stored.RefreshToken, true
 			return nil, fmt.Errorf("%w (%v)", ErrSignInRequired, err)
 		}
 		return nil, fmt.Errorf("refresh the access token: %w", err)

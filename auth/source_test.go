@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -24,6 +25,15 @@ type rotatingAS struct {
 	refreshes atomic.Int32
 	ttl       int
 	n         int
+	outage    []cannedAnswer // served first, one per request, before any real answer (the refresh token stays live)
+	noClient  bool           // answer invalid_client: the server forgot the registration
+}
+
+// cannedAnswer is one canned token endpoint response.
+type cannedAnswer struct {
+	status int
+	ct     string
+	body   string
 }
 
 func (a *rotatingAS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -32,7 +42,20 @@ func (a *rotatingAS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer a.mu.Unlock()
 	a.refreshes.Add(1)
 	rt := r.PostForm.Get("refresh_token")
+	if len(a.outage) > 0 {
+		o := a.outage[0]
+		a.outage = a.outage[1:]
+		w.Header().Set("Content-Type", o.ct)
+		w.WriteHeader(o.status)
+		fmt.Fprint(w, o.body)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
+	if a.noClient {
+		w.WriteHeader(401)
+		fmt.Fprint(w, `{"error":"invalid_client","error_description":"unknown client"}`)
+		return
+	}
 	if a.revoked || rt != a.valid {
 		if a.spent[rt] {
 			a.revoked = true
@@ -176,5 +199,55 @@ func TestRefreshLoopKeepsTheTokenFresh(t *testing.T) {
 	}
 	if n := as.refreshes.Load(); n < 2 || n > 10 { // ahead of expiry, and no refresh storm
 		t.Errorf("%d refreshes in 5 s of 2 s tokens; want about one every 1.3 s, never a storm", n)
+	}
+}
+
+// An outage at the token endpoint is not a lost grant: the error says so, the refresh token is kept and tried
+// again on the next call, and nobody is sent to sign in.
+func TestRefreshOutageKeepsTheGrant(t *testing.T) {
+	tests := []struct {
+		name string
+		a    cannedAnswer
+		want string
+	}{
+		{"temporarily_unavailable", cannedAnswer{503, "application/json", `{"error":"temporarily_unavailable"}`}, "temporarily_unavailable"},
+		{"500", cannedAnswer{500, "text/plain", "internal error"}, "500"},
+		{"502 HTML from a proxy", cannedAnswer{502, "text/html", "<html><body>Bad Gateway</body></html>"}, "HTML"},
+		{"429", cannedAnswer{429, "application/json", `{"error":"slow_down"}`}, "slow_down"},
+		{"HTML with 200", cannedAnswer{200, "text/html", "<!doctype html><title>Just a moment...</title>"}, "other than JSON"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			as, store, client := setup(t, 3600)
+			as.outage = []cannedAnswer{tt.a}
+			s := &Source{Store: store, Lock: mutexLocker(), Client: client}
+			_, err := s.Token()
+			if err == nil || errors.Is(err, ErrSignInRequired) || IsInvalidGrant(err) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v; want a retryable error naming %q", err, tt.want)
+			}
+			if tok, _ := store.LoadToken(context.Background()); tok.RefreshToken != "rt-0" || s.dead != "" {
+				t.Fatalf("the refresh token was dropped: stored %q, dead %q", tok.RefreshToken, s.dead)
+			}
+			tok, err := s.Token()
+			if err != nil || tok.AccessToken != "at-1" || as.refreshes.Load() != 2 {
+				t.Fatalf("after the outage the same refresh token must work: %v %v (refreshes %d)", tok, err, as.refreshes.Load())
+			}
+		})
+	}
+}
+
+// invalid_client on refresh: the server forgot the client, so its refresh token is dead too; the source asks for a
+// sign-in once, never sends that refresh token again, and tells SignIn to register anew.
+func TestInvalidClientMeansSignInWithANewRegistration(t *testing.T) {
+	as, store, client := setup(t, 3600)
+	as.noClient = true
+	s := &Source{Store: store, Lock: mutexLocker(), Client: client}
+	for range 3 {
+		if _, err := s.Token(); !errors.Is(err, ErrSignInRequired) {
+			t.Fatalf("err = %v", err)
+		}
+	}
+	if n := as.refreshes.Load(); n != 1 || !s.clientGone {
+		t.Fatalf("%d refresh attempts (want 1), clientGone %v", n, s.clientGone)
 	}
 }

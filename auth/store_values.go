@@ -89,6 +89,11 @@ func Forget(ctx context.Context, s Store, key string) error {
 	return errors.Join(s.Delete(ctx, tokensName(key)), s.Delete(ctx, registrationName(key)))
 }
 
+// ForgetRegistration deletes the client registration kept under key, keeping any tokens.
+func ForgetRegistration(ctx context.Context, s Store, key string) error {
+	return s.Delete(ctx, registrationName(key))
+}
+
 func loadJSON(ctx context.Context, s Store, name, what string, v any) error {
 	b, err := s.Get(ctx, name)
 	if errors.Is(err, ErrNotFound) {

@@ -49,6 +49,21 @@ func (r *Running) RevokeGrants() int {
 	return n
 }
 
+// ForgetClients deletes every client registration, as an authorization server that expires unused dynamic
+// clients or lost its database does: their refresh tokens then get invalid_client (OAuth only). It returns how many
+// it forgot.
+func (r *Running) ForgetClients() int {
+	o := r.srv.oauth
+	if o == nil {
+		return 0
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n := len(o.clients)
+	clear(o.clients)
+	return n
+}
+
 // Execution is what the server did for one mesh_execute task (its "task" argument).
 type Execution struct {
 	Started   int // runs begun

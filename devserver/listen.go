@@ -77,6 +77,7 @@ type Stats struct {
 	Refreshes      int64 // refresh_token grant requests at /oauth/token by authenticated clients, successful or not
 	Authorizations int64 // authorization requests at /oauth/authorize (login form posts not counted)
 	RefreshReuses  int64 // already-used refresh tokens presented, each of which revoked its grant
+	Registrations  int64 // clients registered at /oauth/register
 }
 
 // Stats reports the server's counters.
@@ -85,8 +86,8 @@ func (r *Running) Stats() Stats {
 	out := Stats{Started: st.started.Load(), Completed: st.completed.Load(), Cancelled: st.cancelled.Load(),
 		Sessions: r.srv.sessions.Load()}
 	if o := r.srv.oauth; o != nil {
-		out.Refreshes, out.Authorizations, out.RefreshReuses =
-			o.stats.refreshes.Load(), o.stats.authorizations.Load(), o.stats.reuses.Load()
+		out.Refreshes, out.Authorizations, out.RefreshReuses, out.Registrations =
+			o.stats.refreshes.Load(), o.stats.authorizations.Load(), o.stats.reuses.Load(), o.stats.registrations.Load()
 	}
 	return out
 }

@@ -108,7 +108,7 @@ type pendingAuth struct {
 
 // oauthStats counts authorization server activity.
 type oauthStats struct {
-	refreshes, authorizations, reuses atomic.Int64
+	refreshes, authorizations, reuses, registrations atomic.Int64
 }
 
 // oauthServer holds the authorization server state.
@@ -306,6 +306,7 @@ func (o *oauthServer) register(w http.ResponseWriter, r *http.Request) {
 	o.mu.Lock()
 	o.clients[c.ID] = c
 	o.mu.Unlock()
+	o.stats.registrations.Add(1)
 	o.s.log.Info("oauth: client registered", "client_id", c.ID, "name", c.Name, "auth_method", c.AuthMethod,
 		"application_type", c.AppType)
 	resp := map[string]any{
