@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -154,6 +155,35 @@ func TestLockRefuses(t *testing.T) {
 	} {
 		if _, err := Lock(context.Background(), tc.dir, tc.key); err == nil {
 			t.Errorf("%s: Lock succeeded", tc.name)
+		}
+	}
+}
+
+// The lock file is an empty 0600 file in a 0700 directory, named by the store key (a hash, never a URL or a
+// token): it holds nothing to steal.
+func TestLockFileHoldsNothing(t *testing.T) {
+	dir := t.TempDir()
+	key := StoreKey("https://mcp.example.com/v1/mcp", "", "")
+	unlock, err := Lock(context.Background(), dir, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	entries, err := os.ReadDir(filepath.Join(dir, "locks"))
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("locks dir: %v %v", entries, err)
+	}
+	fi, err := entries[0].Info()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Size() != 0 || strings.Contains(fi.Name(), "example") {
+		t.Errorf("lock file %s holds %d bytes", fi.Name(), fi.Size())
+	}
+	if runtime.GOOS != "windows" {
+		di, _ := os.Stat(filepath.Join(dir, "locks"))
+		if fi.Mode().Perm() != 0o600 || di.Mode().Perm() != 0o700 {
+			t.Errorf("modes: file %v, dir %v", fi.Mode().Perm(), di.Mode().Perm())
 		}
 	}
 }
