@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"io/fs"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -31,5 +33,31 @@ func TestShippedBinaryStaysLean(t *testing.T) {
 			t.Errorf("a reachable function calls a method by reflection, which turns off the linker's removal of "+
 				"unused methods: %s", line)
 		}
+	}
+}
+
+// TLS verification is always on: no code outside tests may turn it off (--ca-file is how to trust a private CA).
+func TestNoCodeTurnsOffTLSVerification(t *testing.T) {
+	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == "node_modules" || d.Name() == "dist" || strings.HasPrefix(d.Name(), ".")) && path != ".." {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if strings.Contains(string(b), "InsecureSkipVerify") {
+			t.Errorf("%s mentions InsecureSkipVerify", path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
