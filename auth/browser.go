@@ -14,12 +14,16 @@ import (
 
 // BrowserURL checks a URL before any opener sees it, by the same rules as every endpoint from metadata
 // (ValidateEndpointURL): absolute https (http only on loopback), no user info, no whitespace, quotes or control
-// characters. A crafted authorization_endpoint (file:, javascript:, shell text) never reaches a browser or a
-// command.
+// characters; and, stricter than ValidateEndpointURL, no "$" (our own query parameters are percent-encoded, so
+// only a crafted endpoint has one). A crafted authorization_endpoint (file:, javascript:, shell text such as
+// $(cmd)) never reaches a browser or a command.
 func BrowserURL(raw string) (*url.URL, error) {
 	u, err := ValidateEndpointURL(raw)
 	if err != nil {
 		return nil, fmt.Errorf("refusing to open it in a browser: %w", err)
+	}
+	if strings.Contains(raw, "$") {
+		return nil, fmt.Errorf("refusing to open it in a browser: URL contains %q, which has meaning to a shell and none in an authorization endpoint", "$")
 	}
 	return u, nil
 }

@@ -40,6 +40,49 @@ func TestBrowserURL(t *testing.T) {
 	}
 }
 
+// "$" is a valid URI character (RFC 3986 sub-delims) but BrowserURL refuses it: the flow's own parameters are
+// percent-encoded, so only shell text put in an endpoint carries one.
+func TestBrowserURLRefusesDollar(t *testing.T) {
+	for _, raw := range []string{
+		"https://127.0.0.1:8443/oauth/authorize$(touch$IFS./pwned)",
+		"http://127.0.0.1:8080/oauth/authorize$(id)?client_id=a",
+		"https://auth.example.com/authorize?state=$HOME",
+		"https://auth.example.com/authorize?x=1&y=$",
+		"https://auth.example.com/$",
+	} {
+		if _, err := ValidateEndpointURL(raw); err != nil {
+			t.Fatalf("%q: the case must get past ValidateEndpointURL to test BrowserURL's own rule: %v", raw, err)
+		}
+		_, err := BrowserURL(raw)
+		if err == nil || !strings.Contains(err.Error(), `contains "$", which has meaning to a shell`) {
+			t.Errorf("%q: %v", raw, err)
+		}
+	}
+	// Percent-encoded, as the flow's own parameters are, it is just data.
+	for _, raw := range []string{
+		"https://auth.example.com/authorize?state=%24HOME",
+		"https://auth.example.com/authorize?login_hint=a%24b&x=(1)",
+	} {
+		if _, err := BrowserURL(raw); err != nil {
+			t.Errorf("%q: %v", raw, err)
+		}
+	}
+}
+
+// The refusal comes before anything is printed, opened or run.
+func TestOpenBrowserRefusesDollarBeforeOpening(t *testing.T) {
+	opened := false
+	old := openWithSystem
+	openWithSystem = func(string) error { opened = true; return nil }
+	defer func() { openWithSystem = old }()
+	t.Setenv("BROWSER", "")
+	var stderr strings.Builder
+	err := OpenBrowser("http://127.0.0.1:8080/oauth/authorize$(touch$IFS./pwned)?client_id=a", "", &stderr)
+	if err == nil || !strings.Contains(err.Error(), `"$"`) || opened || stderr.Len() != 0 {
+		t.Fatalf("err %v, opened %v, stderr %q", err, opened, stderr.String())
+	}
+}
+
 func TestOpenBrowserCommandGetsOnlyTheURL(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "args")
@@ -48,7 +91,7 @@ func TestOpenBrowserCommandGetsOnlyTheURL(t *testing.T) {
 		t.Fatal(err)
 	}
 	var stderr strings.Builder
-	const u = "https://auth.example.com/authorize?state=a%20b&x=$(id)"
+	const u = "https://auth.example.com/authorize?state=a%20b&x=(id);ls*"
 	if err := OpenBrowser(u, script+" --new-window", &stderr); err != nil {
 		t.Fatal(err)
 	}

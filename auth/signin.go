@@ -285,6 +285,10 @@ func (s *SignIn) interactive(ctx context.Context, ch *Challenge, scopes []string
 	if s.DeviceCode {
 		return s.deviceSignIn(ctx, meta, resource, scopes)
 	}
+	// Checked before anything is registered or listened on: a crafted endpoint ends the sign-in here.
+	if _, err := BrowserURL(meta.AuthorizationEndpoint); err != nil {
+		return fmt.Errorf("the authorization server's authorization_endpoint: %w", err)
+	}
 	ports := CallbackPorts(s.serverKey() + "|" + meta.Issuer)
 	if s.CallbackPort != 0 {
 		ports = []int{s.CallbackPort}

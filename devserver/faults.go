@@ -35,13 +35,28 @@ const (
 	FaultNoWWWAuthenticate           Fault = "no-www-authenticate"           // the MCP endpoint answers 401 without WWW-Authenticate
 	FaultMCP404                      Fault = "mcp-404"                       // /v1/mcp answers 404; the endpoint moved to /mcp
 	FaultRegistrationRejectsRedirect Fault = "registration-rejects-redirect" // registration refuses http loopback redirect URIs
+	FaultAuthorizeFile               Fault = "authorize-file"                // authorization_endpoint is file:///etc/passwd
+	FaultAuthorizeJavaScript         Fault = "authorize-javascript"          // authorization_endpoint is javascript:alert(document.cookie)
+	FaultAuthorizeShell              Fault = "authorize-shell"               // authorization_endpoint ends in $(touch${IFS}meshai-pwned)
+	FaultAuthorizeBacktick           Fault = "authorize-backtick"            // authorization_endpoint ends in `touch${IFS}meshai-pwned`
+	FaultAuthorizeDollar             Fault = "authorize-dollar"              // authorization_endpoint ends in $(touch$IFS./meshai-pwned): only URI characters
+	FaultAuthorizeHTTPRemote         Fault = "authorize-http-remote"         // authorization_endpoint is plain http on a remote host
+	FaultPRMOtherResource            Fault = "prm-other-resource"            // the PRM's resource is https://other.example.com/v1/mcp
 )
+
+// ShellFaultMarker is the file, relative to the working directory, that the endpoints of the authorize-shell,
+// authorize-backtick and authorize-dollar faults create if a shell ever runs them.
+const ShellFaultMarker = "meshai-pwned"
+
+// OtherResource is the resource the prm-other-resource fault's PRM names: another server's.
+const OtherResource = "https://other.example.com/v1/mcp"
 
 // AllFaults lists every fault, for flag help and validation.
 var AllFaults = []Fault{
 	FaultNoPRM, FaultPRMHTML, FaultNoASMetadata, FaultASHTML, FaultBadIssuer, FaultNoS256, FaultNoPKCE,
 	FaultNoRegistration, FaultNoNoneAuth, FaultNoIss, FaultNoRevocation, FaultBotChallenge, FaultHTML401,
-	FaultNoWWWAuthenticate, FaultMCP404, FaultRegistrationRejectsRedirect,
+	FaultNoWWWAuthenticate, FaultMCP404, FaultRegistrationRejectsRedirect, FaultAuthorizeFile, FaultAuthorizeJavaScript,
+	FaultAuthorizeShell, FaultAuthorizeBacktick, FaultAuthorizeDollar, FaultAuthorizeHTTPRemote, FaultPRMOtherResource,
 }
 
 // ParseFault checks a fault name, as given to --fault.
@@ -87,6 +102,8 @@ func (s *Server) withFaults(next http.Handler) http.Handler {
 			http.NotFound(w, r)
 		case strings.HasPrefix(path, prmPath) && s.has(FaultPRMHTML):
 			htmlPage(w, http.StatusOK, "MeshAI", "<div id=\"app\"></div>")
+		case strings.HasPrefix(path, prmPath) && s.has(FaultPRMOtherResource):
+			s.faultyResourceMetadata(w, r, next)
 		case path == asMetadataPath && s.has(FaultNoASMetadata):
 			http.NotFound(w, r)
 		case path == asMetadataPath && s.has(FaultASHTML):
@@ -132,6 +149,44 @@ func (s *Server) faultyServerMetadata(w http.ResponseWriter, r *http.Request, ne
 	}
 	if s.has(FaultNoRevocation) {
 		delete(md, "revocation_endpoint")
+	}
+	if e := s.hostileAuthorizeEndpoint(r); e != "" {
+		md["authorization_endpoint"] = e
+	}
+	writeJSON(w, http.StatusOK, md)
+}
+
+// hostileAuthorizeEndpoint is the authorization_endpoint a hostile-endpoint fault publishes, or "" for none.
+// The shell ones are this server's real endpoint with a command appended, so only the shell text is wrong.
+func (s *Server) hostileAuthorizeEndpoint(r *http.Request) string {
+	switch {
+	case s.has(FaultAuthorizeFile):
+		return "file:///etc/passwd"
+	case s.has(FaultAuthorizeJavaScript):
+		return "javascript:alert(document.cookie)"
+	case s.has(FaultAuthorizeShell):
+		return s.oauth.issuer(r) + authorizePath + "$(touch${IFS}" + ShellFaultMarker + ")"
+	case s.has(FaultAuthorizeBacktick):
+		return s.oauth.issuer(r) + authorizePath + "`touch${IFS}" + ShellFaultMarker + "`"
+	case s.has(FaultAuthorizeDollar):
+		return s.oauth.issuer(r) + authorizePath + "$(touch$IFS./" + ShellFaultMarker + ")"
+	case s.has(FaultAuthorizeHTTPRemote):
+		return "http://auth.example.com" + authorizePath
+	}
+	return ""
+}
+
+// faultyResourceMetadata serves the protected resource metadata with the configured faults applied.
+func (s *Server) faultyResourceMetadata(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	rec := httptest.NewRecorder()
+	next.ServeHTTP(rec, r)
+	var md map[string]any
+	if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &md) != nil {
+		copyRecorded(w, rec)
+		return
+	}
+	if s.has(FaultPRMOtherResource) {
+		md["resource"] = OtherResource
 	}
 	writeJSON(w, http.StatusOK, md)
 }
