@@ -120,8 +120,8 @@ func (s *Server) withFaults(next http.Handler) http.Handler {
 	})
 }
 
-// faultyServerMetadata serves the authorization server metadata with the configured faults applied.
-func (s *Server) faultyServerMetadata(w http.ResponseWriter, r *http.Request, next http.Handler) {
+// rewriteJSON serves next's answer with edit applied to its JSON object; other answers pass unchanged.
+func rewriteJSON(w http.ResponseWriter, r *http.Request, next http.Handler, edit func(md map[string]any)) {
 	rec := httptest.NewRecorder()
 	next.ServeHTTP(rec, r)
 	var md map[string]any
@@ -129,6 +129,17 @@ func (s *Server) faultyServerMetadata(w http.ResponseWriter, r *http.Request, ne
 		copyRecorded(w, rec)
 		return
 	}
+	edit(md)
+	writeJSON(w, http.StatusOK, md)
+}
+
+// faultyServerMetadata serves the authorization server metadata with the configured faults applied.
+func (s *Server) faultyServerMetadata(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	rewriteJSON(w, r, next, func(md map[string]any) { s.breakServerMetadata(r, md) })
+}
+
+// breakServerMetadata applies the configured faults to authorization server metadata.
+func (s *Server) breakServerMetadata(r *http.Request, md map[string]any) {
 	if s.has(FaultBadIssuer) {
 		md["issuer"] = fmt.Sprint(md["issuer"]) + "/"
 	}
@@ -153,7 +164,6 @@ func (s *Server) faultyServerMetadata(w http.ResponseWriter, r *http.Request, ne
 	if e := s.hostileAuthorizeEndpoint(r); e != "" {
 		md["authorization_endpoint"] = e
 	}
-	writeJSON(w, http.StatusOK, md)
 }
 
 // hostileAuthorizeEndpoint is the authorization_endpoint a hostile-endpoint fault publishes, or "" for none.
@@ -178,17 +188,11 @@ func (s *Server) hostileAuthorizeEndpoint(r *http.Request) string {
 
 // faultyResourceMetadata serves the protected resource metadata with the configured faults applied.
 func (s *Server) faultyResourceMetadata(w http.ResponseWriter, r *http.Request, next http.Handler) {
-	rec := httptest.NewRecorder()
-	next.ServeHTTP(rec, r)
-	var md map[string]any
-	if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &md) != nil {
-		copyRecorded(w, rec)
-		return
-	}
-	if s.has(FaultPRMOtherResource) {
-		md["resource"] = OtherResource
-	}
-	writeJSON(w, http.StatusOK, md)
+	rewriteJSON(w, r, next, func(md map[string]any) {
+		if s.has(FaultPRMOtherResource) {
+			md["resource"] = OtherResource
+		}
+	})
 }
 
 // pickyRegistration refuses registrations that ask for an http loopback redirect URI, as authorization servers

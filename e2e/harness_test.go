@@ -121,8 +121,14 @@ type rawBridge struct {
 
 func startRaw(t *testing.T, env []string, args ...string) *rawBridge {
 	t.Helper()
+	return startRawIn(t, "", env, args...)
+}
+
+// startRawIn is startRaw with the bridge's working directory set to dir ("" for the test's).
+func startRawIn(t *testing.T, dir string, env []string, args ...string) *rawBridge {
+	t.Helper()
 	cmd := exec.Command(bridgeBin, args...)
-	cmd.Env = env
+	cmd.Env, cmd.Dir = env, dir
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -6,7 +6,6 @@ package e2e
 // in `login` and in serve mode, the bridge must refuse, say why, never run the browser command, and not loop.
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -201,7 +200,7 @@ func TestHostileAuthServerServe(t *testing.T) {
 			hs := startHostileServer(t, c.fault)
 			browser, record := recorder(t)
 			dir, work := t.TempDir(), t.TempDir()
-			rb := startBridgeIn(t, work, signInEnv(dir), "--browser-command", browser, "--auth-timeout", "5s", hs.URL+"/v1/mcp")
+			rb := startRawIn(t, work, signInEnv(dir), "--browser-command", browser, "--auth-timeout", "5s", hs.URL+"/v1/mcp")
 			rb.send(t, initLine)
 			init := rb.until(t, float64(1))
 			requests := int64(1) // initialize may need a sign-in itself
@@ -260,41 +259,4 @@ func containsReason(s, reason string) bool {
 	enc, _ := json.Marshal(reason)
 	return strings.Contains(s, reason) || strings.Contains(s, strings.Trim(string(enc), `"`)) ||
 		strings.Contains(s, strings.Trim(strconv.Quote(reason), `"`))
-}
-
-// startBridgeIn is startRaw with the bridge's working directory set to dir.
-func startBridgeIn(t *testing.T, dir string, env []string, args ...string) *rawBridge {
-	t.Helper()
-	cmd := exec.Command(bridgeBin, args...)
-	cmd.Env, cmd.Dir = env, dir
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rb := &rawBridge{cmd: cmd, stdin: stdin, lines: make(chan string, 1024), stderr: &syncBuffer{}}
-	cmd.Stderr = rb.stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		defer close(rb.lines)
-		sc := bufio.NewScanner(stdout)
-		sc.Buffer(make([]byte, 1<<20), 64<<20)
-		for sc.Scan() {
-			rb.lines <- sc.Text()
-		}
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		assertNoSecrets(t, env, rb.stderr.String())
-		if t.Failed() {
-			t.Logf("bridge stderr:\n%s", rb.stderr.String())
-		}
-	})
-	return rb
 }
