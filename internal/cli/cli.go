@@ -86,8 +86,9 @@ func serve(ctx context.Context, cfg Config, env Env) error {
 		return err
 	}
 	hc := remote.NewHTTPClientWithRoots(roots)
-	out := bridge.NewWriter(env.Stdout)
-	relay := &bridge.Relay{In: env.Stdin, Out: out, Log: log, IgnoreTools: cfg.IgnoreTools,
+	stdin, stdout := pollableStdio(env.Stdin, env.Stdout)
+	out := bridge.NewWriter(stdout)
+	relay := &bridge.Relay{In: stdin, Out: out, Log: log, IgnoreTools: cfg.IgnoreTools,
 		ServerName: serverName(cfg), Version: Version, SignInWait: cfg.SignInWait}
 	var token oauth2.TokenSource
 	if key := env.Getenv(auth.EnvAPIKey); key != "" {
