@@ -94,7 +94,7 @@ func (s *Source) token(ctx context.Context, rejected *oauth2.Token) (*oauth2.Tok
 		}
 		if IsInvalidClient(err) { // the refresh token belongs to a client the server forgot: only a new sign-in helps
 			s.dead, s.clientGone = stored.RefreshToken, true
-			return nil, fmt.Errorf("%w (%v)", ErrSignInRequired, err)
+			return nil, fmt.Errorf("%w (%w)", ErrSignInRequired, err) // IsInvalidClient still sees it
 		}
 		return nil, fmt.Errorf("refresh the access token: %w", err)
 	}

@@ -247,7 +247,12 @@ func TestInvalidClientMeansSignInWithANewRegistration(t *testing.T) {
 			t.Fatalf("err = %v", err)
 		}
 	}
-	if n := as.refreshes.Load(); n != 1 || !s.clientGone {
+	// The error says why, so doctor can tell a forgotten client from a revoked grant: a fresh source asks once more.
+	fresh := &Source{Store: store, Lock: mutexLocker(), Client: client}
+	if _, err := fresh.Token(); !IsInvalidClient(err) || !errors.Is(err, ErrSignInRequired) {
+		t.Errorf("the error must say invalid_client and sign-in required: %v", err)
+	}
+	if n := as.refreshes.Load(); n != 2 || !s.clientGone {
 		t.Fatalf("%d refresh attempts (want 1), clientGone %v", n, s.clientGone)
 	}
 }

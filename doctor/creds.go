@@ -165,13 +165,13 @@ func (r *runner) checkRefresh(ctx context.Context) {
 			}
 			res.Status, res.Detail = OK, fmt.Sprintf("refreshed at %s: the new access token %s; %s", r.rec.TokenEndpoint, expiry, rotated)
 			r.credential, r.credKind = tok.AccessToken, "stored sign-in"
+		case auth.IsInvalidClient(err):
+			res.Status, res.Detail = Fail, "token refresh failed: the server no longer knows the client ("+oneLine(err.Error())+")"
+			res.Fix = "run " + r.loginCmd("logout") + ", then " + r.loginCmd("login") + " to register again"
 		case errors.Is(err, auth.ErrSignInRequired):
 			res.Status = Fail
 			res.Detail = "token refresh failed: the server refused the refresh token (" + oneLine(strings.TrimPrefix(err.Error(), auth.ErrSignInRequired.Error())) + "): the grant was revoked or expired, or its refresh token was used already"
 			res.Fix = "run " + r.loginCmd("login")
-		case auth.IsInvalidClient(err):
-			res.Status, res.Detail = Fail, "token refresh failed: the server no longer knows the client ("+oneLine(err.Error())+")"
-			res.Fix = "run " + r.loginCmd("logout") + ", then " + r.loginCmd("login") + " to register again"
 		default:
 			res.Status, res.Detail = Fail, "token refresh failed: "+oneLine(err.Error())
 			res.Fix = "check the network and run doctor again; if it keeps failing, run " + r.loginCmd("login")
