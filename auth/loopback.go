@@ -145,10 +145,14 @@ var (
 func (l *Loopback) handle(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	l.mu.Lock()
-	state, issuer, issReq := l.state, l.issuer, l.issReq
+	issuer, issReq := l.issuer, l.issReq
+	ours := l.state != "" && len(q["state"]) == 1 && q.Get("state") == l.state
+	if ours {
+		l.state = "" // one response per sign-in: a replay, a second tab or a code delivered twice finds it stale
+	}
 	l.mu.Unlock()
-	if state == "" || q.Get("state") != state {
-		// Not our response (a stale tab, or a forged request): say so, and keep waiting for ours.
+	if !ours {
+		// Not our response (a stale tab, a replay, or a forged request): say so, and keep waiting for ours.
 		page(w, http.StatusBadRequest, "This sign-in link is stale", "Close this tab and start the sign-in again from your MCP client.")
 		return
 	}
@@ -169,6 +173,11 @@ func (l *Loopback) handle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	code := q.Get("code")
+	if len(q["code"]) > 1 {
+		l.finish(Callback{}, errors.New("the sign-in response carried more than one authorization code"))
+		page(w, http.StatusBadRequest, "Sign-in refused", "The response carried more than one code, so none was used. Close this tab and try again.")
+		return
+	}
 	if code == "" {
 		l.finish(Callback{}, errors.New("the sign-in response carried no authorization code"))
 		page(w, http.StatusBadRequest, "Sign-in did not complete", "The response carried no code. Close this tab and try again.")

@@ -192,3 +192,44 @@ func TestPageEscapesWhatTheServerSent(t *testing.T) {
 		t.Errorf("headers: %v", h)
 	}
 }
+
+// One response per sign-in: a code delivered twice, a replayed state or a state sent twice in one response finds
+// the listener's state spent or ambiguous; a response with two codes uses neither.
+func TestLoopbackOneResponse(t *testing.T) {
+	const iss = "https://auth.example.com"
+	l, err := ListenLoopback(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	l.Expect("s1", iss, false)
+	if status, body := get(t, l.RedirectURI(), url.Values{"state": {"s1", "s1"}, "code": {"c-0"}}); status != http.StatusBadRequest || !strings.Contains(body, "stale") {
+		t.Errorf("a repeated state: %d %s", status, body)
+	}
+	q := url.Values{"state": {"s1"}, "code": {"c-1"}, "iss": {iss}}
+	if status, body := get(t, l.RedirectURI(), q); status != http.StatusOK || !strings.Contains(body, "Signed in") {
+		t.Fatalf("first delivery: %d %s", status, body)
+	}
+	q.Set("code", "c-2")
+	if status, body := get(t, l.RedirectURI(), q); status != http.StatusBadRequest || !strings.Contains(body, "stale") {
+		t.Errorf("second delivery: %d %s", status, body)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if cb, err := l.Wait(ctx); err != nil || cb.Code != "c-1" {
+		t.Fatalf("the first code must win: %+v %v", cb, err)
+	}
+
+	two, err := ListenLoopback(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer two.Close()
+	two.Expect("s2", iss, false)
+	if status, _ := get(t, two.RedirectURI(), url.Values{"state": {"s2"}, "code": {"a", "b"}, "iss": {iss}}); status != http.StatusBadRequest {
+		t.Errorf("two codes: status %d", status)
+	}
+	if cb, err := two.Wait(ctx); err == nil || cb.Code != "" {
+		t.Fatalf("two codes must end the sign-in with an error: %+v %v", cb, err)
+	}
+}
