@@ -293,8 +293,9 @@ func (s *SignIn) interactive(ctx context.Context, ch *Challenge, scopes []string
 	if s.CallbackPort != 0 {
 		ports = []int{s.CallbackPort}
 	}
-	reg, _ := LoadRegistration(ctx, s.Store, StoreKey(resource, meta.Issuer, ""))
-	if reg, err = s.dropForgottenClient(ctx, reg, StoreKey(resource, meta.Issuer, "")); err != nil {
+	regKey := StoreKey(resource, meta.Issuer, "")
+	reg, _ := LoadRegistration(ctx, s.Store, regKey)
+	if reg, err = s.dropForgottenClient(ctx, reg, regKey); err != nil {
 		return err
 	}
 	if reg != nil && reg.CallbackPort != 0 && s.CallbackPort == 0 {
@@ -341,10 +342,7 @@ func (s *SignIn) interactive(ctx context.Context, ch *Challenge, scopes []string
 	tok, err := tc.Exchange(ctx, cb.Code, ar.Verifier, reg.RedirectURI)
 	if err != nil {
 		if IsInvalidClient(err) && s.ClientID == "" && s.ClientMetadataURL == "" {
-			s.mu.Lock()
-			s.goneClient = reg.ClientID
-			s.mu.Unlock()
-			_, _ = s.dropForgottenClient(ctx, reg, StoreKey(resource, meta.Issuer, ""))
+			_ = ForgetRegistration(ctx, s.Store, regKey)
 			return fmt.Errorf("redeem the sign-in code: the authorization server no longer knows this app's registration "+
 				"(invalid_client); the next sign-in registers it again: sign in once more: %w", err)
 		}
