@@ -74,7 +74,7 @@ func (p *inProcess) until(b *testing.B, id int) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if isAnswer(line) && IDOf(line) == id {
+		if AnswerID(line) == id {
 			return
 		}
 	}
@@ -143,7 +143,7 @@ func BenchmarkRelayedCall16(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if isAnswer(line) && IDOf(line) >= 1000 {
+		if AnswerID(line) >= 1000 {
 			got++
 			<-slots
 		}

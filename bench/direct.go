@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -10,6 +9,8 @@ import (
 	"mime"
 	"net/http"
 	"time"
+
+	sse "github.com/tmaxmax/go-sse"
 )
 
 // Protocol is the protocol revision the bench clients speak.
@@ -104,39 +105,25 @@ func (d *Direct) post(ctx context.Context, body []byte) (*http.Response, error) 
 	return resp, nil
 }
 
-// readAnswer reads a JSON body, or an SSE stream up to the message with a result or error, and closes resp.
+// readAnswer reads a JSON body, or an SSE stream (with go-sse, as remote does) up to the message that answers,
+// and closes resp.
 func readAnswer(resp *http.Response, each func([]byte, time.Time)) ([]byte, error) {
 	defer resp.Body.Close()
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if mt != "text/event-stream" {
 		return io.ReadAll(resp.Body)
 	}
-	br := bufio.NewReaderSize(resp.Body, 64<<10)
-	var answer []byte
-	for {
-		line, err := br.ReadBytes('\n')
-		if data, ok := bytes.CutPrefix(line, []byte("data:")); ok {
-			data = bytes.TrimSpace(data)
-			if isAnswer(data) {
-				answer = data
-			} else if each != nil {
-				each(data, time.Now())
-			}
-		}
+	for ev, err := range sse.Read(resp.Body, &sse.ReadConfig{MaxEventSize: 64 << 20}) {
 		if err != nil {
-			if answer != nil {
-				return answer, nil
-			}
-			if errors.Is(err, io.EOF) {
-				return nil, errors.New("stream ended without an answer")
-			}
 			return nil, err
 		}
+		data := []byte(ev.Data)
+		if AnswerID(data) >= 0 {
+			return data, nil
+		}
+		if each != nil {
+			each(data, time.Now())
+		}
 	}
-}
-
-// isAnswer tells a response from a notification, cheaply (the bench server sends no requests of its own).
-func isAnswer(msg []byte) bool {
-	return !bytes.Contains(msg, []byte(`"method":"notifications/`)) &&
-		(bytes.Contains(msg, []byte(`"result"`)) || bytes.Contains(msg, []byte(`"error"`)))
+	return nil, errors.New("stream ended without an answer")
 }

@@ -92,7 +92,7 @@ func (p *Proc) Throughput(first, n, inflight int) (float64, error) {
 			if !ok {
 				return 0, fmt.Errorf("stdout closed; stderr: %s", p.Stderr())
 			}
-			if isAnswer(l.B) && IDOf(l.B) >= first {
+			if AnswerID(l.B) >= first {
 				got++
 				<-slots
 			}
@@ -150,7 +150,7 @@ func (p *Proc) ProgressRelay(s Clock, first, calls, steps int) ([]time.Duration,
 				if !ok {
 					return nil, fmt.Errorf("stdout closed; stderr: %s", p.Stderr())
 				}
-				if isAnswer(l.B) && IDOf(l.B) == id {
+				if AnswerID(l.B) == id {
 					break read
 				}
 				seen = append(seen, l)

@@ -2,8 +2,6 @@ package bench
 
 import (
 	"bufio"
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/meshailabs-org/meshai-mcp-server/internal/jsonrpc"
 )
 
 // Line is one line of the bridge's stdout and when it was read.
@@ -87,15 +87,13 @@ func (p *Proc) Lines() <-chan Line { return p.lines }
 func (p *Proc) Until(id int, timeout time.Duration) (Line, error) {
 	t := time.NewTimer(timeout)
 	defer t.Stop()
-	want := []byte(`"id":` + strconv.Itoa(id) + `,`)
-	want2 := []byte(`"id":` + strconv.Itoa(id) + `}`)
 	for {
 		select {
 		case l, ok := <-p.lines:
 			if !ok {
 				return Line{}, fmt.Errorf("stdout closed before the answer to %d; stderr: %s", id, p.Stderr())
 			}
-			if isAnswer(l.B) && (bytes.Contains(l.B, want) || bytes.Contains(l.B, want2)) {
+			if AnswerID(l.B) == id {
 				return l, nil
 			}
 		case <-t.C:
@@ -174,25 +172,16 @@ func (t *tail) String() string {
 	return string(t.b)
 }
 
-// IDOf reads the numeric id of an answer line, cheaply; -1 when there is none.
-func IDOf(b []byte) int {
-	var m struct {
-		ID json.RawMessage `json:"id"`
+// AnswerID reads a message with jsonrpc.Parse, as the bridge does: the numeric id of a response, or -1 for
+// anything else (notifications, server requests, other ids).
+func AnswerID(b []byte) int {
+	m, err := jsonrpc.Parse(b)
+	if err != nil || m.Kind != jsonrpc.KindResponse {
+		return -1
 	}
-	i := bytes.Index(b, []byte(`"id":`))
-	if i >= 0 {
-		rest := b[i+5:]
-		j := bytes.IndexAny(rest, ",}")
-		if j > 0 {
-			if n, err := strconv.Atoi(string(bytes.TrimSpace(rest[:j]))); err == nil {
-				return n
-			}
-		}
+	n, err := strconv.Atoi(string(m.ID))
+	if err != nil {
+		return -1
 	}
-	if json.Unmarshal(b, &m) == nil {
-		if n, err := strconv.Atoi(string(m.ID)); err == nil {
-			return n
-		}
-	}
-	return -1
+	return n
 }
