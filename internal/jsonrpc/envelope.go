@@ -35,79 +35,70 @@ var decoders = sync.Pool{New: func() any { return new(jsontext.Decoder) }}
 // included) and, when it is an object, reads its top-level id, method, params, result and error. Names match
 // exactly, as JSON-RPC's do; a repeated name counts its last value, as encoding/json does.
 func readEnvelope(raw []byte) (envelope, error) {
-	var env envelope
 	dec := decoders.Get().(*jsontext.Decoder)
 	defer decoders.Put(dec)
 	dec.Reset(bytes.NewBuffer(raw), jsontext.AllowInvalidUTF8(true), jsontext.AllowDuplicateNames(true))
-	fail := func(err error) (envelope, error) {
+	env, err := readFields(dec, raw)
+	if err == nil {
+		err = end(dec)
+	}
+	if err != nil {
 		var se *jsontext.SyntacticError
 		if errors.As(err, &se) {
 			return envelope{}, errNotJSON{se.ByteOffset}
 		}
 		return envelope{}, errNotJSON{dec.InputOffset()}
 	}
+	return env, nil
+}
+
+// readFields reads one value: an object's routing fields, or any other value skipped whole.
+func readFields(dec *jsontext.Decoder, raw []byte) (envelope, error) {
+	var env envelope
 	if dec.PeekKind() != '{' {
-		if err := dec.SkipValue(); err != nil {
-			return fail(err)
-		}
-		return env, end(dec, fail)
+		return env, dec.SkipValue()
 	}
 	env.Object = true
 	if _, err := dec.ReadToken(); err != nil {
-		return fail(err)
+		return env, err
 	}
 	for dec.PeekKind() == '"' {
 		name, err := dec.ReadToken()
 		if err != nil {
-			return fail(err)
+			return env, err
 		}
-		switch name.String() {
+		switch n := name.String(); n {
 		case "id":
-			v, err := value(dec, raw)
-			if err != nil {
-				return fail(err)
-			}
-			env.ID = v
-		case "method":
-			if dec.PeekKind() == '"' {
-				tok, err := dec.ReadToken()
-				if err != nil {
-					return fail(err)
-				}
-				m := tok.String()
-				env.Method = &m
-				continue
-			}
-			kind := dec.PeekKind()
-			if err := dec.SkipValue(); err != nil {
-				return fail(err)
-			}
-			env.Method, env.BadMethod = nil, kind != 'n'
+			env.ID, err = value(dec, raw)
 		case "params":
-			v, err := value(dec, raw)
-			if err != nil {
-				return fail(err)
-			}
-			env.Params = v
+			env.Params, err = value(dec, raw)
+		case "method":
+			env.Method, env.BadMethod, err = method(dec)
 		default:
-			switch name.String() {
-			case "result":
-				env.Result = true
-			case "error":
-				env.Error = true
-			}
-			if err := dec.SkipValue(); err != nil {
-				return fail(err)
-			}
+			env.Result = env.Result || n == "result"
+			env.Error = env.Error || n == "error"
+			err = dec.SkipValue()
+		}
+		if err != nil {
+			return env, err
 		}
 	}
-	if _, err := dec.ReadToken(); err != nil { // '}' or the error that stopped the loop
-		return fail(err)
+	_, err := dec.ReadToken() // '}', or the error that stopped the loop
+	return env, err
+}
+
+// method reads a method: a string, or null (nil); any other value is read whole and reported bad.
+func method(dec *jsontext.Decoder) (m *string, bad bool, err error) {
+	if dec.PeekKind() == '"' {
+		tok, err := dec.ReadToken()
+		if err != nil {
+			return nil, false, err
+		}
+		s := tok.String()
+		return &s, false, nil
 	}
-	if err := end(dec, fail); err != nil {
-		return envelope{}, err
-	}
-	return env, nil
+	kind := dec.PeekKind()
+	return nil, kind != 'n', dec.SkipValue()
 }
 
 // value reads the next value and returns it as a slice of raw (the decoder's copy is only good until its next
@@ -122,14 +113,13 @@ func value(dec *jsontext.Decoder, raw []byte) ([]byte, error) {
 }
 
 // end checks that nothing but whitespace follows the value.
-func end(dec *jsontext.Decoder, fail func(error) (envelope, error)) error {
+func end(dec *jsontext.Decoder) error {
 	_, err := dec.ReadToken()
-	if err == io.EOF {
+	switch {
+	case err == io.EOF:
 		return nil
+	case err == nil:
+		return errNotJSON{dec.InputOffset()} // a second value
 	}
-	if err == nil {
-		err = errNotJSON{dec.InputOffset()}
-	}
-	_, err = fail(err)
 	return err
 }
