@@ -16,20 +16,16 @@ import (
 // that started us), and so is anything that is not an *os.File or is also stderr. Stdin and stdout on one socket
 // share one File.
 func pollableStdio(in io.Reader, out io.Writer) (io.Reader, io.Writer) {
-	fin, okIn := in.(*os.File)
-	fout, okOut := out.(*os.File)
-	var pin *os.File
-	if okIn {
-		if pin = pollableFile(fin); pin != fin {
-			in = pin
+	fout, outIsFile := out.(*os.File)
+	if fin, ok := in.(*os.File); ok {
+		p := pollableFile(fin)
+		if p != fin && outIsFile && sameFile(fin, fout) {
+			return p, p
 		}
+		in = p
 	}
-	if okOut {
-		if pin != nil && pin != fin && sameFile(fin, fout) {
-			out = pin
-		} else {
-			out = pollableFile(fout)
-		}
+	if outIsFile {
+		out = pollableFile(fout)
 	}
 	return in, out
 }
