@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -24,6 +25,7 @@ type rotatingAS struct {
 	revoked   bool
 	refreshes atomic.Int32
 	ttl       int
+	expiresIn string // when set, the expires_in sent instead of ttl, as it is (JSON)
 	n         int
 	outage    []cannedAnswer // served first, one per request, before any real answer (the refresh token stays live)
 	noClient  bool           // answer invalid_client: the server forgot the registration
@@ -67,7 +69,11 @@ func (a *rotatingAS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.spent[rt] = true
 	a.n++
 	a.valid = fmt.Sprintf("rt-%d", a.n)
-	fmt.Fprintf(w, `{"access_token":"at-%d","token_type":"Bearer","refresh_token":%q,"expires_in":%d}`, a.n, a.valid, a.ttl)
+	expiresIn := a.expiresIn
+	if expiresIn == "" {
+		expiresIn = fmt.Sprint(a.ttl)
+	}
+	fmt.Fprintf(w, `{"access_token":"at-%d","token_type":"Bearer","refresh_token":%q,"expires_in":%s}`, a.n, a.valid, expiresIn)
 }
 
 // memStore is a TokenStore shared by several Sources, standing for the keychain several processes share.
@@ -105,6 +111,24 @@ func setup(t *testing.T, ttl int) (*rotatingAS, *memStore, *TokenClient) {
 	t.Cleanup(srv.Close)
 	store := &memStore{tok: &oauth2.Token{AccessToken: "at-0", RefreshToken: "rt-0", Expiry: time.Now().Add(-time.Minute)}}
 	return as, store, &TokenClient{TokenURL: srv.URL, ClientID: "c", Resource: "https://mcp.example.com/mcp"}
+}
+
+// setupInBubble is setup for a synctest bubble: the token endpoint is served in memory, since a real connection
+// would keep the bubble's clock from moving. Call it inside the bubble, where time.Now is the fake clock.
+func setupInBubble(ttl int) (*rotatingAS, *memStore, *TokenClient) {
+	as := &rotatingAS{valid: "rt-0", spent: map[string]bool{}, ttl: ttl}
+	store := &memStore{tok: &oauth2.Token{AccessToken: "at-0", RefreshToken: "rt-0", Expiry: time.Now().Add(-time.Minute)}}
+	return as, store, &TokenClient{TokenURL: "https://as.example.com/token", ClientID: "c", Resource: "https://mcp.example.com/mcp",
+		HTTP: &http.Client{Transport: handlerTransport{as}}}
+}
+
+// handlerTransport serves each request with h in the calling goroutine, without a network.
+type handlerTransport struct{ h http.Handler }
+
+func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	rec := httptest.NewRecorder()
+	t.h.ServeHTTP(rec, r.Clone(r.Context()))
+	return rec.Result(), nil
 }
 
 // Twenty sources (each with its own memory, as separate processes have) wake up with an expired token: one
@@ -179,27 +203,30 @@ func TestInvalidateAfter401(t *testing.T) {
 	}
 }
 
-// The loop refreshes short-lived tokens ahead of expiry, so calls never see an expired one.
+// The loop refreshes short-lived tokens ahead of expiry, so calls never see an expired one: on the fake clock, a
+// 2 s token is refreshed once two thirds of its life are gone, and no sooner.
 func TestRefreshLoopKeepsTheTokenFresh(t *testing.T) {
-	as, store, client := setup(t, 2) // 2 s tokens
-	s := &Source{Store: store, Lock: mutexLocker(), Client: client}
-	if _, err := s.Token(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go s.RefreshLoop(ctx, func(err error) { t.Errorf("refresh loop: %v", err) })
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		tok, err := s.Token()
-		if err != nil || time.Until(tok.Expiry) <= 0 {
-			t.Fatalf("expired or failed token: %v %v", tok, err)
+	synctest.Test(t, func(t *testing.T) {
+		as, store, client := setupInBubble(2) // 2 s tokens
+		s := &Source{Store: store, Lock: mutexLocker(), Client: client}
+		if _, err := s.Token(); err != nil {
+			t.Fatal(err)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if n := as.refreshes.Load(); n < 2 || n > 10 { // ahead of expiry, and no refresh storm
-		t.Errorf("%d refreshes in 5 s of 2 s tokens; want about one every 1.3 s, never a storm", n)
-	}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go s.RefreshLoop(ctx, func(err error) { t.Errorf("refresh loop: %v", err) })
+		for range 100 { // 5 s
+			tok, err := s.Token()
+			if err != nil || time.Until(tok.Expiry) <= 0 {
+				t.Fatalf("expired or failed token: %v %v", tok, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		// The first token, then one every 4/3 s (and 10 ms): at 1.34 s, 2.69 s and 4.03 s.
+		if n := as.refreshes.Load(); n != 4 {
+			t.Errorf("%d refreshes in 5 s of 2 s tokens; want 4, one every 1.34 s", n)
+		}
+	})
 }
 
 // An outage at the token endpoint is not a lost grant: the error says so, the refresh token is kept and tried
