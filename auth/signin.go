@@ -457,7 +457,7 @@ func (s *SignIn) newSource(reg *Registration, tokenURL string) *Source {
 
 func (s *SignIn) tokenClient(meta *ServerMetadata, reg *Registration, resource string) *TokenClient {
 	return &TokenClient{TokenURL: meta.TokenEndpoint, ClientID: reg.ClientID, ClientSecret: reg.ClientSecret,
-		AuthMethod: reg.TokenEndpointAuthMethod, Resource: resource, HTTP: s.httpClient()}
+		AuthMethod: reg.TokenEndpointAuthMethod, Resource: resource, HTTP: s.httpClient(), Log: s.Log}
 }
 
 // resource is the RFC 8707 resource: the one configured, else the server URL in canonical form.

@@ -6,11 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"golang.org/x/oauth2"
 )
@@ -32,6 +32,7 @@ type TokenClient struct {
 	AuthMethod   string // AuthNone (default), AuthBasic or AuthPost
 	Resource     string // the canonical MCP server URI
 	HTTP         *http.Client
+	Log          *slog.Logger // optional: where an expires_in made sane is reported, one line each
 }
 
 // TokenError is an OAuth error answer from the token endpoint (RFC 6749 §5.2).
@@ -87,7 +88,11 @@ func (c *TokenClient) post(ctx context.Context, form url.Values, oldRefresh stri
 	if err != nil {
 		return nil, err
 	}
-	return parseTokenResponse(resp, body, oldRefresh)
+	tok, err := parseTokenResponse(resp, body, oldRefresh)
+	if err != nil {
+		return nil, err
+	}
+	return c.withLifetime(tok, body), nil
 }
 
 // send POSTs form to the token endpoint with the resource and the client's authentication, and reads the answer.
@@ -141,15 +146,14 @@ func (c *TokenClient) sendTo(ctx context.Context, what, endpoint string, form ur
 	return resp, body, nil
 }
 
-// tokenJSON is the RFC 6749 §5.1 answer, with the §5.2 error fields.
+// tokenJSON is the RFC 6749 §5.1 answer, with the §5.2 error fields; expires_in is read by withLifetime.
 type tokenJSON struct {
-	AccessToken      string      `json:"access_token"`
-	TokenType        string      `json:"token_type"`
-	RefreshToken     string      `json:"refresh_token"`
-	ExpiresIn        json.Number `json:"expires_in"`
-	Scope            string      `json:"scope"`
-	Error            string      `json:"error"`
-	ErrorDescription string      `json:"error_description"`
+	AccessToken      string `json:"access_token"`
+	TokenType        string `json:"token_type"`
+	RefreshToken     string `json:"refresh_token"`
+	Scope            string `json:"scope"`
+	Error            string `json:"error"`
+	ErrorDescription string `json:"error_description"`
 }
 
 func parseTokenResponse(resp *http.Response, body []byte, oldRefresh string) (*oauth2.Token, error) {
@@ -177,9 +181,6 @@ func parseTokenResponse(resp *http.Response, body []byte, oldRefresh string) (*o
 	tok := &oauth2.Token{AccessToken: tj.AccessToken, TokenType: "Bearer", RefreshToken: tj.RefreshToken}
 	if tok.RefreshToken == "" {
 		tok.RefreshToken = oldRefresh
-	}
-	if secs, err := tj.ExpiresIn.Int64(); err == nil && secs > 0 {
-		tok.Expiry = time.Now().Add(time.Duration(secs) * time.Second)
 	}
 	if tj.Scope != "" {
 		tok = tok.WithExtra(map[string]any{"scope": tj.Scope})
