@@ -85,3 +85,12 @@ func (c *TokenClient) withLifetime(tok *oauth2.Token, body []byte) *oauth2.Token
 	}
 	return tok
 }
+
+// lifetime is the lifetime tok was issued with; 0 when unknown (no expires_in, or tokens saved by an earlier
+// version).
+func lifetime(tok *oauth2.Token) time.Duration {
+	if tok == nil || tok.ExpiresIn <= 0 || tok.Expiry.IsZero() {
+		return 0
+	}
+	return time.Duration(min(tok.ExpiresIn, maxLifetime)) * time.Second
+}

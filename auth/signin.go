@@ -366,7 +366,7 @@ func (s *SignIn) signedIn(ctx context.Context, meta *ServerMetadata, reg *Regist
 	}
 	s.mu.Lock()
 	s.src, s.scopes = s.newSource(reg, meta.TokenEndpoint), granted
-	s.src.cur = tok
+	s.src.Use(tok)
 	if s.stopLoop != nil {
 		s.stopLoop() // KeepFresh moves to the new source
 	}
@@ -514,7 +514,7 @@ func (s *SignIn) logf(msg string, args ...any) {
 
 func toTokens(t *oauth2.Token, scopes []string) *Tokens {
 	return &Tokens{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, TokenType: "Bearer", Expiry: t.Expiry,
-		Scope: strings.Join(scopes, " ")}
+		ExpiresIn: t.ExpiresIn, Scope: strings.Join(scopes, " ")}
 }
 
 // storedTokens is one key's tokens in a Store, as a Source needs them.
@@ -531,7 +531,8 @@ func (st *storedTokens) LoadToken(ctx context.Context) (*oauth2.Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &oauth2.Token{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, TokenType: "Bearer", Expiry: t.Expiry}, nil
+	return &oauth2.Token{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, TokenType: "Bearer", Expiry: t.Expiry,
+		ExpiresIn: t.ExpiresIn}, nil
 }
 
 func (st *storedTokens) SaveToken(ctx context.Context, t *oauth2.Token) error {
@@ -544,7 +545,7 @@ func (st *storedTokens) SaveToken(ctx context.Context, t *oauth2.Token) error {
 		scope = v
 	}
 	return SaveTokens(ctx, st.store, st.key, &Tokens{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken,
-		TokenType: "Bearer", Expiry: t.Expiry, Scope: scope})
+		TokenType: "Bearer", Expiry: t.Expiry, ExpiresIn: t.ExpiresIn, Scope: scope})
 }
 
 // serverRecord is what the bridge remembers of a server between runs: the client it signed in with and that

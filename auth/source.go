@@ -29,14 +29,13 @@ type Source struct {
 	Store  TokenStore
 	Lock   Locker
 	Client *TokenClient
-	// Early is how long before expiry a token counts as expired (default 60 s).
+	// Early is how long before expiry a token counts as expired (default 60 s), at most a third of its lifetime.
 	Early time.Duration
 	// Timeout bounds one Token call that has to refresh (default 30 s).
 	Timeout time.Duration
 
 	mu   sync.Mutex
-	cur  *oauth2.Token
-	life time.Duration // lifetime of cur when it was issued here; 0 when unknown
+	cur  *oauth2.Token // its lifetime as issued is in ExpiresIn, kept in the store with it
 	dead string        // a refresh token the server refused (invalid_grant): never sent again
 	// clientGone: the token endpoint answered invalid_client: the server no longer knows this client, so the next
 	// sign-in must register again (SignIn reads it).
@@ -48,6 +47,13 @@ func (s *Source) Token() (*oauth2.Token, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout())
 	defer cancel()
 	return s.token(ctx, nil)
+}
+
+// Use makes tok, fresh from a sign-in, the current token: it is used until its refresh margin, like any other.
+func (s *Source) Use(tok *oauth2.Token) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cur = tok
 }
 
 // Invalidate forces the next Token to refresh: the server answered 401 to tok.
@@ -103,9 +109,6 @@ func (s *Source) token(ctx context.Context, rejected *oauth2.Token) (*oauth2.Tok
 		return nil, fmt.Errorf("save refreshed tokens: %w", err)
 	}
 	s.cur = fresh
-	if !fresh.Expiry.IsZero() {
-		s.life = time.Until(fresh.Expiry)
-	}
 	return fresh, nil
 }
 
@@ -127,11 +130,13 @@ func renewedElsewhere(stored, seen *oauth2.Token) bool {
 	return stored.Expiry.IsZero() || time.Now().Before(stored.Expiry)
 }
 
-// earlyFor is the refresh margin for t: Early, but at most a third of a short-lived token's life, so a token
-// that lives less than the margin is not refreshed over and over.
+// earlyFor is the refresh margin for t: Early, but at most a third of the lifetime t was issued with, so a token
+// that lives less than Early is not refreshed over and over. It depends on t alone, whichever process fetched it
+// (the lifetime is kept with the token in the store): every process refreshes a token at the same moment, and none
+// refreshes one that another has just fetched. Without a known lifetime it is Early.
 func (s *Source) earlyFor(t *oauth2.Token) time.Duration {
-	if t == s.cur && s.life > 0 {
-		return min(s.early(), s.life/3)
+	if life := lifetime(t); life > 0 {
+		return min(s.early(), life/3)
 	}
 	return s.early()
 }

@@ -15,12 +15,15 @@ type Tokens struct {
 	TokenType    string    `json:"token_type,omitempty"`
 	Expiry       time.Time `json:"expiry,omitzero"`
 	Scope        string    `json:"scope,omitempty"`
+	// ExpiresIn is the lifetime in seconds the access token was issued with (expires_in, made sane); 0 when unknown,
+	// as in tokens saved by earlier versions. Every process derives the token's refresh margin from it.
+	ExpiresIn int64 `json:"expires_in,omitempty"`
 }
 
 // String describes t without its tokens, so a stray %v cannot log one.
 func (t Tokens) String() string {
-	return fmt.Sprintf("Tokens{access:%s refresh:%s type:%q expiry:%s scope:%q}",
-		redacted(t.AccessToken), redacted(t.RefreshToken), t.TokenType, t.Expiry.Format(time.RFC3339), t.Scope)
+	return fmt.Sprintf("Tokens{access:%s refresh:%s type:%q expiry:%s lifetime:%ds scope:%q}",
+		redacted(t.AccessToken), redacted(t.RefreshToken), t.TokenType, t.Expiry.Format(time.RFC3339), t.ExpiresIn, t.Scope)
 }
 
 // GoString is String, for %#v.
