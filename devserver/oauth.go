@@ -127,6 +127,7 @@ type oauthServer struct {
 	pendings map[string]*pendingAuth
 	devices  deviceStore // RFC 8628 device authorizations (oauth_device.go)
 	stats    oauthStats
+	counts   tokenCounter // token requests by grant type (counters.go)
 }
 
 func newOAuthServer(s *Server) *oauthServer {
@@ -420,6 +421,7 @@ func (o *oauthServer) token(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	o.counts.request(r.PostForm.Get("grant_type"))
 	switch gt := r.PostForm.Get("grant_type"); gt {
 	case "authorization_code":
 		o.exchangeCode(w, r, c)
@@ -604,6 +606,7 @@ func (o *oauthServer) refreshGrant(w http.ResponseWriter, r *http.Request, c *oa
 		}
 		scope = strings.Join(want, " ")
 	}
+	o.countRefreshLocked(g.id)
 	rec.used = true
 	o.s.log.Info("oauth: token refreshed", "client_id", c.ID, "user", g.user)
 	writeJSON(w, http.StatusOK, o.issueLocked(g, c, scope))
