@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/ratelimit"
 	"github.com/meshailabs-org/meshai-mcp-server/remote"
 )
 
@@ -33,7 +34,12 @@ func (r *runner) client() *http.Client {
 		return r.hc
 	}
 	hc := remote.NewHTTPClient()
-	if tr, ok := hc.Transport.(*http.Transport); ok {
+	base := hc.Transport
+	if rl, ok := base.(*ratelimit.Transport); ok { // waits the server names are waited out, up to each step's timeout
+		rl.Retries = -1 // a 429 that names no wait is reported as it is, not retried on a guess
+		base = rl.Base
+	}
+	if tr, ok := base.(*http.Transport); ok {
 		getenv := r.opts.Getenv
 		tr.Proxy = func(req *http.Request) (*url.URL, error) { return proxyFor(req.URL, getenv), nil }
 		if r.opts.RootCAs != nil {
