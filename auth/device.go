@@ -271,13 +271,12 @@ func (c *TokenClient) PollDevice(ctx context.Context, dc *DeviceCode) (*oauth2.T
 		netErrors = 0
 		te.Code = redact(te.Code, dc.code)
 		te.Description = redact(te.Description, dc.code)
+		if te.Status == http.StatusTooManyRequests { // a 429 that names no wait, whatever its code: slow down (§3.5)
+			interval += slowDownSeconds * time.Second
+			continue
+		}
 		switch te.Code {
 		case "authorization_pending":
-		case "":
-			if te.Status != http.StatusTooManyRequests {
-				return nil, fmt.Errorf("poll for the device sign-in: %w; sign in again", te)
-			}
-			interval += slowDownSeconds * time.Second // a 429 that names no wait: slow down as RFC 8628 §3.5 asks
 		case "slow_down":
 			interval += slowDownSeconds * time.Second
 		case "access_denied":

@@ -134,6 +134,25 @@ func TestRateLimitedRefresh(t *testing.T) {
 	})
 }
 
+// A 429 that names no wait, handed back by the transport, is a rate limit too: the grant is kept.
+func TestRefreshRefusedWith429NamingNoWait(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		as := &rotatingAS{valid: "rt-0", spent: map[string]bool{}, ttl: 3600}
+		lim := newLimiter(as, "", 1)
+		store := &memStore{tok: &oauth2.Token{AccessToken: "at-0", RefreshToken: "rt-0", Expiry: time.Now().Add(-time.Minute)}}
+		hc := &http.Client{Transport: &ratelimit.Transport{Base: inProcess{lim}, Retries: -1}}
+		s := &Source{Store: store, Lock: mutexLocker(), Client: &TokenClient{TokenURL: "https://as.example/token", ClientID: "c", HTTP: hc}}
+		_, err := s.Token()
+		want := "refresh the access token: the token endpoint is rate limiting (429) (too_many_requests): try again later"
+		if err == nil || err.Error() != want || !IsRateLimited(err) || errors.Is(err, ErrSignInRequired) || s.dead != "" {
+			t.Fatalf("err = %v (dead %q); want %q", err, s.dead, want)
+		}
+		if tok, err := s.Token(); err != nil || tok.AccessToken != "at-1" {
+			t.Errorf("the next Token() = %v, %v; want at-1 from the kept refresh token", tok, err)
+		}
+	})
+}
+
 // Registration and discovery: a short wait is waited out; a long one, or a 429 that names no wait, is an error
 // that says the endpoint is rate limiting, never that it does not support registration or has no metadata.
 func TestRateLimitedRegistrationAndDiscovery(t *testing.T) {
@@ -229,11 +248,14 @@ func TestRateLimitedDeviceFlow(t *testing.T) {
 			case next == "pending":
 				w.WriteHeader(http.StatusBadRequest)
 				fmt.Fprint(w, `{"error":"authorization_pending"}`)
-			case strings.HasPrefix(next, "429"):
+			case strings.HasPrefix(next, "429") && !strings.Contains(next, "OAuth"):
 				if ra := strings.TrimSpace(strings.TrimPrefix(next, "429")); ra != "" {
 					w.Header().Set("Retry-After", ra)
 				}
 				w.WriteHeader(http.StatusTooManyRequests)
+			case next == "429 with an OAuth error":
+				w.WriteHeader(http.StatusTooManyRequests)
+				fmt.Fprint(w, `{"error":"too_many_requests"}`)
 			default:
 				fmt.Fprint(w, `{"access_token":"at-1","token_type":"Bearer"}`)
 			}
@@ -247,6 +269,7 @@ func TestRateLimitedDeviceFlow(t *testing.T) {
 		{"a long wait delays the next poll", []string{"pending", "429 60", "token"}, []time.Duration{5e9, 10e9, 70e9}},
 		{"a short wait is taken inside the poll", []string{"pending", "429 3", "token"}, []time.Duration{5e9, 10e9, 13e9}},
 		{"no wait named: slow down", []string{"pending", "429", "pending", "token"}, []time.Duration{5e9, 10e9, 20e9, 30e9}},
+		{"no wait named, an OAuth error: slow down", []string{"pending", "429 with an OAuth error", "pending", "token"}, []time.Duration{5e9, 10e9, 20e9, 30e9}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

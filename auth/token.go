@@ -42,8 +42,12 @@ type TokenError struct {
 }
 
 func (e *TokenError) Error() string {
-	if e.Code == "" && e.Status == http.StatusTooManyRequests {
-		return "the token endpoint is rate limiting (429): try again later"
+	if e.Status == http.StatusTooManyRequests { // whatever its code, not a refusal of the grant
+		said := ""
+		if e.Code != "" {
+			said = " (" + oauthErrorText(e.Code, e.Description) + ")"
+		}
+		return "the token endpoint is rate limiting (429)" + said + ": try again later"
 	}
 	if e.Code == "" && e.Description != "" {
 		return fmt.Sprintf("the token endpoint answered HTTP %d with %s", e.Status, e.Description)
