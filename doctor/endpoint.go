@@ -102,8 +102,9 @@ func (r *runner) checkEndpoint(ctx context.Context) {
 			ex.status == http.StatusOK && ex.msg == nil:
 			res = r.wrongPath(ctx, res, ex)
 		case ex.status == http.StatusTooManyRequests:
-			res.Status, res.Detail = Fail, where+" is rate limiting (429)"
-			res.Fix = "wait a minute and run doctor again"
+			wait, until := askedWait(ex.header)
+			res.Status, res.Detail = Fail, where+" is rate limiting (429)"+wait
+			res.Fix = rateLimitFix(until)
 		case ex.status >= 500:
 			res.Status, res.Detail = Fail, fmt.Sprintf("%s failed with HTTP %d: %s", where, ex.status, snippet(ex.body))
 			res.Fix = "the server has a problem: try again later, or tell its operator"
@@ -236,7 +237,10 @@ func serverLine(m *rpcMessage) string {
 func transportProblem(u *url.URL, err error) (detail, fix string) {
 	target := hostPort(u)
 	var dns *net.DNSError
+	var rl *ratelimit.Error
 	switch {
+	case errors.As(err, &rl): // a longer wait than the step may take
+		return rl.Error(), rateLimitFix(rl.Until)
 	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
 		return tlsProblem(u, tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake", RecordHeader: [5]byte{'H', 'T', 'T', 'P', '/'}})
 	case errors.Is(err, syscall.ECONNREFUSED), isTimeout(err):
