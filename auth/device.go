@@ -14,6 +14,8 @@ import (
 	"unicode"
 
 	"golang.org/x/oauth2"
+
+	"github.com/meshailabs-org/meshai-mcp-server/internal/ratelimit"
 )
 
 // The OAuth 2.0 Device Authorization Grant (RFC 8628), for machines with no browser: the bridge asks the
@@ -209,9 +211,9 @@ func checkDeviceCode(endpoint string, dj deviceJSON) (*DeviceCode, error) {
 }
 
 // PollDevice polls the token endpoint (RFC 8628 §3.4) until the user approves or denies, the codes expire or
-// ctx ends. It waits dc.Interval before each request, adds 5 s to it on every slow_down, and backs off on
-// network errors (§3.5). A denial wraps ErrDeviceDenied, an expiry ErrDeviceExpired; the device code appears
-// in no error.
+// ctx ends. It waits dc.Interval before each request, adds 5 s to it on every slow_down (and on a 429 that
+// names no wait), waits out a longer Retry-After before the next poll, and backs off on network errors (§3.5).
+// A denial wraps ErrDeviceDenied, an expiry ErrDeviceExpired; the device code appears in no error.
 func (c *TokenClient) PollDevice(ctx context.Context, dc *DeviceCode) (*oauth2.Token, error) {
 	if dc == nil || dc.code == "" {
 		return nil, errors.New("no device code to poll with: start with DeviceAuthorize")
@@ -228,11 +230,13 @@ func (c *TokenClient) PollDevice(ctx context.Context, dc *DeviceCode) (*oauth2.T
 	}
 	expiredErr := fmt.Errorf("%w: sign in again, and enter the code sooner", ErrDeviceExpired)
 	netErrors := 0
+	var notBefore time.Time // the token endpoint asked not to be polled again before then
 	for {
 		wait := interval
 		if netErrors > 0 {
 			wait = interval << netErrors // exponential backoff on connection failures (RFC 8628 §3.5)
 		}
+		wait = max(wait, time.Until(notBefore))
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("the device sign-in did not complete: %w", context.Cause(ctx))
@@ -250,6 +254,11 @@ func (c *TokenClient) PollDevice(ctx context.Context, dc *DeviceCode) (*oauth2.T
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("the device sign-in did not complete: %w", context.Cause(ctx))
 		}
+		var rl *ratelimit.Error
+		if errors.As(err, &rl) { // longer than one poll waits: the next poll comes after it, never sooner
+			notBefore = rl.Until
+			continue
+		}
 		var te *TokenError
 		if !errors.As(err, &te) {
 			var ue *url.Error
@@ -262,6 +271,10 @@ func (c *TokenClient) PollDevice(ctx context.Context, dc *DeviceCode) (*oauth2.T
 		netErrors = 0
 		te.Code = redact(te.Code, dc.code)
 		te.Description = redact(te.Description, dc.code)
+		if te.Status == http.StatusTooManyRequests { // a 429 that names no wait, whatever its code: slow down (§3.5)
+			interval += slowDownSeconds * time.Second
+			continue
+		}
 		switch te.Code {
 		case "authorization_pending":
 		case "slow_down":

@@ -42,10 +42,17 @@ func fetchMetadata(ctx context.Context, hc *http.Client, url string, header http
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := hc.Do(req)
+	if rerr := rateLimited("metadata URL", err); rerr != nil {
+		return 0, http.StatusTooManyRequests, rerr
+	}
 	if err != nil {
 		return 0, 0, fmt.Errorf("fetch metadata from %s: %w; check the server URL and the network", url, err)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusTooManyRequests { // not an absence: the next location would only be refused too
+		io.Copy(io.Discard, io.LimitReader(resp.Body, maxMetadataBytes))
+		return 0, resp.StatusCode, tooManyRequests("metadata URL", url, resp.Header)
+	}
 	if resp.StatusCode >= 400 && resp.StatusCode <= 499 {
 		io.Copy(io.Discard, io.LimitReader(resp.Body, maxMetadataBytes))
 		return metadataAbsent, resp.StatusCode, nil
@@ -73,9 +80,7 @@ func fetchMetadata(ctx context.Context, hc *http.Client, url string, header http
 // URL ValidateEndpointURL refuses, such as plain http to another host, so a document cannot be swapped on an
 // unprotected hop. The caller's own redirect policy still applies after that check.
 func httpsOnlyRedirects(hc *http.Client) *http.Client {
-	if hc == nil {
-		hc = http.DefaultClient
-	}
+	hc = orDefault(hc)
 	c := *hc
 	next := hc.CheckRedirect
 	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {

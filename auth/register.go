@@ -80,10 +80,10 @@ func RegisterClient(ctx context.Context, hc *http.Client, endpoint string, md Cl
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
-	if hc == nil {
-		hc = http.DefaultClient
+	resp, err := orDefault(hc).Do(req)
+	if rerr := rateLimited("registration endpoint", err); rerr != nil {
+		return nil, rerr
 	}
-	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("register at %s: %w", endpoint, err)
 	}
@@ -102,6 +102,9 @@ func RegisterClient(ctx context.Context, hc *http.Client, endpoint string, md Cl
 		ErrorDescription        string   `json:"error_description"`
 	}
 	jerr := json.Unmarshal(raw, &r)
+	if resp.StatusCode == http.StatusTooManyRequests { // not a refusal: the same registration may succeed later
+		return nil, tooManyRequests("registration endpoint", endpoint, resp.Header)
+	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		if jerr == nil && r.Error != "" {
 			msg := fmt.Sprintf("the authorization server refused to register the bridge: %s", oauthErrorText(r.Error, r.ErrorDescription))

@@ -43,6 +43,13 @@ type TokenError struct {
 }
 
 func (e *TokenError) Error() string {
+	if e.Status == http.StatusTooManyRequests { // whatever its code, not a refusal of the grant
+		said := ""
+		if e.Code != "" {
+			said = " (" + oauthErrorText(e.Code, e.Description) + ")"
+		}
+		return "the token endpoint is rate limiting (429)" + said + ": try again later"
+	}
 	if e.Code == "" && e.Description != "" {
 		return fmt.Sprintf("the token endpoint answered HTTP %d with %s", e.Status, e.Description)
 	}
@@ -130,11 +137,10 @@ func (c *TokenClient) sendTo(ctx context.Context, what, endpoint string, form ur
 		// RFC 6749 §2.3.1: both parts form-encoded before Basic encoding.
 		req.SetBasicAuth(url.QueryEscape(c.ClientID), url.QueryEscape(c.ClientSecret))
 	}
-	hc := c.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
+	resp, err := orDefault(c.HTTP).Do(req)
+	if rerr := rateLimited(what, err); rerr != nil {
+		return nil, nil, rerr
 	}
-	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s %s: %w", what, endpoint, err)
 	}

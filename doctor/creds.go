@@ -165,6 +165,9 @@ func (r *runner) checkRefresh(ctx context.Context) {
 			}
 			res.Status, res.Detail = OK, fmt.Sprintf("refreshed at %s: the new access token %s; %s", r.rec.TokenEndpoint, expiry, rotated)
 			r.credential, r.credKind = tok.AccessToken, "stored sign-in"
+		case auth.IsRateLimited(err):
+			res.Status, res.Detail = Fail, "token refresh was not done: "+oneLine(err.Error())+"; the sign-in is kept"
+			res.Fix = rateLimitFix(limitedUntil(err))
 		case auth.IsInvalidClient(err):
 			res.Status, res.Detail = Fail, "token refresh failed: the server no longer knows the client ("+oneLine(err.Error())+")"
 			res.Fix = "run " + r.loginCmd("logout") + ", then " + r.loginCmd("login") + " to register again"

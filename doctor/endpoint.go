@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/ratelimit"
 	"github.com/meshailabs-org/meshai-mcp-server/remote"
 )
 
@@ -33,7 +34,12 @@ func (r *runner) client() *http.Client {
 		return r.hc
 	}
 	hc := remote.NewHTTPClient()
-	if tr, ok := hc.Transport.(*http.Transport); ok {
+	base := hc.Transport
+	if rl, ok := base.(*ratelimit.Transport); ok { // waits the server names are waited out, up to each step's timeout
+		rl.Retries = -1 // a 429 that names no wait is reported as it is, not retried on a guess
+		base = rl.Base
+	}
+	if tr, ok := base.(*http.Transport); ok {
 		getenv := r.opts.Getenv
 		tr.Proxy = func(req *http.Request) (*url.URL, error) { return proxyFor(req.URL, getenv), nil }
 		if r.opts.RootCAs != nil {
@@ -96,8 +102,9 @@ func (r *runner) checkEndpoint(ctx context.Context) {
 			ex.status == http.StatusOK && ex.msg == nil:
 			res = r.wrongPath(ctx, res, ex)
 		case ex.status == http.StatusTooManyRequests:
-			res.Status, res.Detail = Fail, where+" is rate limiting (429)"
-			res.Fix = "wait a minute and run doctor again"
+			wait, until := askedWait(ex.header)
+			res.Status, res.Detail = Fail, where+" is rate limiting (429)"+wait
+			res.Fix = rateLimitFix(until)
 		case ex.status >= 500:
 			res.Status, res.Detail = Fail, fmt.Sprintf("%s failed with HTTP %d: %s", where, ex.status, snippet(ex.body))
 			res.Fix = "the server has a problem: try again later, or tell its operator"
@@ -230,7 +237,10 @@ func serverLine(m *rpcMessage) string {
 func transportProblem(u *url.URL, err error) (detail, fix string) {
 	target := hostPort(u)
 	var dns *net.DNSError
+	var rl *ratelimit.Error
 	switch {
+	case errors.As(err, &rl): // a longer wait than the step may take
+		return rl.Error(), rateLimitFix(rl.Until)
 	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
 		return tlsProblem(u, tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake", RecordHeader: [5]byte{'H', 'T', 'T', 'P', '/'}})
 	case errors.Is(err, syscall.ECONNREFUSED), isTimeout(err):

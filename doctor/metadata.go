@@ -93,6 +93,8 @@ func (r *runner) checkResourceMetadata(ctx context.Context) {
 		}
 		res.Status, res.Detail = Fail, oneLine(err.Error())
 		switch {
+		case auth.IsRateLimited(err):
+			res.Fix = rateLimitFix(limitedUntil(err))
 		case errors.Is(err, auth.ErrNoResourceMetadata):
 			md, lerr := auth.LegacyServerMetadata(sctx, r.client(), r.u)
 			if lerr == nil && !md.Defaulted {
@@ -160,6 +162,8 @@ func (r *runner) checkServerMetadata(ctx context.Context) {
 			failed = true
 			res.Status, res.Detail = Fail, oneLine(err.Error())
 			switch {
+			case auth.IsRateLimited(err):
+				res.Fix = rateLimitFix(limitedUntil(err))
 			case strings.Contains(err.Error(), "is for issuer"):
 				res.ID, res.Title = "oauth.issuer", "Issuer"
 				res.Fix = "the metadata's issuer must equal, character for character (trailing slash included), the authorization server named in the protected resource metadata (RFC 8414 §3.3)"

@@ -73,6 +73,11 @@ func (r *runner) register(ctx context.Context, id, title, who string, md auth.Cl
 	defer cancel()
 	uris := strings.Join(md.RedirectURIs, ", ")
 	dc, err := auth.RegisterClient(sctx, r.client(), r.meta.RegistrationEndpoint, md)
+	if err != nil && auth.IsRateLimited(err) {
+		res.Status, res.Detail = Fail, fmt.Sprintf("could not try to register %s's redirect URIs: %s", who, oneLine(err.Error()))
+		res.Fix = rateLimitFix(limitedUntil(err))
+		return res
+	}
 	if err != nil {
 		res.Status, res.Detail = Fail, fmt.Sprintf("the server refused to register %s's redirect URIs (%s): %s", who, uris, serverReason(err))
 		switch {

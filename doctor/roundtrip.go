@@ -125,6 +125,10 @@ func (r *runner) judgeAuthenticated(res Result, ex *exchange, with string) Resul
 	case ex.status == http.StatusUnauthorized:
 		res.Status, res.Detail = Fail, "the server refused the stored access token (401): it was revoked, or issued for another resource"
 		res.Fix = "run " + r.loginCmd("login")
+	case ex.status == http.StatusTooManyRequests:
+		wait, until := askedWait(ex.header)
+		res.Status, res.Detail = Fail, "the server is rate limiting (429)"+wait
+		res.Fix = rateLimitFix(until)
 	case ex.status == http.StatusForbidden:
 		res.Status, res.Detail = Fail, "the server refused access (403) with "+with+": "+snippet(ex.body)
 		res.Fix = "the account lacks permission for this server: ask its operator, or sign in with another account (" + r.loginCmd("logout") + ", then login)"

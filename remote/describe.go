@@ -11,14 +11,18 @@ import (
 	"net/url"
 	"strings"
 	"syscall"
+	"time"
+
+	"github.com/meshailabs-org/meshai-mcp-server/internal/ratelimit"
 )
 
 // UpstreamError is what a request gets when the server could not be reached or failed: it says what happened
 // and what to do.
 type UpstreamError struct {
-	Message string // for the user
-	Status  int    // HTTP status, 0 when no answer came
-	Err     error  // the cause, for logs
+	Message string    // for the user
+	Status  int       // HTTP status, 0 when no answer came
+	Err     error     // the cause, for logs
+	Until   time.Time // when the server asked to be tried again; zero when it did not say
 }
 
 func (e *UpstreamError) Error() string { return e.Message }
@@ -29,6 +33,9 @@ func (e *UpstreamError) data(u *url.URL) map[string]any {
 	d := map[string]any{"url": redactURL(u)}
 	if e.Status != 0 {
 		d["status"] = e.Status
+	}
+	if !e.Until.IsZero() {
+		d["retryAt"] = e.Until.UTC().Format(time.RFC3339)
 	}
 	return d
 }
@@ -41,9 +48,12 @@ func describeNetError(u *url.URL, err error) *UpstreamError {
 		unk  x509.UnknownAuthorityError
 		hn   x509.HostnameError
 		cinv x509.CertificateInvalidError
+		rl   *ratelimit.Error
 		msg  string
 	)
 	switch {
+	case errors.As(err, &rl): // the server asked for a longer wait than a request may take
+		return &UpstreamError{Message: rl.Error() + "; the request was not sent again: try it after that", Status: rl.Status, Err: err, Until: rl.Until}
 	case errors.Is(err, context.Canceled):
 		msg = "the request was cancelled"
 	case errors.Is(err, syscall.ECONNREFUSED):
@@ -74,6 +84,16 @@ func describeNetError(u *url.URL, err error) *UpstreamError {
 	return &UpstreamError{Message: msg, Err: err}
 }
 
+// credentialError describes a token source that gave no token. A rate-limited token endpoint has not lost
+// the sign-in: the message says when to try again, not that there are no credentials.
+func credentialError(err error) *UpstreamError {
+	var rl *ratelimit.Error
+	if errors.As(err, &rl) {
+		return &UpstreamError{Message: err.Error() + "; the sign-in is kept: try again after that", Err: err, Until: rl.Until}
+	}
+	return &UpstreamError{Message: "cannot get an access token for the server: " + err.Error(), Err: err}
+}
+
 // describeStatus turns an unexpected HTTP answer into advice. body is the start of the response body.
 func describeStatus(u *url.URL, status int, contentType string, body []byte) *UpstreamError {
 	where := redactURL(u)
@@ -88,8 +108,8 @@ func describeStatus(u *url.URL, status int, contentType string, body []byte) *Up
 		msg = fmt.Sprintf("%s refused access (403): these credentials lack permission for this server", where)
 	case status == http.StatusNotFound:
 		msg = fmt.Sprintf("no MCP endpoint at %s (404): check the path; MeshAI serves /v1/mcp, other servers often /mcp or /sse", where)
-	case status == http.StatusTooManyRequests:
-		msg = fmt.Sprintf("%s is rate limiting (429): wait a moment and try again", where)
+	case status == http.StatusTooManyRequests: // a wait the server names is waited out, or an error, before this
+		msg = fmt.Sprintf("%s is rate limiting (429): try again later", where)
 	case status >= 500:
 		msg = fmt.Sprintf("%s failed with HTTP %d: the server has a problem; try again later", where, status)
 	case html:

@@ -10,6 +10,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
+
+	"github.com/meshailabs-org/meshai-mcp-server/internal/ratelimit"
 )
 
 func TestDescribeNetError(t *testing.T) {
@@ -25,6 +28,9 @@ func TestDescribeNetError(t *testing.T) {
 		{"reset", fmt.Errorf("read: %w", syscall.ECONNRESET), "was reset"},
 		{"closed after sending (server restart)", fmt.Errorf("Post \"http://x/mcp\": %w", io.EOF), "closed before the answer"},
 		{"other", &url.Error{Op: "Post", URL: u.String(), Err: errors.New("boom")}, "cannot reach"},
+		{"rate limited beyond the cap", &url.Error{Op: "Post", URL: u.String(), Err: &ratelimit.Error{Endpoint: ratelimit.Endpoint(u), Status: 429,
+			Wait: 45 * time.Second, Until: time.Date(2026, 3, 4, 12, 3, 49, 0, time.UTC)}},
+			"https://mcp.example.com/v1/mcp is rate limiting (429): it asks to wait 45s (until 12:03:49 UTC); the request was not sent again"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -51,7 +57,7 @@ func TestDescribeStatus(t *testing.T) {
 		{403, "text/html", `<!DOCTYPE html><title>Just a moment...</title>`, "bot protection"},
 		{403, "application/json", `{}`, "lack permission"},
 		{404, "text/plain", "not found", "/v1/mcp"},
-		{429, "", "", "rate limiting"},
+		{429, "", "", "is rate limiting (429): try again later"},
 		{502, "text/plain", "bad gateway", "try again later"},
 		{200, "", "<html><body>login</body></html>", "HTML page"},
 		{418, "text/plain", "I'm a\nteapot\x00", "I'm a teapot"},

@@ -48,7 +48,7 @@ func (c *Client) newRequest(ctx context.Context, method string, u *url.URL, m *j
 	if c.opts.Token != nil && req.Header.Get("Authorization") == "" {
 		tok, err := c.opts.Token.Token()
 		if err != nil {
-			return nil, &UpstreamError{Message: "no credentials for the server: " + err.Error(), Err: err}
+			return nil, credentialError(err)
 		}
 		if tok.AccessToken != "" { // none yet: the server's 401 starts the sign-in
 			tok.SetAuthHeader(req)

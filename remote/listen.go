@@ -2,9 +2,12 @@ package remote
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/meshailabs-org/meshai-mcp-server/internal/ratelimit"
 )
 
 // startListening opens the GET stream on which a Streamable HTTP server sends requests and notifications of its
@@ -29,17 +32,25 @@ func (c *Client) startListening() <-chan struct{} {
 
 // listen keeps the GET stream open, resuming after breaks with Last-Event-ID and backing off while the server
 // is away. 405 means the server has no such stream; 404 means it lost the session, which is then recovered.
+// A server that is rate limiting is asked again once its wait is over, however long: nobody waits on this
+// stream, so the wait is taken here, not inside the request, and is no error to anyone.
 func (c *Client) listen(ctx context.Context, session string, ready chan struct{}) {
 	const maxBackoff = 30 * time.Second
 	backoff, last := 250*time.Millisecond, ""
 	answered := sync.OnceFunc(func() { close(ready) })
 	defer answered()
+	rctx := ratelimit.WithMaxWait(ctx, 0)
 	for ctx.Err() == nil {
 		resp, err := c.do(ctx, 0, func() (*http.Request, error) {
-			return c.newRequest(ctx, http.MethodGet, c.opts.URL, nil, session, last)
+			return c.newRequest(rctx, http.MethodGet, c.opts.URL, nil, session, last)
 		})
 		answered()
+		wait := backoff
+		var rl *ratelimit.Error
 		switch {
+		case errors.As(err, &rl):
+			wait = max(backoff, time.Until(rl.Until))
+			c.log.Info("the server is rate limiting; the GET stream reconnects once its wait is over", "until", rl.Until.UTC().Format(time.RFC3339))
 		case err != nil:
 			c.log.Debug("GET stream unavailable", "err", err, "retry_in", backoff.String())
 		case resp.StatusCode == http.StatusMethodNotAllowed:
@@ -65,7 +76,7 @@ func (c *Client) listen(ctx context.Context, session string, ready chan struct{}
 			c.log.Warn("GET stream refused", "status", resp.StatusCode)
 			errorBody(resp)
 		}
-		if !sleep(ctx, backoff) {
+		if !sleep(ctx, wait) {
 			return
 		}
 		backoff = min(backoff*2, maxBackoff)

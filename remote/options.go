@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/meshailabs-org/meshai-mcp-server/internal/ratelimit"
 )
 
 // Mode chooses between Streamable HTTP and the legacy HTTP+SSE transport.
@@ -82,8 +84,9 @@ func (o *Options) setDefaults() {
 }
 
 // NewHTTPClient returns the client the bridge uses: proxy settings from the environment, bounded dial and TLS
-// handshake, no overall timeout (streams last as long as a tool runs), and no redirect to another origin, so a
-// token is never sent anywhere but the server it was meant for.
+// handshake, no overall timeout (streams last as long as a tool runs), no redirect to another origin, so a
+// token is never sent anywhere but the server it was meant for, and 429s waited out as the server asks
+// (ratelimit.Transport), one shared wait per endpoint, for every request made with it: MCP, OAuth and doctor.
 func NewHTTPClient() *http.Client { return NewHTTPClientWithRoots(nil) }
 
 // NewHTTPClientWithRoots is NewHTTPClient trusting the CAs in roots (nil: the system's).
@@ -95,7 +98,7 @@ func NewHTTPClientWithRoots(roots *x509.CertPool) *http.Client {
 	tr.TLSHandshakeTimeout = 10 * time.Second
 	tr.MaxIdleConnsPerHost = 32
 	return &http.Client{
-		Transport: tr,
+		Transport: &ratelimit.Transport{Base: tr},
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if len(via) >= 5 {
 				return fmt.Errorf("stopped after %d redirects", len(via))

@@ -43,7 +43,12 @@ func (c *Client) reauthorize(ctx context.Context, req *http.Request, resp *http.
 	rejected := strings.TrimSpace(strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer"))
 	errorBody(resp)
 	if err := ra.Reauthorize(ctx, resp.StatusCode, resp.Header.Values("WWW-Authenticate"), rejected); err != nil {
-		return false, &UpstreamError{Message: err.Error(), Status: resp.StatusCode, Err: err}
+		ue := credentialError(err) // a rate-limited refresh says when to try again
+		if ue.Until.IsZero() {
+			ue = &UpstreamError{Message: err.Error(), Err: err}
+		}
+		ue.Status = resp.StatusCode
+		return false, ue
 	}
 	return true, nil
 }

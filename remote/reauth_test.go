@@ -3,13 +3,17 @@ package remote
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/meshailabs-org/meshai-mcp-server/internal/ratelimit"
 )
 
 // switchingSource hands out a wrong key until asked to reauthorize, then (if fix) the right one.
@@ -56,6 +60,9 @@ func TestReauthorizeOn401(t *testing.T) {
 		{"refreshed", &switchingSource{key: "expired", fix: true}, `"result"`, 1},
 		{"sign-in needed", &switchingSource{key: "expired", err: errors.New("sign-in required: open the link")}, "sign-in required: open the link", 1},
 		{"never fixed", &switchingSource{key: "expired"}, "(401)", maxReauth},
+		{"refresh rate limited", &switchingSource{key: "expired", err: fmt.Errorf("refresh the access token: %w", &ratelimit.Error{
+			Endpoint: "https://as.example/token", Status: 429, Wait: time.Minute, Until: time.Now().Add(time.Minute)})},
+			"https://as.example/token is rate limiting (429): it asks to wait 1m0s", 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -64,7 +71,8 @@ func TestReauthorizeOn401(t *testing.T) {
 			c := New(Options{URL: u, Token: tt.src, Deliver: b.deliver})
 			defer c.Close(context.Background())
 			c.Send(mustParse(t, init))
-			if m := b.wait(t, `"id":1`); !strings.Contains(m, tt.want) {
+			if m := b.wait(t, `"id":1`); !strings.Contains(m, tt.want) || tt.src.err != nil && errors.As(tt.src.err, new(*ratelimit.Error)) &&
+				(!strings.Contains(m, "the sign-in is kept") || !strings.Contains(m, `"retryAt"`)) {
 				t.Fatalf("got %s, want %q", m, tt.want)
 			}
 			if len(tt.src.seen) != tt.wantTries {
