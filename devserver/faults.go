@@ -72,52 +72,81 @@ func ParseFault(name string) (Fault, error) {
 	return "", fmt.Errorf("unknown fault %q: use one of %s", name, strings.Join(names, ", "))
 }
 
-// has reports whether the server was configured with fault f.
-func (s *Server) has(f Fault) bool { return slices.Contains(s.cfg.Faults, f) }
+// faultSet is the set of faults in force; a request reads it once, so one answer never mixes two sets.
+type faultSet []Fault
 
-// withFaults wraps the server's handler with the configured faults; with none it returns next unchanged.
-func (s *Server) withFaults(next http.Handler) http.Handler {
-	if len(s.cfg.Faults) == 0 {
-		return next
+// has reports whether fault f is in the set.
+func (fs faultSet) has(f Fault) bool { return slices.Contains(fs, f) }
+
+// SetFaults replaces the faults in force with f, from the next request on; SetFaults() clears them. It is safe
+// to call while requests are served, so a test can show a client recovering once the cause is removed.
+func (s *Server) SetFaults(f ...Fault) {
+	fs := faultSet(slices.Clone(f))
+	s.faults.Store(&fs)
+}
+
+// SetFaults replaces the running server's faults; see Server.SetFaults.
+func (r *Running) SetFaults(f ...Fault) { r.srv.SetFaults(f...) }
+
+// currentFaults returns the faults in force now.
+func (s *Server) currentFaults() faultSet {
+	if fs := s.faults.Load(); fs != nil {
+		return *fs
 	}
+	return nil
+}
+
+// withFaults wraps the server's handler with the faults in force at each request; with none the request goes
+// to next unchanged.
+func (s *Server) withFaults(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		path := r.URL.Path
-		noToken := r.Header.Get("Authorization") == ""
-		switch {
-		case s.has(FaultBotChallenge):
-			botChallenge(w)
-		case s.has(FaultMCP404) && path == mcpPath:
-			http.NotFound(w, r)
-		case s.has(FaultMCP404) && path == "/mcp":
-			r2 := r.Clone(r.Context())
-			r2.URL.Path = mcpPath
-			next.ServeHTTP(w, r2)
-		case path == mcpPath && noToken && s.has(FaultHTML401):
-			htmlPage(w, http.StatusUnauthorized, "Sign in", "<form action=\"/login\"><input name=\"user\"></form>")
-		case path == mcpPath && noToken && s.has(FaultNoWWWAuthenticate):
-			http.Error(w, "Unauthorized", http.StatusUnauthorized)
-		case path == mcpPath && noToken && s.has(FaultNoPRM) && s.oauth != nil:
-			unauthorized(w, `Bearer scope="`+defaultScope+`"`, "missing bearer token")
-		case strings.HasPrefix(path, prmPath) && s.has(FaultNoPRM):
-			http.NotFound(w, r)
-		case strings.HasPrefix(path, prmPath) && s.has(FaultPRMHTML):
-			htmlPage(w, http.StatusOK, "MeshAI", "<div id=\"app\"></div>")
-		case strings.HasPrefix(path, prmPath) && s.has(FaultPRMOtherResource):
-			s.faultyResourceMetadata(w, r, next)
-		case path == asMetadataPath && s.has(FaultNoASMetadata):
-			http.NotFound(w, r)
-		case path == asMetadataPath && s.has(FaultASHTML):
-			htmlPage(w, http.StatusOK, "MeshAI", "<div id=\"app\"></div>")
-		case path == asMetadataPath:
-			s.faultyServerMetadata(w, r, next)
-		case path == registerPath && s.has(FaultNoRegistration):
-			http.NotFound(w, r)
-		case path == registerPath && s.has(FaultRegistrationRejectsRedirect):
-			s.pickyRegistration(w, r, next)
-		default:
+		fs := s.currentFaults()
+		if len(fs) == 0 {
 			next.ServeHTTP(w, r)
+			return
 		}
+		s.serveFaulty(fs, w, r, next)
 	})
+}
+
+// serveFaulty answers r with the faults fs applied.
+func (s *Server) serveFaulty(fs faultSet, w http.ResponseWriter, r *http.Request, next http.Handler) {
+	path := r.URL.Path
+	noToken := r.Header.Get("Authorization") == ""
+	switch {
+	case fs.has(FaultBotChallenge):
+		botChallenge(w)
+	case fs.has(FaultMCP404) && path == mcpPath:
+		http.NotFound(w, r)
+	case fs.has(FaultMCP404) && path == "/mcp":
+		r2 := r.Clone(r.Context())
+		r2.URL.Path = mcpPath
+		next.ServeHTTP(w, r2)
+	case path == mcpPath && noToken && fs.has(FaultHTML401):
+		htmlPage(w, http.StatusUnauthorized, "Sign in", "<form action=\"/login\"><input name=\"user\"></form>")
+	case path == mcpPath && noToken && fs.has(FaultNoWWWAuthenticate):
+		http.Error(w, "Unauthorized", http.StatusUnauthorized)
+	case path == mcpPath && noToken && fs.has(FaultNoPRM) && s.oauth != nil:
+		unauthorized(w, `Bearer scope="`+defaultScope+`"`, "missing bearer token")
+	case strings.HasPrefix(path, prmPath) && fs.has(FaultNoPRM):
+		http.NotFound(w, r)
+	case strings.HasPrefix(path, prmPath) && fs.has(FaultPRMHTML):
+		htmlPage(w, http.StatusOK, "MeshAI", "<div id=\"app\"></div>")
+	case strings.HasPrefix(path, prmPath) && fs.has(FaultPRMOtherResource):
+		faultyResourceMetadata(fs, w, r, next)
+	case path == asMetadataPath && fs.has(FaultNoASMetadata):
+		http.NotFound(w, r)
+	case path == asMetadataPath && fs.has(FaultASHTML):
+		htmlPage(w, http.StatusOK, "MeshAI", "<div id=\"app\"></div>")
+	case path == asMetadataPath:
+		s.faultyServerMetadata(fs, w, r, next)
+	case path == registerPath && fs.has(FaultNoRegistration):
+		http.NotFound(w, r)
+	case path == registerPath && fs.has(FaultRegistrationRejectsRedirect):
+		s.pickyRegistration(w, r, next)
+	default:
+		next.ServeHTTP(w, r)
+	}
 }
 
 // rewriteJSON serves next's answer with edit applied to its JSON object; other answers pass unchanged.
@@ -134,62 +163,62 @@ func rewriteJSON(w http.ResponseWriter, r *http.Request, next http.Handler, edit
 }
 
 // faultyServerMetadata serves the authorization server metadata with the configured faults applied.
-func (s *Server) faultyServerMetadata(w http.ResponseWriter, r *http.Request, next http.Handler) {
-	rewriteJSON(w, r, next, func(md map[string]any) { s.breakServerMetadata(r, md) })
+func (s *Server) faultyServerMetadata(fs faultSet, w http.ResponseWriter, r *http.Request, next http.Handler) {
+	rewriteJSON(w, r, next, func(md map[string]any) { s.breakServerMetadata(fs, r, md) })
 }
 
 // breakServerMetadata applies the configured faults to authorization server metadata.
-func (s *Server) breakServerMetadata(r *http.Request, md map[string]any) {
-	if s.has(FaultBadIssuer) {
+func (s *Server) breakServerMetadata(fs faultSet, r *http.Request, md map[string]any) {
+	if fs.has(FaultBadIssuer) {
 		md["issuer"] = fmt.Sprint(md["issuer"]) + "/"
 	}
-	if s.has(FaultNoS256) {
+	if fs.has(FaultNoS256) {
 		md["code_challenge_methods_supported"] = []string{"plain"}
 	}
-	if s.has(FaultNoPKCE) {
+	if fs.has(FaultNoPKCE) {
 		delete(md, "code_challenge_methods_supported")
 	}
-	if s.has(FaultNoRegistration) {
+	if fs.has(FaultNoRegistration) {
 		delete(md, "registration_endpoint")
 	}
-	if s.has(FaultNoNoneAuth) {
+	if fs.has(FaultNoNoneAuth) {
 		md["token_endpoint_auth_methods_supported"] = []string{"client_secret_basic", "client_secret_post"}
 	}
-	if s.has(FaultNoIss) {
+	if fs.has(FaultNoIss) {
 		delete(md, "authorization_response_iss_parameter_supported")
 	}
-	if s.has(FaultNoRevocation) {
+	if fs.has(FaultNoRevocation) {
 		delete(md, "revocation_endpoint")
 	}
-	if e := s.hostileAuthorizeEndpoint(r); e != "" {
+	if e := s.hostileAuthorizeEndpoint(fs, r); e != "" {
 		md["authorization_endpoint"] = e
 	}
 }
 
 // hostileAuthorizeEndpoint is the authorization_endpoint a hostile-endpoint fault publishes, or "" for none.
 // The shell ones are this server's real endpoint with a command appended, so only the shell text is wrong.
-func (s *Server) hostileAuthorizeEndpoint(r *http.Request) string {
+func (s *Server) hostileAuthorizeEndpoint(fs faultSet, r *http.Request) string {
 	switch {
-	case s.has(FaultAuthorizeFile):
+	case fs.has(FaultAuthorizeFile):
 		return "file:///etc/passwd"
-	case s.has(FaultAuthorizeJavaScript):
+	case fs.has(FaultAuthorizeJavaScript):
 		return "javascript:alert(document.cookie)"
-	case s.has(FaultAuthorizeShell):
+	case fs.has(FaultAuthorizeShell):
 		return s.oauth.issuer(r) + authorizePath + "$(touch${IFS}" + ShellFaultMarker + ")"
-	case s.has(FaultAuthorizeBacktick):
+	case fs.has(FaultAuthorizeBacktick):
 		return s.oauth.issuer(r) + authorizePath + "`touch${IFS}" + ShellFaultMarker + "`"
-	case s.has(FaultAuthorizeDollar):
+	case fs.has(FaultAuthorizeDollar):
 		return s.oauth.issuer(r) + authorizePath + "$(touch$IFS./" + ShellFaultMarker + ")"
-	case s.has(FaultAuthorizeHTTPRemote):
+	case fs.has(FaultAuthorizeHTTPRemote):
 		return "http://auth.example.com" + authorizePath
 	}
 	return ""
 }
 
 // faultyResourceMetadata serves the protected resource metadata with the configured faults applied.
-func (s *Server) faultyResourceMetadata(w http.ResponseWriter, r *http.Request, next http.Handler) {
+func faultyResourceMetadata(fs faultSet, w http.ResponseWriter, r *http.Request, next http.Handler) {
 	rewriteJSON(w, r, next, func(md map[string]any) {
-		if s.has(FaultPRMOtherResource) {
+		if fs.has(FaultPRMOtherResource) {
 			md["resource"] = OtherResource
 		}
 	})
