@@ -1,14 +1,10 @@
 package devserver
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"slices"
 	"strings"
 )
@@ -42,6 +38,16 @@ const (
 	FaultAuthorizeDollar             Fault = "authorize-dollar"              // authorization_endpoint ends in $(touch$IFS./meshai-pwned): only URI characters
 	FaultAuthorizeHTTPRemote         Fault = "authorize-http-remote"         // authorization_endpoint is plain http on a remote host
 	FaultPRMOtherResource            Fault = "prm-other-resource"            // the PRM's resource is https://other.example.com/v1/mcp
+	FaultRateLimitMCP                Fault = "rate-limit-mcp"                // the MCP endpoints (/v1/mcp, /v1/sse, /v1/message) answer 429 with Retry-After
+	FaultRateLimitToken              Fault = "rate-limit-token"              // the token endpoint answers 429 with Retry-After
+	FaultRateLimitRegister           Fault = "rate-limit-register"           // the registration endpoint answers 429 with Retry-After
+	FaultRateLimitDiscovery          Fault = "rate-limit-discovery"          // every /.well-known/ URL (PRM, AS metadata) answers 429 with Retry-After
+	FaultRateLimitDevice             Fault = "rate-limit-device"             // the device authorization endpoint answers 429 with Retry-After
+	FaultErrorRedirect               Fault = "error-redirect"                // /oauth/authorize sends back error=access_denied (OAUTH_STATE_EXPIRED) without iss
+	FaultDeny                        Fault = "deny"                          // /oauth/authorize sends back error=access_denied, as a user clicking Deny
+	FaultExchangeInvalidGrant        Fault = "exchange-invalid-grant"        // the token endpoint refuses every authorization code with invalid_grant
+	FaultCloudflareToken             Fault = "cloudflare-token"              // only the token endpoint answers a Cloudflare 403 challenge page
+	FaultAPIKeyOnly                  Fault = "api-key-only"                  // no OAuth: a 401 without resource_metadata, 404 at every OAuth URL
 )
 
 // ShellFaultMarker is the file, relative to the working directory, that the endpoints of the authorize-shell,
@@ -57,6 +63,8 @@ var AllFaults = []Fault{
 	FaultNoRegistration, FaultNoNoneAuth, FaultNoIss, FaultNoRevocation, FaultBotChallenge, FaultHTML401,
 	FaultNoWWWAuthenticate, FaultMCP404, FaultRegistrationRejectsRedirect, FaultAuthorizeFile, FaultAuthorizeJavaScript,
 	FaultAuthorizeShell, FaultAuthorizeBacktick, FaultAuthorizeDollar, FaultAuthorizeHTTPRemote, FaultPRMOtherResource,
+	FaultRateLimitMCP, FaultRateLimitToken, FaultRateLimitRegister, FaultRateLimitDiscovery, FaultRateLimitDevice,
+	FaultErrorRedirect, FaultDeny, FaultExchangeInvalidGrant, FaultCloudflareToken, FaultAPIKeyOnly,
 }
 
 // ParseFault checks a fault name, as given to --fault.
@@ -116,6 +124,20 @@ func (s *Server) serveFaulty(fs faultSet, w http.ResponseWriter, r *http.Request
 	switch {
 	case fs.has(FaultBotChallenge):
 		botChallenge(w)
+	case rateLimited(fs, path):
+		s.tooManyRequests(w)
+	case fs.has(FaultAPIKeyOnly) && isOAuthPath(path):
+		http.NotFound(w, r)
+	case fs.has(FaultAPIKeyOnly) && slices.Contains(mcpPaths, path):
+		s.onlyAPIKey(w, r, next)
+	case path == tokenPath && fs.has(FaultCloudflareToken):
+		botChallenge(w)
+	case path == tokenPath && fs.has(FaultExchangeInvalidGrant):
+		refuseCodes(w, r, next)
+	case path == authorizePath && fs.has(FaultDeny) && s.oauth != nil:
+		s.oauth.refuseAuthorization(w, r, next, "access_denied", "The user denied the request", true)
+	case path == authorizePath && fs.has(FaultErrorRedirect) && s.oauth != nil:
+		s.oauth.refuseAuthorization(w, r, next, "access_denied", stateExpired, false)
 	case fs.has(FaultMCP404) && path == mcpPath:
 		http.NotFound(w, r)
 	case fs.has(FaultMCP404) && path == "/mcp":
@@ -147,109 +169,6 @@ func (s *Server) serveFaulty(fs faultSet, w http.ResponseWriter, r *http.Request
 	default:
 		next.ServeHTTP(w, r)
 	}
-}
-
-// rewriteJSON serves next's answer with edit applied to its JSON object; other answers pass unchanged.
-func rewriteJSON(w http.ResponseWriter, r *http.Request, next http.Handler, edit func(md map[string]any)) {
-	rec := httptest.NewRecorder()
-	next.ServeHTTP(rec, r)
-	var md map[string]any
-	if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &md) != nil {
-		copyRecorded(w, rec)
-		return
-	}
-	edit(md)
-	writeJSON(w, http.StatusOK, md)
-}
-
-// faultyServerMetadata serves the authorization server metadata with the configured faults applied.
-func (s *Server) faultyServerMetadata(fs faultSet, w http.ResponseWriter, r *http.Request, next http.Handler) {
-	rewriteJSON(w, r, next, func(md map[string]any) { s.breakServerMetadata(fs, r, md) })
-}
-
-// breakServerMetadata applies the configured faults to authorization server metadata.
-func (s *Server) breakServerMetadata(fs faultSet, r *http.Request, md map[string]any) {
-	if fs.has(FaultBadIssuer) {
-		md["issuer"] = fmt.Sprint(md["issuer"]) + "/"
-	}
-	if fs.has(FaultNoS256) {
-		md["code_challenge_methods_supported"] = []string{"plain"}
-	}
-	if fs.has(FaultNoPKCE) {
-		delete(md, "code_challenge_methods_supported")
-	}
-	if fs.has(FaultNoRegistration) {
-		delete(md, "registration_endpoint")
-	}
-	if fs.has(FaultNoNoneAuth) {
-		md["token_endpoint_auth_methods_supported"] = []string{"client_secret_basic", "client_secret_post"}
-	}
-	if fs.has(FaultNoIss) {
-		delete(md, "authorization_response_iss_parameter_supported")
-	}
-	if fs.has(FaultNoRevocation) {
-		delete(md, "revocation_endpoint")
-	}
-	if e := s.hostileAuthorizeEndpoint(fs, r); e != "" {
-		md["authorization_endpoint"] = e
-	}
-}
-
-// hostileAuthorizeEndpoint is the authorization_endpoint a hostile-endpoint fault publishes, or "" for none.
-// The shell ones are this server's real endpoint with a command appended, so only the shell text is wrong.
-func (s *Server) hostileAuthorizeEndpoint(fs faultSet, r *http.Request) string {
-	switch {
-	case fs.has(FaultAuthorizeFile):
-		return "file:///etc/passwd"
-	case fs.has(FaultAuthorizeJavaScript):
-		return "javascript:alert(document.cookie)"
-	case fs.has(FaultAuthorizeShell):
-		return s.oauth.issuer(r) + authorizePath + "$(touch${IFS}" + ShellFaultMarker + ")"
-	case fs.has(FaultAuthorizeBacktick):
-		return s.oauth.issuer(r) + authorizePath + "`touch${IFS}" + ShellFaultMarker + "`"
-	case fs.has(FaultAuthorizeDollar):
-		return s.oauth.issuer(r) + authorizePath + "$(touch$IFS./" + ShellFaultMarker + ")"
-	case fs.has(FaultAuthorizeHTTPRemote):
-		return "http://auth.example.com" + authorizePath
-	}
-	return ""
-}
-
-// faultyResourceMetadata serves the protected resource metadata with the configured faults applied.
-func faultyResourceMetadata(fs faultSet, w http.ResponseWriter, r *http.Request, next http.Handler) {
-	rewriteJSON(w, r, next, func(md map[string]any) {
-		if fs.has(FaultPRMOtherResource) {
-			md["resource"] = OtherResource
-		}
-	})
-}
-
-// pickyRegistration refuses registrations that ask for an http loopback redirect URI, as authorization servers
-// that accept only https redirect URIs do; other requests go to the real endpoint.
-func (s *Server) pickyRegistration(w http.ResponseWriter, r *http.Request, next http.Handler) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
-	if err != nil {
-		registrationError(w, "invalid_client_metadata", "the body could not be read")
-		return
-	}
-	var md struct {
-		RedirectURIs []string `json:"redirect_uris"`
-	}
-	_ = json.Unmarshal(body, &md)
-	for _, raw := range md.RedirectURIs {
-		if u, err := url.Parse(raw); err == nil && u.Scheme == "http" && isLoopbackIP(u.Hostname()) {
-			registrationError(w, "invalid_redirect_uri", "redirect URI "+raw+" is not allowed: only https redirect URIs are accepted")
-			return
-		}
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	next.ServeHTTP(w, r)
-}
-
-// isLoopbackIP reports whether host is localhost or a loopback IP literal.
-func isLoopbackIP(host string) bool {
-	ip := net.ParseIP(host)
-	return strings.EqualFold(host, "localhost") || ip != nil && ip.IsLoopback()
 }
 
 // botChallenge answers like Cloudflare's managed challenge does to a client without a browser.

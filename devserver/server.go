@@ -72,6 +72,8 @@ type Config struct {
 	// Faults breaks the server on purpose, one way per entry (see faults.go), so clients and doctor can be
 	// tested against each failure. It is the initial set; SetFaults replaces it while the server runs.
 	Faults []Fault
+	// RetryAfter is the Retry-After of the rate-limit faults' 429 answers, rounded up to whole seconds; 0 means 1s.
+	RetryAfter time.Duration
 }
 
 // Server is the reference MeshAI server.
