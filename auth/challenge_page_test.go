@@ -85,3 +85,19 @@ func TestMetadataChallengeStopsDiscovery(t *testing.T) {
 		}
 	}
 }
+
+// A rate-limited metadata URL is not an absent document either: discovery stops with the server's wait.
+func TestMetadataRateLimitStopsDiscovery(t *testing.T) {
+	var paths []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		paths = append(paths, r.URL.Path)
+		w.Header().Set("Retry-After", "7")
+		w.WriteHeader(http.StatusTooManyRequests)
+	}))
+	u, _ := url.Parse(srv.URL + "/mcp")
+	_, err := DiscoverResource(context.Background(), srv.Client(), u, nil)
+	srv.Close()
+	if err == nil || errors.Is(err, ErrNoResourceMetadata) || !strings.Contains(err.Error(), `answered HTTP 429 (rate limited, Retry-After "7")`) || len(paths) != 1 {
+		t.Errorf("err = %v after %v", err, paths)
+	}
+}

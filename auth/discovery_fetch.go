@@ -28,8 +28,8 @@ const (
 )
 
 // fetchMetadata GETs url and decodes its JSON into v. A 4xx answer is metadataAbsent (the caller may try the
-// next well-known location), unless it is a bot-protection challenge, which is a *ChallengeError whatever its
-// status; anything else that is not a JSON 200 is an error that names url and says why.
+// next well-known location), except a 429 and a bot-protection challenge, which is a *ChallengeError whatever
+// its status; anything else that is not a JSON 200 is an error that names url and says why.
 func fetchMetadata(ctx context.Context, hc *http.Client, url string, header http.Header, v any) (metadataStatus, int, error) {
 	hc = httpsOnlyRedirects(hc)
 	ctx, cancel := context.WithTimeout(ctx, discoveryTimeout)
@@ -51,6 +51,10 @@ func fetchMetadata(ctx context.Context, hc *http.Client, url string, header http
 	page := webpage.Describe(resp.Header, body)
 	if page.Challenge != "" { // not an absent document: the real one may be behind it
 		return 0, resp.StatusCode, &ChallengeError{URL: url, Status: resp.StatusCode, Vendor: page.Challenge, Evidence: page.Why()}
+	}
+	if resp.StatusCode == http.StatusTooManyRequests { // not absent: the document may be there once the limit lifts
+		ra := resp.Header.Get("Retry-After")
+		return 0, resp.StatusCode, fmt.Errorf("metadata at %s answered HTTP 429 (rate limited, Retry-After %q)", url, ra[:min(len(ra), 40)])
 	}
 	if resp.StatusCode >= 400 && resp.StatusCode <= 499 {
 		return metadataAbsent, resp.StatusCode, nil
