@@ -97,8 +97,8 @@ func (r *runner) checkEndpoint(ctx context.Context) {
 			ex.status == http.StatusOK && ex.msg == nil:
 			res = r.wrongPath(ctx, res, ex)
 		case ex.status == http.StatusTooManyRequests:
-			res.Status, res.Detail = Fail, where+" is rate limiting (429)"
-			res.Fix = "wait a minute and run doctor again"
+			res.Status, res.Detail = Fail, where+" is rate limiting (429): "+retryAfterText(ex.header)
+			res.Fix = "wait a minute, or as long as its Retry-After asks, and run doctor again"
 		case ex.status >= 500:
 			res.Status, res.Detail = Fail, fmt.Sprintf("%s failed with HTTP %d: %s", where, ex.status, snippet(ex.body))
 			res.Fix = "the server has a problem: try again later, or tell its operator"

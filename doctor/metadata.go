@@ -92,7 +92,12 @@ func (r *runner) checkResourceMetadata(ctx context.Context) {
 			return res
 		}
 		res.Status, res.Detail = Fail, oneLine(err.Error())
+		var ce *auth.ChallengeError
 		switch {
+		case errors.As(err, &ce):
+			res.Fix = challengeFix(ce)
+		case strings.Contains(err.Error(), "answered HTTP 429"):
+			res.Fix = rateLimitFix
 		case errors.Is(err, auth.ErrNoResourceMetadata):
 			md, lerr := auth.LegacyServerMetadata(sctx, r.client(), r.u)
 			if lerr == nil && !md.Defaulted {
@@ -111,6 +116,15 @@ func (r *runner) checkResourceMetadata(ctx context.Context) {
 		}
 		return res
 	})
+}
+
+// rateLimitFix is the fix for a rate-limited metadata URL.
+const rateLimitFix = "wait as long as its Retry-After asks and run doctor again; if it persists, ask the server's operator about the rate limit"
+
+// challengeFix is the fix for a metadata URL behind a bot-protection challenge.
+func challengeFix(ce *auth.ChallengeError) string {
+	return "ask the server's operator to let API clients reach " + redactRaw(ce.URL) + ": a " + ce.Vendor +
+		" WAF skip rule for the OAuth metadata paths (/.well-known/…), or the challenge off for them"
 }
 
 // prmSource says which discovery step found the metadata.
@@ -159,7 +173,12 @@ func (r *runner) checkServerMetadata(ctx context.Context) {
 		if err != nil {
 			failed = true
 			res.Status, res.Detail = Fail, oneLine(err.Error())
+			var ce *auth.ChallengeError
 			switch {
+			case errors.As(err, &ce):
+				res.Fix = challengeFix(ce)
+			case strings.Contains(err.Error(), "answered HTTP 429"):
+				res.Fix = rateLimitFix
 			case strings.Contains(err.Error(), "is for issuer"):
 				res.ID, res.Title = "oauth.issuer", "Issuer"
 				res.Fix = "the metadata's issuer must equal, character for character (trailing slash included), the authorization server named in the protected resource metadata (RFC 8414 §3.3)"
