@@ -107,6 +107,11 @@ func (r *runner) checkResourceMetadata(ctx context.Context) {
 			}
 			res.Fix = "the server's operator must publish RFC 9728 metadata at " + strings.Join(wellKnownPRM(r.u), " or ") +
 				" (Claude, ChatGPT and Cursor need it)"
+			if errors.Is(lerr, auth.ErrNoOAuth) {
+				res.Detail += "; " + oneLine(lerr.Error())
+				res.Fix = "the server shows no OAuth at all: if it takes an API key, set " + auth.EnvAPIKey +
+					" (or pass --header \"Authorization: Bearer …\"); if it should offer a sign-in, " + res.Fix
+			}
 		case strings.Contains(err.Error(), "HTML page"):
 			res.Fix = "the metadata URL is answered by a web page (an app's catch-all route, a login wall or bot protection): the server's operator must serve the JSON document there"
 		case strings.Contains(err.Error(), "is for resource"):

@@ -101,3 +101,15 @@ func TestTokenProbeSendsNothingReal(t *testing.T) {
 		t.Errorf("probe sent %q with Authorization %q", form, authz)
 	}
 }
+
+// A server that takes only its API key: doctor says there is no OAuth at all and points at the key.
+func TestAPIKeyOnlyServer(t *testing.T) {
+	r := startDev(t, devserver.Config{OAuth: true, APIKey: "the-key", Faults: []devserver.Fault{devserver.FaultAPIKeyOnly}})
+	rep := run(t, Options{URL: r.URL + "/v1/mcp"})
+	want(t, rep, "oauth.prm", Fail, r.URL+" offers no OAuth sign-in: no authorization server metadata and no default authorization endpoint", "set MESHAI_API_KEY")
+	want(t, rep, "oauth.token", Skip, "", "")
+
+	withKey := run(t, Options{URL: r.URL + "/v1/mcp", Getenv: testEnv(t, "MESHAI_API_KEY", "the-key")})
+	want(t, withKey, "oauth.prm", Warn, "MESHAI_API_KEY is set", "set MESHAI_API_KEY")
+	want(t, withKey, "session.initialize", OK, "MESHAI_API_KEY", "")
+}
