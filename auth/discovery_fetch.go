@@ -1,15 +1,15 @@
 package auth
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"time"
+
+	"github.com/meshailabs-org/meshai-mcp-server/internal/webpage"
 )
 
 // Limits on every discovery request: a metadata document is small, and a server that stalls must not hang
@@ -28,7 +28,8 @@ const (
 )
 
 // fetchMetadata GETs url and decodes its JSON into v. A 4xx answer is metadataAbsent (the caller may try the
-// next well-known location); anything else that is not a JSON 200 is an error that names url and says why.
+// next well-known location), except a 429 and a bot-protection challenge, which is a *ChallengeError whatever
+// its status; anything else that is not a JSON 200 is an error that names url and says why.
 func fetchMetadata(ctx context.Context, hc *http.Client, url string, header http.Header, v any) (metadataStatus, int, error) {
 	hc = httpsOnlyRedirects(hc)
 	ctx, cancel := context.WithTimeout(ctx, discoveryTimeout)
@@ -49,25 +50,27 @@ func fetchMetadata(ctx context.Context, hc *http.Client, url string, header http
 		return 0, 0, fmt.Errorf("fetch metadata from %s: %w; check the server URL and the network", url, err)
 	}
 	defer resp.Body.Close()
+	body, readErr := io.ReadAll(io.LimitReader(resp.Body, maxMetadataBytes+1))
+	page := webpage.Describe(resp.Header, body)
+	if page.Challenge != "" { // not an absent document: the real one may be behind it
+		return 0, resp.StatusCode, &ChallengeError{URL: url, Status: resp.StatusCode, Vendor: page.Challenge, Evidence: page.Why()}
+	}
 	if resp.StatusCode == http.StatusTooManyRequests { // not an absence: the next location would only be refused too
-		io.Copy(io.Discard, io.LimitReader(resp.Body, maxMetadataBytes))
 		return 0, resp.StatusCode, tooManyRequests("metadata URL", url, resp.Header)
 	}
 	if resp.StatusCode >= 400 && resp.StatusCode <= 499 {
-		io.Copy(io.Discard, io.LimitReader(resp.Body, maxMetadataBytes))
 		return metadataAbsent, resp.StatusCode, nil
 	}
 	if resp.StatusCode != http.StatusOK {
 		return 0, resp.StatusCode, fmt.Errorf("metadata at %s answered HTTP %d; the server may be down, try again later", url, resp.StatusCode)
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxMetadataBytes+1))
-	if err != nil {
-		return 0, resp.StatusCode, fmt.Errorf("read metadata from %s: %w", url, err)
+	if readErr != nil {
+		return 0, resp.StatusCode, fmt.Errorf("read metadata from %s: %w", url, readErr)
 	}
 	if len(body) > maxMetadataBytes {
 		return 0, resp.StatusCode, fmt.Errorf("metadata at %s is larger than %d bytes: that is not a metadata document; check the server URL", url, maxMetadataBytes)
 	}
-	if looksLikeHTML(resp.Header.Get("Content-Type"), body) {
+	if page.IsHTML {
 		return 0, resp.StatusCode, fmt.Errorf("metadata at %s answered with an HTML page, not JSON: a login page or bot protection is in front of it; ask the server's operator", url)
 	}
 	if err := json.Unmarshal(body, v); err != nil {
@@ -98,10 +101,15 @@ func httpsOnlyRedirects(hc *http.Client) *http.Client {
 	return &c
 }
 
-// looksLikeHTML reports an HTML answer, by its media type or by a body that starts with a tag.
-func looksLikeHTML(contentType string, body []byte) bool {
-	if mt, _, err := mime.ParseMediaType(contentType); err == nil && (mt == "text/html" || mt == "application/xhtml+xml") {
-		return true
-	}
-	return bytes.HasPrefix(bytes.TrimSpace(body), []byte("<"))
+// ChallengeError is an answer that was a bot-protection challenge page where JSON was expected: a browser check
+// no API client can pass.
+type ChallengeError struct {
+	URL      string // what was fetched
+	Status   int    // the HTTP status of the page
+	Vendor   string // whose challenge: "Cloudflare"
+	Evidence string // what identified it, e.g. "cf-mitigated: challenge, server: cloudflare"
+}
+
+func (e *ChallengeError) Error() string {
+	return fmt.Sprintf("%s answered HTTP %d with a %s challenge page (%s), not JSON", e.URL, e.Status, e.Vendor, e.Evidence)
 }

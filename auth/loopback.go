@@ -142,6 +142,29 @@ var (
 	ErrAccessDenied   = errors.New("the sign-in was denied in the browser")
 )
 
+// AuthorizationError is an error the authorization server sent back to the redirect URI (RFC 6749 §4.1.2.1):
+// the sign-in was refused, in the browser or by the server. Its texts are the server's, cleaned and shortened,
+// with the sign-in's state and any code taken out.
+type AuthorizationError struct {
+	Code        string // access_denied, invalid_request, server_error, ...
+	Description string // the error_description; "" when none
+	MissingIss  bool   // the answer lacked the iss the server promised (RFC 9207), so it was not trusted either
+}
+
+func (e *AuthorizationError) Error() string {
+	msg := "the authorization server refused the sign-in: " + oauthErrorText(e.Code, e.Description)
+	if e.MissingIss {
+		msg += " (the answer also lacked the iss parameter the server promised, so it was not trusted)"
+	}
+	return msg
+}
+
+// Is lets errors.Is see ErrAccessDenied in an access_denied, and ErrIssuerMismatch in an answer without the
+// promised iss.
+func (e *AuthorizationError) Is(target error) bool {
+	return target == ErrAccessDenied && e.Code == "access_denied" || target == ErrIssuerMismatch && e.MissingIss
+}
+
 func (l *Loopback) handle(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	l.mu.Lock()
@@ -156,20 +179,25 @@ func (l *Loopback) handle(w http.ResponseWriter, r *http.Request) {
 		page(w, http.StatusBadRequest, "This sign-in link is stale", "Close this tab and start the sign-in again from your MCP client.")
 		return
 	}
-	// RFC 9207 §2.4, before anything else in the response is acted on or shown.
+	// RFC 9207 §2.4, before anything else in the response is acted on or shown. A missing iss on an error
+	// response still lets the error be shown (as untrusted); a wrong iss shows nothing of another server's words.
 	iss, hasIss := q["iss"]
-	if issuer != "" && ((hasIss && (len(iss) != 1 || iss[0] != issuer)) || (!hasIss && issReq)) {
-		l.finish(Callback{}, ErrIssuerMismatch)
-		page(w, http.StatusBadRequest, "Sign-in refused", "The answer came from an unexpected authorization server, so it was not used. Close this tab and try again.")
+	wrongIss := issuer != "" && hasIss && (len(iss) != 1 || iss[0] != issuer)
+	missingIss := issuer != "" && !hasIss && issReq
+	if e := q.Get("error"); e != "" && !wrongIss {
+		desc := redactAll(q.Get("error_description"), append([]string{q.Get("state")}, q["code"]...))
+		ae := &AuthorizationError{Code: cleanText(redactAll(e, q["code"]), 64), Description: cleanText(desc, 200), MissingIss: missingIss}
+		l.finish(Callback{}, ae)
+		msg := "The server said: " + oauthErrorText(ae.Code, ae.Description) + "."
+		if missingIss {
+			msg += " The answer lacked the iss parameter the server promised, so it was not trusted."
+		}
+		page(w, http.StatusOK, "Sign-in did not complete", msg+" You can close this tab; your MCP client will offer the sign-in again.")
 		return
 	}
-	if e := q.Get("error"); e != "" {
-		err := fmt.Errorf("the authorization server refused the sign-in: %s", oauthErrorText(e, q.Get("error_description")))
-		if e == "access_denied" {
-			err = fmt.Errorf("%w: %s", ErrAccessDenied, oauthErrorText(e, q.Get("error_description")))
-		}
-		l.finish(Callback{}, err)
-		page(w, http.StatusOK, "Sign-in did not complete", "The server said: "+oauthErrorText(e, q.Get("error_description"))+". You can close this tab; your MCP client will offer the sign-in again.")
+	if wrongIss || missingIss {
+		l.finish(Callback{}, ErrIssuerMismatch)
+		page(w, http.StatusBadRequest, "Sign-in refused", "The answer came from an unexpected authorization server, so it was not used. Close this tab and try again.")
 		return
 	}
 	code := q.Get("code")
@@ -193,22 +221,35 @@ func (l *Loopback) finish(cb Callback, err error) {
 
 // oauthErrorText is an OAuth error code and description, shortened and stripped of anything unprintable.
 func oauthErrorText(code, desc string) string {
-	clean := func(s string, n int) string {
-		out := make([]rune, 0, len(s))
-		for _, r := range s {
-			if r >= 0x20 && r != 0x7f {
-				out = append(out, r)
-			}
-		}
-		if len(out) > n {
-			out = append(out[:n], '…')
-		}
-		return string(out)
-	}
 	if desc == "" {
-		return clean(code, 64)
+		return cleanText(code, 64)
 	}
-	return clean(code, 64) + " (" + clean(desc, 200) + ")"
+	return cleanText(code, 64) + " (" + cleanText(desc, 200) + ")"
+}
+
+// cleanText is s without unprintable characters, cut to n runes.
+func cleanText(s string, n int) string {
+	out := make([]rune, 0, len(s))
+	for _, r := range s {
+		if r >= 0x20 && r != 0x7f {
+			out = append(out, r)
+		}
+	}
+	if len(out) > n {
+		out = append(out[:n], '…')
+	}
+	return string(out)
+}
+
+// redactAll replaces each non-empty secret in s: a server that echoes the state or a code must not put them
+// in a log line.
+func redactAll(s string, secrets []string) string {
+	for _, v := range secrets {
+		if v != "" {
+			s = strings.ReplaceAll(s, v, "[redacted]")
+		}
+	}
+	return s
 }
 
 // page writes a small HTML page, escaping whatever the server sent (html.EscapeString: the page has no

@@ -14,7 +14,8 @@ const legacyProtocolVersion = "2025-03-26"
 // LegacyServerMetadata discovers the authorization server of an MCP server on the 2025-03-26 revision (no
 // protected resource metadata): the RFC 8414 document at the server's origin
 // (/.well-known/oauth-authorization-server, the path of the MCP URL discarded), and when that answers 404, the
-// default endpoints /authorize, /token and /register at the origin (Defaulted is then true).
+// default endpoints /authorize, /token and /register at the origin (Defaulted is then true). When /authorize
+// answers 404 as well, the server has no OAuth at all: the error is a *NoOAuthError.
 func LegacyServerMetadata(ctx context.Context, hc *http.Client, serverURL *url.URL) (*ServerMetadata, error) {
 	if CanonicalResource(serverURL) == "" {
 		return nil, fmt.Errorf("MCP server URL %q is not an absolute URL; check --server-url", serverURL)
@@ -32,6 +33,14 @@ func LegacyServerMetadata(ctx context.Context, hc *http.Client, serverURL *url.U
 	if st == metadataAbsent {
 		if code != http.StatusNotFound {
 			return nil, fmt.Errorf("the authorization server metadata at %s answered HTTP %d; ask the server's operator", where, code)
+		}
+		authorize := origin + "/authorize"
+		absent, err := defaultAuthorizeAbsent(ctx, hc, authorize)
+		if err != nil {
+			return nil, err
+		}
+		if absent {
+			return nil, &NoOAuthError{Server: origin, Tried: []string{where, authorize}}
 		}
 		return &ServerMetadata{
 			Issuer:                origin,

@@ -13,11 +13,15 @@ func TestLegacyServerMetadata(t *testing.T) {
 		docs      map[string]doc
 		wantErr   string
 		defaulted bool
+		wantPaths []string // nil: only the metadata
 	}{
 		{name: "metadata at the origin root (2025-03-26-oauth-metadata-backcompat)",
 			docs: map[string]doc{asWK: {body: `{"issuer":"{base}","authorization_endpoint":"{base}/oauth/authorize","token_endpoint":"{base}/oauth/token","registration_endpoint":"{base}/oauth/register","code_challenge_methods_supported":["S256"]}`}}},
 		{name: "no metadata: default endpoints (2025-03-26-oauth-endpoint-fallback)",
-			docs: map[string]doc{}, defaulted: true},
+			docs: map[string]doc{"/authorize": {status: 500, body: "no redirect_uri"}}, defaulted: true, wantPaths: []string{asWK, "/authorize"}},
+		{name: "no metadata, no /authorize: no OAuth at all",
+			docs: map[string]doc{}, wantErr: "offers no OAuth sign-in: no authorization server metadata and no default authorization endpoint ({base}" + asWK + " and {base}/authorize answered 404)",
+			wantPaths: []string{asWK, "/authorize"}},
 		{name: "another 4xx is not a missing document",
 			docs: map[string]doc{asWK: {status: 403, body: "{}"}}, wantErr: "answered HTTP 403"},
 		{name: "HTML",
@@ -31,14 +35,18 @@ func TestLegacyServerMetadata(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newDocServer(t, tt.docs)
 			md, err := LegacyServerMetadata(context.Background(), s.Client(), mustURL(t, s.URL+"/mcp"))
-			if got := s.paths(); !reflect.DeepEqual(got, []string{asWK}) {
-				t.Errorf("requested %q, want only %s (the MCP path discarded)", got, asWK)
+			wantPaths := tt.wantPaths
+			if wantPaths == nil {
+				wantPaths = []string{asWK}
+			}
+			if got := s.paths(); !reflect.DeepEqual(got, wantPaths) {
+				t.Errorf("requested %q, want %q (the MCP path discarded)", got, wantPaths)
 			}
 			if v := s.headers[0].Get("MCP-Protocol-Version"); v != "2025-03-26" {
 				t.Errorf("MCP-Protocol-Version = %q", v)
 			}
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				if want := strings.ReplaceAll(tt.wantErr, "{base}", s.URL); err == nil || !strings.Contains(err.Error(), want) {
 					t.Fatalf("err = %v, want it to contain %q", err, tt.wantErr)
 				}
 				return

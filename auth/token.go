@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"golang.org/x/oauth2"
+
+	"github.com/meshailabs-org/meshai-mcp-server/internal/webpage"
 )
 
 // Token endpoint client authentication methods (RFC 7591 token_endpoint_auth_method).
@@ -40,6 +42,7 @@ type TokenError struct {
 	Status      int
 	Code        string // invalid_grant, invalid_client, temporarily_unavailable, ...
 	Description string
+	Challenge   string // the vendor ("Cloudflare") when the answer was a bot-protection challenge page, not JSON
 }
 
 func (e *TokenError) Error() string {
@@ -166,14 +169,21 @@ func parseTokenResponse(resp *http.Response, body []byte, oldRefresh string) (*o
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	var tj tokenJSON
 	jsonErr := json.Unmarshal(body, &tj)
+	page := webpage.Describe(resp.Header, body)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 || tj.Error != "" {
 		if jsonErr == nil && tj.Error != "" {
 			return nil, &TokenError{Status: resp.StatusCode, Code: tj.Error, Description: tj.ErrorDescription}
 		}
-		if mt == "text/html" {
+		if page.Challenge != "" {
+			return nil, &TokenError{Status: resp.StatusCode, Challenge: page.Challenge, Description: "a " + page.Challenge + " challenge page (" + page.Why() + "), not JSON"}
+		}
+		if page.IsHTML {
 			return nil, &TokenError{Status: resp.StatusCode, Description: "an HTML page instead of JSON (a proxy or bot protection?)"}
 		}
 		return nil, &TokenError{Status: resp.StatusCode}
+	}
+	if jsonErr != nil && page.Challenge != "" {
+		return nil, &TokenError{Status: resp.StatusCode, Challenge: page.Challenge, Description: "something other than JSON: a " + page.Challenge + " challenge page (" + page.Why() + ")"}
 	}
 	if jsonErr != nil {
 		return nil, fmt.Errorf("the token endpoint answered something other than JSON (%s); is a proxy in between?", mt)

@@ -1,14 +1,10 @@
 package devserver
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"slices"
 	"strings"
 )
@@ -42,6 +38,16 @@ const (
 	FaultAuthorizeDollar             Fault = "authorize-dollar"              // authorization_endpoint ends in $(touch$IFS./meshai-pwned): only URI characters
 	FaultAuthorizeHTTPRemote         Fault = "authorize-http-remote"         // authorization_endpoint is plain http on a remote host
 	FaultPRMOtherResource            Fault = "prm-other-resource"            // the PRM's resource is https://other.example.com/v1/mcp
+	FaultRateLimitMCP                Fault = "rate-limit-mcp"                // the MCP endpoints (/v1/mcp, /v1/sse, /v1/message) answer 429 with Retry-After
+	FaultRateLimitToken              Fault = "rate-limit-token"              // the token endpoint answers 429 with Retry-After
+	FaultRateLimitRegister           Fault = "rate-limit-register"           // the registration endpoint answers 429 with Retry-After
+	FaultRateLimitDiscovery          Fault = "rate-limit-discovery"          // every /.well-known/ URL (PRM, AS metadata) answers 429 with Retry-After
+	FaultRateLimitDevice             Fault = "rate-limit-device"             // the device authorization endpoint answers 429 with Retry-After
+	FaultErrorRedirect               Fault = "error-redirect"                // /oauth/authorize sends back error=access_denied (OAUTH_STATE_EXPIRED) without iss
+	FaultDeny                        Fault = "deny"                          // /oauth/authorize sends back error=access_denied, as a user clicking Deny
+	FaultExchangeInvalidGrant        Fault = "exchange-invalid-grant"        // the token endpoint refuses every authorization code with invalid_grant
+	FaultCloudflareToken             Fault = "cloudflare-token"              // only the token endpoint answers a Cloudflare 403 challenge page
+	FaultAPIKeyOnly                  Fault = "api-key-only"                  // no OAuth: a 401 without resource_metadata, 404 at every OAuth URL
 )
 
 // ShellFaultMarker is the file, relative to the working directory, that the endpoints of the authorize-shell,
@@ -57,6 +63,8 @@ var AllFaults = []Fault{
 	FaultNoRegistration, FaultNoNoneAuth, FaultNoIss, FaultNoRevocation, FaultBotChallenge, FaultHTML401,
 	FaultNoWWWAuthenticate, FaultMCP404, FaultRegistrationRejectsRedirect, FaultAuthorizeFile, FaultAuthorizeJavaScript,
 	FaultAuthorizeShell, FaultAuthorizeBacktick, FaultAuthorizeDollar, FaultAuthorizeHTTPRemote, FaultPRMOtherResource,
+	FaultRateLimitMCP, FaultRateLimitToken, FaultRateLimitRegister, FaultRateLimitDiscovery, FaultRateLimitDevice,
+	FaultErrorRedirect, FaultDeny, FaultExchangeInvalidGrant, FaultCloudflareToken, FaultAPIKeyOnly,
 }
 
 // ParseFault checks a fault name, as given to --fault.
@@ -72,155 +80,95 @@ func ParseFault(name string) (Fault, error) {
 	return "", fmt.Errorf("unknown fault %q: use one of %s", name, strings.Join(names, ", "))
 }
 
-// has reports whether the server was configured with fault f.
-func (s *Server) has(f Fault) bool { return slices.Contains(s.cfg.Faults, f) }
+// faultSet is the set of faults in force; a request reads it once, so one answer never mixes two sets.
+type faultSet []Fault
 
-// withFaults wraps the server's handler with the configured faults; with none it returns next unchanged.
+// has reports whether fault f is in the set.
+func (fs faultSet) has(f Fault) bool { return slices.Contains(fs, f) }
+
+// SetFaults replaces the faults in force with f, from the next request on; SetFaults() clears them. It is safe
+// to call while requests are served, so a test can show a client recovering once the cause is removed.
+func (s *Server) SetFaults(f ...Fault) {
+	fs := faultSet(slices.Clone(f))
+	s.faults.Store(&fs)
+}
+
+// SetFaults replaces the running server's faults; see Server.SetFaults.
+func (r *Running) SetFaults(f ...Fault) { r.srv.SetFaults(f...) }
+
+// currentFaults returns the faults in force now.
+func (s *Server) currentFaults() faultSet {
+	if fs := s.faults.Load(); fs != nil {
+		return *fs
+	}
+	return nil
+}
+
+// withFaults wraps the server's handler with the faults in force at each request; with none the request goes
+// to next unchanged.
 func (s *Server) withFaults(next http.Handler) http.Handler {
-	if len(s.cfg.Faults) == 0 {
-		return next
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		path := r.URL.Path
-		noToken := r.Header.Get("Authorization") == ""
-		switch {
-		case s.has(FaultBotChallenge):
-			botChallenge(w)
-		case s.has(FaultMCP404) && path == mcpPath:
-			http.NotFound(w, r)
-		case s.has(FaultMCP404) && path == "/mcp":
-			r2 := r.Clone(r.Context())
-			r2.URL.Path = mcpPath
-			next.ServeHTTP(w, r2)
-		case path == mcpPath && noToken && s.has(FaultHTML401):
-			htmlPage(w, http.StatusUnauthorized, "Sign in", "<form action=\"/login\"><input name=\"user\"></form>")
-		case path == mcpPath && noToken && s.has(FaultNoWWWAuthenticate):
-			http.Error(w, "Unauthorized", http.StatusUnauthorized)
-		case path == mcpPath && noToken && s.has(FaultNoPRM) && s.oauth != nil:
-			unauthorized(w, `Bearer scope="`+defaultScope+`"`, "missing bearer token")
-		case strings.HasPrefix(path, prmPath) && s.has(FaultNoPRM):
-			http.NotFound(w, r)
-		case strings.HasPrefix(path, prmPath) && s.has(FaultPRMHTML):
-			htmlPage(w, http.StatusOK, "MeshAI", "<div id=\"app\"></div>")
-		case strings.HasPrefix(path, prmPath) && s.has(FaultPRMOtherResource):
-			s.faultyResourceMetadata(w, r, next)
-		case path == asMetadataPath && s.has(FaultNoASMetadata):
-			http.NotFound(w, r)
-		case path == asMetadataPath && s.has(FaultASHTML):
-			htmlPage(w, http.StatusOK, "MeshAI", "<div id=\"app\"></div>")
-		case path == asMetadataPath:
-			s.faultyServerMetadata(w, r, next)
-		case path == registerPath && s.has(FaultNoRegistration):
-			http.NotFound(w, r)
-		case path == registerPath && s.has(FaultRegistrationRejectsRedirect):
-			s.pickyRegistration(w, r, next)
-		default:
+		fs := s.currentFaults()
+		if len(fs) == 0 {
 			next.ServeHTTP(w, r)
-		}
-	})
-}
-
-// rewriteJSON serves next's answer with edit applied to its JSON object; other answers pass unchanged.
-func rewriteJSON(w http.ResponseWriter, r *http.Request, next http.Handler, edit func(md map[string]any)) {
-	rec := httptest.NewRecorder()
-	next.ServeHTTP(rec, r)
-	var md map[string]any
-	if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &md) != nil {
-		copyRecorded(w, rec)
-		return
-	}
-	edit(md)
-	writeJSON(w, http.StatusOK, md)
-}
-
-// faultyServerMetadata serves the authorization server metadata with the configured faults applied.
-func (s *Server) faultyServerMetadata(w http.ResponseWriter, r *http.Request, next http.Handler) {
-	rewriteJSON(w, r, next, func(md map[string]any) { s.breakServerMetadata(r, md) })
-}
-
-// breakServerMetadata applies the configured faults to authorization server metadata.
-func (s *Server) breakServerMetadata(r *http.Request, md map[string]any) {
-	if s.has(FaultBadIssuer) {
-		md["issuer"] = fmt.Sprint(md["issuer"]) + "/"
-	}
-	if s.has(FaultNoS256) {
-		md["code_challenge_methods_supported"] = []string{"plain"}
-	}
-	if s.has(FaultNoPKCE) {
-		delete(md, "code_challenge_methods_supported")
-	}
-	if s.has(FaultNoRegistration) {
-		delete(md, "registration_endpoint")
-	}
-	if s.has(FaultNoNoneAuth) {
-		md["token_endpoint_auth_methods_supported"] = []string{"client_secret_basic", "client_secret_post"}
-	}
-	if s.has(FaultNoIss) {
-		delete(md, "authorization_response_iss_parameter_supported")
-	}
-	if s.has(FaultNoRevocation) {
-		delete(md, "revocation_endpoint")
-	}
-	if e := s.hostileAuthorizeEndpoint(r); e != "" {
-		md["authorization_endpoint"] = e
-	}
-}
-
-// hostileAuthorizeEndpoint is the authorization_endpoint a hostile-endpoint fault publishes, or "" for none.
-// The shell ones are this server's real endpoint with a command appended, so only the shell text is wrong.
-func (s *Server) hostileAuthorizeEndpoint(r *http.Request) string {
-	switch {
-	case s.has(FaultAuthorizeFile):
-		return "file:///etc/passwd"
-	case s.has(FaultAuthorizeJavaScript):
-		return "javascript:alert(document.cookie)"
-	case s.has(FaultAuthorizeShell):
-		return s.oauth.issuer(r) + authorizePath + "$(touch${IFS}" + ShellFaultMarker + ")"
-	case s.has(FaultAuthorizeBacktick):
-		return s.oauth.issuer(r) + authorizePath + "`touch${IFS}" + ShellFaultMarker + "`"
-	case s.has(FaultAuthorizeDollar):
-		return s.oauth.issuer(r) + authorizePath + "$(touch$IFS./" + ShellFaultMarker + ")"
-	case s.has(FaultAuthorizeHTTPRemote):
-		return "http://auth.example.com" + authorizePath
-	}
-	return ""
-}
-
-// faultyResourceMetadata serves the protected resource metadata with the configured faults applied.
-func (s *Server) faultyResourceMetadata(w http.ResponseWriter, r *http.Request, next http.Handler) {
-	rewriteJSON(w, r, next, func(md map[string]any) {
-		if s.has(FaultPRMOtherResource) {
-			md["resource"] = OtherResource
-		}
-	})
-}
-
-// pickyRegistration refuses registrations that ask for an http loopback redirect URI, as authorization servers
-// that accept only https redirect URIs do; other requests go to the real endpoint.
-func (s *Server) pickyRegistration(w http.ResponseWriter, r *http.Request, next http.Handler) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
-	if err != nil {
-		registrationError(w, "invalid_client_metadata", "the body could not be read")
-		return
-	}
-	var md struct {
-		RedirectURIs []string `json:"redirect_uris"`
-	}
-	_ = json.Unmarshal(body, &md)
-	for _, raw := range md.RedirectURIs {
-		if u, err := url.Parse(raw); err == nil && u.Scheme == "http" && isLoopbackIP(u.Hostname()) {
-			registrationError(w, "invalid_redirect_uri", "redirect URI "+raw+" is not allowed: only https redirect URIs are accepted")
 			return
 		}
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	next.ServeHTTP(w, r)
+		s.serveFaulty(fs, w, r, next)
+	})
 }
 
-// isLoopbackIP reports whether host is localhost or a loopback IP literal.
-func isLoopbackIP(host string) bool {
-	ip := net.ParseIP(host)
-	return strings.EqualFold(host, "localhost") || ip != nil && ip.IsLoopback()
+// serveFaulty answers r with the faults fs applied.
+func (s *Server) serveFaulty(fs faultSet, w http.ResponseWriter, r *http.Request, next http.Handler) {
+	path := r.URL.Path
+	noToken := r.Header.Get("Authorization") == ""
+	switch {
+	case fs.has(FaultBotChallenge):
+		botChallenge(w)
+	case rateLimited(fs, path):
+		s.tooManyRequests(w)
+	case fs.has(FaultAPIKeyOnly) && isOAuthPath(path):
+		http.NotFound(w, r)
+	case fs.has(FaultAPIKeyOnly) && slices.Contains(mcpPaths, path):
+		s.onlyAPIKey(w, r, next)
+	case path == tokenPath && fs.has(FaultCloudflareToken):
+		botChallenge(w)
+	case path == tokenPath && fs.has(FaultExchangeInvalidGrant):
+		refuseCodes(w, r, next)
+	case path == authorizePath && fs.has(FaultDeny) && s.oauth != nil:
+		s.oauth.refuseAuthorization(w, r, next, "access_denied", "The user denied the request", true)
+	case path == authorizePath && fs.has(FaultErrorRedirect) && s.oauth != nil:
+		s.oauth.refuseAuthorization(w, r, next, "access_denied", stateExpired, false)
+	case fs.has(FaultMCP404) && path == mcpPath:
+		http.NotFound(w, r)
+	case fs.has(FaultMCP404) && path == "/mcp":
+		r2 := r.Clone(r.Context())
+		r2.URL.Path = mcpPath
+		next.ServeHTTP(w, r2)
+	case path == mcpPath && noToken && fs.has(FaultHTML401):
+		htmlPage(w, http.StatusUnauthorized, "Sign in", "<form action=\"/login\"><input name=\"user\"></form>")
+	case path == mcpPath && noToken && fs.has(FaultNoWWWAuthenticate):
+		http.Error(w, "Unauthorized", http.StatusUnauthorized)
+	case path == mcpPath && noToken && fs.has(FaultNoPRM) && s.oauth != nil:
+		unauthorized(w, `Bearer scope="`+defaultScope+`"`, "missing bearer token")
+	case strings.HasPrefix(path, prmPath) && fs.has(FaultNoPRM):
+		http.NotFound(w, r)
+	case strings.HasPrefix(path, prmPath) && fs.has(FaultPRMHTML):
+		htmlPage(w, http.StatusOK, "MeshAI", "<div id=\"app\"></div>")
+	case strings.HasPrefix(path, prmPath) && fs.has(FaultPRMOtherResource):
+		faultyResourceMetadata(fs, w, r, next)
+	case path == asMetadataPath && fs.has(FaultNoASMetadata):
+		http.NotFound(w, r)
+	case path == asMetadataPath && fs.has(FaultASHTML):
+		htmlPage(w, http.StatusOK, "MeshAI", "<div id=\"app\"></div>")
+	case path == asMetadataPath:
+		s.faultyServerMetadata(fs, w, r, next)
+	case path == registerPath && fs.has(FaultNoRegistration):
+		http.NotFound(w, r)
+	case path == registerPath && fs.has(FaultRegistrationRejectsRedirect):
+		s.pickyRegistration(w, r, next)
+	default:
+		next.ServeHTTP(w, r)
+	}
 }
 
 // botChallenge answers like Cloudflare's managed challenge does to a client without a browser.

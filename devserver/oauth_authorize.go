@@ -191,7 +191,8 @@ func (o *oauthServer) redirectError(w http.ResponseWriter, r *http.Request, req 
 	o.redirect(w, r, req, url.Values{"error": {code}, "error_description": {desc}})
 }
 
-// redirect answers 302 to req.redirectURI with params, state and iss (RFC 9207) added to its query.
+// redirect answers 302 to req.redirectURI with params, state and iss (RFC 9207) added to its query; an empty
+// req.issuer (only the error-redirect fault clears it) leaves iss out.
 func (o *oauthServer) redirect(w http.ResponseWriter, r *http.Request, req authRequest, params url.Values) {
 	u, err := url.Parse(req.redirectURI)
 	if err != nil { // registered URIs were parsed at registration
@@ -205,7 +206,9 @@ func (o *oauthServer) redirect(w http.ResponseWriter, r *http.Request, req authR
 	if req.state != "" {
 		q.Set("state", req.state)
 	}
-	q.Set("iss", req.issuer)
+	if req.issuer != "" {
+		q.Set("iss", req.issuer)
+	}
 	u.RawQuery = q.Encode()
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, u.String(), http.StatusFound)

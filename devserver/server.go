@@ -70,8 +70,10 @@ type Config struct {
 	DeviceInterval time.Duration     // OAuth: the device grant's polling interval (whole seconds, at least 1); 0 means 5s
 
 	// Faults breaks the server on purpose, one way per entry (see faults.go), so clients and doctor can be
-	// tested against each failure.
+	// tested against each failure. It is the initial set; SetFaults replaces it while the server runs.
 	Faults []Fault
+	// RetryAfter is the Retry-After of the rate-limit faults' 429 answers, rounded up to whole seconds; 0 means 1s.
+	RetryAfter time.Duration
 }
 
 // Server is the reference MeshAI server.
@@ -91,8 +93,9 @@ type Server struct {
 	stats    execStats
 	sessions atomic.Int64 // open sessions, both transports
 	closer   sync.Once
-	oauth    *oauthServer // nil unless Config.OAuth
-	baseURL  string       // set by Listen: the OAuth issuer; otherwise derived from each request
+	oauth    *oauthServer             // nil unless Config.OAuth
+	baseURL  string                   // set by Listen: the OAuth issuer; otherwise derived from each request
+	faults   atomic.Pointer[faultSet] // the faults in force (SetFaults)
 }
 
 // execStats counts mesh_execute activity; tests read it to see what a handler did.
@@ -112,6 +115,7 @@ func New(cfg Config) *Server {
 	base, stop := context.WithCancelCause(context.Background())
 	s := &Server{cfg: cfg, log: logger, base: base, stop: stop,
 		ids: &server.InsecureStatefulSessionIdManager{}}
+	s.SetFaults(cfg.Faults...)
 	s.calls = newCalls(base, ResumeGrace, logger)
 	s.tools = newToolCalls()
 	if cfg.OAuth {

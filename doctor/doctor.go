@@ -121,7 +121,7 @@ func Run(ctx context.Context, opts Options) Report {
 		r.checkURL, r.checkProxy, r.checkConfigDir, r.checkStore,
 		r.checkDNS, r.checkTCP, r.checkTLS,
 		r.checkEndpoint, r.checkChallenge,
-		r.checkResourceMetadata, r.checkServerMetadata,
+		r.checkResourceMetadata, r.checkServerMetadata, r.checkToken,
 		r.checkRegistration,
 		r.checkStored, r.checkRefresh,
 		r.checkRoundTrip,

@@ -36,6 +36,7 @@ func TestHealthyReferenceServer(t *testing.T) {
 		{"oauth.auth-none", OK, "includes none"},
 		{"oauth.iss", OK, "true"},
 		{"oauth.revocation", OK, "revocation_endpoint"},
+		{"oauth.token", OK, `the OAuth error "invalid_client"`},
 		{"oauth.register", Skip, "--register-probe"},
 		{"creds.stored", Warn, "not signed in"},
 		{"creds.refresh", Skip, "no stored sign-in"},

@@ -70,8 +70,9 @@ func (r *runner) checkEndpoint(ctx context.Context) {
 		r.reachable = true
 		r.endpoint.ex = ex
 		where := redact(r.u)
+		page := ex.page()
 		switch {
-		case ex.status == http.StatusUnauthorized && ex.html() && len(ex.header.Values("WWW-Authenticate")) == 0:
+		case ex.status == http.StatusUnauthorized && page.IsHTML && len(ex.header.Values("WWW-Authenticate")) == 0:
 			res.Status = Fail
 			res.Detail = where + " answered 401 with an HTML page and no WWW-Authenticate challenge: a login page or single sign-on proxy is in front of the MCP endpoint"
 			res.Fix = "MCP clients cannot sign in through a web page: the server's operator must exempt the MCP path from the login proxy and answer 401 with WWW-Authenticate: Bearer resource_metadata=\"…\""
@@ -82,11 +83,11 @@ func (r *runner) checkEndpoint(ctx context.Context) {
 			r.endpoint.open = true
 			res.Status, res.Detail = OK, where+" answered initialize without a token ("+serverLine(ex.msg)+"): no sign-in needed"
 			r.endWith(ctx, r.u, "", ex)
-		case isBotChallenge(ex):
+		case page.Challenge != "":
 			res.Status = Fail
-			res.Detail = fmt.Sprintf("%s answered %d with Cloudflare's bot protection challenge (%s): a browser check no MCP client can pass", where, ex.status, botEvidence(ex))
+			res.Detail = fmt.Sprintf("%s answered %d with %s's bot protection challenge (%s): a browser check no MCP client can pass", where, ex.status, page.Challenge, page.Why())
 			res.Fix = "the server's operator must let API clients through: a Cloudflare WAF skip rule for the MCP path (or Bot Fight Mode / the managed challenge off for it); from your side, another network or VPN exit sometimes passes"
-		case ex.status == http.StatusForbidden && ex.html():
+		case ex.status == http.StatusForbidden && page.IsHTML:
 			res.Status = Fail
 			res.Detail = where + " answered 403 with an HTML page: a firewall or bot protection is blocking API clients"
 			res.Fix = "ask the server's operator to allow API clients on the MCP path (a WAF or bot-protection exception)"
@@ -186,31 +187,6 @@ func answersLikeMCP(ex *exchange) bool {
 // endWith deletes the session an initialize opened.
 func (r *runner) endWith(ctx context.Context, u *url.URL, bearer string, ex *exchange) {
 	r.endSession(ctx, u, bearer, ex.header.Get("Mcp-Session-Id"))
-}
-
-// isBotChallenge recognises Cloudflare's challenge: the cf-mitigated header, or its "Just a moment..." page.
-func isBotChallenge(ex *exchange) bool {
-	if strings.EqualFold(ex.header.Get("Cf-Mitigated"), "challenge") {
-		return true
-	}
-	cf := strings.EqualFold(ex.header.Get("Server"), "cloudflare")
-	return cf && (ex.status == http.StatusForbidden || ex.status == http.StatusServiceUnavailable) && ex.html() &&
-		strings.Contains(string(ex.body), "Just a moment")
-}
-
-// botEvidence names what identified the challenge.
-func botEvidence(ex *exchange) string {
-	var ev []string
-	if v := ex.header.Get("Cf-Mitigated"); v != "" {
-		ev = append(ev, "cf-mitigated: "+v)
-	}
-	if v := ex.header.Get("Server"); v != "" {
-		ev = append(ev, "server: "+v)
-	}
-	if strings.Contains(string(ex.body), "Just a moment") {
-		ev = append(ev, `page "Just a moment..."`)
-	}
-	return strings.Join(ev, ", ")
 }
 
 // serverLine describes an initialize result: the server and the protocol version it chose.

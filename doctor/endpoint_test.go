@@ -25,7 +25,7 @@ func TestEndpointAnswers(t *testing.T) {
 			Fail, "refuses this client outright", "IP allowlist"},
 		{"cloudflare page without cf-mitigated", map[string]route{"/mcp": {503, map[string]string{"Content-Type": "text/html", "Server": "cloudflare"},
 			"<!DOCTYPE html><html><head><title>Just a moment...</title></head></html>"}}, "/mcp",
-			Fail, `Cloudflare's bot protection challenge (server: cloudflare, page "Just a moment...")`, "WAF skip rule"},
+			Fail, `Cloudflare's bot protection challenge (server: cloudflare, title "Just a moment...")`, "WAF skip rule"},
 		{"rate limited", map[string]route{"/mcp": {429, nil, ""}}, "/mcp", Fail, "rate limiting (429)", "wait a minute"},
 		{"server error", map[string]route{"/mcp": {502, nil, "bad gateway"}}, "/mcp", Fail, "failed with HTTP 502: bad gateway", "try again later"},
 		{"teapot", map[string]route{"/mcp": {418, nil, "I'm a teapot"}}, "/mcp", Fail, "answered HTTP 418, not MCP", "check that the URL"},

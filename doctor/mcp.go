@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/meshailabs-org/meshai-mcp-server/internal/webpage"
 )
 
 // offeredVersion is the protocol revision doctor's initialize asks for; servers answer with the one they speak.
@@ -40,13 +42,10 @@ type exchange struct {
 }
 
 // html reports whether the answer is a web page.
-func (e *exchange) html() bool {
-	if mt, _, err := mime.ParseMediaType(e.header.Get("Content-Type")); err == nil && (mt == "text/html" || mt == "application/xhtml+xml") {
-		return true
-	}
-	s := strings.ToLower(strings.TrimSpace(string(e.body[:min(len(e.body), 256)])))
-	return strings.HasPrefix(s, "<!doctype html") || strings.HasPrefix(s, "<html")
-}
+func (e *exchange) html() bool { return webpage.IsHTML(e.header.Get("Content-Type"), e.body) }
+
+// page describes the answer as a web page: HTML or not, and whose challenge it is, if any.
+func (e *exchange) page() webpage.Page { return webpage.Describe(e.header, e.body) }
 
 // mediaType is the answer's media type, lowercased, without parameters.
 func (e *exchange) mediaType() string {

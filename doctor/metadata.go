@@ -92,7 +92,10 @@ func (r *runner) checkResourceMetadata(ctx context.Context) {
 			return res
 		}
 		res.Status, res.Detail = Fail, oneLine(err.Error())
+		var ce *auth.ChallengeError
 		switch {
+		case errors.As(err, &ce):
+			res.Fix = challengeFix(ce)
 		case auth.IsRateLimited(err):
 			res.Fix = rateLimitFix(limitedUntil(err))
 		case errors.Is(err, auth.ErrNoResourceMetadata):
@@ -104,6 +107,11 @@ func (r *runner) checkResourceMetadata(ctx context.Context) {
 			}
 			res.Fix = "the server's operator must publish RFC 9728 metadata at " + strings.Join(wellKnownPRM(r.u), " or ") +
 				" (Claude, ChatGPT and Cursor need it)"
+			if errors.Is(lerr, auth.ErrNoOAuth) {
+				res.Detail += "; " + oneLine(lerr.Error())
+				res.Fix = "the server shows no OAuth at all: if it takes an API key, set " + auth.EnvAPIKey +
+					" (or pass --header \"Authorization: Bearer …\"); if it should offer a sign-in, " + res.Fix
+			}
 		case strings.Contains(err.Error(), "HTML page"):
 			res.Fix = "the metadata URL is answered by a web page (an app's catch-all route, a login wall or bot protection): the server's operator must serve the JSON document there"
 		case strings.Contains(err.Error(), "is for resource"):
@@ -113,6 +121,12 @@ func (r *runner) checkResourceMetadata(ctx context.Context) {
 		}
 		return res
 	})
+}
+
+// challengeFix is the fix for a metadata URL behind a bot-protection challenge.
+func challengeFix(ce *auth.ChallengeError) string {
+	return "ask the server's operator to let API clients reach " + redactRaw(ce.URL) + ": a " + ce.Vendor +
+		" WAF skip rule for the OAuth metadata paths (/.well-known/…), or the challenge off for them"
 }
 
 // prmSource says which discovery step found the metadata.
@@ -161,7 +175,10 @@ func (r *runner) checkServerMetadata(ctx context.Context) {
 		if err != nil {
 			failed = true
 			res.Status, res.Detail = Fail, oneLine(err.Error())
+			var ce *auth.ChallengeError
 			switch {
+			case errors.As(err, &ce):
+				res.Fix = challengeFix(ce)
 			case auth.IsRateLimited(err):
 				res.Fix = rateLimitFix(limitedUntil(err))
 			case strings.Contains(err.Error(), "is for issuer"):

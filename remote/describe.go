@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/meshailabs-org/meshai-mcp-server/internal/ratelimit"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/webpage"
 )
 
 // UpstreamError is what a request gets when the server could not be reached or failed: it says what happened
@@ -98,10 +99,13 @@ func credentialError(err error) *UpstreamError {
 func describeStatus(u *url.URL, status int, contentType string, body []byte) *UpstreamError {
 	where := redactURL(u)
 	var msg string
-	html := strings.HasPrefix(strings.ToLower(contentType), "text/html") || looksHTML(body)
+	page := webpage.Describe(http.Header{"Content-Type": {contentType}}, body)
+	html := page.IsHTML
 	switch {
 	case status == http.StatusUnauthorized:
 		msg = fmt.Sprintf("%s refused the credentials (401): set MESHAI_API_KEY to a valid key, or pass --header \"Authorization: Bearer ...\"", where)
+	case status == http.StatusForbidden && page.Challenge != "":
+		msg = fmt.Sprintf("%s answered 403 with a %s challenge page (%s): bot protection is blocking the bridge; ask the server's operator to allow API clients", where, page.Challenge, page.Why())
 	case status == http.StatusForbidden && html:
 		msg = fmt.Sprintf("%s answered 403 with an HTML page: a firewall or bot protection (e.g. Cloudflare) is blocking the bridge; ask the server's operator to allow API clients", where)
 	case status == http.StatusForbidden:
@@ -134,11 +138,6 @@ func isDialError(err error) bool {
 	}
 	var dns *net.DNSError
 	return errors.As(err, &dns) || errors.Is(err, syscall.ECONNREFUSED)
-}
-
-func looksHTML(b []byte) bool {
-	s := strings.ToLower(strings.TrimSpace(string(b[:min(len(b), 64)])))
-	return strings.HasPrefix(s, "<!doctype html") || strings.HasPrefix(s, "<html")
 }
 
 // snippet is a short, single-line, printable excerpt of a response body.

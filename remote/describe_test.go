@@ -54,7 +54,8 @@ func TestDescribeStatus(t *testing.T) {
 		want   string
 	}{
 		{401, "application/json", `{}`, "MESHAI_API_KEY"},
-		{403, "text/html", `<!DOCTYPE html><title>Just a moment...</title>`, "bot protection"},
+		{403, "text/html", `<!DOCTYPE html><title>Just a moment...</title>`, `a Cloudflare challenge page (title "Just a moment...")`},
+		{403, "text/html", `<!DOCTYPE html><title>Forbidden</title>`, "403 with an HTML page"},
 		{403, "application/json", `{}`, "lack permission"},
 		{404, "text/plain", "not found", "/v1/mcp"},
 		{429, "", "", "is rate limiting (429): try again later"},

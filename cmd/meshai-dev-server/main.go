@@ -33,6 +33,7 @@ func run(args []string) error {
 	oauth := fs.Bool("oauth", false, "serve an OAuth 2.1 authorization server and accept its access tokens on MCP requests")
 	autoApprove := fs.Bool("auto-approve", false, "with --oauth: approve authorization requests at once, without the login page")
 	tokenTTL := fs.Duration("access-token-ttl", 60*time.Minute, "with --oauth: access token lifetime")
+	retryAfter := fs.Duration("retry-after", time.Second, "with a rate-limit-* --fault: the Retry-After of the 429 answers (rounded up to whole seconds)")
 	var faults []devserver.Fault
 	fs.Func("fault", "break the server on purpose, for testing clients and doctor (repeatable): "+faultNames(), func(v string) error {
 		f, err := devserver.ParseFault(v)
@@ -50,7 +51,8 @@ func run(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	r, err := devserver.Listen(*listen, devserver.Config{APIKey: *apiKey, Step: *step, Logger: logger,
-		OAuth: *oauth, AutoApprove: *autoApprove, AccessTokenTTL: *tokenTTL, Faults: faults})
+		OAuth: *oauth, AutoApprove: *autoApprove, AccessTokenTTL: *tokenTTL, Faults: faults,
+		RetryAfter: *retryAfter})
 	if err != nil {
 		return err
 	}

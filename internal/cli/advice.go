@@ -1,0 +1,74 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/meshailabs-org/meshai-mcp-server/auth"
+	"github.com/meshailabs-org/meshai-mcp-server/bridge"
+)
+
+// advise returns the one thing to do about err, naming real flags, variables and commands, or "" when it has
+// nothing to add to what err already says. The library packages state the facts as typed errors; the advice
+// about this command's flags lives here.
+func advise(err error) string {
+	if err == nil {
+		return ""
+	}
+	for _, rule := range adviceRules {
+		if a := rule(err); a != "" {
+			return a
+		}
+	}
+	return ""
+}
+
+// adviceRules are tried in order, each about one kind of typed fact; a package with facts of its own (such as
+// rate limits) gets a rule here.
+var adviceRules = []func(error) string{noOAuthAdvice, challengeAdvice, refusalAdvice}
+
+// signInAgain is how a user starts another sign-in: the bridge's tool, or the login command.
+const signInAgain = "call the " + bridge.SignInTool + " tool (or run `meshai-mcp-server login`)"
+
+// noOAuthAdvice: the server has no sign-in at all, so it takes some other credential.
+func noOAuthAdvice(err error) string {
+	if !errors.Is(err, auth.ErrNoOAuth) {
+		return ""
+	}
+	return "this server takes an API key, not a sign-in: set " + auth.EnvAPIKey +
+		" in the MCP client's config for this server (or pass --header \"Authorization: Bearer …\")"
+}
+
+// challengeAdvice: bot protection answered where an API answer was expected; only the operator can change that.
+func challengeAdvice(err error) string {
+	var (
+		ce            *auth.ChallengeError
+		te            *auth.TokenError
+		vendor, where string
+	)
+	switch {
+	case errors.As(err, &ce):
+		vendor, where = ce.Vendor, ce.URL
+	case errors.As(err, &te) && te.Challenge != "":
+		vendor, where = te.Challenge, "the token endpoint"
+	default:
+		return ""
+	}
+	return fmt.Sprintf("%s's bot protection stops API clients at %s and no client can pass its browser check: "+
+		"ask the server's operator to let API clients through there (a %s WAF skip rule for that path)", vendor, where, vendor)
+}
+
+// refusalAdvice: the authorization server sent an error back to the loopback redirect.
+func refusalAdvice(err error) string {
+	var ae *auth.AuthorizationError
+	if !errors.As(err, &ae) {
+		return ""
+	}
+	switch ae.Code {
+	case "access_denied":
+		return "the sign-in was refused in the browser; " + signInAgain + " to try again"
+	case "server_error", "temporarily_unavailable":
+		return "the authorization server failed during the sign-in; " + signInAgain + " to try again in a moment"
+	}
+	return "the authorization server refused the sign-in request itself (" + ae.Code + "): ask the server's operator"
+}

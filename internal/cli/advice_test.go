@@ -1,0 +1,132 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/meshailabs-org/meshai-mcp-server/auth"
+	"github.com/meshailabs-org/meshai-mcp-server/devserver"
+)
+
+// adviceCase is one error and the advice it must get ("" for none).
+type adviceCase struct {
+	name string
+	err  error
+	want string // a text the advice holds; "" means no advice
+}
+
+// adviceCases are every kind of fact advise knows, from the reference server where it can produce them.
+func adviceCases(t *testing.T) []adviceCase {
+	t.Helper()
+	return []adviceCase{
+		{"no OAuth at all", signInError(t, devserver.FaultAPIKeyOnly),
+			`this server takes an API key, not a sign-in: set MESHAI_API_KEY in the MCP client's config for this server (or pass --header "Authorization: Bearer …")`},
+		{"no OAuth, wrapped", fmt.Errorf("sign-in: %w", &auth.NoOAuthError{Server: "https://x"}), "set MESHAI_API_KEY"},
+		{"challenge at the token endpoint", refreshError(t, devserver.FaultCloudflareToken),
+			"Cloudflare's bot protection stops API clients at the token endpoint and no client can pass its browser check: ask the server's operator"},
+		{"challenge at a metadata URL", fmt.Errorf("discover: %w", &auth.ChallengeError{URL: "https://x/.well-known/oauth-protected-resource", Status: 403, Vendor: "Cloudflare"}),
+			"at https://x/.well-known/oauth-protected-resource and no client"},
+		{"denied in the browser", fmt.Errorf("sign-in did not complete: %w", &auth.AuthorizationError{Code: "access_denied", Description: "The user denied the request"}),
+			"the sign-in was refused in the browser; call the meshai_sign_in tool (or run `meshai-mcp-server login`) to try again"},
+		{"state expired, no iss", &auth.AuthorizationError{Code: "access_denied", Description: "OAUTH_STATE_EXPIRED", MissingIss: true}, "to try again"},
+		{"server error", &auth.AuthorizationError{Code: "temporarily_unavailable"}, "to try again in a moment"},
+		{"bad request", &auth.AuthorizationError{Code: "invalid_scope"}, "refused the sign-in request itself (invalid_scope): ask the server's operator"},
+		{"token refused as JSON", &auth.TokenError{Status: 400, Code: "invalid_grant"}, ""},
+		{"plain error", errors.New("boom"), ""},
+		{"nil", nil, ""},
+	}
+}
+
+func TestAdvise(t *testing.T) {
+	for _, c := range adviceCases(t) {
+		t.Run(c.name, func(t *testing.T) {
+			got := advise(c.err)
+			if c.want == "" && got != "" || !strings.Contains(got, c.want) {
+				t.Errorf("advise(%v) = %q, want it to hold %q", c.err, got, c.want)
+			}
+		})
+	}
+}
+
+// Every flag, command and variable the advice names exists: the flags in the real flag set, the commands and
+// variables in the usage text the command prints.
+func TestAdviceNamesRealFlags(t *testing.T) {
+	var help strings.Builder
+	if _, err := parseServe([]string{"-h"}, func(string) string { return "" }, &help); err == nil {
+		t.Fatal("-h did not print the usage")
+	}
+	flags := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^\s+-([a-z][a-z0-9-]*)`).FindAllStringSubmatch(help.String(), -1) {
+		flags[m[1]] = true
+	}
+	if !flags["header"] || !flags["client-id"] {
+		t.Fatalf("the flag set was not read: %v", flags)
+	}
+	named := 0
+	for _, c := range adviceCases(t) {
+		a := advise(c.err)
+		for _, m := range regexp.MustCompile(`--([a-z][a-z0-9-]*)`).FindAllStringSubmatch(a, -1) {
+			named++
+			if !flags[m[1]] {
+				t.Errorf("%s: the advice names --%s, which is no flag: %q", c.name, m[1], a)
+			}
+		}
+		for _, m := range regexp.MustCompile("`(meshai-mcp-server [a-z]+)").FindAllStringSubmatch(a, -1) {
+			if !strings.Contains(help.String(), "  "+m[1]+" ") {
+				t.Errorf("%s: the advice names `%s`, which is no command: %q", c.name, m[1], a)
+			}
+		}
+		for _, v := range regexp.MustCompile(`\bMESHAI_[A-Z_]+`).FindAllString(a, -1) {
+			if !strings.Contains(help.String(), v) {
+				t.Errorf("%s: the advice names %s, which the usage does not: %q", c.name, v, a)
+			}
+		}
+	}
+	if named == 0 {
+		t.Error("no advice names a flag: the walk checked nothing")
+	}
+}
+
+// signInError is what a sign-in against the reference server with fault f ends with.
+func signInError(t *testing.T, f devserver.Fault) error {
+	t.Helper()
+	r, err := devserver.Listen("127.0.0.1:0", devserver.Config{OAuth: true, APIKey: "k", Faults: []devserver.Fault{f}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.Close() })
+	dir := t.TempDir()
+	store, _, err := auth.OpenStore(context.Background(), auth.KindFile, dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(r.URL + "/v1/mcp")
+	s := &auth.SignIn{ServerURL: u, ConfigDir: dir, Store: store, BrowserCommand: auth.NoBrowser, Stderr: io.Discard}
+	err = s.Login(t.Context(), nil, nil)
+	if err == nil {
+		t.Fatalf("sign-in against %s succeeded", f)
+	}
+	return err
+}
+
+// refreshError is what a refresh at the reference server's token endpoint with fault f ends with.
+func refreshError(t *testing.T, f devserver.Fault) error {
+	t.Helper()
+	r, err := devserver.Listen("127.0.0.1:0", devserver.Config{OAuth: true, Faults: []devserver.Fault{f}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.Close() })
+	tc := &auth.TokenClient{TokenURL: r.URL + "/oauth/token", ClientID: "c"}
+	_, err = tc.Refresh(t.Context(), "a-refresh-token")
+	if err == nil {
+		t.Fatalf("refresh against %s succeeded", f)
+	}
+	return err
+}
