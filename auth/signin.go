@@ -54,15 +54,25 @@ type SignIn struct {
 	flight   *flight   // the sign-in this process is running, which concurrent Login calls share
 	// goneClient is the client_id the token endpoint answered invalid_client for, until registered anew.
 	goneClient string
-	authURL    string // the authorization URL of the browser step under way, for Progress
+	// retryAsked: the user asked for a new sign-in (Retry): the next one runs even if another bridge's just failed.
+	retryAsked bool
+	life       lifecycle
 }
 
-// Progress reports whether a sign-in is under way and, once its browser step has begun, the URL to open (empty
-// while discovery runs, or while another bridge on this machine holds the sign-in).
-func (s *SignIn) Progress() (active bool, authURL string) {
+// Watch returns where the sign-in stands and a channel that is closed at its next change.
+func (s *SignIn) Watch() (State, <-chan struct{}) { return s.life.get() }
+
+// Retry forgets a failed sign-in, so that the next request the server refuses starts a new one, here, even if
+// another bridge's sign-in failed a moment ago. It is the user's "try again".
+func (s *SignIn) Retry() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.active > 0, s.authURL
+	s.retryAsked = true
+	s.mu.Unlock()
+	s.life.update(func(st *State) {
+		if st.Phase == Failed {
+			*st = State{Phase: SignedOut}
+		}
+	})
 }
 
 // flowCooldown is how soon after one browser sign-in another may start: a server that refuses a token it has
@@ -70,9 +80,12 @@ func (s *SignIn) Progress() (active bool, authURL string) {
 const flowCooldown = 30 * time.Second
 
 // KeepFresh refreshes the access token ahead of expiry until ctx ends, so an idle session never meets an expired
-// token. It never opens a browser: when the grant is gone, the next client request starts the sign-in.
+// token. It never opens a browser: when the grant is gone, the next client request starts the sign-in. Without a
+// sign-in to keep fresh, it waits for the next change of the lifecycle (a sign-in here, or tokens found in the
+// store), not for a timer.
 func (s *SignIn) KeepFresh(ctx context.Context) {
 	for ctx.Err() == nil {
+		_, changed := s.Watch()
 		src, _ := s.source(ctx)
 		if src != nil {
 			lctx, cancel := context.WithCancel(ctx)
@@ -81,11 +94,23 @@ func (s *SignIn) KeepFresh(ctx context.Context) {
 			s.mu.Unlock()
 			src.RefreshLoop(lctx, func(err error) { s.logf("background refresh failed", "err", err) })
 			cancel()
+			if s.current() != src {
+				continue // replaced by a new sign-in: keep that one fresh
+			}
 		}
-		if !sleepCtx(ctx, 5*time.Second) {
+		select {
+		case <-ctx.Done():
 			return
+		case <-changed:
 		}
 	}
+}
+
+// current is the token source in use, nil when none is loaded.
+func (s *SignIn) current() *Source {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.src
 }
 
 // Token returns the current access token, or an empty token when not signed in yet: the server's 401 then
@@ -97,6 +122,11 @@ func (s *SignIn) Token() (*oauth2.Token, error) {
 	}
 	tok, err := src.Token()
 	if errors.Is(err, ErrSignInRequired) {
+		s.life.update(func(st *State) {
+			if st.Phase == SignedIn {
+				*st = State{Phase: SignedOut}
+			}
+		})
 		return &oauth2.Token{}, nil
 	}
 	return tok, err
@@ -117,11 +147,17 @@ func (s *SignIn) source(ctx context.Context) (*Source, error) {
 	s.src = s.newSource(reg, rec.TokenEndpoint)
 	if t, _ := LoadTokens(ctx, s.Store, StoreKey(s.resource(), reg.Issuer, reg.ClientID)); t != nil {
 		s.scopes = strings.Fields(t.Scope)
+		s.life.update(func(st *State) {
+			if st.Phase == SignedOut {
+				st.Phase = SignedIn
+			}
+		})
 	}
 	return s.src, nil
 }
 
-// Reauthorize implements remote.Reauthorizer.
+// Reauthorize implements remote.Reauthorizer. While the last sign-in is Failed it starts none: the request gets
+// that failure (a *FailedError), unless another bridge has signed in meanwhile.
 func (s *SignIn) Reauthorize(ctx context.Context, status int, wwwAuthenticate []string, rejected string) error {
 	ch := FindBearer(ParseWWWAuthenticate(wwwAuthenticate))
 	var want []string
@@ -133,7 +169,7 @@ func (s *SignIn) Reauthorize(ctx context.Context, status int, wwwAuthenticate []
 		want = UnionScopes(s.scopes, strings.Fields(ch.Scope()))
 		s.mu.Unlock()
 		s.logf("the server asks for more scope; signing in again", "scopes", strings.Join(want, " "))
-		return s.Login(ctx, ch, want)
+		return s.signIn(ctx, ch, want, false)
 	}
 	if src, _ := s.source(ctx); src != nil && rejected != "" {
 		_, err := src.Invalidate(ctx, &oauth2.Token{AccessToken: rejected})
@@ -144,7 +180,31 @@ func (s *SignIn) Reauthorize(ctx context.Context, status int, wwwAuthenticate []
 			return err
 		}
 	}
-	return s.Login(ctx, ch, nil)
+	if st, _ := s.Watch(); st.Phase == Failed {
+		if s.signedInElsewhere(ctx, rejected) {
+			return nil
+		}
+		return &FailedError{Err: st.Err}
+	}
+	return s.signIn(ctx, ch, nil, false)
+}
+
+// signedInElsewhere reports whether the store holds an access token other than rejected that has not expired:
+// another bridge, or `meshai-mcp-server login`, signed in. The next request then uses it.
+func (s *SignIn) signedInElsewhere(ctx context.Context, rejected string) bool {
+	rec, err := s.loadRecord(ctx)
+	if err != nil {
+		return false
+	}
+	t, err := LoadTokens(ctx, s.Store, StoreKey(s.resource(), rec.Issuer, rec.ClientID))
+	if err != nil || t.AccessToken == "" || t.AccessToken == rejected || (!t.Expiry.IsZero() && time.Now().After(t.Expiry)) {
+		return false
+	}
+	s.mu.Lock()
+	s.src = nil // reloaded from the store by the next Token
+	s.mu.Unlock()
+	s.life.set(State{Phase: SignedIn})
+	return true
 }
 
 // flight is one sign-in shared by every request that needs it at the same time.
@@ -154,11 +214,18 @@ type flight struct {
 }
 
 // Login runs the interactive sign-in, unless another bridge finished one while this one waited for the lock.
+// It is the user's own request (`meshai-mcp-server login`): it runs even when the last sign-in failed.
 // Concurrent calls in this process share one sign-in and its outcome: sixteen requests refused at once open one
 // browser tab, not sixteen one after another.
 func (s *SignIn) Login(ctx context.Context, ch *Challenge, scopes []string) error {
+	return s.signIn(ctx, ch, scopes, true)
+}
+
+// signIn runs or joins the sign-in. explicit: the user asked for it, so another bridge's recent failure does not
+// stand in for it.
+func (s *SignIn) signIn(ctx context.Context, ch *Challenge, scopes []string, explicit bool) error {
 	if scopes != nil { // a step-up asks for its own scopes
-		return s.login(ctx, ch, scopes)
+		return s.login(ctx, ch, scopes, explicit)
 	}
 	s.mu.Lock()
 	if f := s.flight; f != nil {
@@ -173,7 +240,7 @@ func (s *SignIn) Login(ctx context.Context, ch *Challenge, scopes []string) erro
 	f := &flight{done: make(chan struct{})}
 	s.flight = f
 	s.mu.Unlock()
-	f.err = s.login(ctx, ch, nil)
+	f.err = s.login(ctx, ch, nil, explicit)
 	s.mu.Lock()
 	s.flight = nil
 	s.mu.Unlock()
@@ -181,15 +248,33 @@ func (s *SignIn) Login(ctx context.Context, ch *Challenge, scopes []string) erro
 	return f.err
 }
 
-func (s *SignIn) login(ctx context.Context, ch *Challenge, scopes []string) error {
+// login runs one sign-in and moves the lifecycle: SigningIn while it runs, then SignedIn or Failed.
+func (s *SignIn) login(ctx context.Context, ch *Challenge, scopes []string, explicit bool) (err error) {
 	s.mu.Lock()
 	s.active++
+	explicit = explicit || s.retryAsked
+	s.retryAsked = false
 	s.mu.Unlock()
+	s.life.set(State{Phase: SigningIn})
 	defer func() {
 		s.mu.Lock()
 		s.active--
+		last := s.active == 0
 		s.mu.Unlock()
+		if !last {
+			return
+		}
+		switch {
+		case err == nil:
+			s.life.set(State{Phase: SignedIn})
+		case ctx.Err() != nil: // abandoned by whoever asked (the client cancelled, the bridge is stopping)
+			s.life.set(State{Phase: SignedOut})
+		default:
+			s.logf("sign-in failed; the next one starts when the user asks", "err", err)
+			s.life.set(State{Phase: Failed, Err: err})
+		}
 	}()
+	waitStart := time.Now()
 	lctx, cancel := context.WithTimeout(ctx, s.authTimeout()+30*time.Second)
 	defer cancel()
 	unlock, err := Lock(lctx, s.ConfigDir, s.serverKey())
@@ -220,21 +305,31 @@ func (s *SignIn) login(ctx context.Context, ch *Challenge, scopes []string) erro
 			return nil // signed in by another bridge meanwhile
 		}
 	}
+	if !explicit {
+		if f := readFailure(s.ConfigDir, s.serverKey()); f != nil && (f.At.After(waitStart) || time.Since(f.At) < failureMemory) {
+			s.logf("another meshai-mcp-server's sign-in to this server just failed; not opening another", "failed_at", f.At)
+			return &OtherFailureError{At: f.At, Message: f.Message}
+		}
+	}
 	s.mu.Lock()
 	// A server that refuses the token it just issued gets no second window; one that forgot the client is another
 	// matter, and registering again is the fix.
-	recent := time.Since(s.lastFlow) < flowCooldown && scopes == nil && s.goneClient == ""
+	recent := time.Since(s.lastFlow) < flowCooldown && scopes == nil && s.goneClient == "" && !explicit
 	s.mu.Unlock()
 	if recent {
-		return errors.New("the server refused the token it issued moments ago; not opening another sign-in window. " +
-			"Check the server's configuration, or run `meshai-mcp-server logout` and try again")
+		return ErrRefusedFreshToken
 	}
-	if err = s.interactive(lctx, ch, scopes); err == nil {
-		s.mu.Lock()
-		s.lastFlow = time.Now()
-		s.mu.Unlock()
+	if err = s.interactive(lctx, ch, scopes); err != nil {
+		if ctx.Err() == nil {
+			writeFailure(s.ConfigDir, s.serverKey(), err)
+		}
+		return err
 	}
-	return err
+	clearFailure(s.ConfigDir, s.serverKey())
+	s.mu.Lock()
+	s.lastFlow = time.Now()
+	s.mu.Unlock()
+	return nil
 }
 
 func (s *SignIn) currentAccess() string {
@@ -316,14 +411,8 @@ func (s *SignIn) interactive(ctx context.Context, ch *Challenge, scopes []string
 		return err
 	}
 	lb.Expect(ar.State, meta.Issuer, meta.AuthorizationResponseIssParameterSupported)
-	s.mu.Lock()
-	s.authURL = ar.URL
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		s.authURL = ""
-		s.mu.Unlock()
-	}()
+	s.setAuthURL(ar.URL)
+	defer s.setAuthURL("")
 	s.logf("signing in", "issuer", meta.Issuer, "scopes", strings.Join(scopes, " "), "redirect", reg.RedirectURI)
 	if err := OpenBrowser(ar.URL, s.BrowserCommand, s.stderr()); err != nil {
 		s.logf("could not open a browser", "err", err)

@@ -69,8 +69,11 @@ func (s *SignIn) deviceRegistration(ctx context.Context, meta *ServerMetadata, r
 	return reg, nil
 }
 
+// setAuthURL publishes the link the user must open while signing in ("" once the browser step is over).
 func (s *SignIn) setAuthURL(u string) {
-	s.mu.Lock()
-	s.authURL = u
-	s.mu.Unlock()
+	s.life.update(func(st *State) {
+		if st.Phase == SigningIn {
+			st.URL = u
+		}
+	})
 }

@@ -111,6 +111,7 @@ func (s *SignIn) Logout(ctx context.Context) error {
 	s.mu.Lock()
 	s.src = nil
 	s.mu.Unlock()
+	s.life.set(State{Phase: SignedOut})
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("forget the sign-in: %w", err)
 	}

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -22,8 +23,8 @@ func TestLoginCooldown(t *testing.T) {
 	u, _ := url.Parse("http://127.0.0.1:9/v1/mcp") // nothing listens: any network attempt would fail differently
 	s := &SignIn{ServerURL: u, ConfigDir: dir, Store: store}
 	s.lastFlow = time.Now()
-	err = s.Login(context.Background(), nil, nil)
-	if err == nil || !strings.Contains(err.Error(), "not opening another sign-in window") {
+	err = s.signIn(context.Background(), nil, nil, false)
+	if !errors.Is(err, ErrRefusedFreshToken) {
 		t.Fatalf("err = %v", err)
 	}
 }

@@ -3,6 +3,7 @@ package bridge
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/meshailabs-org/meshai-mcp-server/internal/jsonrpc"
@@ -27,16 +28,26 @@ func (r *Relay) local(m jsonrpc.Message) bool {
 	}
 	p := r.pending
 	p.mu.Lock()
-	state, caps := p.state, p.upstream
+	state, caps, offered := p.state, p.upstream, p.offered
 	p.mu.Unlock()
-	switch state {
-	case statePending:
+	switch {
+	case state == statePending:
 		r.whilePending(m)
 		return true
-	case stateConnected:
+	case offered && m.Kind == jsonrpc.KindRequest && m.Method == "tools/list":
+		// The sign-in was lost: the server's tools wait for it, and the way to it is the sign-in tool.
+		r.Out.Write(result(m.ID, r.signInToolList()))
+		return true
+	case state == stateConnected:
 		return r.standIn(m, caps)
 	}
 	return false
+}
+
+// signInToolList is a tools/list result holding only the sign-in tool.
+func (r *Relay) signInToolList() json.RawMessage {
+	tools, _ := json.Marshal(map[string]any{"tools": []json.RawMessage{r.signInToolDef()}})
+	return tools
 }
 
 // whilePending answers everything the client sends before the server is connected.
@@ -61,8 +72,7 @@ func (r *Relay) whilePending(m jsonrpc.Message) {
 	}
 	switch m.Method {
 	case "tools/list":
-		tools, _ := json.Marshal(map[string]any{"tools": []json.RawMessage{r.signInToolDef()}})
-		r.Out.Write(result(m.ID, tools))
+		r.Out.Write(result(m.ID, r.signInToolList()))
 	case "tools/call":
 		r.Out.Write(result(m.ID, toolText(r.notSignedIn(), true)))
 	case "logging/setLevel":
@@ -131,47 +141,87 @@ func emptyAnswer(method string) (json.RawMessage, bool) {
 	return nil, false
 }
 
-// callSignInTool answers a call of the sign-in tool with the link and where the sign-in stands; after a failed
-// attempt it starts a new one.
+// callSignInTool answers a call of the sign-in tool with where the sign-in stands: the link to open, what failed
+// and why, or that the tools are available. After a failure it starts a new attempt and says how that one goes.
 func (r *Relay) callSignInTool(id json.RawMessage) {
 	p := r.pending
 	p.mu.Lock()
-	state, lastErr := p.state, p.lastErr
+	state, lastErr, inFlight := p.state, p.lastErr, p.inFlight
 	p.mu.Unlock()
+	st, _ := r.SignIn.Watch()
 	var text string
 	switch {
-	case state == stateDirect || state == stateConnected:
+	case st.Phase == SignInFailed || (state == statePending && lastErr != "" && !inFlight):
+		why := lastErr
+		if st.Phase == SignInFailed {
+			why = st.Problem
+		}
+		r.SignIn.Retry()
+		if state == statePending {
+			p.mu.Lock()
+			p.lastErr = ""
+			p.bump()
+			p.mu.Unlock()
+		}
+		r.reconnect()
+		text = fmt.Sprintf("The last attempt failed: %s.\nTrying again: ", why) + r.outcome(5*time.Second)
+	case st.Phase != SigningIn && (state == stateDirect || state == stateConnected):
 		text = fmt.Sprintf("You are signed in to %s; its tools are available.", r.ServerName)
-	case state == statePending && lastErr != "":
-		r.retry()
-		text = fmt.Sprintf("The last attempt failed: %s.\nA new sign-in has started. ", lastErr) + r.linkText(3*time.Second)
 	default:
-		text = r.linkText(time.Second)
+		text = r.outcome(3 * time.Second)
 	}
 	r.Out.Write(result(id, toolText(text, false)))
 }
 
-// linkText says what the user should do next, waiting up to wait for the sign-in URL to be known.
-func (r *Relay) linkText(wait time.Duration) string {
-	deadline := time.Now().Add(wait)
+// outcome waits up to wait for the attempt under way to show where it goes — a link to open, the tools
+// available, or a failure — and says so.
+func (r *Relay) outcome(wait time.Duration) string {
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	p := r.pending
 	for {
-		active, u := r.SignIn.Progress()
+		st, authChanged := r.SignIn.Watch()
+		p.mu.Lock()
+		state, lastErr, inFlight, changed := p.state, p.lastErr, p.inFlight, p.changed
+		p.mu.Unlock()
 		switch {
-		case u != "":
-			return fmt.Sprintf("Open this link in a browser to sign in to %s:\n%s\nThe server's tools appear here as soon as the sign-in completes.", r.ServerName, u)
-		case time.Now().After(deadline) && active:
-			return fmt.Sprintf("A sign-in to %s is under way in another window of meshai-mcp-server (another client, or another chat): finish it there, and the tools appear here too.", r.ServerName)
-		case time.Now().After(deadline):
-			return fmt.Sprintf("Connecting to %s… Call %s again in a moment for the sign-in link.", r.ServerName, SignInTool)
+		case st.Phase == SigningIn && st.URL != "":
+			return fmt.Sprintf("Open this link in a browser to sign in to %s:\n%s\nThe server's tools appear here as soon as the sign-in completes.", r.ServerName, st.URL)
+		case st.Phase == SignInFailed:
+			return fmt.Sprintf("Signing in to %s failed: %s.%s", r.ServerName, st.Problem, tryAgain(st.Problem))
+		case state == statePending && !inFlight && lastErr != "":
+			return fmt.Sprintf("Could not connect to %s: %s.%s", r.ServerName, lastErr, tryAgain(lastErr))
+		case state == stateConnected || (state == stateDirect && st.Phase == SignedIn):
+			return fmt.Sprintf("Connected to %s: its tools are available.", r.ServerName)
 		}
-		time.Sleep(50 * time.Millisecond)
+		select {
+		case <-authChanged:
+		case <-changed:
+		case <-r.stop:
+			return "The bridge is stopping."
+		case <-timer.C:
+			if st.Phase == SigningIn {
+				return fmt.Sprintf("A sign-in to %s is under way in another window of meshai-mcp-server (another client, or another chat): finish it there, and the tools appear here too.", r.ServerName)
+			}
+			return fmt.Sprintf("Connecting to %s… Call %s again in a moment to see where it stands.", r.ServerName, SignInTool)
+		}
 	}
 }
 
-// notSignedIn is the answer to requests the server must answer, before it is connected.
+// notSignedIn is the answer to requests the server must answer, while it is not connected.
 func (r *Relay) notSignedIn() string {
-	if _, u := r.SignIn.Progress(); u != "" {
-		return fmt.Sprintf("Not signed in to %s yet: open %s to sign in (or call the %s tool), then try again.", r.ServerName, u, SignInTool)
+	st, _ := r.SignIn.Watch()
+	p := r.pending
+	p.mu.Lock()
+	lastErr := p.lastErr
+	p.mu.Unlock()
+	switch {
+	case st.Phase == SigningIn && st.URL != "":
+		return fmt.Sprintf("Not signed in to %s yet: open %s to sign in (or call the %s tool), then try again.", r.ServerName, st.URL, SignInTool)
+	case st.Phase == SignInFailed:
+		return fmt.Sprintf("Signing in to %s failed: %s.%s", r.ServerName, st.Problem, tryAgain(st.Problem))
+	case lastErr != "":
+		return fmt.Sprintf("Not connected to %s: %s.%s", r.ServerName, lastErr, tryAgain(lastErr))
 	}
 	return fmt.Sprintf("Not signed in to %s yet: call the %s tool for the sign-in link, then try again.", r.ServerName, SignInTool)
 }
@@ -201,4 +251,12 @@ func toolName(params json.RawMessage) string {
 	}
 	json.Unmarshal(params, &p)
 	return p.Name
+}
+
+// tryAgain is the closing advice for a failure: call the sign-in tool, unless the failure's text says so already.
+func tryAgain(problem string) string {
+	if strings.Contains(problem, SignInTool) {
+		return ""
+	}
+	return " Call the " + SignInTool + " tool to try again."
 }

@@ -2,21 +2,14 @@ package bridge
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/meshailabs-org/meshai-mcp-server/internal/jsonrpc"
 )
-
-// SignIn tells the relay about a sign-in under way; *auth.SignIn implements it.
-type SignIn interface {
-	// Progress reports whether a sign-in is under way and, once known, the URL the user must open.
-	Progress() (active bool, authURL string)
-}
-
-// SignInTool is the tool the relay offers while the user has not signed in yet.
-const SignInTool = "meshai_sign_in"
 
 // Session states of a relay with a SignIn.
 const (
@@ -38,8 +31,18 @@ type pending struct {
 	attempt     int             // attempts to connect after the first
 	inFlight    bool            // an initialize is upstream
 	shownURL    string          // the sign-in URL last shown to the client
+	shownFail   string          // the sign-in failure last shown to the client
+	offered     bool            // connected, but the sign-in was lost: the sign-in tool is offered again
+	again       bool            // a new attempt was asked for while one was upstream: start it when that one fails
 	upstream    capabilities    // what the server offers, once connected
 	answered    chan struct{}   // closed when the client's initialize is answered, either way
+	changed     chan struct{}   // closed at every change of the above, for waiters
+}
+
+// bump wakes whoever waits for a change of p; p.mu is held.
+func (p *pending) bump() {
+	close(p.changed)
+	p.changed = make(chan struct{})
 }
 
 // capabilities are the server capabilities the relay cares about.
@@ -60,8 +63,9 @@ var knownVersions = []string{"2025-11-25", "2025-06-18", "2025-03-26", "2024-11-
 // the server turns out to offer, answering locally for what it lacks, so none ever has to be withdrawn.
 const promised = `{"tools":{"listChanged":true},"prompts":{"listChanged":true},"resources":{"listChanged":true,"subscribe":true},"logging":{},"completions":{}}`
 
-// initialize relays the client's initialize. When a sign-in holds it up for longer than SignInWait, the relay
-// answers it itself and connects in the background; either way it returns once the client has its answer.
+// initialize relays the client's initialize. When a sign-in holds it up for longer than SignInWait, or fails, or
+// the server refuses it, the relay answers it itself and connects in the background; either way it returns once
+// the client has its answer.
 func (r *Relay) initialize(m jsonrpc.Message) {
 	p := r.pending
 	p.mu.Lock()
@@ -74,47 +78,103 @@ func (r *Relay) initialize(m jsonrpc.Message) {
 	p.mu.Unlock()
 	r.watch(m.ID, r.initAnswer)
 	go r.Up.Send(m)
-	start := time.Now()
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
+	wait := time.NewTimer(r.SignInWait)
+	defer wait.Stop()
+	waited := false
 	for {
+		st, changed := r.SignIn.Watch()
+		if st.Phase == SignInFailed || (waited && st.Phase == SigningIn) {
+			if r.standInForInitialize("") {
+				return
+			}
+		}
 		select {
 		case <-p.answered:
 			return
 		case <-r.stop:
 			return
-		case <-tick.C:
+		case <-changed:
+		case <-wait.C:
+			waited = true
 		}
-		if active, _ := r.SignIn.Progress(); !active || time.Since(start) < r.SignInWait {
-			continue
-		}
-		p.mu.Lock()
-		if p.state != stateWaiting {
-			p.mu.Unlock()
-			continue
-		}
-		p.state = statePending
-		close(p.answered)
-		p.mu.Unlock()
-		r.Log.Info("sign-in still under way: answering initialize for the server, which connects when it is done")
-		r.Out.Write(r.ownInitialize(m))
-		go r.followSignIn()
-		return
 	}
+}
+
+// standInForInitialize answers the client's initialize for the server, if the client still waits for it, and
+// reports whether it did. why is the server's refusal, if that is the reason.
+func (r *Relay) standInForInitialize(why string) bool {
+	p := r.pending
+	p.mu.Lock()
+	if p.state != stateWaiting {
+		p.mu.Unlock()
+		return false
+	}
+	p.state = statePending
+	if why != "" {
+		p.lastErr = why
+	}
+	close(p.answered)
+	p.bump()
+	init := p.initReq
+	p.mu.Unlock()
+	if why != "" {
+		r.Log.Warn("the server refused the client's initialize; answering it for the server until the cause is gone", "err", why)
+	} else {
+		r.Log.Info("signing in: answering initialize for the server, which connects when the sign-in is done")
+	}
+	r.Out.Write(r.ownInitialize(init))
+	st, _ := r.SignIn.Watch()
+	r.signInChanged(st)
+	return true
 }
 
 // initAnswer handles the server's answer to an initialize: the client's own while it waits, else the relay's.
 func (r *Relay) initAnswer(raw []byte) {
+	caps, version, refusal := readInitAnswer(raw)
 	p := r.pending
 	p.mu.Lock()
 	p.inFlight = false
-	if p.state == stateWaiting {
+	if p.state == stateWaiting && refusal == "" {
 		p.state = stateDirect
 		close(p.answered)
+		p.bump()
 		p.mu.Unlock()
 		r.Out.Write(raw)
 		return
 	}
+	if p.state == stateWaiting { // refused: the handshake holds anyway, and the sign-in tool says why
+		p.mu.Unlock()
+		r.standInForInitialize(refusal)
+		return
+	}
+	if refusal != "" && p.again { // the user asked again while this attempt was under way
+		p.again = false
+		p.mu.Unlock()
+		r.Log.Info("connecting failed; trying again as asked", "err", refusal)
+		r.reconnect()
+		return
+	}
+	if refusal != "" {
+		p.lastErr = refusal
+		p.bump()
+		p.mu.Unlock()
+		r.Log.Warn("connecting failed", "err", refusal)
+		r.notifyClient("error", fmt.Sprintf("Could not connect to %s: %s.%s", r.ServerName, refusal, tryAgain(refusal)))
+		return
+	}
+	p.state, p.upstream, p.lastErr, p.offered, p.again = stateConnected, caps, "", false, false
+	p.bump()
+	note, level := p.initialized, p.logLevel
+	p.mu.Unlock()
+	if version != r.promisedVersion() {
+		r.Log.Warn("the server chose another protocol version than the one promised to the client", "server", version, "client", r.promisedVersion())
+	}
+	r.Log.Info("connected after sign-in")
+	go r.connected(note, level)
+}
+
+// readInitAnswer reads an initialize answer: the server's capabilities and version, or why it refused.
+func readInitAnswer(raw []byte) (caps capabilities, version, refusal string) {
 	var ans struct {
 		Result *struct {
 			ProtocolVersion string       `json:"protocolVersion"`
@@ -124,25 +184,13 @@ func (r *Relay) initAnswer(raw []byte) {
 			Message string `json:"message"`
 		} `json:"error"`
 	}
-	if err := json.Unmarshal(raw, &ans); err != nil || ans.Result == nil {
-		msg := "the server did not accept the connection"
-		if ans.Error != nil {
-			msg = ans.Error.Message
-		}
-		p.lastErr = msg
-		p.mu.Unlock()
-		r.Log.Warn("connecting after sign-in failed", "err", msg)
-		r.notifyClient("error", fmt.Sprintf("Could not connect to %s: %s. Call the %s tool to try again.", r.ServerName, msg, SignInTool))
-		return
+	switch err := json.Unmarshal(raw, &ans); {
+	case err == nil && ans.Result != nil:
+		return ans.Result.Capabilities, ans.Result.ProtocolVersion, ""
+	case ans.Error != nil && ans.Error.Message != "":
+		return caps, "", strings.TrimRight(ans.Error.Message, ". ")
 	}
-	p.state, p.upstream, p.lastErr = stateConnected, ans.Result.Capabilities, ""
-	note, level := p.initialized, p.logLevel
-	p.mu.Unlock()
-	if v := ans.Result.ProtocolVersion; v != r.promisedVersion() {
-		r.Log.Warn("the server chose another protocol version than the one promised to the client", "server", v, "client", r.promisedVersion())
-	}
-	r.Log.Info("connected after sign-in")
-	go r.connected(note, level)
+	return caps, "", "the server did not accept the connection"
 }
 
 // connected completes a pending start: the server gets the client's notifications/initialized and log level,
@@ -175,57 +223,98 @@ func (r *Relay) connected(initialized []byte, logLevel json.RawMessage) {
 	}
 }
 
-// followSignIn shows the client the sign-in URL as soon as it is known, and again whenever it changes.
+// followSignIn tells the client about every change of the sign-in, for as long as the relay runs.
 func (r *Relay) followSignIn() {
-	tick := time.NewTicker(250 * time.Millisecond)
-	defer tick.Stop()
 	for {
-		p := r.pending
-		p.mu.Lock()
-		done := p.state != statePending
-		p.mu.Unlock()
-		if done {
-			return
-		}
-		if _, u := r.SignIn.Progress(); u != "" {
-			p.mu.Lock()
-			fresh := u != p.shownURL
-			p.shownURL = u
-			p.mu.Unlock()
-			if fresh {
-				r.notifyClient("warning", fmt.Sprintf("Sign in to %s to use its tools: open %s", r.ServerName, u))
-			}
-		}
+		st, changed := r.SignIn.Watch()
+		r.signInChanged(st)
 		select {
 		case <-r.stop:
 			return
-		case <-tick.C:
+		case <-changed:
 		}
 	}
 }
 
-// retry starts another attempt to connect after the last one failed (the sign-in timed out or was refused).
-func (r *Relay) retry() {
+// signInChanged shows the client a new sign-in link or failure, offers the sign-in tool again when a connected
+// session loses its sign-in (and withdraws it once signed in), and connects a pending session as soon as the
+// user is signed in, even by another bridge or `meshai-mcp-server login`.
+func (r *Relay) signInChanged(st SignInState) {
 	p := r.pending
 	p.mu.Lock()
-	if p.inFlight || p.state != statePending {
+	state := p.state
+	if state != statePending && state != stateDirect && state != stateConnected {
+		p.mu.Unlock() // the client has no answer to its initialize yet: nothing to tell it
+		return
+	}
+	showURL := st.Phase == SigningIn && st.URL != "" && st.URL != p.shownURL
+	if showURL {
+		p.shownURL = st.URL
+	}
+	showFail := st.Phase == SignInFailed && st.Problem != p.shownFail
+	p.shownFail = ""
+	if st.Phase == SignInFailed {
+		p.shownFail = st.Problem
+	}
+	offer := state != statePending && (st.Phase == SigningIn || st.Phase == SignInFailed)
+	toggled := offer != p.offered
+	p.offered = offer
+	connect := state == statePending && st.Phase == SignedIn && !p.inFlight
+	if showURL || showFail || toggled {
+		p.bump()
+	}
+	p.mu.Unlock()
+	if showURL {
+		r.notifyClient("warning", fmt.Sprintf("Sign in to %s to use its tools: open %s", r.ServerName, st.URL))
+	}
+	if showFail {
+		r.notifyClient("error", fmt.Sprintf("Signing in to %s failed: %s.%s", r.ServerName, st.Problem, tryAgain(st.Problem)))
+	}
+	if toggled {
+		r.Out.Write([]byte(`{"jsonrpc":"2.0","method":"notifications/tools/list_changed"}`))
+	}
+	if connect {
+		r.reconnect()
+	}
+}
+
+// reconnect sends the client's initialize again, with an id of the relay's own, when a pending session has none
+// upstream; when the session is connected it sends a ping, whose refusal starts a sign-in.
+func (r *Relay) reconnect() {
+	p := r.pending
+	p.mu.Lock()
+	switch {
+	case p.state == statePending && p.inFlight:
+		p.again = true
+		p.mu.Unlock()
+		return
+	case p.state == statePending:
+	case p.state == stateDirect || p.state == stateConnected:
+		p.attempt++
+		id := json.RawMessage(fmt.Sprintf(`"meshai-mcp-server/ping/%d"`, p.attempt))
+		p.mu.Unlock()
+		r.watch(id, func([]byte) {})
+		if m, err := jsonrpc.Parse([]byte(`{"jsonrpc":"2.0","id":` + string(id) + `,"method":"ping"}`)); err == nil {
+			go r.Up.Send(m)
+		}
+		return
+	default:
 		p.mu.Unlock()
 		return
 	}
 	p.attempt++
 	attempt := p.attempt
-	p.inFlight, p.lastErr = true, ""
+	p.inFlight = true
+	p.bump()
 	id := json.RawMessage(fmt.Sprintf(`"meshai-mcp-server/sign-in/%d"`, attempt))
 	raw, err := withID(p.initReq.Raw, id)
 	p.mu.Unlock()
-	if err != nil {
+	m, perr := jsonrpc.Parse(raw)
+	if err != nil || perr != nil {
+		r.Log.Warn("cannot replay the client's initialize", "err", errors.Join(err, perr))
 		return
 	}
-	m, err := jsonrpc.Parse(raw)
-	if err != nil {
-		return
-	}
-	r.Log.Info("trying to connect again", "attempt", attempt)
+	r.Log.Info("connecting", "attempt", attempt)
 	r.watch(id, r.initAnswer)
 	go r.Up.Send(m)
 }

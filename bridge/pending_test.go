@@ -13,23 +13,53 @@ import (
 	"github.com/meshailabs-org/meshai-mcp-server/internal/jsonrpc"
 )
 
-// fakeSignIn is a sign-in whose progress the test sets.
+// fakeSignIn is a sign-in whose state the test sets.
 type fakeSignIn struct {
-	mu     sync.Mutex
-	active bool
-	url    string
+	mu      sync.Mutex
+	st      SignInState
+	changed chan struct{}
+	retries int
+	onRetry func() // runs after a Retry, as a new sign-in starting
 }
 
-func (f *fakeSignIn) Progress() (bool, string) {
+func (f *fakeSignIn) Watch() (SignInState, <-chan struct{}) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.active, f.url
+	if f.changed == nil {
+		f.changed = make(chan struct{})
+	}
+	return f.st, f.changed
 }
 
-func (f *fakeSignIn) set(active bool, url string) {
+func (f *fakeSignIn) Retry() {
 	f.mu.Lock()
-	f.active, f.url = active, url
+	f.retries++
 	f.mu.Unlock()
+	if st, _ := f.Watch(); st.Phase == SignInFailed {
+		f.setState(SignInState{Phase: SignedOut})
+	}
+	if f.onRetry != nil {
+		f.onRetry()
+	}
+}
+
+func (f *fakeSignIn) setState(st SignInState) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.st = st
+	if f.changed != nil {
+		close(f.changed)
+	}
+	f.changed = make(chan struct{})
+}
+
+// set is the old shape of setState: active means signing in.
+func (f *fakeSignIn) set(active bool, url string) {
+	if active {
+		f.setState(SignInState{Phase: SigningIn, URL: url})
+	} else {
+		f.setState(SignInState{Phase: SignedIn})
+	}
 }
 
 // slowServer holds initialize until admit is called (or answers it with an error through refuse), and answers
@@ -247,12 +277,12 @@ func TestPendingSignInRetries(t *testing.T) {
 	s.until("initialize answer", hasID(1))
 	s.send(`{"jsonrpc":"2.0","id":2,"method":"logging/setLevel","params":{"level":"debug"}}`)
 	s.until("setLevel", hasID(2))
-	si.set(false, "")
+	si.setState(SignInState{Phase: SignInFailed, Problem: "sign-in did not complete: timed out"})
 	srv.gate <- "sign-in did not complete: timed out"
 	s.until("error log", func(m map[string]any) bool {
 		return m["method"] == "notifications/message" && strings.Contains(m["params"].(map[string]any)["data"].(string), "timed out")
 	})
-	si.set(true, "https://as.example/b")
+	si.onRetry = func() { si.set(true, "https://as.example/b") }
 	s.send(`{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"meshai_sign_in"}}`)
 	text := resultText(s.until("sign-in tool", hasID(3)))
 	if !strings.Contains(text, "timed out") || !strings.Contains(text, "https://as.example/b") {
@@ -281,7 +311,8 @@ func TestHandshakeIsTheServersWhenQuick(t *testing.T) {
 		{"sign-in done in time", true, 10 * time.Millisecond},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			si := &fakeSignIn{active: tc.active}
+			si := &fakeSignIn{}
+			si.set(tc.active, "")
 			r := &Relay{SignIn: si, SignInWait: 150 * time.Millisecond}
 			srv := &slowServer{relay: r, caps: `{"tools":{}}`, gate: make(chan string, 1)}
 			r.Up = srv

@@ -77,7 +77,7 @@ func (r *Relay) init() {
 			r.ServerName = "the server"
 		}
 		r.stop = make(chan struct{})
-		r.pending = &pending{}
+		r.pending = &pending{changed: make(chan struct{})}
 		r.watches = map[string]func([]byte){}
 	})
 }
@@ -118,6 +118,9 @@ func (r *Relay) unwatch(id json.RawMessage) func([]byte) {
 func (r *Relay) Run(ctx context.Context) error {
 	r.init()
 	defer close(r.stop)
+	if r.SignIn != nil {
+		go r.followSignIn()
+	}
 	eof := make(chan error, 1)
 	go func() { eof <- r.readLoop(ctx) }()
 	var err error

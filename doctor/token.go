@@ -110,7 +110,6 @@ func (r *runner) postForm(ctx context.Context, endpoint string, form url.Values)
 	return ex, nil
 }
 
-
 // clip cuts s to at most n bytes, marking the cut.
 func clip(s string, n int) string {
 	if len(s) <= n {

@@ -25,7 +25,24 @@ func advise(err error) string {
 
 // adviceRules are tried in order, each about one kind of typed fact; a package with facts of its own (such as
 // rate limits) gets a rule here.
-var adviceRules = []func(error) string{noOAuthAdvice, challengeAdvice, refusalAdvice}
+var adviceRules = []func(error) string{noOAuthAdvice, challengeAdvice, refusalAdvice, freshTokenAdvice, failedAdvice}
+
+// freshTokenAdvice: the server refused a token it had just issued; another window would be refused the same way.
+func freshTokenAdvice(err error) string {
+	if !errors.Is(err, auth.ErrRefusedFreshToken) {
+		return ""
+	}
+	return "the server's configuration is at fault (ask its operator); to start over, run `meshai-mcp-server logout`, then " + signInAgain
+}
+
+// failedAdvice: a sign-in failed and no rule above knows better; the next one starts only when the user asks.
+func failedAdvice(err error) string {
+	var oe *auth.OtherFailureError
+	if !errors.Is(err, auth.ErrSignInFailed) && !errors.As(err, &oe) {
+		return ""
+	}
+	return signInAgain + " to try again"
+}
 
 // signInAgain is how a user starts another sign-in: the bridge's tool, or the login command.
 const signInAgain = "call the " + bridge.SignInTool + " tool (or run `meshai-mcp-server login`)"

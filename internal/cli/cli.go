@@ -97,8 +97,8 @@ func serve(ctx context.Context, cfg Config, env Env) error {
 		}
 	} else {
 		si := newSignIn(cfg, env, log, hc)
-		token = si
-		relay.SignIn = si
+		token = advisingSignIn{si}
+		relay.SignIn = signInView{si}
 		go si.KeepFresh(ctx)
 	}
 	log.Info("meshai-mcp-server starting", "version", Version, "url", cfg.URL.Redacted(), "transport", cfg.Mode,

@@ -1,0 +1,184 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/meshailabs-org/meshai-mcp-server/devserver"
+)
+
+// browserStub replaces the system browser for one test: deny bounces the browser back to the redirect URI with
+// an access_denied error, as a user clicking Deny would; otherwise it follows the reference server's auto-approval.
+type browserStub struct {
+	opens atomic.Int32
+	deny  atomic.Bool
+}
+
+func (b *browserStub) open(t *testing.T) {
+	old := openWithSystem
+	t.Cleanup(func() { openWithSystem = old })
+	openWithSystem = func(raw string) error {
+		b.opens.Add(1)
+		go func() {
+			u, err := url.Parse(raw)
+			if err != nil {
+				return
+			}
+			target := raw
+			if b.deny.Load() {
+				q := u.Query()
+				back, _ := url.Parse(q.Get("redirect_uri"))
+				back.RawQuery = url.Values{"error": {"access_denied"}, "error_description": {"The user denied the request"},
+					"state": {q.Get("state")}, "iss": {u.Scheme + "://" + u.Host}}.Encode()
+				target = back.String()
+			}
+			if resp, err := http.Get(target); err == nil {
+				resp.Body.Close()
+			}
+		}()
+		return nil
+	}
+}
+
+// newLifecycleSignIn returns a SignIn against a reference OAuth server, keeping its tokens in dir.
+func newLifecycleSignIn(t *testing.T, srv *devserver.Running, dir string) *SignIn {
+	t.Helper()
+	store, _, err := OpenStore(context.Background(), KindFile, dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(srv.URL + "/v1/mcp")
+	return &SignIn{ServerURL: u, ConfigDir: dir, Store: store}
+}
+
+// challenge401 is what the reference server's MCP endpoint answers without a token.
+func challenge401(t *testing.T, srv *devserver.Running) []string {
+	t.Helper()
+	resp, err := http.Post(srv.URL+"/v1/mcp", "application/json", strings.NewReader(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.Header.Values("WWW-Authenticate")
+}
+
+// A refused sign-in is Failed with its cause; requests that meet it get the failure, not a new browser tab;
+// Retry lets the next refusal start one, which then succeeds; every change reaches a watcher.
+func TestFailedSignInWaitsForRetry(t *testing.T) {
+	srv, err := devserver.Listen("127.0.0.1:0", devserver.Config{OAuth: true, AutoApprove: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	var b browserStub
+	b.open(t)
+	b.deny.Store(true)
+	s := newLifecycleSignIn(t, srv, t.TempDir())
+	ctx := context.Background()
+	www := challenge401(t, srv)
+
+	st, changed := s.Watch()
+	if st.Phase != SignedOut {
+		t.Fatalf("phase before any sign-in = %v", st.Phase)
+	}
+	err = s.Reauthorize(ctx, http.StatusUnauthorized, www, "")
+	select {
+	case <-changed:
+	default:
+		t.Fatal("the watch channel was not closed by the sign-in")
+	}
+	if err == nil || !strings.Contains(err.Error(), "access_denied") {
+		t.Fatalf("first sign-in: err = %v, want the server's access_denied", err)
+	}
+	st, _ = s.Watch()
+	if st.Phase != Failed || st.Err == nil || !strings.Contains(st.Err.Error(), "access_denied") {
+		t.Fatalf("state after a refusal = %+v", st)
+	}
+
+	for range 3 { // requests queued behind the failure
+		err = s.Reauthorize(ctx, http.StatusUnauthorized, www, "")
+		var fe *FailedError
+		if !errors.As(err, &fe) || !errors.Is(err, ErrSignInFailed) || !strings.Contains(err.Error(), "access_denied") {
+			t.Fatalf("a request after the failure: err = %v, want *FailedError with the cause", err)
+		}
+	}
+	if n := b.opens.Load(); n != 1 {
+		t.Fatalf("browser opened %d times for one refusal, want 1", n)
+	}
+	if a := srv.Stats().Authorizations; a != 0 {
+		t.Fatalf("authorizations = %d", a)
+	}
+
+	b.deny.Store(false)
+	s.Retry()
+	if st, _ := s.Watch(); st.Phase != SignedOut {
+		t.Fatalf("phase after Retry = %v, want signed out", st.Phase)
+	}
+	if err := s.Reauthorize(ctx, http.StatusUnauthorized, www, ""); err != nil {
+		t.Fatalf("sign-in after Retry: %v", err)
+	}
+	if st, _ := s.Watch(); st.Phase != SignedIn || st.Err != nil {
+		t.Fatalf("state after the retried sign-in = %+v", st)
+	}
+	if n := b.opens.Load(); n != 2 {
+		t.Fatalf("browser opened %d times, want 2", n)
+	}
+	if tok, err := s.Token(); err != nil || tok.AccessToken == "" {
+		t.Fatalf("Token after sign-in: %v, %v", tok, err)
+	}
+}
+
+// A bridge whose request queued behind another bridge's failed sign-in gets that failure, without a window of its
+// own; the user's own `login` still runs.
+func TestOtherBridgesFailureIsShared(t *testing.T) {
+	srv, err := devserver.Listen("127.0.0.1:0", devserver.Config{OAuth: true, AutoApprove: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	var b browserStub
+	b.open(t)
+	b.deny.Store(true)
+	dir := t.TempDir()
+	first, second := newLifecycleSignIn(t, srv, dir), newLifecycleSignIn(t, srv, dir)
+	ctx := context.Background()
+	www := challenge401(t, srv)
+
+	if err := first.Reauthorize(ctx, http.StatusUnauthorized, www, ""); err == nil {
+		t.Fatal("the denied sign-in succeeded")
+	}
+	err = second.Reauthorize(ctx, http.StatusUnauthorized, www, "")
+	var oe *OtherFailureError
+	if !errors.As(err, &oe) || !strings.Contains(oe.Message, "access_denied") {
+		t.Fatalf("second bridge: err = %v, want *OtherFailureError naming access_denied", err)
+	}
+	if st, _ := second.Watch(); st.Phase != Failed {
+		t.Fatalf("second bridge's phase = %v", st.Phase)
+	}
+	if n := b.opens.Load(); n != 1 {
+		t.Fatalf("browser opened %d times for two bridges and one refusal, want 1", n)
+	}
+
+	b.deny.Store(false)
+	if err := second.Login(ctx, nil, nil); err != nil {
+		t.Fatalf("explicit login: %v", err)
+	}
+	if n := b.opens.Load(); n != 2 {
+		t.Fatalf("browser opened %d times, want 2", n)
+	}
+	// The first bridge, still Failed, sees that the other one signed in and uses its tokens.
+	if err := first.Reauthorize(ctx, http.StatusUnauthorized, www, ""); err != nil {
+		t.Fatalf("first bridge after the other signed in: %v", err)
+	}
+	if st, _ := first.Watch(); st.Phase != SignedIn {
+		t.Fatalf("first bridge's phase = %v", st.Phase)
+	}
+	if n := b.opens.Load(); n != 2 {
+		t.Fatalf("browser opened %d times, want 2", n)
+	}
+}

@@ -1,0 +1,32 @@
+package bridge
+
+// SignIn is the sign-in to the server as the relay sees it; internal/cli adapts *auth.SignIn to it.
+type SignIn interface {
+	// Watch returns where the sign-in stands and a channel that is closed at its next change.
+	Watch() (SignInState, <-chan struct{})
+	// Retry forgets a failed sign-in, so that the next attempt to connect starts a new one.
+	Retry()
+}
+
+// SignInPhase is where a sign-in stands.
+type SignInPhase int
+
+// The phases of a sign-in.
+const (
+	SignedOut    SignInPhase = iota // nothing started yet, or abandoned
+	SigningIn                       // under way, here or in another bridge
+	SignedIn                        // tokens are held
+	SignInFailed                    // the last sign-in failed; only Retry starts the next
+)
+
+// SignInState is a snapshot of the sign-in.
+type SignInState struct {
+	Phase SignInPhase
+	// URL is what the user must open while SigningIn, once known.
+	URL string
+	// Problem says, when SignInFailed, what went wrong and the one thing to do, in words for the user.
+	Problem string
+}
+
+// SignInTool is the tool the relay offers while the user is not signed in.
+const SignInTool = "meshai_sign_in"

@@ -1,0 +1,71 @@
+package cli
+
+import (
+	"context"
+	"errors"
+
+	"golang.org/x/oauth2"
+
+	"github.com/meshailabs-org/meshai-mcp-server/auth"
+	"github.com/meshailabs-org/meshai-mcp-server/bridge"
+)
+
+// signInView shows the sign-in to the bridge: its phases as the bridge knows them, and each failure with the one
+// thing to do about it.
+type signInView struct{ si *auth.SignIn }
+
+// Watch implements bridge.SignIn.
+func (v signInView) Watch() (bridge.SignInState, <-chan struct{}) {
+	st, changed := v.si.Watch()
+	out := bridge.SignInState{URL: st.URL}
+	switch st.Phase {
+	case auth.SigningIn:
+		out.Phase = bridge.SigningIn
+	case auth.SignedIn:
+		out.Phase = bridge.SignedIn
+	case auth.Failed:
+		out.Phase, out.Problem = bridge.SignInFailed, withAdvice(st.Err).Error()
+	default:
+		out.Phase = bridge.SignedOut
+	}
+	return out, changed
+}
+
+// Retry implements bridge.SignIn.
+func (v signInView) Retry() { v.si.Retry() }
+
+// advisingSignIn is the sign-in as remote sees it (a token source that re-authorizes), its refusals carrying
+// the advice that the client then reads in its error.
+type advisingSignIn struct{ si *auth.SignIn }
+
+// Token implements oauth2.TokenSource.
+func (a advisingSignIn) Token() (*oauth2.Token, error) {
+	tok, err := a.si.Token()
+	return tok, withAdvice(err)
+}
+
+// Reauthorize implements remote.Reauthorizer.
+func (a advisingSignIn) Reauthorize(ctx context.Context, status int, wwwAuthenticate []string, rejected string) error {
+	return withAdvice(a.si.Reauthorize(ctx, status, wwwAuthenticate, rejected))
+}
+
+// advisedError is an error with the advice for it; errors.Is and errors.As still see the cause.
+type advisedError struct {
+	err    error
+	advice string
+}
+
+func (e *advisedError) Error() string { return e.err.Error() + ": " + e.advice }
+func (e *advisedError) Unwrap() error { return e.err }
+
+// withAdvice adds to err the one thing to do about it, when advise knows one.
+func withAdvice(err error) error {
+	var done *advisedError
+	if err == nil || errors.As(err, &done) {
+		return err
+	}
+	if a := advise(err); a != "" {
+		return &advisedError{err: err, advice: a}
+	}
+	return err
+}
