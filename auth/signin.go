@@ -144,7 +144,7 @@ func (s *SignIn) source(ctx context.Context) (*Source, error) {
 		return nil, err
 	}
 	reg := &rec.Registration
-	s.src = s.newSource(reg, rec.TokenEndpoint)
+	s.src = s.newSource(*rec)
 	if t, _ := LoadTokens(ctx, s.Store, StoreKey(s.resource(), reg.Issuer, reg.ClientID)); t != nil {
 		s.scopes = strings.Fields(t.Scope)
 		s.life.update(func(st *State) {
@@ -449,12 +449,13 @@ func (s *SignIn) signedIn(ctx context.Context, meta *ServerMetadata, reg *Regist
 	if err := SaveTokens(ctx, s.Store, StoreKey(resource, meta.Issuer, reg.ClientID), toTokens(tok, granted)); err != nil {
 		return fmt.Errorf("save the tokens: %w", err)
 	}
-	if err := s.saveRecord(ctx, serverRecord{Registration: *reg, TokenEndpoint: meta.TokenEndpoint, RevocationEndpoint: meta.RevocationEndpoint,
-		UserinfoEndpoint: meta.UserinfoEndpoint}); err != nil {
+	rec := serverRecord{Registration: *reg, TokenEndpoint: meta.TokenEndpoint, RevocationEndpoint: meta.RevocationEndpoint,
+		UserinfoEndpoint: meta.UserinfoEndpoint}
+	if err := s.saveRecord(ctx, rec); err != nil {
 		return fmt.Errorf("save the sign-in: %w", err)
 	}
 	s.mu.Lock()
-	s.src, s.scopes = s.newSource(reg, meta.TokenEndpoint), granted
+	s.src, s.scopes = s.newSource(rec), granted
 	s.src.Use(tok)
 	if s.stopLoop != nil {
 		s.stopLoop() // KeepFresh moves to the new source
@@ -534,11 +535,14 @@ func (s *SignIn) registration(ctx context.Context, meta *ServerMetadata, resourc
 	return reg, nil
 }
 
-func (s *SignIn) newSource(reg *Registration, tokenURL string) *Source {
+// newSource is the token source of the sign-in rec records.
+func (s *SignIn) newSource(rec serverRecord) *Source {
+	reg := &rec.Registration
 	key := StoreKey(s.resource(), reg.Issuer, reg.ClientID)
-	meta := &ServerMetadata{Issuer: reg.Issuer, TokenEndpoint: tokenURL}
+	meta := &ServerMetadata{Issuer: reg.Issuer, TokenEndpoint: rec.TokenEndpoint}
 	return &Source{
-		Store:  &storedTokens{store: s.Store, key: key},
+		Store: &storedTokens{store: s.Store, key: key, log: s.logf,
+			keepRecord: func(ctx context.Context) error { return s.keepRecord(ctx, rec) }},
 		Lock:   func(ctx context.Context) (func(), error) { return Lock(ctx, s.ConfigDir, key) },
 		Client: s.tokenClient(meta, reg, s.resource()),
 	}
@@ -610,10 +614,19 @@ func toTokens(t *oauth2.Token, scopes []string) *Tokens {
 type storedTokens struct {
 	store Store
 	key   string
+	log   func(msg string, args ...any)
+	// keepRecord saves the sign-in's server record again if the store lost it (a deleted config dir).
+	keepRecord func(ctx context.Context) error
 }
 
+// LoadToken reads the tokens; tokens that cannot be read (a damaged file, a hand edit) count as none, so the next
+// refusal starts a sign-in that replaces them.
 func (st *storedTokens) LoadToken(ctx context.Context) (*oauth2.Token, error) {
 	t, err := LoadTokens(ctx, st.store, st.key)
+	if errors.Is(err, ErrUnreadable) {
+		st.log("the stored tokens cannot be read; counting them as none", "err", err)
+		return nil, nil
+	}
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil
 	}
@@ -633,8 +646,14 @@ func (st *storedTokens) SaveToken(ctx context.Context, t *oauth2.Token) error {
 	if v, ok := t.Extra("scope").(string); ok && v != "" {
 		scope = v
 	}
-	return SaveTokens(ctx, st.store, st.key, &Tokens{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken,
-		TokenType: "Bearer", Expiry: t.Expiry, ExpiresIn: t.ExpiresIn, Scope: scope})
+	if err := SaveTokens(ctx, st.store, st.key, &Tokens{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken,
+		TokenType: "Bearer", Expiry: t.Expiry, ExpiresIn: t.ExpiresIn, Scope: scope}); err != nil {
+		return err
+	}
+	if st.keepRecord != nil {
+		return st.keepRecord(ctx)
+	}
+	return nil
 }
 
 // serverRecord is what the bridge remembers of a server between runs: the client it signed in with and that
@@ -658,6 +677,16 @@ func (s *SignIn) loadRecord(ctx context.Context) (*serverRecord, error) {
 		return nil, fmt.Errorf("the stored sign-in for %s is unreadable: run `meshai-mcp-server logout` and sign in again", s.ServerURL.Redacted())
 	}
 	return &rec, nil
+}
+
+// keepRecord saves rec again when the store no longer has a server record: the tokens just saved are then found
+// by the next start too.
+func (s *SignIn) keepRecord(ctx context.Context, rec serverRecord) error {
+	if _, err := s.Store.Get(ctx, s.recordName()); !errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	s.logf("the store had lost this server's sign-in record; saving it again")
+	return s.saveRecord(ctx, rec)
 }
 
 func (s *SignIn) saveRecord(ctx context.Context, rec serverRecord) error {
