@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -217,9 +218,26 @@ func (c *Client) readBody(resp *http.Response) ([]byte, error) {
 		return nil, describeNetError(c.opts.URL, err)
 	}
 	if buf.Len() > c.opts.MaxMessageBytes {
-		return nil, &UpstreamError{Message: fmt.Sprintf("the server's answer is larger than %d MiB, the bridge's limit", c.opts.MaxMessageBytes>>20)}
+		return nil, &UpstreamError{Message: "the server's answer is larger than " + humanSize(c.opts.MaxMessageBytes) + ", the bridge's limit"}
 	}
 	return append([]byte{}, buf.Bytes()...), nil
+}
+
+// humanSize renders a byte count in the largest binary unit that keeps it readable: "128 MiB", "64 KiB",
+// "1.5 MiB", "100 bytes".
+func humanSize(n int) string {
+	for _, u := range []struct {
+		size int
+		name string
+	}{{1 << 30, "GiB"}, {1 << 20, "MiB"}, {1 << 10, "KiB"}} {
+		switch {
+		case n >= u.size && n%u.size == 0:
+			return fmt.Sprintf("%d %s", n/u.size, u.name)
+		case n >= u.size:
+			return strconv.FormatFloat(float64(n)/float64(u.size), 'f', 1, 64) + " " + u.name
+		}
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 // bodyBuffers hold JSON bodies while they are read.
@@ -238,8 +256,8 @@ func (c *Client) readSSE(body io.Reader, other func(sse.Event), stop func() bool
 	last := ""
 	for ev, err := range sse.Read(body, &sse.ReadConfig{MaxEventSize: c.opts.MaxMessageBytes}) {
 		if errors.Is(err, bufio.ErrTooLong) {
-			return last, &UpstreamError{Message: fmt.Sprintf("the server sent a message too large for the bridge (over %d MiB); it was dropped "+
-				"unread. Ask for less (e.g. paginate), or the server is misbehaving", c.opts.MaxMessageBytes>>20), Err: err}
+			return last, &UpstreamError{Message: "the server sent a message too large for the bridge (over " + humanSize(c.opts.MaxMessageBytes) +
+				"); it was dropped unread. Ask for less (e.g. paginate), or the server is misbehaving", Err: err}
 		}
 		if err != nil {
 			return last, err

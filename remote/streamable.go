@@ -111,6 +111,10 @@ func (c *Client) roundTrip(cl *call) error {
 	return nil
 }
 
+// maxIdleResumes bounds the resumes in a row that bring no new event: a server that keeps ending the stream
+// without moving on would otherwise be resumed for ever.
+const maxIdleResumes = 5
+
 // readCallStream reads a POST's SSE stream until the call is answered. A stream that ends early is resumed
 // with a GET carrying Last-Event-ID, so nothing is lost or doubled; without event ids it cannot be.
 func (c *Client) readCallStream(cl *call, resp *http.Response, session string) error {
@@ -120,7 +124,7 @@ func (c *Client) readCallStream(cl *call, resp *http.Response, session string) e
 	last, err := c.readSSE(resp.Body, nil, g.kick)
 	g.stop()
 	window := 4 * c.opts.RetryWindow
-	stalls := 0
+	stalls, idle := 0, 0
 	for !cl.isDone() {
 		if cl.ctx.Err() != nil {
 			return nil // closed: cancelled by the client, or shutting down (Close answers what is left)
@@ -139,8 +143,13 @@ func (c *Client) readCallStream(cl *call, resp *http.Response, session string) e
 			}
 			return &UpstreamError{Message: "the server closed the stream before answering and offered no way to resume it; the request may or may not have run, try again"}
 		}
+		if idle++; idle > maxIdleResumes {
+			return &UpstreamError{Message: fmt.Sprintf("the server ended the answer's stream %d times in a row without sending anything new; "+
+				"the request may or may not have run, try again", idle)}
+		}
 		c.log.Info("stream broke before the answer; resuming", "last_event_id", last, "err", err)
-		resp, err := c.do(cl.ctx, window, func() (*http.Request, error) {
+		var resp *http.Response
+		resp, err = c.do(cl.ctx, window, func() (*http.Request, error) {
 			return c.newRequest(cl.ctx, http.MethodGet, c.opts.URL, nil, session, last)
 		})
 		if err != nil {
@@ -158,8 +167,8 @@ func (c *Client) readCallStream(cl *call, resp *http.Response, session string) e
 		id, err = c.readSSE(resp.Body, nil, g.kick)
 		g.stop()
 		resp.Body.Close()
-		if id != "" {
-			last = id
+		if id != "" && id != last {
+			last, idle = id, 0
 		}
 		if !sleep(cl.ctx, 100*time.Millisecond) && !cl.isDone() {
 			return nil
