@@ -26,11 +26,13 @@ type Client struct {
 
 	mu        sync.Mutex
 	transport transportKind
-	session   string // Mcp-Session-Id, or the legacy endpoint URL
-	version   string // negotiated protocol version, sent as MCP-Protocol-Version
-	initReq   []byte // the client's initialize request, replayed when a session is lost
-	initID    string // IDKey of that request
-	initNote  []byte // the client's notifications/initialized, replayed after it
+	session   string        // Mcp-Session-Id, or the legacy endpoint URL
+	version   string        // negotiated protocol version, sent as MCP-Protocol-Version
+	initReq   []byte        // the client's initialize request, replayed when a session is lost
+	initID    string        // IDKey of that request
+	initNote  []byte        // the client's notifications/initialized, replayed after it
+	initWait  chan struct{} // closed when the client's initialize under way has its answer
+	live      bool          // a session was opened by an initialize that succeeded, and not lost since
 	pending   map[string]*call
 	internal  map[string]chan []byte // answers to the bridge's own requests, by IDKey
 	listening context.CancelFunc     // stops the GET stream
@@ -89,12 +91,14 @@ func (c *Client) Send(m jsonrpc.Message) {
 	}
 	switch {
 	case m.Kind == jsonrpc.KindRequest && m.Method == "initialize":
+		wait := make(chan struct{})
 		c.mu.Lock()
-		c.initReq, c.initID, c.initNote = m.Raw, jsonrpc.IDKey(m.ID), nil
+		c.initReq, c.initID, c.initNote, c.initWait, c.live = m.Raw, jsonrpc.IDKey(m.ID), nil, wait, false
 		c.mu.Unlock()
 		cl := c.track(m)
 		c.run(cl)
 		<-cl.done
+		close(wait)
 	case m.HasRequest():
 		cl := c.track(m)
 		c.wg.Go(func() { c.run(cl) })
@@ -122,7 +126,14 @@ func (c *Client) notify(m jsonrpc.Message) {
 	if m.Kind == jsonrpc.KindNotification && m.Method == "notifications/initialized" {
 		c.mu.Lock()
 		c.initNote = m.Raw
+		held := c.initReq != nil && !c.live && c.transport != legacySSE
 		c.mu.Unlock()
+		if held {
+			// The initialize failed: there is no session to send it on. It goes out after the initialize when
+			// the next request replays both.
+			c.log.Info("no session yet: notifications/initialized goes out when the next request opens one")
+			return
+		}
 		c.awaitListening()
 	}
 	ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
@@ -178,8 +189,9 @@ func (c *Client) inbound(raw []byte) {
 			ch <- m.Raw
 			return
 		}
-		if k == c.initID && m.Kind == jsonrpc.KindResponse {
+		if k == c.initID && m.Kind == jsonrpc.KindResponse && c.pending[k] != nil && c.pending[k].msg.Method == "initialize" {
 			c.version = negotiatedVersion(m.Raw, c.version)
+			c.live = isResult(m.Raw)
 		}
 		learn := m.Kind == jsonrpc.KindResponse && c.pending[k] != nil && c.pending[k].msg.Method == "tools/list" &&
 			metaVersion(c.pending[k].msg.Params) != ""
@@ -260,6 +272,14 @@ func (c *Client) failIDs(ids []json.RawMessage, err error) {
 		c.log.Warn("request failed", "id", string(id), "err", ue.Message)
 		c.opts.Deliver(jsonrpc.ErrorResponse(id, jsonrpc.CodeUpstream, ue.Message, ue.data(c.opts.URL)))
 	}
+}
+
+// isResult reports whether a response carries a result rather than an error.
+func isResult(raw []byte) bool {
+	var r struct {
+		Result json.RawMessage `json:"result"`
+	}
+	return json.Unmarshal(raw, &r) == nil && len(r.Result) > 0 && string(r.Result) != "null"
 }
 
 // negotiatedVersion reads result.protocolVersion from an initialize answer.

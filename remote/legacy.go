@@ -234,7 +234,7 @@ func (c *Client) postLegacy(ctx context.Context, m *jsonrpc.Message) error {
 	if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusBadRequest {
 		// The endpoint no longer knows its session (the server restarted before the stream noticed).
 		c.log.Info("the legacy endpoint refused the message; the session is gone", "status", resp.StatusCode)
-		return &sessionLost{ls.endpoint.String()}
+		return &sessionLost{session: ls.endpoint.String()}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return describeStatus(ls.endpoint, resp.StatusCode, resp.Header.Get("Content-Type"), body)

@@ -10,18 +10,47 @@ import (
 	"github.com/meshailabs-org/meshai-mcp-server/internal/jsonrpc"
 )
 
-// recoverSession replaces a session the server lost: it replays the client's own initialize and
-// notifications/initialized, so the client never notices. Callers that raced on the same lost session wait for
-// the first one and then use its new session.
+// ensureSession opens a session before m is sent when the client's initialize is on record but no session is
+// live: that initialize failed (a sign-in that did not finish, a rate limit), or a lost session could not be
+// rebuilt at the time. Without this, every later request would go out with no session and get 404 for ever.
+// A request waits for the client's initialize still under way, then decides.
+func (c *Client) ensureSession(ctx context.Context, m *jsonrpc.Message) error {
+	if m.Method == "initialize" {
+		return nil
+	}
+	c.mu.Lock()
+	wait := c.initWait
+	c.mu.Unlock()
+	if wait != nil {
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return &UpstreamError{Message: "the request was cancelled", Err: ctx.Err()}
+		}
+	}
+	c.mu.Lock()
+	need := c.initReq != nil && !c.live && c.transport == streamable
+	stale := c.session
+	c.mu.Unlock()
+	if !need {
+		return nil
+	}
+	return c.recoverSession(ctx, stale)
+}
+
+// recoverSession replaces a session the server lost, or opens the one the client's own initialize failed to:
+// it replays the client's initialize and notifications/initialized, so the client never notices. Callers that
+// raced on the same lost session wait for the first one and then use its new session.
 func (c *Client) recoverSession(ctx context.Context, stale string) error {
 	c.recoverMu.Lock()
 	defer c.recoverMu.Unlock()
 	c.mu.Lock()
-	if c.session != stale {
+	if c.session != stale || (stale == "" && c.live) {
 		c.mu.Unlock()
 		return nil
 	}
 	initReq, initNote, kind := c.initReq, c.initNote, c.transport
+	c.live = false
 	if c.listening != nil {
 		c.listening()
 		c.listening = nil
@@ -31,7 +60,11 @@ func (c *Client) recoverSession(ctx context.Context, stale string) error {
 		c.setSession("")
 		return nil
 	}
-	c.log.Info("the server lost the session; re-initializing it", "transport", kind)
+	if stale == "" && kind == streamable {
+		c.log.Info("no session with the server; replaying the client's initialize to open one")
+	} else {
+		c.log.Info("the server lost the session; re-initializing it", "transport", kind)
+	}
 	if kind == legacySSE {
 		if err := c.reconnectLegacy(ctx); err != nil {
 			return err
@@ -52,6 +85,9 @@ func (c *Client) recoverSession(ctx context.Context, stale string) error {
 		} `json:"error"`
 	}
 	if json.Unmarshal(answer, &r) == nil && r.Error != nil {
+		if stale == "" {
+			return &UpstreamError{Message: "the server refused to open a session: " + r.Error.Message}
+		}
 		return &UpstreamError{Message: "the server lost the session and refused a new one: " + r.Error.Message}
 	}
 	c.mu.Lock()
@@ -59,6 +95,7 @@ func (c *Client) recoverSession(ctx context.Context, stale string) error {
 		c.session = session
 	}
 	c.version = negotiatedVersion(answer, c.version)
+	c.live = true
 	c.mu.Unlock()
 	if initNote != nil {
 		if kind != legacySSE {
@@ -114,7 +151,7 @@ func (c *Client) internalRequest(ctx context.Context, m jsonrpc.Message) ([]byte
 			return nil, "", err
 		}
 		if resp.StatusCode < 200 || resp.StatusCode > 299 {
-			return nil, "", describeStatus(c.opts.URL, resp.StatusCode, resp.Header.Get("Content-Type"), errorBody(resp))
+			return nil, "", c.refusal(resp, &m, "")
 		}
 		session = resp.Header.Get(hdrSession)
 		switch mediaType(resp) {

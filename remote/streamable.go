@@ -10,11 +10,6 @@ import (
 	"github.com/meshailabs-org/meshai-mcp-server/internal/jsonrpc"
 )
 
-// sessionLost means the server answered 404 for a session it had given us: it forgot it (restart, expiry).
-type sessionLost struct{ session string }
-
-func (e *sessionLost) Error() string { return "the server lost the session" }
-
 // errFallback means a Streamable HTTP initialize was refused in a way that marks a legacy HTTP+SSE server.
 var errFallback = errors.New("not a Streamable HTTP endpoint")
 
@@ -32,14 +27,16 @@ func (c *Client) run(cl *call) {
 				return
 			}
 		} else if err == nil {
-			err = c.roundTrip(cl)
+			if err = c.ensureSession(cl.ctx, &cl.msg); err == nil {
+				err = c.roundTrip(cl)
+			}
 		}
 		var lost *sessionLost
 		switch {
 		case err == nil:
 			cl.cancel()
 			return
-		case errors.As(err, &lost) && attempt < 3:
+		case errors.As(err, &lost) && attempt < 3 && (lost.session != "" || c.hasInit()):
 			if rerr := c.recoverSession(cl.ctx, lost.session); rerr != nil {
 				c.fail(cl, rerr)
 				cl.cancel()
@@ -78,7 +75,7 @@ func (c *Client) roundTrip(cl *call) error {
 		errorBody(resp)
 		return errFallback
 	case st < 200 || st > 299:
-		return describeStatus(c.opts.URL, st, resp.Header.Get("Content-Type"), errorBody(resp))
+		return c.refusal(resp, &cl.msg, session)
 	}
 	defer resp.Body.Close()
 	if isInit {
@@ -157,8 +154,7 @@ func (c *Client) readCallStream(cl *call, resp *http.Response, session string) e
 		}
 		switch {
 		case resp.StatusCode == http.StatusNotFound && session != "":
-			errorBody(resp)
-			return &sessionLost{session}
+			return c.refusal(resp, nil, session)
 		case resp.StatusCode != http.StatusOK || mediaType(resp) != "text/event-stream":
 			return describeStatus(c.opts.URL, resp.StatusCode, resp.Header.Get("Content-Type"), errorBody(resp))
 		}
@@ -195,12 +191,12 @@ func (c *Client) post1(ctx context.Context, m jsonrpc.Message) error {
 	if err != nil {
 		return err
 	}
-	c.mu.Lock()
-	session := c.session
-	c.mu.Unlock()
 	if kind == legacySSE {
 		err = c.postLegacy(ctx, &m)
-	} else {
+	} else if err = c.ensureSession(ctx, &m); err == nil {
+		c.mu.Lock()
+		session := c.session
+		c.mu.Unlock()
 		err = c.postOnce(ctx, m, session)
 	}
 	var lost *sessionLost
@@ -217,7 +213,7 @@ func (c *Client) postOnce(ctx context.Context, m jsonrpc.Message, session string
 		return err
 	}
 	if st := resp.StatusCode; st < 200 || st > 299 {
-		return describeStatus(c.opts.URL, st, resp.Header.Get("Content-Type"), errorBody(resp))
+		return c.refusal(resp, &m, session)
 	}
 	defer resp.Body.Close()
 	switch mediaType(resp) {
@@ -231,20 +227,11 @@ func (c *Client) postOnce(ctx context.Context, m jsonrpc.Message, session string
 	return nil
 }
 
-// post POSTs m on session, retrying while the server is unreachable. A 404 for a session the server had given
-// means it lost it, reported as *sessionLost.
+// post POSTs m on session, retrying while the server is unreachable.
 func (c *Client) post(ctx context.Context, m *jsonrpc.Message, session string) (*http.Response, error) {
-	resp, err := c.do(ctx, c.opts.RetryWindow, func() (*http.Request, error) {
+	return c.do(ctx, c.opts.RetryWindow, func() (*http.Request, error) {
 		return c.newRequest(ctx, http.MethodPost, c.opts.URL, m, session, "")
 	})
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode == http.StatusNotFound && session != "" {
-		errorBody(resp)
-		return nil, &sessionLost{session}
-	}
-	return resp, nil
 }
 
 // deleteSession tells the server the session is over.
