@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -189,9 +190,14 @@ func (c *Client) inbound(raw []byte) {
 			ch <- m.Raw
 			return
 		}
-		if k == c.initID && m.Kind == jsonrpc.KindResponse && c.pending[k] != nil && c.pending[k].msg.Method == "initialize" {
-			c.version = negotiatedVersion(m.Raw, c.version)
-			c.live = isResult(m.Raw)
+		if cl := c.pending[k]; cl != nil && m.Kind == jsonrpc.KindResponse {
+			switch cl.msg.Method {
+			case "initialize":
+				c.version = negotiatedVersion(m.Raw, c.version)
+				c.live = isResult(m.Raw)
+			case "server/discover":
+				c.version = discoveredVersion(cl.msg.Params, m.Raw, c.version)
+			}
 		}
 		learn := m.Kind == jsonrpc.KindResponse && c.pending[k] != nil && c.pending[k].msg.Method == "tools/list" &&
 			metaVersion(c.pending[k].msg.Params) != ""
@@ -293,6 +299,25 @@ func negotiatedVersion(raw []byte, old string) string {
 		return r.Result.ProtocolVersion
 	}
 	return old
+}
+
+// discoveredVersion is the version a server/discover request settled (protocol 2026-07-28, which has no
+// initialize): the one the request named in its _meta, when the server answered with a result that lists it
+// among its supportedVersions (or lists none).
+func discoveredVersion(params json.RawMessage, raw []byte, old string) string {
+	var r struct {
+		Result *struct {
+			SupportedVersions []string `json:"supportedVersions"`
+		} `json:"result"`
+	}
+	v := metaVersion(params)
+	if v == "" || json.Unmarshal(raw, &r) != nil || r.Result == nil {
+		return old
+	}
+	if len(r.Result.SupportedVersions) > 0 && !slices.Contains(r.Result.SupportedVersions, v) {
+		return old
+	}
+	return v
 }
 
 // Close ends the session: requests still running get an error, the server is told the session is over (DELETE),

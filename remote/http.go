@@ -73,34 +73,45 @@ func (c *Client) newRequest(ctx context.Context, method string, u *url.URL, m *j
 	return req, nil
 }
 
-// versionHeaders sets MCP-Protocol-Version: the version a 2026-07-28-era message names in its _meta (with the
-// Mcp-Method and Mcp-Name headers that era requires), else the version negotiated at initialize.
+// versionHeaders sets MCP-Protocol-Version: the version a 2026-07-28-era message names in its _meta, else the
+// version negotiated by initialize or server/discover. With a 2026-07-28-era version go the Mcp-Method and
+// Mcp-Name headers that era requires.
 func (c *Client) versionHeaders(req *http.Request, m *jsonrpc.Message) {
-	if m != nil && m.Kind != jsonrpc.KindBatch {
-		if v := metaVersion(m.Params); v != "" {
-			req.Header.Set(hdrVersion, v)
-			if m.Method != "" {
-				req.Header.Set(hdrMethod, m.Method)
-			}
-			if name, ok := headerName(m.Method, m.Params); ok {
-				if enc, ok := mcp.EncodeHeaderValue(name); ok {
-					req.Header.Set(hdrName, enc)
-				}
-				if m.Method == "tools/call" {
-					c.paramHeaders(req, name, m.Params)
-				}
-			}
-			return
-		}
-		if m.Method == "initialize" {
+	single := m != nil && m.Kind != jsonrpc.KindBatch
+	v := ""
+	if single {
+		v = metaVersion(m.Params)
+		if v == "" && m.Method == "initialize" {
 			return
 		}
 	}
-	c.mu.Lock()
-	v := c.version
-	c.mu.Unlock()
-	if v != "" {
-		req.Header.Set(hdrVersion, v)
+	fromMeta := v != ""
+	if v == "" {
+		c.mu.Lock()
+		v = c.version
+		c.mu.Unlock()
+	}
+	if v == "" {
+		return
+	}
+	req.Header.Set(hdrVersion, v)
+	if single && (fromMeta || mcp.IsModernProtocol(v)) {
+		c.methodHeaders(req, m)
+	}
+}
+
+// methodHeaders sets Mcp-Method, Mcp-Name and, for tools/call, the Mcp-Param-* headers.
+func (c *Client) methodHeaders(req *http.Request, m *jsonrpc.Message) {
+	if m.Method != "" {
+		req.Header.Set(hdrMethod, m.Method)
+	}
+	if name, ok := headerName(m.Method, m.Params); ok {
+		if enc, ok := mcp.EncodeHeaderValue(name); ok {
+			req.Header.Set(hdrName, enc)
+		}
+		if m.Method == "tools/call" {
+			c.paramHeaders(req, name, m.Params)
+		}
 	}
 }
 
