@@ -3,6 +3,7 @@ package remote
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -150,19 +151,24 @@ func (c *Client) internalRequest(ctx context.Context, m jsonrpc.Message) ([]byte
 		if err != nil {
 			return nil, "", err
 		}
-		if resp.StatusCode < 200 || resp.StatusCode > 299 {
-			return nil, "", c.refusal(resp, &m, "")
-		}
-		session = resp.Header.Get(hdrSession)
-		switch mediaType(resp) {
-		case "text/event-stream":
-			_, _ = c.readSSE(resp.Body, nil, func() bool { return len(ch) > 0 })
+		var answer *serverAnswer
+		switch err := c.refusalOf(resp, &m); {
+		case errors.As(err, &answer):
+			c.inbound(answer.raw)
+		case err != nil:
+			return nil, "", err
 		default:
-			if body, err := c.readBody(resp); err == nil {
-				c.inbound(body)
+			session = resp.Header.Get(hdrSession)
+			switch mediaType(resp) {
+			case "text/event-stream":
+				_, _ = c.readSSE(resp.Body, nil, func() bool { return len(ch) > 0 })
+			default:
+				if body, err := c.readBody(resp); err == nil {
+					c.inbound(body)
+				}
 			}
+			resp.Body.Close()
 		}
-		resp.Body.Close()
 	}
 	select {
 	case answer := <-ch:
@@ -170,6 +176,14 @@ func (c *Client) internalRequest(ctx context.Context, m jsonrpc.Message) ([]byte
 	case <-ctx.Done():
 		return nil, "", &UpstreamError{Message: "the server did not answer the re-initialize in time", Err: ctx.Err()}
 	}
+}
+
+// refusalOf is refusal for an answer outside 2xx to a request on no session, and nil for any other.
+func (c *Client) refusalOf(resp *http.Response, m *jsonrpc.Message) error {
+	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		return nil
+	}
+	return c.refusal(resp, m, "")
 }
 
 // withID returns raw with its id replaced.

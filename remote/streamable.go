@@ -69,13 +69,17 @@ func (c *Client) roundTrip(cl *call) error {
 		return err
 	}
 	cl.status.Store(int32(resp.StatusCode))
-	switch st := resp.StatusCode; {
-	case isInit && kind == undecided && c.opts.Mode == HTTPFirst &&
-		(st == http.StatusBadRequest || st == http.StatusNotFound || st == http.StatusMethodNotAllowed):
-		errorBody(resp)
-		return errFallback
-	case st < 200 || st > 299:
-		return c.refusal(resp, &cl.msg, session)
+	if st := resp.StatusCode; st < 200 || st > 299 {
+		err := c.refusal(resp, &cl.msg, session)
+		var answer *serverAnswer
+		switch {
+		case errors.As(err, &answer):
+			return c.relayAnswer(cl, answer)
+		case isInit && kind == undecided && c.opts.Mode == HTTPFirst &&
+			(st == http.StatusBadRequest || st == http.StatusNotFound || st == http.StatusMethodNotAllowed):
+			return errFallback
+		}
+		return err
 	}
 	defer resp.Body.Close()
 	if isInit {
@@ -111,6 +115,16 @@ func (c *Client) roundTrip(cl *call) error {
 // maxIdleResumes bounds the resumes in a row that bring no new event: a server that keeps ending the stream
 // without moving on would otherwise be resumed for ever.
 const maxIdleResumes = 5
+
+// relayAnswer hands the server's JSON-RPC error to the client; the other requests of a batch get the bridge's.
+func (c *Client) relayAnswer(cl *call, a *serverAnswer) error {
+	c.inbound(a.raw)
+	if cl.isDone() {
+		return nil
+	}
+	return &UpstreamError{Message: fmt.Sprintf("%s answered HTTP %d with an error for another request of the batch",
+		redactURL(c.opts.URL), a.status), Status: a.status}
+}
 
 // readCallStream reads a POST's SSE stream until the call is answered. A stream that ends early is resumed
 // with a GET carrying Last-Event-ID, so nothing is lost or doubled; without event ids it cannot be.
