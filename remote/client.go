@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net/url"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -18,8 +19,9 @@ import (
 // Client relays JSON-RPC messages to one remote MCP server. Messages for the local client come out through
 // Options.Deliver. Every request gets exactly one answer there: the server's, or an error saying what went wrong.
 type Client struct {
-	opts Options
-	log  *slog.Logger
+	opts     Options
+	log      *slog.Logger
+	endpoint atomic.Pointer[url.URL] // opts.URL, or where the server turned out to serve MCP (probe.go)
 
 	ctx    context.Context // lives until Close
 	cancel context.CancelFunc
@@ -34,6 +36,7 @@ type Client struct {
 	initNote  []byte        // the client's notifications/initialized, replayed after it
 	initWait  chan struct{} // closed when the client's initialize under way has its answer
 	live      bool          // a session was opened by an initialize that succeeded, and not lost since
+	probed    bool          // the usual paths were probed for the MCP endpoint (probe.go)
 	pending   map[string]*call
 	internal  map[string]chan []byte // answers to the bridge's own requests, by IDKey
 	listening context.CancelFunc     // stops the GET stream
@@ -71,7 +74,7 @@ type call struct {
 func New(opts Options) *Client {
 	opts.setDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Client{
+	c := &Client{
 		debug:    opts.Logger.Enabled(context.Background(), slog.LevelDebug),
 		opts:     opts,
 		log:      opts.Logger,
@@ -80,7 +83,12 @@ func New(opts Options) *Client {
 		pending:  map[string]*call{},
 		internal: map[string]chan []byte{},
 	}
+	c.endpoint.Store(opts.URL)
+	return c
 }
+
+// url is the MCP endpoint in use.
+func (c *Client) url() *url.URL { return c.endpoint.Load() }
 
 // Send relays one message from the local client. Requests run in the background and are answered through
 // Deliver; initialize, notifications and responses are sent before Send returns, so the server sees them in the
@@ -276,7 +284,7 @@ func (c *Client) failIDs(ids []json.RawMessage, err error) {
 	}
 	for _, id := range ids {
 		c.log.Warn("request failed", "id", string(id), "err", ue.Message)
-		c.opts.Deliver(jsonrpc.ErrorResponse(id, jsonrpc.CodeUpstream, ue.Message, ue.data(c.opts.URL)))
+		c.opts.Deliver(jsonrpc.ErrorResponse(id, jsonrpc.CodeUpstream, ue.Message, ue.data(c.url())))
 	}
 }
 

@@ -188,7 +188,7 @@ func (c *Client) do(ctx context.Context, window time.Duration, build func() (*ht
 			return nil, &UpstreamError{Message: "the request was cancelled", Err: ctx.Err()}
 		}
 		if !isDialError(err) || time.Now().Add(backoff).After(deadline) {
-			return nil, describeNetError(c.opts.URL, err)
+			return nil, describeNetError(c.url(), err)
 		}
 		c.log.Info("server unreachable, retrying", "in", backoff.String(), "err", scrub(err))
 		if !sleep(ctx, backoff) {
@@ -226,7 +226,7 @@ func (c *Client) readBody(resp *http.Response) ([]byte, error) {
 	buf.Reset()
 	_, err := buf.ReadFrom(io.LimitReader(resp.Body, int64(c.opts.MaxMessageBytes)+1))
 	if err != nil {
-		return nil, describeNetError(c.opts.URL, err)
+		return nil, describeNetError(c.url(), err)
 	}
 	if buf.Len() > c.opts.MaxMessageBytes {
 		return nil, &UpstreamError{Message: "the server's answer is larger than " + humanSize(c.opts.MaxMessageBytes) + ", the bridge's limit"}

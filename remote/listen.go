@@ -36,7 +36,7 @@ func (c *Client) listen(ctx context.Context, session string, ready chan struct{}
 	defer answered()
 	for ctx.Err() == nil {
 		resp, err := c.do(ctx, 0, func() (*http.Request, error) {
-			return c.newRequest(ctx, http.MethodGet, c.opts.URL, nil, session, last)
+			return c.newRequest(ctx, http.MethodGet, c.url(), nil, session, last)
 		})
 		answered()
 		switch {

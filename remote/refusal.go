@@ -55,13 +55,13 @@ func (c *Client) refusal(resp *http.Response, m *jsonrpc.Message, session string
 	answer := rpcAnswer(resp, body, m)
 	if st == http.StatusNotFound && aboutSession(m, session, body, answer != nil) {
 		return &sessionLost{session: session, cause: &UpstreamError{
-			Message: fmt.Sprintf("%s has no session for this request (404: %s)", redactURL(c.opts.URL), snippet(body)), Status: st}}
+			Message: fmt.Sprintf("%s has no session for this request (404: %s)", redactURL(c.url()), snippet(body)), Status: st}}
 	}
 	if answer != nil {
 		c.log.Info("the server refused the request with a JSON-RPC error; relaying it", "status", st)
 		return &serverAnswer{raw: answer, status: st}
 	}
-	return describeStatus(c.opts.URL, st, ct, body)
+	return describeStatus(c.url(), st, ct, body)
 }
 
 // aboutSession tells a 404 about the session from one about the path: the server's words name the session

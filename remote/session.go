@@ -146,7 +146,7 @@ func (c *Client) internalRequest(ctx context.Context, m jsonrpc.Message) ([]byte
 		}
 	} else {
 		resp, err := c.do(ctx, 4*c.opts.RetryWindow, func() (*http.Request, error) {
-			return c.newRequest(ctx, http.MethodPost, c.opts.URL, &m, "", "")
+			return c.newRequest(ctx, http.MethodPost, c.url(), &m, "", "")
 		})
 		if err != nil {
 			return nil, "", err

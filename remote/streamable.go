@@ -48,6 +48,7 @@ func (c *Client) run(cl *call) {
 			c.mu.Lock()
 			c.transport = legacySSE
 			c.mu.Unlock()
+		case c.relocate(cl, err):
 		default:
 			if !cl.isDone() {
 				c.fail(cl, err)
@@ -123,7 +124,7 @@ func (c *Client) relayAnswer(cl *call, a *serverAnswer) error {
 		return nil
 	}
 	return &UpstreamError{Message: fmt.Sprintf("%s answered HTTP %d with an error for another request of the batch",
-		redactURL(c.opts.URL), a.status), Status: a.status}
+		redactURL(c.url()), a.status), Status: a.status}
 }
 
 // readCallStream reads a POST's SSE stream until the call is answered. A stream that ends early is resumed
@@ -150,7 +151,7 @@ func (c *Client) readCallStream(cl *call, resp *http.Response, session string) e
 		}
 		if last == "" {
 			if err != nil {
-				return describeNetError(c.opts.URL, err)
+				return describeNetError(c.url(), err)
 			}
 			return &UpstreamError{Message: "the server closed the stream before answering and offered no way to resume it; the request may or may not have run, try again"}
 		}
@@ -161,7 +162,7 @@ func (c *Client) readCallStream(cl *call, resp *http.Response, session string) e
 		c.log.Info("stream broke before the answer; resuming", "last_event_id", last, "err", err)
 		var resp *http.Response
 		resp, err = c.do(cl.ctx, window, func() (*http.Request, error) {
-			return c.newRequest(cl.ctx, http.MethodGet, c.opts.URL, nil, session, last)
+			return c.newRequest(cl.ctx, http.MethodGet, c.url(), nil, session, last)
 		})
 		if err != nil {
 			return err
@@ -170,7 +171,7 @@ func (c *Client) readCallStream(cl *call, resp *http.Response, session string) e
 		case resp.StatusCode == http.StatusNotFound && session != "":
 			return c.refusal(resp, nil, session)
 		case resp.StatusCode != http.StatusOK || mediaType(resp) != "text/event-stream":
-			return describeStatus(c.opts.URL, resp.StatusCode, resp.Header.Get("Content-Type"), errorBody(resp))
+			return describeStatus(c.url(), resp.StatusCode, resp.Header.Get("Content-Type"), errorBody(resp))
 		}
 		var id string
 		g = guardStall(resp.Body, c.opts.StallTimeout)
@@ -244,19 +245,19 @@ func (c *Client) postOnce(ctx context.Context, m jsonrpc.Message, session string
 // post POSTs m on session, retrying while the server is unreachable.
 func (c *Client) post(ctx context.Context, m *jsonrpc.Message, session string) (*http.Response, error) {
 	return c.do(ctx, c.opts.RetryWindow, func() (*http.Request, error) {
-		return c.newRequest(ctx, http.MethodPost, c.opts.URL, m, session, "")
+		return c.newRequest(ctx, http.MethodPost, c.url(), m, session, "")
 	})
 }
 
 // deleteSession tells the server the session is over.
 func (c *Client) deleteSession(ctx context.Context, session string) error {
-	req, err := c.newRequest(ctx, http.MethodDelete, c.opts.URL, nil, session, "")
+	req, err := c.newRequest(ctx, http.MethodDelete, c.url(), nil, session, "")
 	if err != nil {
 		return err
 	}
 	resp, err := c.opts.HTTPClient.Do(req)
 	if err != nil {
-		return describeNetError(c.opts.URL, err)
+		return describeNetError(c.url(), err)
 	}
 	errorBody(resp)
 	c.log.Debug("session ended", "status", resp.StatusCode)
