@@ -143,7 +143,10 @@ func (c *Client) notify(m jsonrpc.Message) {
 			c.log.Info("no session yet: notifications/initialized goes out when the next request opens one")
 			return
 		}
-		c.awaitListening()
+		c.mu.Lock()
+		session := c.session
+		c.mu.Unlock()
+		c.awaitListening(session)
 	}
 	ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
 	defer cancel()
@@ -155,12 +158,12 @@ func (c *Client) notify(m jsonrpc.Message) {
 	}
 }
 
-// awaitListening opens the GET stream and waits, briefly, for the server to answer it.
-func (c *Client) awaitListening() {
+// awaitListening opens the GET stream on session and waits, briefly, for the server to answer it.
+func (c *Client) awaitListening(session string) {
 	t := time.NewTimer(2 * time.Second)
 	defer t.Stop()
 	select {
-	case <-c.startListening():
+	case <-c.startListening(session):
 	case <-t.C:
 		c.log.Debug("the GET stream is slow to open; going on")
 	}

@@ -7,12 +7,12 @@ import (
 	"time"
 )
 
-// startListening opens the GET stream on which a Streamable HTTP server sends requests and notifications of its
+// startListening opens the GET stream, on session, on which a Streamable HTTP server sends requests and notifications of its
 // own. It returns a channel closed once the server has answered the first GET (or the attempt failed), so the
 // caller can hold notifications/initialized until then: servers send their first notifications (tools
 // list_changed, for one) right after it and drop them when no stream is open. It is a no-op, returning a closed
 // channel, when a stream is already open or not possible.
-func (c *Client) startListening() <-chan struct{} {
+func (c *Client) startListening(session string) <-chan struct{} {
 	ready := make(chan struct{})
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -22,7 +22,6 @@ func (c *Client) startListening() <-chan struct{} {
 	}
 	ctx, cancel := context.WithCancel(background(c.ctx))
 	c.listening = cancel
-	session := c.session
 	c.wg.Go(func() { c.listen(ctx, session, ready) })
 	return ready
 }

@@ -29,27 +29,46 @@ func (c *Client) ensureSession(ctx context.Context, m *jsonrpc.Message) error {
 			return &UpstreamError{Message: "the request was cancelled", Err: ctx.Err()}
 		}
 	}
-	c.mu.Lock()
-	need := c.initReq != nil && !c.live && c.transport == streamable
-	stale := c.session
-	c.mu.Unlock()
-	if !need {
+	if !c.needsSession() {
 		return nil
 	}
-	return c.recoverSession(ctx, stale)
+	c.recoverMu.Lock()
+	defer c.recoverMu.Unlock()
+	if !c.needsSession() { // another request opened it meanwhile
+		return nil
+	}
+	c.mu.Lock()
+	stale := c.session
+	c.mu.Unlock()
+	return c.reopen(ctx, stale)
 }
 
-// recoverSession replaces a session the server lost, or opens the one the client's own initialize failed to:
-// it replays the client's initialize and notifications/initialized, so the client never notices. Callers that
-// raced on the same lost session wait for the first one and then use its new session.
+// needsSession reports whether the client's initialize is on record on Streamable HTTP without a live session.
+func (c *Client) needsSession() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.initReq != nil && !c.live && c.transport == streamable
+}
+
+// recoverSession replaces a session the server lost. Callers that raced on the same lost session wait for the
+// first one and then use its new session.
 func (c *Client) recoverSession(ctx context.Context, stale string) error {
 	c.recoverMu.Lock()
 	defer c.recoverMu.Unlock()
 	c.mu.Lock()
-	if c.session != stale || (stale == "" && c.live) {
-		c.mu.Unlock()
+	done := c.session != stale || (stale == "" && c.live)
+	c.mu.Unlock()
+	if done {
 		return nil
 	}
+	return c.reopen(ctx, stale)
+}
+
+// reopen replaces the session stale ("" for none): it replays the client's initialize and
+// notifications/initialized, so the client never notices. The new session is live, and used by other
+// requests, only once both went out. The caller holds recoverMu.
+func (c *Client) reopen(ctx context.Context, stale string) error {
+	c.mu.Lock()
 	initReq, initNote, kind := c.initReq, c.initNote, c.transport
 	c.live = false
 	if c.listening != nil {
@@ -92,26 +111,27 @@ func (c *Client) recoverSession(ctx context.Context, stale string) error {
 		return &UpstreamError{Message: "the server lost the session and refused a new one: " + r.Error.Message}
 	}
 	c.mu.Lock()
-	if kind != legacySSE {
-		c.session = session
-	}
 	c.version = negotiatedVersion(answer, c.version)
-	c.live = true
 	c.mu.Unlock()
 	if initNote != nil {
 		if kind != legacySSE {
-			c.awaitListening()
+			c.awaitListening(session)
 		}
 		note, _ := jsonrpc.Parse(initNote)
-		var err error
 		if kind == legacySSE {
 			err = c.postLegacy(ctx, &note)
 		} else {
 			err = c.postOnce(ctx, note, session)
 		}
-		if err != nil {
-			return err
-		}
+	}
+	c.mu.Lock()
+	if kind != legacySSE {
+		c.session = session
+	}
+	c.live = true
+	c.mu.Unlock()
+	if err != nil {
+		return err
 	}
 	c.log.Info("session re-initialized")
 	return nil

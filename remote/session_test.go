@@ -91,14 +91,14 @@ func (s *failingSignIn) Reauthorize(context.Context, int, []string, string) erro
 
 const initialize = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`
 
-// A client whose initialize failed (a sign-in that did not finish, a rate limit) is not left without a session
+// A client whose initialize failed (a sign-in that did not finish, a server failure) is not left without a session
 // for ever: its next request replays the initialize and notifications/initialized first, hidden from it, and
 // when that replay fails too, the request says why.
 func TestFailedInitializeIsReplayed(t *testing.T) {
-	tooMany := func(w http.ResponseWriter, r *http.Request, method string, seen int) bool {
+	// A server failure rather than a 429: a 429 is waited out and retried by the HTTP client (not here).
+	unavailable := func(w http.ResponseWriter, r *http.Request, method string, seen int) bool {
 		if method == "initialize" && seen == 0 {
-			w.Header().Set("Retry-After", "1")
-			http.Error(w, "slow down", http.StatusTooManyRequests)
+			http.Error(w, "upstream unavailable", http.StatusServiceUnavailable)
 			return true
 		}
 		return false
@@ -113,7 +113,7 @@ func TestFailedInitializeIsReplayed(t *testing.T) {
 		inits     int // initialize POSTs the server sees: the client's, and those of one replay
 	}{
 		{"the sign-in failed once", 1, nil, "access_denied", `"tools"`, "", 3},
-		{"the initialize was rate limited", 0, tooMany, "(429)", `"tools"`, "", 2},
+		{"the server failed the initialize", 0, unavailable, "HTTP 503", `"tools"`, "", 2},
 		{"the sign-in keeps failing", 100, nil, "access_denied", "access_denied", "check the path", 0},
 	}
 	for _, tt := range tests {
