@@ -95,7 +95,7 @@ func (c *Client) url() *url.URL { return c.endpoint.Load() }
 // order the client wrote them.
 func (c *Client) Send(m jsonrpc.Message) {
 	if c.ctx.Err() != nil {
-		c.failIDs(m.IDs(jsonrpc.KindRequest), &UpstreamError{Message: "the bridge is shutting down"})
+		c.failIDs(m.IDs(jsonrpc.KindRequest), errShuttingDown)
 		return
 	}
 	switch {
@@ -331,6 +331,9 @@ func discoveredVersion(params json.RawMessage, raw []byte, old string) string {
 	return v
 }
 
+// errShuttingDown answers the requests that Close interrupts or that come after it.
+var errShuttingDown = &UpstreamError{Message: "the bridge is shutting down"}
+
 // Close ends the session: requests still running get an error, the server is told the session is over (DELETE),
 // and every goroutine has stopped when Close returns.
 func (c *Client) Close(ctx context.Context) error {
@@ -338,7 +341,7 @@ func (c *Client) Close(ctx context.Context) error {
 	session, kind := c.session, c.transport
 	c.mu.Unlock()
 	c.cancel()
-	c.failAll(&UpstreamError{Message: "the bridge is shutting down"})
+	c.failAll(errShuttingDown)
 	var err error
 	if kind == streamable && session != "" {
 		err = c.deleteSession(ctx, session)

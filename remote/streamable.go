@@ -50,6 +50,9 @@ func (c *Client) run(cl *call) {
 			c.mu.Unlock()
 		case c.relocate(cl, err):
 		default:
+			if c.ctx.Err() != nil { // Close cancelled it: say so, as Close does for the calls it answers itself
+				err = errShuttingDown
+			}
 			if !cl.isDone() {
 				c.fail(cl, err)
 			}
