@@ -37,6 +37,8 @@ type Client struct {
 	initWait  chan struct{} // closed when the client's initialize under way has its answer
 	live      bool          // a session was opened by an initialize that succeeded, and not lost since
 	probed    bool          // the usual paths were probed for the MCP endpoint (probe.go)
+	replays   int           // replays of the client's initialize that ensureSession made
+	replayErr error         // how the last of them ended
 	pending   map[string]*call
 	internal  map[string]chan []byte // answers to the bridge's own requests, by IDKey
 	listening context.CancelFunc     // stops the GET stream

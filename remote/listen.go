@@ -7,11 +7,11 @@ import (
 	"time"
 )
 
-// startListening opens the GET stream, on session, on which a Streamable HTTP server sends requests and notifications of its
-// own. It returns a channel closed once the server has answered the first GET (or the attempt failed), so the
-// caller can hold notifications/initialized until then: servers send their first notifications (tools
-// list_changed, for one) right after it and drop them when no stream is open. It is a no-op, returning a closed
-// channel, when a stream is already open or not possible.
+// startListening opens the GET stream on session, where a Streamable HTTP server sends requests and
+// notifications of its own. It returns a channel closed once the server has answered the first GET (or the
+// attempt failed), so the caller can hold notifications/initialized until then: servers send their first
+// notifications (tools list_changed, for one) right after it and drop them when no stream is open. It is a
+// no-op, returning a closed channel, when a stream is already open or not possible.
 func (c *Client) startListening(session string) <-chan struct{} {
 	ready := make(chan struct{})
 	c.mu.Lock()

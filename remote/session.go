@@ -11,10 +11,11 @@ import (
 	"github.com/meshailabs-org/meshai-mcp-server/internal/jsonrpc"
 )
 
-// ensureSession opens a session before m is sent when the client's initialize is on record but no session is
-// live: that initialize failed (a sign-in that did not finish, a rate limit), or a lost session could not be
-// rebuilt at the time. Without this, every later request would go out with no session and get 404 for ever.
-// A request waits for the client's initialize still under way, then decides.
+// ensureSession opens a session before the request m is sent when the client's initialize is on record but no
+// session is live: that initialize failed (a sign-in that did not finish, a rate limit), or a lost session could
+// not be rebuilt at the time. Without this, every later request would go out with no session and get 404 for
+// ever. A request waits for the client's initialize still under way, then decides; requests that wait for the
+// same replay share its outcome, so a failure (a sign-in refused) is not tried again once per waiting request.
 func (c *Client) ensureSession(ctx context.Context, m *jsonrpc.Message) error {
 	if m.Method == "initialize" {
 		return nil
@@ -32,15 +33,28 @@ func (c *Client) ensureSession(ctx context.Context, m *jsonrpc.Message) error {
 	if !c.needsSession() {
 		return nil
 	}
-	c.recoverMu.Lock()
+	c.mu.Lock()
+	seen := c.replays
+	c.mu.Unlock()
+	if !c.recoverMu.TryLock() {
+		c.log.Debug("waiting for the session another request is opening", "method", m.Method)
+		c.recoverMu.Lock()
+	}
 	defer c.recoverMu.Unlock()
 	if !c.needsSession() { // another request opened it meanwhile
 		return nil
 	}
 	c.mu.Lock()
-	stale := c.session
+	stale, shared, err := c.session, c.replays != seen, c.replayErr
 	c.mu.Unlock()
-	return c.reopen(ctx, stale)
+	if shared && err != nil { // a replay failed while this request waited for it: the same cause holds
+		return err
+	}
+	err = c.reopen(ctx, stale)
+	c.mu.Lock()
+	c.replays, c.replayErr = c.replays+1, err
+	c.mu.Unlock()
+	return err
 }
 
 // needsSession reports whether the client's initialize is on record on Streamable HTTP without a live session.

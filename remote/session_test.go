@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -65,11 +67,13 @@ func recordedDev(t *testing.T, refuse func(w http.ResponseWriter, r *http.Reques
 }
 
 // failingSignIn refuses the key it holds, and fails the sign-in the first fails times it is asked; then it
-// hands out the right key.
+// hands out the right key. With gate set, the second sign-in waits for the gate to close.
 type failingSignIn struct {
 	mu    sync.Mutex
 	fails int
 	key   string
+	asked int
+	gate  chan struct{}
 }
 
 func (s *failingSignIn) Token() (*oauth2.Token, error) {
@@ -80,6 +84,12 @@ func (s *failingSignIn) Token() (*oauth2.Token, error) {
 
 func (s *failingSignIn) Reauthorize(context.Context, int, []string, string) error {
 	s.mu.Lock()
+	s.asked++
+	if s.asked == 2 && s.gate != nil {
+		s.mu.Unlock()
+		<-s.gate
+		s.mu.Lock()
+	}
 	defer s.mu.Unlock()
 	if s.fails > 0 {
 		s.fails--
@@ -213,5 +223,48 @@ func TestRequestWaitsForTheInitializeUnderWay(t *testing.T) {
 	}
 	if seen := rec.seen(); !slices.Equal(seen, []string{"initialize", "ping"}) {
 		t.Errorf("the server saw %q", seen)
+	}
+}
+
+// Requests that queue behind a replay that fails get its failure: a refused sign-in is not tried again once per
+// waiting request.
+func TestQueuedRequestsShareAFailedReplay(t *testing.T) {
+	srv, _ := recordedDev(t, nil)
+	u, _ := url.Parse(srv.URL + "/v1/mcp")
+	src := &failingSignIn{fails: 100, key: "expired", gate: make(chan struct{})}
+	logs := &syncBuffer{}
+	b := &inbox{}
+	c := New(Options{URL: u, Token: src, Deliver: b.deliver,
+		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	t.Cleanup(func() { c.Close(context.Background()) })
+	c.Send(mustParse(t, initialize))
+	b.wait(t, `"id":1`)
+	for id := 2; id <= 5; id++ {
+		c.Send(mustParse(t, fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/list"}`, id)))
+	}
+	// One request replays the initialize, and its sign-in waits at the gate; the three others wait for it.
+	waitFor(t, func() bool {
+		return strings.Count(logs.String(), "waiting for the session another request is opening") == 3
+	})
+	close(src.gate)
+	for id := 2; id <= 5; id++ {
+		if got := b.wait(t, fmt.Sprintf(`"id":%d`, id)); !strings.Contains(got, "access_denied") {
+			t.Errorf("tools/list: %s", got)
+		}
+	}
+	src.mu.Lock()
+	defer src.mu.Unlock()
+	if src.asked != 2 {
+		t.Errorf("%d sign-ins, want 2: the client's initialize and one replay", src.asked)
+	}
+}
+
+// waitFor waits until cond holds, failing the test after 10 s.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the condition never held")
+		}
 	}
 }

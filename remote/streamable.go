@@ -116,10 +116,6 @@ func (c *Client) roundTrip(cl *call) error {
 	return nil
 }
 
-// maxIdleResumes bounds the resumes in a row that bring no new event: a server that keeps ending the stream
-// without moving on would otherwise be resumed for ever.
-const maxIdleResumes = 5
-
 // relayAnswer hands the server's JSON-RPC error to the client; the other requests of a batch get the bridge's.
 func (c *Client) relayAnswer(cl *call, a *serverAnswer) error {
 	c.inbound(a.raw)
@@ -129,6 +125,10 @@ func (c *Client) relayAnswer(cl *call, a *serverAnswer) error {
 	return &UpstreamError{Message: fmt.Sprintf("%s answered HTTP %d with an error for another request of the batch",
 		redactURL(c.url()), a.status), Status: a.status}
 }
+
+// maxIdleResumes bounds the resumes in a row that bring no new event: a server that keeps ending the stream
+// without moving on would otherwise be resumed for ever.
+const maxIdleResumes = 5
 
 // readCallStream reads a POST's SSE stream until the call is answered. A stream that ends early is resumed
 // with a GET carrying Last-Event-ID, so nothing is lost or doubled; without event ids it cannot be.
@@ -203,7 +203,9 @@ func (c *Client) closeWhenDone(cl *call) {
 }
 
 // post1 sends a notification or response and reads whatever the server answers. A lost session is recovered
-// for the messages that follow; this one belonged to the lost session and means nothing to a new one.
+// for the messages that follow; this one belonged to the lost session and means nothing to a new one. With no
+// session open yet (the client's initialize failed) it is not sent: the next request opens one, and a message
+// from the client must not wait for that (a replay may mean a sign-in).
 func (c *Client) post1(ctx context.Context, m jsonrpc.Message) error {
 	kind, err := c.ensureTransport(ctx, &m)
 	if err != nil {
@@ -211,7 +213,9 @@ func (c *Client) post1(ctx context.Context, m jsonrpc.Message) error {
 	}
 	if kind == legacySSE {
 		err = c.postLegacy(ctx, &m)
-	} else if err = c.ensureSession(ctx, &m); err == nil {
+	} else if c.needsSession() {
+		return &UpstreamError{Message: "no session with the server yet (the client's initialize failed); the next request opens one"}
+	} else {
 		c.mu.Lock()
 		session := c.session
 		c.mu.Unlock()
