@@ -23,11 +23,12 @@ var candidatePaths = []string{"/v1/mcp", "/mcp", "/sse"}
 const probeTimeout = 10 * time.Second
 
 // relocate looks for the MCP endpoint elsewhere on the same origin when the client's first message (initialize,
-// or server/discover) found nothing at the URL (404). It reports whether it found one; the Client then uses it
-// for good. It probes once per Client.
+// or server/discover) found nothing at the URL: its POST got 404 (whatever the legacy transport's GET got after
+// it: a web site's root page, say). It reports whether it found one; the Client then uses it for good. It
+// probes once per Client.
 func (c *Client) relocate(cl *call, err error) bool {
 	var ue *UpstreamError
-	if !errors.As(err, &ue) || ue.Status != http.StatusNotFound {
+	if !(errors.As(err, &ue) && ue.Status == http.StatusNotFound) && cl.status.Load() != http.StatusNotFound {
 		return false
 	}
 	if m := cl.msg.Method; m != "initialize" && m != "server/discover" {

@@ -3,6 +3,7 @@ package remote
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -57,6 +58,24 @@ func nothingHere(t *testing.T, paths *[]string) string {
 	return srv.URL
 }
 
+// website serves a web site at / (a page for GET, 404 for POST) and the reference server at /v1/mcp.
+func website(t *testing.T) string {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.Handle("/v1/mcp", devserver.New(devserver.Config{APIKey: "k"}).Handler())
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, "<!doctype html><title>MeshAI</title>")
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
 // A URL that answers 404 to the client's first message is not the end: the usual paths on its origin are
 // probed in order, and the first that answers like MCP is used from then on, with a log line that says so.
 func TestMovedEndpointIsFound(t *testing.T) {
@@ -66,7 +85,7 @@ func TestMovedEndpointIsFound(t *testing.T) {
 	}
 	t.Cleanup(func() { moved.Close() })
 	plain := startDev(t)
-	legacy := legacyOnly(t)
+	legacy, site := legacyOnly(t), website(t)
 	var asked []string
 	tests := []struct {
 		name   string
@@ -83,6 +102,7 @@ func TestMovedEndpointIsFound(t *testing.T) {
 			`{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28",` +
 				`"io.modelcontextprotocol/clientInfo":{"name":"t","version":"1"},"io.modelcontextprotocol/clientCapabilities":{}}}}`,
 			`"supportedVersions"`, plain.URL + "/v1/mcp"},
+		{"a web site at the root", site, HTTPFirst, initialize, `"result"`, site + "/v1/mcp"},
 		{"a legacy server at /sse", legacy, HTTPFirst, initialize, `"result"`, legacy + "/sse"},
 		{"nothing anywhere", nothingHere(t, &asked), HTTPFirst, initialize, "check the path", ""},
 	}
