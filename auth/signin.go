@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -57,6 +58,24 @@ type SignIn struct {
 	// retryAsked: the user asked for a new sign-in (Retry): the next one runs even if another bridge's just failed.
 	retryAsked bool
 	life       lifecycle
+	moved      atomic.Pointer[url.URL] // the MCP endpoint the transport found instead of ServerURL (Relocate)
+}
+
+// Relocate tells the sign-in that the server's MCP endpoint is u, found on ServerURL's origin: the resource asked
+// for, and the store keys, follow it.
+func (s *SignIn) Relocate(u *url.URL) {
+	s.moved.Store(u)
+	s.mu.Lock()
+	s.src = nil // reloaded under the endpoint's own keys
+	s.mu.Unlock()
+}
+
+// serverURL is the MCP endpoint: ServerURL, unless the transport found it elsewhere.
+func (s *SignIn) serverURL() *url.URL {
+	if u := s.moved.Load(); u != nil {
+		return u
+	}
+	return s.ServerURL
 }
 
 // Watch returns where the sign-in stands and a channel that is closed at its next change.
@@ -351,11 +370,11 @@ func (s *SignIn) currentAccess() string {
 func (s *SignIn) interactive(ctx context.Context, ch *Challenge, scopes []string) error {
 	hc := s.httpClient()
 	resource := s.resource()
-	prm, err := DiscoverResource(ctx, hc, s.ServerURL, ch)
+	prm, err := DiscoverResource(ctx, hc, s.serverURL(), ch)
 	var meta *ServerMetadata
 	switch {
 	case errors.Is(err, ErrNoResourceMetadata): // a 2025-03-26 server
-		meta, err = LegacyServerMetadata(ctx, hc, s.ServerURL)
+		meta, err = LegacyServerMetadata(ctx, hc, s.serverURL())
 	case err == nil:
 		if s.Resource == "" {
 			resource = prm.Resource
@@ -558,7 +577,7 @@ func (s *SignIn) resource() string {
 	if s.Resource != "" {
 		return s.Resource
 	}
-	return CanonicalResource(s.ServerURL)
+	return CanonicalResource(s.serverURL())
 }
 
 func (s *SignIn) callbackHost() string {
@@ -674,7 +693,7 @@ func (s *SignIn) loadRecord(ctx context.Context) (*serverRecord, error) {
 	}
 	var rec serverRecord
 	if err := json.Unmarshal(b, &rec); err != nil || rec.ClientID == "" || rec.TokenEndpoint == "" {
-		return nil, fmt.Errorf("the stored sign-in for %s is unreadable: run `meshai-mcp-server logout` and sign in again", s.ServerURL.Redacted())
+		return nil, fmt.Errorf("the stored sign-in for %s is unreadable: run `meshai-mcp-server logout` and sign in again", s.serverURL().Redacted())
 	}
 	return &rec, nil
 }

@@ -48,6 +48,9 @@ func (c *Client) relocate(cl *call, err error) bool {
 		return false
 	}
 	c.log.Info("the server's MCP endpoint is at "+redactURL(u)+"; using it", "configured", redactURL(old))
+	if c.opts.Relocated != nil {
+		c.opts.Relocated(u)
+	}
 	c.endpoint.Store(u)
 	c.mu.Lock()
 	c.transport, c.session = kind, ""
