@@ -100,3 +100,30 @@ func TestLostSignInOffersTheTool(t *testing.T) {
 		t.Fatalf("tools once signed in again: %v", names)
 	}
 }
+
+// When the server refused the handshake for a cause of its own (no sign-in involved), the client's next request
+// connects again: once the cause is gone the tools come back without anyone calling the sign-in tool.
+func TestNextRequestConnectsAgain(t *testing.T) {
+	si := &fakeSignIn{}
+	r := &Relay{SignIn: si, SignInWait: time.Hour, ServerName: "MeshAI"}
+	srv := &slowServer{relay: r, caps: `{"tools":{"listChanged":true}}`, gate: make(chan string, 1)}
+	r.Up = srv
+	s := startSession(t, r)
+	srv.gate <- "the server is down"
+	s.send(initLine)
+	s.until("initialize answer", hasID(1))
+	s.send(`{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+	srv.gate <- "" // the server is back
+	s.send(`{"jsonrpc":"2.0","id":2,"method":"tools/list"}`)
+	if names := toolNames(s.until("tools/list", hasID(2))); len(names) != 1 || names[0] != SignInTool {
+		t.Fatalf("tools/list while the connection is retried: %v", names)
+	}
+	s.until("tools/list_changed", isMethod("notifications/tools/list_changed"))
+	s.send(`{"jsonrpc":"2.0","id":3,"method":"tools/list"}`)
+	if names := toolNames(s.until("tools/list", hasID(3))); len(names) != 3 {
+		t.Fatalf("tools once the server is back: %v", names)
+	}
+	if si.retries != 0 {
+		t.Errorf("Retry called %d times: a request is no user's retry", si.retries)
+	}
+}

@@ -44,6 +44,19 @@ func (r *Relay) local(m jsonrpc.Message) bool {
 	return false
 }
 
+// connectAgain starts a new attempt to connect when the last one failed and none is under way: once the cause is
+// gone (a rate limit over, a server back), the client's next request brings the tools back. A failed sign-in
+// stays failed through this (the sign-in answers with its failure at once); only the sign-in tool retries it.
+func (r *Relay) connectAgain() {
+	p := r.pending
+	p.mu.Lock()
+	again := p.state == statePending && p.lastErr != "" && !p.inFlight
+	p.mu.Unlock()
+	if again {
+		r.reconnect()
+	}
+}
+
 // signInToolList is a tools/list result holding only the sign-in tool.
 func (r *Relay) signInToolList() json.RawMessage {
 	tools, _ := json.Marshal(map[string]any{"tools": []json.RawMessage{r.signInToolDef()}})
@@ -70,6 +83,7 @@ func (r *Relay) whilePending(m jsonrpc.Message) {
 	default:
 		return
 	}
+	defer r.connectAgain() // after the answer: list_changed must not overtake it
 	switch m.Method {
 	case "tools/list":
 		r.Out.Write(result(m.ID, r.signInToolList()))
@@ -146,12 +160,12 @@ func emptyAnswer(method string) (json.RawMessage, bool) {
 func (r *Relay) callSignInTool(id json.RawMessage) {
 	p := r.pending
 	p.mu.Lock()
-	state, lastErr, inFlight := p.state, p.lastErr, p.inFlight
+	state, lastErr := p.state, p.lastErr
 	p.mu.Unlock()
 	st, _ := r.SignIn.Watch()
 	var text string
 	switch {
-	case st.Phase == SignInFailed || (state == statePending && lastErr != "" && !inFlight):
+	case st.Phase == SignInFailed || (state == statePending && lastErr != ""):
 		why := lastErr
 		if st.Phase == SignInFailed {
 			why = st.Problem
