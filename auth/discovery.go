@@ -34,7 +34,7 @@ type ProtectedResource struct {
 // location has a document the error wraps ErrNoResourceMetadata.
 func DiscoverResource(ctx context.Context, hc *http.Client, serverURL *url.URL, challenge *Challenge) (*ProtectedResource, error) {
 	if CanonicalResource(serverURL) == "" {
-		return nil, fmt.Errorf("MCP server URL %q is not an absolute URL; check --server-url", serverURL)
+		return nil, fmt.Errorf("MCP server URL %q is not an absolute URL", serverURL)
 	}
 	var candidates []string
 	if rm := challenge.ResourceMetadata(); rm != "" {
@@ -86,7 +86,7 @@ func (p *ProtectedResource) validate(server *url.URL) error {
 		return fmt.Errorf("the protected resource metadata at %s has no resource; ask the server's operator", p.MetadataURL)
 	}
 	if !resourceCovers(p.Resource, server) {
-		return fmt.Errorf("the protected resource metadata at %s is for resource %q, not for the MCP server %q: refusing to sign in, since a token for it could be used elsewhere; check --server-url or ask the server's operator",
+		return fmt.Errorf("the protected resource metadata at %s is for resource %q, not for the MCP server %q: refusing to sign in, since a token for it could be used elsewhere; check the server URL given to the bridge, or ask the server's operator",
 			p.MetadataURL, p.Resource, CanonicalResource(server))
 	}
 	if len(p.AuthorizationServers) == 0 || p.AuthorizationServers[0] == "" {

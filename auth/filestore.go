@@ -71,6 +71,9 @@ func (f *fileStore) Set(ctx context.Context, name string, value []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if err := os.MkdirAll(f.dir, 0o700); err != nil { // the config dir may have been deleted while the bridge ran
+		return fmt.Errorf("token store: create %s: %w", f.dir, err)
+	}
 	if err := writeFileAtomic(p, value); err != nil {
 		return fmt.Errorf("token store: write %s: %w (check that the directory is yours and the disk is not full)", p, err)
 	}

@@ -66,7 +66,7 @@ func (k *keychainStore) Get(ctx context.Context, name string) ([]byte, error) {
 			return v, err
 		}
 	}
-	return nil, fmt.Errorf("OS keychain: %s is incomplete or damaged: sign in again to replace it", name)
+	return nil, fmt.Errorf("OS keychain: %s is incomplete or damaged: %w", name, ErrUnreadable)
 }
 
 var errTornValue = errors.New("torn value")
@@ -79,7 +79,7 @@ func (k *keychainStore) getOnce(ctx context.Context, name string) ([]byte, error
 	if enc, ok := strings.CutPrefix(item, inlinePrefix); ok {
 		v, err := base64.StdEncoding.DecodeString(enc)
 		if err != nil {
-			return nil, fmt.Errorf("OS keychain: %s is damaged: sign in again to replace it", name)
+			return nil, fmt.Errorf("OS keychain: %s is damaged: %w", name, ErrUnreadable)
 		}
 		return v, nil
 	}

@@ -18,7 +18,7 @@ const legacyProtocolVersion = "2025-03-26"
 // answers 404 as well, the server has no OAuth at all: the error is a *NoOAuthError.
 func LegacyServerMetadata(ctx context.Context, hc *http.Client, serverURL *url.URL) (*ServerMetadata, error) {
 	if CanonicalResource(serverURL) == "" {
-		return nil, fmt.Errorf("MCP server URL %q is not an absolute URL; check --server-url", serverURL)
+		return nil, fmt.Errorf("MCP server URL %q is not an absolute URL", serverURL)
 	}
 	origin := strings.ToLower(serverURL.Scheme) + "://" + canonicalHost(strings.ToLower(serverURL.Scheme), serverURL)
 	if _, err := ValidateEndpointURL(origin); err != nil {

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -57,6 +58,24 @@ type SignIn struct {
 	// retryAsked: the user asked for a new sign-in (Retry): the next one runs even if another bridge's just failed.
 	retryAsked bool
 	life       lifecycle
+	moved      atomic.Pointer[url.URL] // the MCP endpoint the transport found instead of ServerURL (Relocate)
+}
+
+// Relocate tells the sign-in that the server's MCP endpoint is u, found on ServerURL's origin: the resource asked
+// for, and the store keys, follow it.
+func (s *SignIn) Relocate(u *url.URL) {
+	s.moved.Store(u)
+	s.mu.Lock()
+	s.src = nil // reloaded under the endpoint's own keys
+	s.mu.Unlock()
+}
+
+// serverURL is the MCP endpoint: ServerURL, unless the transport found it elsewhere.
+func (s *SignIn) serverURL() *url.URL {
+	if u := s.moved.Load(); u != nil {
+		return u
+	}
+	return s.ServerURL
 }
 
 // Watch returns where the sign-in stands and a channel that is closed at its next change.
@@ -144,7 +163,7 @@ func (s *SignIn) source(ctx context.Context) (*Source, error) {
 		return nil, err
 	}
 	reg := &rec.Registration
-	s.src = s.newSource(reg, rec.TokenEndpoint)
+	s.src = s.newSource(*rec)
 	if t, _ := LoadTokens(ctx, s.Store, StoreKey(s.resource(), reg.Issuer, reg.ClientID)); t != nil {
 		s.scopes = strings.Fields(t.Scope)
 		s.life.update(func(st *State) {
@@ -351,11 +370,11 @@ func (s *SignIn) currentAccess() string {
 func (s *SignIn) interactive(ctx context.Context, ch *Challenge, scopes []string) error {
 	hc := s.httpClient()
 	resource := s.resource()
-	prm, err := DiscoverResource(ctx, hc, s.ServerURL, ch)
+	prm, err := DiscoverResource(ctx, hc, s.serverURL(), ch)
 	var meta *ServerMetadata
 	switch {
 	case errors.Is(err, ErrNoResourceMetadata): // a 2025-03-26 server
-		meta, err = LegacyServerMetadata(ctx, hc, s.ServerURL)
+		meta, err = LegacyServerMetadata(ctx, hc, s.serverURL())
 	case err == nil:
 		if s.Resource == "" {
 			resource = prm.Resource
@@ -449,12 +468,13 @@ func (s *SignIn) signedIn(ctx context.Context, meta *ServerMetadata, reg *Regist
 	if err := SaveTokens(ctx, s.Store, StoreKey(resource, meta.Issuer, reg.ClientID), toTokens(tok, granted)); err != nil {
 		return fmt.Errorf("save the tokens: %w", err)
 	}
-	if err := s.saveRecord(ctx, serverRecord{Registration: *reg, TokenEndpoint: meta.TokenEndpoint, RevocationEndpoint: meta.RevocationEndpoint,
-		UserinfoEndpoint: meta.UserinfoEndpoint}); err != nil {
+	rec := serverRecord{Registration: *reg, TokenEndpoint: meta.TokenEndpoint, RevocationEndpoint: meta.RevocationEndpoint,
+		UserinfoEndpoint: meta.UserinfoEndpoint}
+	if err := s.saveRecord(ctx, rec); err != nil {
 		return fmt.Errorf("save the sign-in: %w", err)
 	}
 	s.mu.Lock()
-	s.src, s.scopes = s.newSource(reg, meta.TokenEndpoint), granted
+	s.src, s.scopes = s.newSource(rec), granted
 	s.src.Use(tok)
 	if s.stopLoop != nil {
 		s.stopLoop() // KeepFresh moves to the new source
@@ -534,11 +554,14 @@ func (s *SignIn) registration(ctx context.Context, meta *ServerMetadata, resourc
 	return reg, nil
 }
 
-func (s *SignIn) newSource(reg *Registration, tokenURL string) *Source {
+// newSource is the token source of the sign-in rec records.
+func (s *SignIn) newSource(rec serverRecord) *Source {
+	reg := &rec.Registration
 	key := StoreKey(s.resource(), reg.Issuer, reg.ClientID)
-	meta := &ServerMetadata{Issuer: reg.Issuer, TokenEndpoint: tokenURL}
+	meta := &ServerMetadata{Issuer: reg.Issuer, TokenEndpoint: rec.TokenEndpoint}
 	return &Source{
-		Store:  &storedTokens{store: s.Store, key: key},
+		Store: &storedTokens{store: s.Store, key: key, log: s.logf,
+			keepRecord: func(ctx context.Context) error { return s.keepRecord(ctx, rec) }},
 		Lock:   func(ctx context.Context) (func(), error) { return Lock(ctx, s.ConfigDir, key) },
 		Client: s.tokenClient(meta, reg, s.resource()),
 	}
@@ -554,7 +577,7 @@ func (s *SignIn) resource() string {
 	if s.Resource != "" {
 		return s.Resource
 	}
-	return CanonicalResource(s.ServerURL)
+	return CanonicalResource(s.serverURL())
 }
 
 func (s *SignIn) callbackHost() string {
@@ -610,10 +633,19 @@ func toTokens(t *oauth2.Token, scopes []string) *Tokens {
 type storedTokens struct {
 	store Store
 	key   string
+	log   func(msg string, args ...any)
+	// keepRecord saves the sign-in's server record again if the store lost it (a deleted config dir).
+	keepRecord func(ctx context.Context) error
 }
 
+// LoadToken reads the tokens; tokens that cannot be read (a damaged file, a hand edit) count as none, so the next
+// refusal starts a sign-in that replaces them.
 func (st *storedTokens) LoadToken(ctx context.Context) (*oauth2.Token, error) {
 	t, err := LoadTokens(ctx, st.store, st.key)
+	if errors.Is(err, ErrUnreadable) {
+		st.log("the stored tokens cannot be read; counting them as none", "err", err)
+		return nil, nil
+	}
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil
 	}
@@ -633,8 +665,14 @@ func (st *storedTokens) SaveToken(ctx context.Context, t *oauth2.Token) error {
 	if v, ok := t.Extra("scope").(string); ok && v != "" {
 		scope = v
 	}
-	return SaveTokens(ctx, st.store, st.key, &Tokens{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken,
-		TokenType: "Bearer", Expiry: t.Expiry, ExpiresIn: t.ExpiresIn, Scope: scope})
+	if err := SaveTokens(ctx, st.store, st.key, &Tokens{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken,
+		TokenType: "Bearer", Expiry: t.Expiry, ExpiresIn: t.ExpiresIn, Scope: scope}); err != nil {
+		return err
+	}
+	if st.keepRecord != nil {
+		return st.keepRecord(ctx)
+	}
+	return nil
 }
 
 // serverRecord is what the bridge remembers of a server between runs: the client it signed in with and that
@@ -655,9 +693,19 @@ func (s *SignIn) loadRecord(ctx context.Context) (*serverRecord, error) {
 	}
 	var rec serverRecord
 	if err := json.Unmarshal(b, &rec); err != nil || rec.ClientID == "" || rec.TokenEndpoint == "" {
-		return nil, fmt.Errorf("the stored sign-in for %s is unreadable: run `meshai-mcp-server logout` and sign in again", s.ServerURL.Redacted())
+		return nil, fmt.Errorf("the stored sign-in for %s is unreadable: run `meshai-mcp-server logout` and sign in again", s.serverURL().Redacted())
 	}
 	return &rec, nil
+}
+
+// keepRecord saves rec again when the store no longer has a server record: the tokens just saved are then found
+// by the next start too.
+func (s *SignIn) keepRecord(ctx context.Context, rec serverRecord) error {
+	if _, err := s.Store.Get(ctx, s.recordName()); !errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	s.logf("the store had lost this server's sign-in record; saving it again")
+	return s.saveRecord(ctx, rec)
 }
 
 func (s *SignIn) saveRecord(ctx context.Context, rec serverRecord) error {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -180,5 +182,80 @@ func TestOtherBridgesFailureIsShared(t *testing.T) {
 	}
 	if n := b.opens.Load(); n != 2 {
 		t.Fatalf("browser opened %d times, want 2", n)
+	}
+}
+
+// signedInWith signs s in through the stub browser and returns the access token it got.
+func signedInWith(t *testing.T, s *SignIn, srv *devserver.Running) string {
+	t.Helper()
+	if err := s.Reauthorize(context.Background(), http.StatusUnauthorized, challenge401(t, srv), ""); err != nil {
+		t.Fatalf("sign-in: %v", err)
+	}
+	tok, err := s.Token()
+	if err != nil || tok.AccessToken == "" {
+		t.Fatalf("Token after sign-in: %v, %v", tok, err)
+	}
+	return tok.AccessToken
+}
+
+// Damaged stored tokens count as none: the server's refusal then starts a sign-in that replaces them, instead of
+// every request failing on a read error.
+func TestDamagedTokensCountAsSignedOut(t *testing.T) {
+	srv, err := devserver.Listen("127.0.0.1:0", devserver.Config{OAuth: true, AutoApprove: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	var b browserStub
+	b.open(t)
+	dir := t.TempDir()
+	signedInWith(t, newLifecycleSignIn(t, srv, dir), srv)
+	files, _ := filepath.Glob(filepath.Join(dir, "tokens", "*.tokens.json"))
+	if len(files) != 1 {
+		t.Fatalf("token files: %v", files)
+	}
+	if err := os.WriteFile(files[0], []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := newLifecycleSignIn(t, srv, dir) // a new start finds the damage
+	if tok, err := s.Token(); err != nil || tok.AccessToken != "" {
+		t.Fatalf("Token with damaged tokens = %v, %v; want no token and no error, so the server's 401 starts a sign-in", tok, err)
+	}
+	signedInWith(t, s, srv)
+	if n := b.opens.Load(); n != 2 {
+		t.Fatalf("browser opened %d times, want 2", n)
+	}
+}
+
+// When the config dir is deleted while a bridge runs, the tokens it holds in memory are refreshed and saved
+// again, with the server record: no new sign-in, and the next start finds them.
+func TestDeletedConfigDirKeepsTheSignIn(t *testing.T) {
+	srv, err := devserver.Listen("127.0.0.1:0", devserver.Config{OAuth: true, AutoApprove: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	var b browserStub
+	b.open(t)
+	dir := t.TempDir()
+	s := newLifecycleSignIn(t, srv, dir)
+	access := signedInWith(t, s, srv)
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	// The server refuses the access token (as when it expires): the bridge refreshes with the refresh token it holds.
+	if err := s.Reauthorize(context.Background(), http.StatusUnauthorized, challenge401(t, srv), access); err != nil {
+		t.Fatalf("Reauthorize after the config dir was deleted: %v", err)
+	}
+	if n, st := b.opens.Load(), srv.Stats(); n != 1 || st.Refreshes != 1 || st.Authorizations != 1 {
+		t.Fatalf("browser opens %d, refreshes %d, authorizations %d; want 1, 1, 1", n, st.Refreshes, st.Authorizations)
+	}
+	again := newLifecycleSignIn(t, srv, dir) // the next start
+	tok, err := again.Token()
+	if err != nil || tok.AccessToken == "" || tok.AccessToken == access {
+		t.Fatalf("next start: Token = %v, %v; want the refreshed token from the store", tok, err)
+	}
+	if st, _ := again.Watch(); st.Phase != SignedIn {
+		t.Fatalf("next start's phase = %v", st.Phase)
 	}
 }

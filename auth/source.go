@@ -89,6 +89,11 @@ func (s *Source) token(ctx context.Context, rejected *oauth2.Token) (*oauth2.Tok
 		s.cur = stored
 		return stored, nil
 	}
+	if stored == nil && s.cur != nil && s.cur.RefreshToken != "" && s.cur.RefreshToken != s.dead {
+		// The store lost the tokens (a deleted config dir, a cleared keychain) while this process still holds them:
+		// refresh with those, and the refreshed pair is saved again, rather than asking for a new sign-in.
+		stored = s.cur
+	}
 	if stored == nil || stored.RefreshToken == "" || stored.RefreshToken == s.dead {
 		return nil, ErrSignInRequired
 	}

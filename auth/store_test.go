@@ -182,7 +182,7 @@ func TestUnreadableValueSaysWhatToDoWithoutQuotingIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := LoadTokens(ctx, s, "k")
-	if err == nil || errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "sign in again") || strings.Contains(err.Error(), "secret") {
+	if !errors.Is(err, ErrUnreadable) || errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "a new sign-in replaces it") || strings.Contains(err.Error(), "secret") {
 		t.Fatalf("LoadTokens of a damaged value: %v", err)
 	}
 }

@@ -97,6 +97,10 @@ func ForgetRegistration(ctx context.Context, s Store, key string) error {
 	return s.Delete(ctx, registrationName(key))
 }
 
+// ErrUnreadable means a stored value is there but is not what the bridge wrote (damaged, or edited by hand); a new
+// sign-in replaces it.
+var ErrUnreadable = errors.New("it is damaged; a new sign-in replaces it")
+
 func loadJSON(ctx context.Context, s Store, name, what string, v any) error {
 	b, err := s.Get(ctx, name)
 	if errors.Is(err, ErrNotFound) {
@@ -105,7 +109,7 @@ func loadJSON(ctx context.Context, s Store, name, what string, v any) error {
 		return fmt.Errorf("load %s: %w", what, err)
 	}
 	if err := json.Unmarshal(b, v); err != nil { // the error text would quote the content: do not wrap it
-		return fmt.Errorf("the saved %s (%s in the %s store) cannot be read: sign in again to replace it", what, name, s.Kind())
+		return fmt.Errorf("the saved %s (%s in the %s store) cannot be read: %w", what, name, s.Kind(), ErrUnreadable)
 	}
 	return nil
 }

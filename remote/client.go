@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net/url"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,8 +19,9 @@ import (
 // Client relays JSON-RPC messages to one remote MCP server. Messages for the local client come out through
 // Options.Deliver. Every request gets exactly one answer there: the server's, or an error saying what went wrong.
 type Client struct {
-	opts Options
-	log  *slog.Logger
+	opts     Options
+	log      *slog.Logger
+	endpoint atomic.Pointer[url.URL] // opts.URL, or where the server turned out to serve MCP (probe.go)
 
 	ctx    context.Context // lives until Close
 	cancel context.CancelFunc
@@ -26,11 +29,16 @@ type Client struct {
 
 	mu        sync.Mutex
 	transport transportKind
-	session   string // Mcp-Session-Id, or the legacy endpoint URL
-	version   string // negotiated protocol version, sent as MCP-Protocol-Version
-	initReq   []byte // the client's initialize request, replayed when a session is lost
-	initID    string // IDKey of that request
-	initNote  []byte // the client's notifications/initialized, replayed after it
+	session   string        // Mcp-Session-Id, or the legacy endpoint URL
+	version   string        // negotiated protocol version, sent as MCP-Protocol-Version
+	initReq   []byte        // the client's initialize request, replayed when a session is lost
+	initID    string        // IDKey of that request
+	initNote  []byte        // the client's notifications/initialized, replayed after it
+	initWait  chan struct{} // closed when the client's initialize under way has its answer
+	live      bool          // a session was opened by an initialize that succeeded, and not lost since
+	probed    bool          // the usual paths were probed for the MCP endpoint (probe.go)
+	replays   int           // replays of the client's initialize that ensureSession made
+	replayErr error         // how the last of them ended
 	pending   map[string]*call
 	internal  map[string]chan []byte // answers to the bridge's own requests, by IDKey
 	listening context.CancelFunc     // stops the GET stream
@@ -68,7 +76,7 @@ type call struct {
 func New(opts Options) *Client {
 	opts.setDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Client{
+	c := &Client{
 		debug:    opts.Logger.Enabled(context.Background(), slog.LevelDebug),
 		opts:     opts,
 		log:      opts.Logger,
@@ -77,24 +85,31 @@ func New(opts Options) *Client {
 		pending:  map[string]*call{},
 		internal: map[string]chan []byte{},
 	}
+	c.endpoint.Store(opts.URL)
+	return c
 }
+
+// url is the MCP endpoint in use.
+func (c *Client) url() *url.URL { return c.endpoint.Load() }
 
 // Send relays one message from the local client. Requests run in the background and are answered through
 // Deliver; initialize, notifications and responses are sent before Send returns, so the server sees them in the
 // order the client wrote them.
 func (c *Client) Send(m jsonrpc.Message) {
 	if c.ctx.Err() != nil {
-		c.failIDs(m.IDs(jsonrpc.KindRequest), &UpstreamError{Message: "the bridge is shutting down"})
+		c.failIDs(m.IDs(jsonrpc.KindRequest), errShuttingDown)
 		return
 	}
 	switch {
 	case m.Kind == jsonrpc.KindRequest && m.Method == "initialize":
+		wait := make(chan struct{})
 		c.mu.Lock()
-		c.initReq, c.initID, c.initNote = m.Raw, jsonrpc.IDKey(m.ID), nil
+		c.initReq, c.initID, c.initNote, c.initWait, c.live = m.Raw, jsonrpc.IDKey(m.ID), nil, wait, false
 		c.mu.Unlock()
 		cl := c.track(m)
 		c.run(cl)
 		<-cl.done
+		close(wait)
 	case m.HasRequest():
 		cl := c.track(m)
 		c.wg.Go(func() { c.run(cl) })
@@ -122,8 +137,18 @@ func (c *Client) notify(m jsonrpc.Message) {
 	if m.Kind == jsonrpc.KindNotification && m.Method == "notifications/initialized" {
 		c.mu.Lock()
 		c.initNote = m.Raw
+		held := c.initReq != nil && !c.live && c.transport != legacySSE
 		c.mu.Unlock()
-		c.awaitListening()
+		if held {
+			// The initialize failed: there is no session to send it on. It goes out after the initialize when
+			// the next request replays both.
+			c.log.Info("no session yet: notifications/initialized goes out when the next request opens one")
+			return
+		}
+		c.mu.Lock()
+		session := c.session
+		c.mu.Unlock()
+		c.awaitListening(session)
 	}
 	ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
 	defer cancel()
@@ -135,12 +160,12 @@ func (c *Client) notify(m jsonrpc.Message) {
 	}
 }
 
-// awaitListening opens the GET stream and waits, briefly, for the server to answer it.
-func (c *Client) awaitListening() {
+// awaitListening opens the GET stream on session and waits, briefly, for the server to answer it.
+func (c *Client) awaitListening(session string) {
 	t := time.NewTimer(2 * time.Second)
 	defer t.Stop()
 	select {
-	case <-c.startListening():
+	case <-c.startListening(session):
 	case <-t.C:
 		c.log.Debug("the GET stream is slow to open; going on")
 	}
@@ -178,8 +203,14 @@ func (c *Client) inbound(raw []byte) {
 			ch <- m.Raw
 			return
 		}
-		if k == c.initID && m.Kind == jsonrpc.KindResponse {
-			c.version = negotiatedVersion(m.Raw, c.version)
+		if cl := c.pending[k]; cl != nil && m.Kind == jsonrpc.KindResponse {
+			switch cl.msg.Method {
+			case "initialize":
+				c.version = negotiatedVersion(m.Raw, c.version)
+				c.live = isResult(m.Raw)
+			case "server/discover":
+				c.version = discoveredVersion(cl.msg.Params, m.Raw, c.version)
+			}
 		}
 		learn := m.Kind == jsonrpc.KindResponse && c.pending[k] != nil && c.pending[k].msg.Method == "tools/list" &&
 			metaVersion(c.pending[k].msg.Params) != ""
@@ -258,8 +289,16 @@ func (c *Client) failIDs(ids []json.RawMessage, err error) {
 	}
 	for _, id := range ids {
 		c.log.Warn("request failed", "id", string(id), "err", ue.Message)
-		c.opts.Deliver(jsonrpc.ErrorResponse(id, jsonrpc.CodeUpstream, ue.Message, ue.data(c.opts.URL)))
+		c.opts.Deliver(jsonrpc.ErrorResponse(id, jsonrpc.CodeUpstream, ue.Message, ue.data(c.url())))
 	}
+}
+
+// isResult reports whether a response carries a result rather than an error.
+func isResult(raw []byte) bool {
+	var r struct {
+		Result json.RawMessage `json:"result"`
+	}
+	return json.Unmarshal(raw, &r) == nil && len(r.Result) > 0 && string(r.Result) != "null"
 }
 
 // negotiatedVersion reads result.protocolVersion from an initialize answer.
@@ -275,6 +314,28 @@ func negotiatedVersion(raw []byte, old string) string {
 	return old
 }
 
+// discoveredVersion is the version a server/discover request settled (protocol 2026-07-28, which has no
+// initialize): the one the request named in its _meta, when the server answered with a result that lists it
+// among its supportedVersions (or lists none).
+func discoveredVersion(params json.RawMessage, raw []byte, old string) string {
+	var r struct {
+		Result *struct {
+			SupportedVersions []string `json:"supportedVersions"`
+		} `json:"result"`
+	}
+	v := metaVersion(params)
+	if v == "" || json.Unmarshal(raw, &r) != nil || r.Result == nil {
+		return old
+	}
+	if len(r.Result.SupportedVersions) > 0 && !slices.Contains(r.Result.SupportedVersions, v) {
+		return old
+	}
+	return v
+}
+
+// errShuttingDown answers the requests that Close interrupts or that come after it.
+var errShuttingDown = &UpstreamError{Message: "the bridge is shutting down"}
+
 // Close ends the session: requests still running get an error, the server is told the session is over (DELETE),
 // and every goroutine has stopped when Close returns.
 func (c *Client) Close(ctx context.Context) error {
@@ -282,7 +343,7 @@ func (c *Client) Close(ctx context.Context) error {
 	session, kind := c.session, c.transport
 	c.mu.Unlock()
 	c.cancel()
-	c.failAll(&UpstreamError{Message: "the bridge is shutting down"})
+	c.failAll(errShuttingDown)
 	var err error
 	if kind == streamable && session != "" {
 		err = c.deleteSession(ctx, session)

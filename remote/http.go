@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -72,34 +73,45 @@ func (c *Client) newRequest(ctx context.Context, method string, u *url.URL, m *j
 	return req, nil
 }
 
-// versionHeaders sets MCP-Protocol-Version: the version a 2026-07-28-era message names in its _meta (with the
-// Mcp-Method and Mcp-Name headers that era requires), else the version negotiated at initialize.
+// versionHeaders sets MCP-Protocol-Version: the version a 2026-07-28-era message names in its _meta, else the
+// version negotiated by initialize or server/discover. With a 2026-07-28-era version go the Mcp-Method and
+// Mcp-Name headers that era requires.
 func (c *Client) versionHeaders(req *http.Request, m *jsonrpc.Message) {
-	if m != nil && m.Kind != jsonrpc.KindBatch {
-		if v := metaVersion(m.Params); v != "" {
-			req.Header.Set(hdrVersion, v)
-			if m.Method != "" {
-				req.Header.Set(hdrMethod, m.Method)
-			}
-			if name, ok := headerName(m.Method, m.Params); ok {
-				if enc, ok := mcp.EncodeHeaderValue(name); ok {
-					req.Header.Set(hdrName, enc)
-				}
-				if m.Method == "tools/call" {
-					c.paramHeaders(req, name, m.Params)
-				}
-			}
-			return
-		}
-		if m.Method == "initialize" {
+	single := m != nil && m.Kind != jsonrpc.KindBatch
+	v := ""
+	if single {
+		v = metaVersion(m.Params)
+		if v == "" && m.Method == "initialize" {
 			return
 		}
 	}
-	c.mu.Lock()
-	v := c.version
-	c.mu.Unlock()
-	if v != "" {
-		req.Header.Set(hdrVersion, v)
+	fromMeta := v != ""
+	if v == "" {
+		c.mu.Lock()
+		v = c.version
+		c.mu.Unlock()
+	}
+	if v == "" {
+		return
+	}
+	req.Header.Set(hdrVersion, v)
+	if single && (fromMeta || mcp.IsModernProtocol(v)) {
+		c.methodHeaders(req, m)
+	}
+}
+
+// methodHeaders sets Mcp-Method, Mcp-Name and, for tools/call, the Mcp-Param-* headers.
+func (c *Client) methodHeaders(req *http.Request, m *jsonrpc.Message) {
+	if m.Method != "" {
+		req.Header.Set(hdrMethod, m.Method)
+	}
+	if name, ok := headerName(m.Method, m.Params); ok {
+		if enc, ok := mcp.EncodeHeaderValue(name); ok {
+			req.Header.Set(hdrName, enc)
+		}
+		if m.Method == "tools/call" {
+			c.paramHeaders(req, name, m.Params)
+		}
 	}
 }
 
@@ -176,7 +188,7 @@ func (c *Client) do(ctx context.Context, window time.Duration, build func() (*ht
 			return nil, &UpstreamError{Message: "the request was cancelled", Err: ctx.Err()}
 		}
 		if !isDialError(err) || time.Now().Add(backoff).After(deadline) {
-			return nil, describeNetError(c.opts.URL, err)
+			return nil, describeNetError(c.url(), err)
 		}
 		c.log.Info("server unreachable, retrying", "in", backoff.String(), "err", scrub(err))
 		if !sleep(ctx, backoff) {
@@ -214,12 +226,29 @@ func (c *Client) readBody(resp *http.Response) ([]byte, error) {
 	buf.Reset()
 	_, err := buf.ReadFrom(io.LimitReader(resp.Body, int64(c.opts.MaxMessageBytes)+1))
 	if err != nil {
-		return nil, describeNetError(c.opts.URL, err)
+		return nil, describeNetError(c.url(), err)
 	}
 	if buf.Len() > c.opts.MaxMessageBytes {
-		return nil, &UpstreamError{Message: fmt.Sprintf("the server's answer is larger than %d MiB, the bridge's limit", c.opts.MaxMessageBytes>>20)}
+		return nil, &UpstreamError{Message: "the server's answer is larger than " + humanSize(c.opts.MaxMessageBytes) + ", the bridge's limit"}
 	}
 	return append([]byte{}, buf.Bytes()...), nil
+}
+
+// humanSize renders a byte count in the largest binary unit that keeps it readable: "128 MiB", "64 KiB",
+// "1.5 MiB", "100 bytes".
+func humanSize(n int) string {
+	for _, u := range []struct {
+		size int
+		name string
+	}{{1 << 30, "GiB"}, {1 << 20, "MiB"}, {1 << 10, "KiB"}} {
+		switch {
+		case n >= u.size && n%u.size == 0:
+			return fmt.Sprintf("%d %s", n/u.size, u.name)
+		case n >= u.size:
+			return strconv.FormatFloat(float64(n)/float64(u.size), 'f', 1, 64) + " " + u.name
+		}
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 // bodyBuffers hold JSON bodies while they are read.
@@ -238,8 +267,8 @@ func (c *Client) readSSE(body io.Reader, other func(sse.Event), stop func() bool
 	last := ""
 	for ev, err := range sse.Read(body, &sse.ReadConfig{MaxEventSize: c.opts.MaxMessageBytes}) {
 		if errors.Is(err, bufio.ErrTooLong) {
-			return last, &UpstreamError{Message: fmt.Sprintf("the server sent a message too large for the bridge (over %d MiB); it was dropped "+
-				"unread. Ask for less (e.g. paginate), or the server is misbehaving", c.opts.MaxMessageBytes>>20), Err: err}
+			return last, &UpstreamError{Message: "the server sent a message too large for the bridge (over " + humanSize(c.opts.MaxMessageBytes) +
+				"); it was dropped unread. Ask for less (e.g. paginate), or the server is misbehaving", Err: err}
 		}
 		if err != nil {
 			return last, err

@@ -78,13 +78,13 @@ func (c *Client) hasInit() bool {
 // reconnectLegacy opens a new legacy stream and waits for its endpoint.
 func (c *Client) reconnectLegacy(ctx context.Context) error {
 	resp, err := c.do(ctx, c.opts.RetryWindow, func() (*http.Request, error) {
-		return c.newRequest(c.ctx, http.MethodGet, c.opts.URL, nil, "", "")
+		return c.newRequest(c.ctx, http.MethodGet, c.url(), nil, "", "")
 	})
 	if err != nil {
 		return err
 	}
 	if resp.StatusCode != http.StatusOK || mediaType(resp) != "text/event-stream" {
-		return &notSSE{describeStatus(c.opts.URL, resp.StatusCode, resp.Header.Get("Content-Type"), errorBody(resp))}
+		return &notSSE{describeStatus(c.url(), resp.StatusCode, resp.Header.Get("Content-Type"), errorBody(resp))}
 	}
 	sctx, cancel := context.WithCancel(c.ctx)
 	stop := context.AfterFunc(sctx, func() { resp.Body.Close() })
@@ -134,8 +134,8 @@ func (c *Client) resolveEndpoint(data string) (*url.URL, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bad endpoint %q: %w", data, err)
 	}
-	u := c.opts.URL.ResolveReference(ref)
-	if origin(u) != origin(c.opts.URL) {
+	u := c.url().ResolveReference(ref)
+	if origin(u) != origin(c.url()) {
 		return nil, fmt.Errorf("the server named an endpoint on another origin (%s); refusing to send it messages", origin(u))
 	}
 	return u, nil
@@ -234,7 +234,7 @@ func (c *Client) postLegacy(ctx context.Context, m *jsonrpc.Message) error {
 	if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusBadRequest {
 		// The endpoint no longer knows its session (the server restarted before the stream noticed).
 		c.log.Info("the legacy endpoint refused the message; the session is gone", "status", resp.StatusCode)
-		return &sessionLost{ls.endpoint.String()}
+		return &sessionLost{session: ls.endpoint.String()}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return describeStatus(ls.endpoint, resp.StatusCode, resp.Header.Get("Content-Type"), body)

@@ -10,12 +10,12 @@ import (
 	"github.com/meshailabs-org/meshai-mcp-server/internal/ratelimit"
 )
 
-// startListening opens the GET stream on which a Streamable HTTP server sends requests and notifications of its
-// own. It returns a channel closed once the server has answered the first GET (or the attempt failed), so the
-// caller can hold notifications/initialized until then: servers send their first notifications (tools
-// list_changed, for one) right after it and drop them when no stream is open. It is a no-op, returning a closed
-// channel, when a stream is already open or not possible.
-func (c *Client) startListening() <-chan struct{} {
+// startListening opens the GET stream on session, where a Streamable HTTP server sends requests and
+// notifications of its own. It returns a channel closed once the server has answered the first GET (or the
+// attempt failed), so the caller can hold notifications/initialized until then: servers send their first
+// notifications (tools list_changed, for one) right after it and drop them when no stream is open. It is a
+// no-op, returning a closed channel, when a stream is already open or not possible.
+func (c *Client) startListening(session string) <-chan struct{} {
 	ready := make(chan struct{})
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -25,7 +25,6 @@ func (c *Client) startListening() <-chan struct{} {
 	}
 	ctx, cancel := context.WithCancel(background(c.ctx))
 	c.listening = cancel
-	session := c.session
 	c.wg.Go(func() { c.listen(ctx, session, ready) })
 	return ready
 }
@@ -42,7 +41,7 @@ func (c *Client) listen(ctx context.Context, session string, ready chan struct{}
 	rctx := ratelimit.WithMaxWait(ctx, 0)
 	for ctx.Err() == nil {
 		resp, err := c.do(ctx, 0, func() (*http.Request, error) {
-			return c.newRequest(rctx, http.MethodGet, c.opts.URL, nil, session, last)
+			return c.newRequest(rctx, http.MethodGet, c.url(), nil, session, last)
 		})
 		answered()
 		wait := backoff

@@ -48,7 +48,10 @@ type Options struct {
 	// Deliver receives every message for the local client, one JSON value without newlines. It may be called
 	// from several goroutines at once.
 	Deliver func(msg []byte)
-	Logger  *slog.Logger // nil discards
+	// Relocated, when set, learns the MCP endpoint the Client found elsewhere on the server's origin (see
+	// probe.go), before any request is sent there: the token source's resource follows it.
+	Relocated func(u *url.URL)
+	Logger    *slog.Logger // nil discards
 	// MaxMessageBytes bounds one message from the server (default 128 MiB).
 	MaxMessageBytes int
 	// RetryWindow is how long a request keeps retrying when the server cannot be reached before it is answered

@@ -3,6 +3,7 @@ package remote
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -10,18 +11,80 @@ import (
 	"github.com/meshailabs-org/meshai-mcp-server/internal/jsonrpc"
 )
 
-// recoverSession replaces a session the server lost: it replays the client's own initialize and
-// notifications/initialized, so the client never notices. Callers that raced on the same lost session wait for
-// the first one and then use its new session.
+// ensureSession opens a session before the request m is sent when the client's initialize is on record but no
+// session is live: that initialize failed (a sign-in that did not finish, a rate limit), or a lost session could
+// not be rebuilt at the time. Without this, every later request would go out with no session and get 404 for
+// ever. A request waits for the client's initialize still under way, then decides; requests that wait for the
+// same replay share its outcome, so a failure (a sign-in refused) is not tried again once per waiting request.
+func (c *Client) ensureSession(ctx context.Context, m *jsonrpc.Message) error {
+	if m.Method == "initialize" {
+		return nil
+	}
+	c.mu.Lock()
+	wait := c.initWait
+	c.mu.Unlock()
+	if wait != nil {
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return &UpstreamError{Message: "the request was cancelled", Err: ctx.Err()}
+		}
+	}
+	if !c.needsSession() {
+		return nil
+	}
+	c.mu.Lock()
+	seen := c.replays
+	c.mu.Unlock()
+	if !c.recoverMu.TryLock() {
+		c.log.Debug("waiting for the session another request is opening", "method", m.Method)
+		c.recoverMu.Lock()
+	}
+	defer c.recoverMu.Unlock()
+	if !c.needsSession() { // another request opened it meanwhile
+		return nil
+	}
+	c.mu.Lock()
+	stale, shared, err := c.session, c.replays != seen, c.replayErr
+	c.mu.Unlock()
+	if shared && err != nil { // a replay failed while this request waited for it: the same cause holds
+		return err
+	}
+	err = c.reopen(ctx, stale)
+	c.mu.Lock()
+	c.replays, c.replayErr = c.replays+1, err
+	c.mu.Unlock()
+	return err
+}
+
+// needsSession reports whether the client's initialize is on record on Streamable HTTP without a live session.
+func (c *Client) needsSession() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.initReq != nil && !c.live && c.transport == streamable
+}
+
+// recoverSession replaces a session the server lost. Callers that raced on the same lost session wait for the
+// first one and then use its new session.
 func (c *Client) recoverSession(ctx context.Context, stale string) error {
 	c.recoverMu.Lock()
 	defer c.recoverMu.Unlock()
 	c.mu.Lock()
-	if c.session != stale {
-		c.mu.Unlock()
+	done := c.session != stale || (stale == "" && c.live)
+	c.mu.Unlock()
+	if done {
 		return nil
 	}
+	return c.reopen(ctx, stale)
+}
+
+// reopen replaces the session stale ("" for none): it replays the client's initialize and
+// notifications/initialized, so the client never notices. The new session is live, and used by other
+// requests, only once both went out. The caller holds recoverMu.
+func (c *Client) reopen(ctx context.Context, stale string) error {
+	c.mu.Lock()
 	initReq, initNote, kind := c.initReq, c.initNote, c.transport
+	c.live = false
 	if c.listening != nil {
 		c.listening()
 		c.listening = nil
@@ -31,7 +94,11 @@ func (c *Client) recoverSession(ctx context.Context, stale string) error {
 		c.setSession("")
 		return nil
 	}
-	c.log.Info("the server lost the session; re-initializing it", "transport", kind)
+	if stale == "" && kind == streamable {
+		c.log.Info("no session with the server; replaying the client's initialize to open one")
+	} else {
+		c.log.Info("the server lost the session; re-initializing it", "transport", kind)
+	}
 	if kind == legacySSE {
 		if err := c.reconnectLegacy(ctx); err != nil {
 			return err
@@ -52,28 +119,33 @@ func (c *Client) recoverSession(ctx context.Context, stale string) error {
 		} `json:"error"`
 	}
 	if json.Unmarshal(answer, &r) == nil && r.Error != nil {
+		if stale == "" {
+			return &UpstreamError{Message: "the server refused to open a session: " + r.Error.Message}
+		}
 		return &UpstreamError{Message: "the server lost the session and refused a new one: " + r.Error.Message}
 	}
 	c.mu.Lock()
-	if kind != legacySSE {
-		c.session = session
-	}
 	c.version = negotiatedVersion(answer, c.version)
 	c.mu.Unlock()
 	if initNote != nil {
 		if kind != legacySSE {
-			c.awaitListening()
+			c.awaitListening(session)
 		}
 		note, _ := jsonrpc.Parse(initNote)
-		var err error
 		if kind == legacySSE {
 			err = c.postLegacy(ctx, &note)
 		} else {
 			err = c.postOnce(ctx, note, session)
 		}
-		if err != nil {
-			return err
-		}
+	}
+	c.mu.Lock()
+	if kind != legacySSE {
+		c.session = session
+	}
+	c.live = true
+	c.mu.Unlock()
+	if err != nil {
+		return err
 	}
 	c.log.Info("session re-initialized")
 	return nil
@@ -108,24 +180,29 @@ func (c *Client) internalRequest(ctx context.Context, m jsonrpc.Message) ([]byte
 		}
 	} else {
 		resp, err := c.do(ctx, 4*c.opts.RetryWindow, func() (*http.Request, error) {
-			return c.newRequest(ctx, http.MethodPost, c.opts.URL, &m, "", "")
+			return c.newRequest(ctx, http.MethodPost, c.url(), &m, "", "")
 		})
 		if err != nil {
 			return nil, "", err
 		}
-		if resp.StatusCode < 200 || resp.StatusCode > 299 {
-			return nil, "", describeStatus(c.opts.URL, resp.StatusCode, resp.Header.Get("Content-Type"), errorBody(resp))
-		}
-		session = resp.Header.Get(hdrSession)
-		switch mediaType(resp) {
-		case "text/event-stream":
-			_, _ = c.readSSE(resp.Body, nil, func() bool { return len(ch) > 0 })
+		var answer *serverAnswer
+		switch err := c.refusalOf(resp, &m); {
+		case errors.As(err, &answer):
+			c.inbound(answer.raw)
+		case err != nil:
+			return nil, "", err
 		default:
-			if body, err := c.readBody(resp); err == nil {
-				c.inbound(body)
+			session = resp.Header.Get(hdrSession)
+			switch mediaType(resp) {
+			case "text/event-stream":
+				_, _ = c.readSSE(resp.Body, nil, func() bool { return len(ch) > 0 })
+			default:
+				if body, err := c.readBody(resp); err == nil {
+					c.inbound(body)
+				}
 			}
+			resp.Body.Close()
 		}
-		resp.Body.Close()
 	}
 	select {
 	case answer := <-ch:
@@ -133,6 +210,14 @@ func (c *Client) internalRequest(ctx context.Context, m jsonrpc.Message) ([]byte
 	case <-ctx.Done():
 		return nil, "", &UpstreamError{Message: "the server did not answer the re-initialize in time", Err: ctx.Err()}
 	}
+}
+
+// refusalOf is refusal for an answer outside 2xx to a request on no session, and nil for any other.
+func (c *Client) refusalOf(resp *http.Response, m *jsonrpc.Message) error {
+	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		return nil
+	}
+	return c.refusal(resp, m, "")
 }
 
 // withID returns raw with its id replaced.

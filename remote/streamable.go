@@ -10,11 +10,6 @@ import (
 	"github.com/meshailabs-org/meshai-mcp-server/internal/jsonrpc"
 )
 
-// sessionLost means the server answered 404 for a session it had given us: it forgot it (restart, expiry).
-type sessionLost struct{ session string }
-
-func (e *sessionLost) Error() string { return "the server lost the session" }
-
 // errFallback means a Streamable HTTP initialize was refused in a way that marks a legacy HTTP+SSE server.
 var errFallback = errors.New("not a Streamable HTTP endpoint")
 
@@ -32,14 +27,16 @@ func (c *Client) run(cl *call) {
 				return
 			}
 		} else if err == nil {
-			err = c.roundTrip(cl)
+			if err = c.ensureSession(cl.ctx, &cl.msg); err == nil {
+				err = c.roundTrip(cl)
+			}
 		}
 		var lost *sessionLost
 		switch {
 		case err == nil:
 			cl.cancel()
 			return
-		case errors.As(err, &lost) && attempt < 3:
+		case errors.As(err, &lost) && attempt < 3 && (lost.session != "" || c.hasInit()):
 			if rerr := c.recoverSession(cl.ctx, lost.session); rerr != nil {
 				c.fail(cl, rerr)
 				cl.cancel()
@@ -51,7 +48,11 @@ func (c *Client) run(cl *call) {
 			c.mu.Lock()
 			c.transport = legacySSE
 			c.mu.Unlock()
+		case c.relocate(cl, err):
 		default:
+			if c.ctx.Err() != nil { // Close cancelled it: say so, as Close does for the calls it answers itself
+				err = errShuttingDown
+			}
 			if !cl.isDone() {
 				c.fail(cl, err)
 			}
@@ -72,13 +73,17 @@ func (c *Client) roundTrip(cl *call) error {
 		return err
 	}
 	cl.status.Store(int32(resp.StatusCode))
-	switch st := resp.StatusCode; {
-	case isInit && kind == undecided && c.opts.Mode == HTTPFirst &&
-		(st == http.StatusBadRequest || st == http.StatusNotFound || st == http.StatusMethodNotAllowed):
-		errorBody(resp)
-		return errFallback
-	case st < 200 || st > 299:
-		return describeStatus(c.opts.URL, st, resp.Header.Get("Content-Type"), errorBody(resp))
+	if st := resp.StatusCode; st < 200 || st > 299 {
+		err := c.refusal(resp, &cl.msg, session)
+		var answer *serverAnswer
+		switch {
+		case errors.As(err, &answer):
+			return c.relayAnswer(cl, answer)
+		case isInit && kind == undecided && c.opts.Mode == HTTPFirst &&
+			(st == http.StatusBadRequest || st == http.StatusNotFound || st == http.StatusMethodNotAllowed):
+			return errFallback
+		}
+		return err
 	}
 	defer resp.Body.Close()
 	if isInit {
@@ -111,6 +116,20 @@ func (c *Client) roundTrip(cl *call) error {
 	return nil
 }
 
+// relayAnswer hands the server's JSON-RPC error to the client; the other requests of a batch get the bridge's.
+func (c *Client) relayAnswer(cl *call, a *serverAnswer) error {
+	c.inbound(a.raw)
+	if cl.isDone() {
+		return nil
+	}
+	return &UpstreamError{Message: fmt.Sprintf("%s answered HTTP %d with an error for another request of the batch",
+		redactURL(c.url()), a.status), Status: a.status}
+}
+
+// maxIdleResumes bounds the resumes in a row that bring no new event: a server that keeps ending the stream
+// without moving on would otherwise be resumed for ever.
+const maxIdleResumes = 5
+
 // readCallStream reads a POST's SSE stream until the call is answered. A stream that ends early is resumed
 // with a GET carrying Last-Event-ID, so nothing is lost or doubled; without event ids it cannot be.
 func (c *Client) readCallStream(cl *call, resp *http.Response, session string) error {
@@ -120,7 +139,7 @@ func (c *Client) readCallStream(cl *call, resp *http.Response, session string) e
 	last, err := c.readSSE(resp.Body, nil, g.kick)
 	g.stop()
 	window := 4 * c.opts.RetryWindow
-	stalls := 0
+	stalls, idle := 0, 0
 	for !cl.isDone() {
 		if cl.ctx.Err() != nil {
 			return nil // closed: cancelled by the client, or shutting down (Close answers what is left)
@@ -135,31 +154,35 @@ func (c *Client) readCallStream(cl *call, resp *http.Response, session string) e
 		}
 		if last == "" {
 			if err != nil {
-				return describeNetError(c.opts.URL, err)
+				return describeNetError(c.url(), err)
 			}
 			return &UpstreamError{Message: "the server closed the stream before answering and offered no way to resume it; the request may or may not have run, try again"}
 		}
+		if idle++; idle > maxIdleResumes {
+			return &UpstreamError{Message: fmt.Sprintf("the server ended the answer's stream %d times in a row without sending anything new; "+
+				"the request may or may not have run, try again", idle)}
+		}
 		c.log.Info("stream broke before the answer; resuming", "last_event_id", last, "err", err)
-		resp, err := c.do(cl.ctx, window, func() (*http.Request, error) {
-			return c.newRequest(cl.ctx, http.MethodGet, c.opts.URL, nil, session, last)
+		var resp *http.Response
+		resp, err = c.do(cl.ctx, window, func() (*http.Request, error) {
+			return c.newRequest(cl.ctx, http.MethodGet, c.url(), nil, session, last)
 		})
 		if err != nil {
 			return err
 		}
 		switch {
 		case resp.StatusCode == http.StatusNotFound && session != "":
-			errorBody(resp)
-			return &sessionLost{session}
+			return c.refusal(resp, nil, session)
 		case resp.StatusCode != http.StatusOK || mediaType(resp) != "text/event-stream":
-			return describeStatus(c.opts.URL, resp.StatusCode, resp.Header.Get("Content-Type"), errorBody(resp))
+			return describeStatus(c.url(), resp.StatusCode, resp.Header.Get("Content-Type"), errorBody(resp))
 		}
 		var id string
 		g = guardStall(resp.Body, c.opts.StallTimeout)
 		id, err = c.readSSE(resp.Body, nil, g.kick)
 		g.stop()
 		resp.Body.Close()
-		if id != "" {
-			last = id
+		if id != "" && id != last {
+			last, idle = id, 0
 		}
 		if !sleep(cl.ctx, 100*time.Millisecond) && !cl.isDone() {
 			return nil
@@ -180,18 +203,22 @@ func (c *Client) closeWhenDone(cl *call) {
 }
 
 // post1 sends a notification or response and reads whatever the server answers. A lost session is recovered
-// for the messages that follow; this one belonged to the lost session and means nothing to a new one.
+// for the messages that follow; this one belonged to the lost session and means nothing to a new one. With no
+// session open yet (the client's initialize failed) it is not sent: the next request opens one, and a message
+// from the client must not wait for that (a replay may mean a sign-in).
 func (c *Client) post1(ctx context.Context, m jsonrpc.Message) error {
 	kind, err := c.ensureTransport(ctx, &m)
 	if err != nil {
 		return err
 	}
-	c.mu.Lock()
-	session := c.session
-	c.mu.Unlock()
 	if kind == legacySSE {
 		err = c.postLegacy(ctx, &m)
+	} else if c.needsSession() {
+		return &UpstreamError{Message: "no session with the server yet (the client's initialize failed); the next request opens one"}
 	} else {
+		c.mu.Lock()
+		session := c.session
+		c.mu.Unlock()
 		err = c.postOnce(ctx, m, session)
 	}
 	var lost *sessionLost
@@ -208,7 +235,7 @@ func (c *Client) postOnce(ctx context.Context, m jsonrpc.Message, session string
 		return err
 	}
 	if st := resp.StatusCode; st < 200 || st > 299 {
-		return describeStatus(c.opts.URL, st, resp.Header.Get("Content-Type"), errorBody(resp))
+		return c.refusal(resp, &m, session)
 	}
 	defer resp.Body.Close()
 	switch mediaType(resp) {
@@ -222,31 +249,22 @@ func (c *Client) postOnce(ctx context.Context, m jsonrpc.Message, session string
 	return nil
 }
 
-// post POSTs m on session, retrying while the server is unreachable. A 404 for a session the server had given
-// means it lost it, reported as *sessionLost.
+// post POSTs m on session, retrying while the server is unreachable.
 func (c *Client) post(ctx context.Context, m *jsonrpc.Message, session string) (*http.Response, error) {
-	resp, err := c.do(ctx, c.opts.RetryWindow, func() (*http.Request, error) {
-		return c.newRequest(ctx, http.MethodPost, c.opts.URL, m, session, "")
+	return c.do(ctx, c.opts.RetryWindow, func() (*http.Request, error) {
+		return c.newRequest(ctx, http.MethodPost, c.url(), m, session, "")
 	})
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode == http.StatusNotFound && session != "" {
-		errorBody(resp)
-		return nil, &sessionLost{session}
-	}
-	return resp, nil
 }
 
 // deleteSession tells the server the session is over.
 func (c *Client) deleteSession(ctx context.Context, session string) error {
-	req, err := c.newRequest(ctx, http.MethodDelete, c.opts.URL, nil, session, "")
+	req, err := c.newRequest(ctx, http.MethodDelete, c.url(), nil, session, "")
 	if err != nil {
 		return err
 	}
 	resp, err := c.opts.HTTPClient.Do(req)
 	if err != nil {
-		return describeNetError(c.opts.URL, err)
+		return describeNetError(c.url(), err)
 	}
 	errorBody(resp)
 	c.log.Debug("session ended", "status", resp.StatusCode)

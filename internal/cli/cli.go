@@ -90,7 +90,10 @@ func serve(ctx context.Context, cfg Config, env Env) error {
 	out := bridge.NewWriter(stdout)
 	relay := &bridge.Relay{In: stdin, Out: out, Log: log, IgnoreTools: cfg.IgnoreTools,
 		ServerName: serverName(cfg), Version: Version, SignInWait: cfg.SignInWait}
-	var token oauth2.TokenSource
+	var (
+		token     oauth2.TokenSource
+		relocated func(*url.URL)
+	)
 	if key := env.Getenv(auth.EnvAPIKey); key != "" {
 		if token, err = auth.APIKey(key); err != nil {
 			return err
@@ -99,6 +102,7 @@ func serve(ctx context.Context, cfg Config, env Env) error {
 		si := newSignIn(cfg, env, log, hc)
 		token = advisingSignIn{si}
 		relay.SignIn = signInView{si}
+		relocated = si.Relocate
 		go si.KeepFresh(ctx)
 	}
 	log.Info("meshai-mcp-server starting", "version", Version, "url", cfg.URL.Redacted(), "transport", cfg.Mode,
@@ -111,6 +115,7 @@ func serve(ctx context.Context, cfg Config, env Env) error {
 		Header:       cfg.Header,
 		Token:        token,
 		Deliver:      relay.Deliver,
+		Relocated:    relocated,
 		Logger:       log,
 	})
 	err = relay.Run(ctx)
