@@ -112,6 +112,8 @@ var failRows = []failRow{
 		why: []string{"MESHAI_API_KEY", "offers no OAuth sign-in"}},
 }
 
+// Each failRow at each of its timings, in parallel: the handshake held, the cause named to the client, counts of
+// browser opens, registrations and codes, then the cause removed and the same bridge working.
 func TestRecoverySignInFailures(t *testing.T) {
 	for _, row := range failRows {
 		for _, tm := range row.timings {
@@ -123,6 +125,7 @@ func TestRecoverySignInFailures(t *testing.T) {
 	}
 }
 
+// runFailRow runs row with its failure coming as tm says.
 func runFailRow(t *testing.T, row failRow, tm recTiming) {
 	srv := startRecServer(t, devserver.Config{Faults: row.faults, RetryAfter: row.retryAfter})
 	mode := row.browser
