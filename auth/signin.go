@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/meshailabs-org/meshai-mcp-server/internal/ratelimit"
 )
 
 // SignIn is the OAuth side of one MCP server: an oauth2.TokenSource that starts from what the store holds, and a
@@ -82,11 +84,15 @@ func (s *SignIn) serverURL() *url.URL {
 func (s *SignIn) Watch() (State, <-chan struct{}) { return s.life.get() }
 
 // Retry forgets a failed sign-in, so that the next request the server refuses starts a new one, here, even if
-// another bridge's sign-in failed a moment ago. It is the user's "try again".
+// another bridge's sign-in failed a moment ago, and the waits servers asked for with Retry-After, so the
+// servers themselves answer it. It is the user's "try again".
 func (s *SignIn) Retry() {
 	s.mu.Lock()
 	s.retryAsked = true
 	s.mu.Unlock()
+	if rl, ok := s.httpClient().Transport.(*ratelimit.Transport); ok {
+		rl.Forget() // a Retry-After beyond what a request waits would otherwise refuse the retry without asking
+	}
 	s.life.update(func(st *State) {
 		if st.Phase == Failed {
 			*st = State{Phase: SignedOut}

@@ -10,8 +10,10 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/meshailabs-org/meshai-mcp-server/devserver"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/ratelimit"
 )
 
 // browserStub replaces the system browser for one test: deny bounces the browser back to the redirect URI with
@@ -182,6 +184,37 @@ func TestOtherBridgesFailureIsShared(t *testing.T) {
 	}
 	if n := b.opens.Load(); n != 2 {
 		t.Fatalf("browser opened %d times, want 2", n)
+	}
+}
+
+// The user's Retry is answered by the server: a registration endpoint that asked for a wait longer than a request
+// waits (Retry-After 45 s) fails the sign-in at once, and once it is back, Retry lets the next sign-in register
+// at once instead of meeting the wait it asked for before.
+func TestRetryAsksTheServerAgain(t *testing.T) {
+	srv, err := devserver.Listen("127.0.0.1:0", devserver.Config{OAuth: true, AutoApprove: true,
+		Faults: []devserver.Fault{devserver.FaultRateLimitRegister}, RetryAfter: 45 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	var b browserStub
+	b.open(t)
+	s := newLifecycleSignIn(t, srv, t.TempDir())
+	s.HTTP = &http.Client{Transport: &ratelimit.Transport{}}
+	ctx := context.Background()
+	www := challenge401(t, srv)
+
+	err = s.Reauthorize(ctx, http.StatusUnauthorized, www, "")
+	if !IsRateLimited(err) || !strings.Contains(err.Error(), "45s") {
+		t.Fatalf("sign-in against a rate-limited registration endpoint: err = %v, want the wait quoted", err)
+	}
+	srv.SetFaults()
+	s.Retry()
+	if err := s.Reauthorize(ctx, http.StatusUnauthorized, www, ""); err != nil {
+		t.Fatalf("sign-in after Retry: %v", err)
+	}
+	if st := srv.Stats(); st.Registrations != 1 || b.opens.Load() != 1 {
+		t.Errorf("%d registrations, %d browser opens; want 1 and 1", st.Registrations, b.opens.Load())
 	}
 }
 

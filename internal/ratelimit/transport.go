@@ -164,6 +164,14 @@ func (t *Transport) pending(key string) (wait, bool) {
 	return w, true
 }
 
+// Forget drops every recorded wait, so the next request to each endpoint goes to the server at once: for the
+// user's explicit "try again", which the server should answer itself, not a wait it asked for before.
+func (t *Transport) Forget() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	clear(t.waits)
+}
+
 // CloseIdleConnections closes the idle connections of Base, as http.Client.CloseIdleConnections expects.
 func (t *Transport) CloseIdleConnections() {
 	if c, ok := t.base().(interface{ CloseIdleConnections() }); ok {

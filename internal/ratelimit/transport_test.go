@@ -316,3 +316,28 @@ type closeRecorder struct {
 }
 
 func (c *closeRecorder) Close() error { c.closed = true; return nil }
+
+// Forget drops the recorded waits: during a wait longer than a request may take, the next request is refused
+// without reaching the server; after Forget it reaches the server at once.
+func TestTransportForget(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := newServer(map[string][]answer{"first": {{429, "45"}}})
+		tr := &Transport{Base: srv}
+		var rl *Error
+		if _, err := tr.RoundTrip(get(context.Background(), "first")); !errors.As(err, &rl) || rl.Wait != 45*time.Second {
+			t.Fatalf("a 429 asking for 45 s: err = %v, want an *Error quoting the wait", err)
+		}
+		if _, err := tr.RoundTrip(get(context.Background(), "during")); !errors.As(err, &rl) || len(srv.times("during")) != 0 {
+			t.Fatalf("a request during the wait: err = %v, sent at %v; want an *Error and nothing sent", err, srv.times("during"))
+		}
+		tr.Forget()
+		resp, err := tr.RoundTrip(get(context.Background(), "after"))
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("a request after Forget: %v %v", resp, err)
+		}
+		resp.Body.Close()
+		if got := srv.times("after"); len(got) != 1 || got[0] != 0 {
+			t.Errorf("the request after Forget reached the server at %v, want once, at once", got)
+		}
+	})
+}
