@@ -20,6 +20,11 @@ const lockRetry = 25 * time.Millisecond
 // ctx ends, so that bridges started side by side refresh once and run one sign-in. The file holds nothing. The lock
 // is held until unlock is called (more calls do nothing) or the process exits.
 func Lock(ctx context.Context, configDir, key string) (unlock func(), err error) {
+	return lock(ctx, configDir, key, nil)
+}
+
+// lock is Lock; waiting, when set, is called once if another process holds the lock and this one has to wait.
+func lock(ctx context.Context, configDir, key string, waiting func()) (unlock func(), err error) {
 	if !isNameSegment(key) || len(key) > maxNameLen {
 		return nil, fmt.Errorf("lock: key %q must be letters, digits, '-' and '_'", key)
 	}
@@ -34,7 +39,13 @@ func Lock(ctx context.Context, configDir, key string) (unlock func(), err error)
 		_ = os.Chmod(dir, 0o700)
 	}
 	fl := flock.New(filepath.Join(dir, key+".lock"), flock.SetPermissions(0o600))
-	ok, err := fl.TryLockContext(ctx, lockRetry)
+	ok, err := fl.TryLock()
+	if err == nil && !ok {
+		if waiting != nil {
+			waiting()
+		}
+		ok, err = fl.TryLockContext(ctx, lockRetry)
+	}
 	if err == nil && !ok {
 		err = ctx.Err()
 	}

@@ -72,6 +72,15 @@ func (s *SignIn) Relocate(u *url.URL) {
 	s.mu.Unlock()
 }
 
+// setElsewhere records whether this sign-in waits for another bridge's.
+func (s *SignIn) setElsewhere(v bool) {
+	s.life.update(func(st *State) {
+		if st.Phase == SigningIn {
+			st.Elsewhere = v
+		}
+	})
+}
+
 // serverURL is the MCP endpoint: ServerURL, unless the transport found it elsewhere.
 func (s *SignIn) serverURL() *url.URL {
 	if u := s.moved.Load(); u != nil {
@@ -302,11 +311,12 @@ func (s *SignIn) login(ctx context.Context, ch *Challenge, scopes []string, expl
 	waitStart := time.Now()
 	lctx, cancel := context.WithTimeout(ctx, s.authTimeout()+30*time.Second)
 	defer cancel()
-	unlock, err := Lock(lctx, s.ConfigDir, s.serverKey())
+	unlock, err := lock(lctx, s.ConfigDir, s.serverKey(), func() { s.setElsewhere(true) })
 	if err != nil {
 		return fmt.Errorf("wait for another sign-in to finish: %w", err)
 	}
 	defer unlock()
+	s.setElsewhere(false)
 	before := s.currentAccess()
 	s.mu.Lock()
 	old := s.src

@@ -292,3 +292,38 @@ func TestDeletedConfigDirKeepsTheSignIn(t *testing.T) {
 		t.Fatalf("next start's phase = %v", st.Phase)
 	}
 }
+
+// While another bridge holds the sign-in, the state says so (Elsewhere), so the client is not told to look for
+// a link in a window that this bridge never opened; once the lock is free, this bridge signs in itself.
+func TestWaitingForAnotherBridgeIsShown(t *testing.T) {
+	srv, err := devserver.Listen("127.0.0.1:0", devserver.Config{OAuth: true, AutoApprove: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	var b browserStub
+	b.open(t)
+	dir := t.TempDir()
+	s := newLifecycleSignIn(t, srv, dir)
+	unlock, err := Lock(context.Background(), dir, s.serverKey()) // the other bridge
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	www := challenge401(t, srv)
+	go func() { done <- s.Reauthorize(context.Background(), http.StatusUnauthorized, www, "") }()
+	for {
+		st, changed := s.Watch()
+		if st.Phase == SigningIn && st.Elsewhere {
+			break
+		}
+		<-changed
+	}
+	unlock()
+	if err := <-done; err != nil {
+		t.Fatalf("sign-in after the other bridge let go: %v", err)
+	}
+	if st, _ := s.Watch(); st.Phase != SignedIn || st.Elsewhere {
+		t.Fatalf("state after the sign-in = %+v", st)
+	}
+}

@@ -40,6 +40,8 @@ type State struct {
 	URL string
 	// UserCode is the code to enter at URL in a device sign-in.
 	UserCode string
+	// Elsewhere: while SigningIn, another bridge on this machine holds the sign-in and this one waits for it.
+	Elsewhere bool
 	// Err is why the sign-in failed, when Failed.
 	Err error
 }

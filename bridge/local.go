@@ -214,8 +214,11 @@ func (r *Relay) outcome(wait time.Duration) string {
 		case <-r.stop:
 			return "The bridge is stopping."
 		case <-timer.C:
-			if st.Phase == SigningIn {
+			if st.Phase == SigningIn && st.Elsewhere {
 				return fmt.Sprintf("A sign-in to %s is under way in another window of meshai-mcp-server (another client, or another chat): finish it there, and the tools appear here too.", r.ServerName)
+			}
+			if st.Phase == SigningIn {
+				return fmt.Sprintf("Preparing the sign-in to %s (finding its authorization server)… Call %s again in a moment for the link.", r.ServerName, SignInTool)
 			}
 			return fmt.Sprintf("Connecting to %s… Call %s again in a moment to see where it stands.", r.ServerName, SignInTool)
 		}

@@ -90,7 +90,7 @@ func describeNetError(u *url.URL, err error) *UpstreamError {
 func credentialError(err error) *UpstreamError {
 	var rl *ratelimit.Error
 	if errors.As(err, &rl) {
-		return &UpstreamError{Message: err.Error() + "; the sign-in is kept: try again after that", Err: err, Until: rl.Until}
+		return &UpstreamError{Message: err.Error() + "; nothing is lost: try again after that", Err: err, Until: rl.Until}
 	}
 	return &UpstreamError{Message: "cannot get an access token for the server: " + err.Error(), Err: err}
 }

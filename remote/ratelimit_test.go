@@ -243,7 +243,7 @@ func TestListenBacksOffOn429(t *testing.T) {
 	}
 }
 
-// A token source whose token endpoint is rate limiting: the error says so and when, that the sign-in is kept,
+// A token source whose token endpoint is rate limiting: the error says so and when, that nothing is lost,
 // and never "no credentials".
 func TestRateLimitedTokenSource(t *testing.T) {
 	rl := &ratelimit.Error{Endpoint: "https://as.example/token", Status: 429, Wait: time.Minute,
@@ -254,7 +254,7 @@ func TestRateLimitedTokenSource(t *testing.T) {
 		want string
 	}{
 		{"rate limited", fmt.Errorf("refresh the access token: the token endpoint %s %s: %w", rl.Endpoint, rl.Reason(), rl),
-			"is rate limiting (429): it asks to wait 1m0s (until 12:04:04 UTC); the sign-in is kept: try again after that"},
+			"is rate limiting (429): it asks to wait 1m0s (until 12:04:04 UTC); nothing is lost: try again after that"},
 		{"other failure", errors.New("read stored tokens: keychain locked"), "cannot get an access token for the server: read stored tokens: keychain locked"},
 	}
 	for _, tt := range tests {

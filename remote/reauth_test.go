@@ -72,7 +72,7 @@ func TestReauthorizeOn401(t *testing.T) {
 			defer c.Close(context.Background())
 			c.Send(mustParse(t, init))
 			if m := b.wait(t, `"id":1`); !strings.Contains(m, tt.want) || tt.src.err != nil && errors.As(tt.src.err, new(*ratelimit.Error)) &&
-				(!strings.Contains(m, "the sign-in is kept") || !strings.Contains(m, `"retryAt"`)) {
+				(!strings.Contains(m, "nothing is lost") || !strings.Contains(m, `"retryAt"`)) {
 				t.Fatalf("got %s, want %q", m, tt.want)
 			}
 			if len(tt.src.seen) != tt.wantTries {

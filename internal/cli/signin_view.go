@@ -17,7 +17,7 @@ type signInView struct{ si *auth.SignIn }
 // Watch implements bridge.SignIn.
 func (v signInView) Watch() (bridge.SignInState, <-chan struct{}) {
 	st, changed := v.si.Watch()
-	out := bridge.SignInState{URL: st.URL}
+	out := bridge.SignInState{URL: st.URL, Elsewhere: st.Elsewhere}
 	switch st.Phase {
 	case auth.SigningIn:
 		out.Phase = bridge.SigningIn
