@@ -211,8 +211,7 @@ func TestDiscoveryRedirects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var s *docServer
-			s = newDocServer(t, map[string]doc{"/moved": {body: good}})
+			s := newDocServer(t, map[string]doc{"/moved": {body: good}})
 			mux := http.NewServeMux()
 			mux.HandleFunc(prmWK+"/mcp", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, tt.location, http.StatusFound) })
 			mux.Handle("/", s.Config.Handler)
