@@ -87,7 +87,8 @@ func TestOpenBrowserCommandGetsOnlyTheURL(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "args")
 	script := filepath.Join(dir, "open.sh")
-	if err := os.WriteFile(script, []byte("#!/bin/sh\nprintf '%s\\n' \"$@\" > "+out+"\n"), 0o755); err != nil {
+	// Written beside, then renamed: the file appears only once complete.
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nprintf '%s\\n' \"$@\" > "+out+".tmp && mv "+out+".tmp "+out+"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	var stderr strings.Builder
@@ -98,10 +99,12 @@ func TestOpenBrowserCommandGetsOnlyTheURL(t *testing.T) {
 	if !strings.Contains(stderr.String(), u) {
 		t.Errorf("the URL must be printed to stderr: %q", stderr.String())
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	// OpenBrowser starts the command without waiting for it: poll for its output, with a deadline that only
+	// guards against a command that never runs.
+	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		b, err := os.ReadFile(out)
-		if err == nil && len(b) > 0 {
+		if err == nil {
 			if got := string(b); got != "--new-window\n"+u+"\n" {
 				t.Fatalf("the command got %q", got)
 			}

@@ -186,15 +186,12 @@ func TestDiscoverResourceHonoursContext(t *testing.T) {
 	}))
 	defer s.Close()
 	defer close(release)
+	// The server answers only once released, after the call: a call that ignored its context would never return.
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	start := time.Now()
 	_, err := DiscoverResource(ctx, s.Client(), mustURL(t, s.URL+"/mcp"), nil)
 	if err == nil || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want a deadline error", err)
-	}
-	if time.Since(start) > 5*time.Second {
-		t.Errorf("took %v", time.Since(start))
 	}
 }
 
@@ -211,8 +208,7 @@ func TestDiscoveryRedirects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var s *docServer
-			s = newDocServer(t, map[string]doc{"/moved": {body: good}})
+			s := newDocServer(t, map[string]doc{"/moved": {body: good}})
 			mux := http.NewServeMux()
 			mux.HandleFunc(prmWK+"/mcp", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, tt.location, http.StatusFound) })
 			mux.Handle("/", s.Config.Handler)

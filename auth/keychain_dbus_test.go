@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,20 +16,18 @@ import (
 func init() { helperJobs["dbus-hang"] = func(a []string) error { return helperDBusHang(a[0]) } }
 
 // helperDBusHang runs with DBUS_SESSION_BUS_ADDRESS pointing at a peer that never answers, as a hung Secret Service
-// would: go-keyring blocks for good, and OpenStore must give up after its timeout.
+// would: go-keyring blocks for good, and OpenStore must give up after its timeout. An OpenStore that did not would
+// never return, and the test's deadline would end this process.
 func helperDBusHang(dir string) error {
 	ctx := context.Background()
-	start := time.Now()
 	_, _, err := OpenStore(ctx, KindKeychain, dir, 300*time.Millisecond)
-	if took := time.Since(start); err == nil || took > 5*time.Second ||
-		!strings.Contains(err.Error(), "did not answer within 300ms") || !strings.Contains(err.Error(), "--token-store file") {
-		return fmt.Errorf("OpenStore(keychain) = %v after %s; want a timeout error after 300ms", err, took)
+	if err == nil || !strings.Contains(err.Error(), "did not answer within 300ms") || !strings.Contains(err.Error(), "--token-store file") {
+		return fmt.Errorf("OpenStore(keychain) = %v; want a timeout error after 300ms", err)
 	}
-	start = time.Now()
 	s, warn, err := OpenStore(ctx, KindAuto, dir, 300*time.Millisecond)
-	if took := time.Since(start); err != nil || s.Kind() != KindFile || took > 5*time.Second ||
+	if err != nil || s.Kind() != KindFile ||
 		!strings.Contains(warn, "did not answer") || !strings.Contains(warn, "0600 files") || strings.Contains(warn, "\n") {
-		return fmt.Errorf("OpenStore(auto) = %v, %q, %v after %s; want the file store and a one-line warning", s, warn, err, took)
+		return fmt.Errorf("OpenStore(auto) = %v, %q, %v; want the file store and a one-line warning", s, warn, err)
 	}
 	fmt.Println(warn)
 	return nil
@@ -57,7 +56,7 @@ func TestKeychainThatNeverAnswers(t *testing.T) {
 			conns = append(conns, c)
 		}
 	}()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // only a hang guard
 	defer cancel()
 	cmd := runHelper(t, ctx, "dbus-hang", dir)
 	cmd.Env = append(cmd.Env, "DBUS_SESSION_BUS_ADDRESS=unix:path="+sock)
@@ -71,7 +70,13 @@ func TestKeychainThatNeverAnswers(t *testing.T) {
 func TestOpenStoreWithoutSessionBus(t *testing.T) {
 	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "")
 	if keychainReachable() == nil {
-		t.Skip("a systemd user bus is there: the keychain may well answer")
+		// A desktop's systemd user bus (/run/user/UID/bus) cannot be hidden from the process; CI has none, so
+		// there this path must run.
+		msg := "a systemd user bus is there: the keychain may well answer"
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg + "; on CI this test must run")
+		}
+		t.Skip(msg)
 	}
 	dir := t.TempDir()
 	s, warn, err := OpenStore(context.Background(), "", dir, 0)

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -109,41 +110,49 @@ func TestLockAcrossProcesses(t *testing.T) {
 	}
 }
 
+// Lock waits for the holder in this process too, and an unlock lets a waiter in. On the fake clock, the waiter is
+// seen sleeping between two tries (synctest.Wait) before the lock is released, so the waiting path is the one run.
 func TestLockInProcess(t *testing.T) {
-	dir := t.TempDir()
-	unlock, err := Lock(context.Background(), dir, "key")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
-	if _, err := Lock(ctx, dir, "key"); !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "another meshai-mcp-server") {
-		t.Fatalf("second Lock while held: %v", err)
-	}
-	other, err := Lock(context.Background(), dir, "other-key")
-	if err != nil {
-		t.Fatalf("a different key waits: %v", err)
-	}
-	other()
-	got := make(chan error, 1)
-	go func() {
-		u, err := Lock(context.Background(), dir, "key")
-		if err == nil {
-			u()
-		}
-		got <- err
-	}()
-	time.Sleep(50 * time.Millisecond)
-	unlock()
-	unlock() // a second call does nothing
-	select {
-	case err := <-got:
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		unlock, err := Lock(context.Background(), dir, "key")
 		if err != nil {
 			t.Fatal(err)
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the waiter did not get the lock after unlock")
-	}
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		if _, err := Lock(ctx, dir, "key"); !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "another meshai-mcp-server") {
+			t.Fatalf("second Lock while held: %v", err)
+		}
+		if waited := time.Since(start); waited != 100*time.Millisecond {
+			t.Errorf("second Lock gave up after %v; want its context's 100ms", waited)
+		}
+		other, err := Lock(context.Background(), dir, "other-key")
+		if err != nil {
+			t.Fatalf("a different key waits: %v", err)
+		}
+		other()
+		got := make(chan error, 1)
+		go func() {
+			u, err := Lock(context.Background(), dir, "key")
+			if err == nil {
+				u()
+			}
+			got <- err
+		}()
+		synctest.Wait() // the waiter has tried, found the lock held, and sleeps until its next try
+		select {
+		case err := <-got:
+			t.Fatalf("the waiter returned while the lock was held: %v", err)
+		default:
+		}
+		unlock()
+		unlock() // a second call does nothing
+		if err := <-got; err != nil {
+			t.Fatal(err)
+		}
+	})
 }
 
 func TestLockRefuses(t *testing.T) {

@@ -53,7 +53,7 @@ func TestLoopbackAuthorizationErrors(t *testing.T) {
 			}
 			l.Expect(state, iss, c.issReq)
 			_, body := get(t, l.RedirectURI(), c.query)
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // only a hang guard
 			defer cancel()
 			_, err = l.Wait(ctx)
 			var ae *AuthorizationError

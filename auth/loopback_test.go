@@ -57,7 +57,7 @@ func TestLoopback(t *testing.T) {
 			if !strings.Contains(body, tt.page) || strings.Contains(body, "phish") || strings.Contains(body, "<script>") {
 				t.Errorf("page: %s", body)
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // only a hang guard
 			defer cancel()
 			cb, err := l.Wait(ctx)
 			if tt.wantCode != "" {
@@ -101,19 +101,29 @@ func TestLoopbackIgnoresForeignState(t *testing.T) {
 }
 
 func TestLoopbackBindsLoopbackOnlyAndPrefersStablePorts(t *testing.T) {
-	ports := CallbackPorts("https://mcp.example.com/v1/mcp|issuer|client")
-	if again := CallbackPorts("https://mcp.example.com/v1/mcp|issuer|client"); again[0] != ports[0] {
-		t.Fatal("ports must be stable for a key")
+	stable := CallbackPorts("https://mcp.example.com/v1/mcp|issuer|client")
+	if again := CallbackPorts("https://mcp.example.com/v1/mcp|issuer|client"); fmt.Sprint(again) != fmt.Sprint(stable) {
+		t.Fatalf("ports must be stable for a key: %v, then %v", stable, again)
 	}
-	if other := CallbackPorts("https://other.example/mcp|issuer|client"); other[0] == ports[0] {
+	if len(stable) != 3 || stable[0] < 20000 || stable[0] >= 40000 || stable[1] != stable[0]+1 || stable[2] != stable[0]+2 {
+		t.Fatalf("CallbackPorts = %v; want three consecutive ports from 20000-39999", stable)
+	}
+	if other := CallbackPorts("https://other.example/mcp|issuer|client"); other[0] == stable[0] {
 		t.Log("two keys share a port (possible, if unlikely)")
 	}
-	// Take the first candidate: the loopback moves to the next one.
-	busy, err := net.Listen("tcp4", "127.0.0.1:"+strconv.Itoa(ports[0]))
+	// The first candidate is taken: the loopback moves to the next one. Both are ports the OS just handed out, so
+	// the test does not depend on which fixed ports happen to be free on this machine.
+	busy, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
-		t.Skipf("port %d unavailable for the test: %v", ports[0], err)
+		t.Fatal(err)
 	}
 	defer busy.Close()
+	freed, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	freed.Close()
+	ports := []int{busy.Addr().(*net.TCPAddr).Port, freed.Addr().(*net.TCPAddr).Port}
 	l, err := ListenLoopback(ports)
 	if err != nil {
 		t.Fatal(err)
@@ -214,7 +224,7 @@ func TestLoopbackOneResponse(t *testing.T) {
 	if status, body := get(t, l.RedirectURI(), q); status != http.StatusBadRequest || !strings.Contains(body, "stale") {
 		t.Errorf("second delivery: %d %s", status, body)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // only a hang guard
 	defer cancel()
 	if cb, err := l.Wait(ctx); err != nil || cb.Code != "c-1" {
 		t.Fatalf("the first code must win: %+v %v", cb, err)

@@ -68,7 +68,7 @@ func resourceCovers(prm string, server *url.URL) bool {
 	if got == want {
 		return true
 	}
-	if r.RawQuery != "" || strings.ToLower(r.Scheme) != strings.ToLower(server.Scheme) ||
+	if r.RawQuery != "" || !strings.EqualFold(r.Scheme, server.Scheme) ||
 		canonicalHost(strings.ToLower(r.Scheme), r) != canonicalHost(strings.ToLower(server.Scheme), server) {
 		return false
 	}

@@ -37,7 +37,7 @@ func FuzzRelayFraming(f *testing.F) {
 		go func() { done <- r.Run(context.Background()) }()
 		select {
 		case <-done:
-		case <-time.After(10 * time.Second):
+		case <-time.After(hangGuard):
 			t.Fatalf("Run did not return for %q", in)
 		}
 		sc := bufio.NewScanner(bytes.NewReader(out.Bytes()))

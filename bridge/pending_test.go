@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/meshailabs-org/meshai-mcp-server/internal/jsonrpc"
@@ -153,7 +154,7 @@ func (s *session) next() map[string]any {
 	select {
 	case m := <-s.out:
 		return m
-	case <-time.After(10 * time.Second):
+	case <-time.After(hangGuard):
 		s.t.Fatal("no message for the client")
 		return nil
 	}
@@ -267,6 +268,10 @@ func TestPendingSignInCompletesTheHandshake(t *testing.T) {
 
 // A sign-in that ends in an error leaves the session up: the sign-in tool reports it and starts a new attempt.
 func TestPendingSignInRetries(t *testing.T) {
+	synctest.Test(t, testPendingSignInRetries)
+}
+
+func testPendingSignInRetries(t *testing.T) {
 	si := &fakeSignIn{}
 	r := &Relay{SignIn: si, SignInWait: 50 * time.Millisecond, ServerName: "MeshAI"}
 	srv := &slowServer{relay: r, caps: `{"tools":{},"logging":{}}`, gate: make(chan string)}
@@ -290,17 +295,16 @@ func TestPendingSignInRetries(t *testing.T) {
 	}
 	srv.gate <- ""
 	s.until("tools/list_changed", isMethod("notifications/tools/list_changed"))
-	// The log level the client chose while pending reaches a server that has logging.
-	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(strings.Join(srv.methods(), ","), "logging/setLevel") && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	// The log level the client chose while pending reaches a server that has logging: once the relay has nothing
+	// left to do, it has been sent.
+	synctest.Wait()
 	if got := strings.Join(srv.methods(), ","); got != "initialize,initialize,logging/setLevel" {
 		t.Errorf("the server got %s", got)
 	}
 }
 
-// When the server answers within SignInWait, or no sign-in is under way, the handshake is the server's own.
+// When the server answers within SignInWait, or no sign-in is under way, the handshake is the server's own. On
+// synctest's fake clock the server's answer comes exactly after delay, so "within SignInWait" is not a race.
 func TestHandshakeIsTheServersWhenQuick(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -308,25 +312,27 @@ func TestHandshakeIsTheServersWhenQuick(t *testing.T) {
 		delay  time.Duration
 	}{
 		{"no sign-in, slow server", false, 300 * time.Millisecond},
-		{"sign-in done in time", true, 10 * time.Millisecond},
+		{"sign-in done in time", true, 149 * time.Millisecond},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			si := &fakeSignIn{}
-			si.set(tc.active, "")
-			r := &Relay{SignIn: si, SignInWait: 150 * time.Millisecond}
-			srv := &slowServer{relay: r, caps: `{"tools":{}}`, gate: make(chan string, 1)}
-			r.Up = srv
-			s := startSession(t, r)
-			go func() { time.Sleep(tc.delay); srv.gate <- "" }()
-			s.send(initLine)
-			res := s.until("initialize answer", hasID(1))["result"].(map[string]any)
-			if res["serverInfo"].(map[string]any)["name"] != "real" {
-				t.Errorf("initialize answered by the relay: %v", res)
-			}
-			s.send(`{"jsonrpc":"2.0","id":2,"method":"prompts/list"}`)
-			if res := s.until("prompts/list", hasID(2))["result"].(map[string]any); res["from"] != "server" {
-				t.Errorf("prompts/list not relayed: %v", res)
-			}
+			synctest.Test(t, func(t *testing.T) {
+				si := &fakeSignIn{}
+				si.set(tc.active, "")
+				r := &Relay{SignIn: si, SignInWait: 150 * time.Millisecond}
+				srv := &slowServer{relay: r, caps: `{"tools":{}}`, gate: make(chan string, 1)}
+				r.Up = srv
+				s := startSession(t, r)
+				go func() { time.Sleep(tc.delay); srv.gate <- "" }()
+				s.send(initLine)
+				res := s.until("initialize answer", hasID(1))["result"].(map[string]any)
+				if res["serverInfo"].(map[string]any)["name"] != "real" {
+					t.Errorf("initialize answered by the relay: %v", res)
+				}
+				s.send(`{"jsonrpc":"2.0","id":2,"method":"prompts/list"}`)
+				if res := s.until("prompts/list", hasID(2))["result"].(map[string]any); res["from"] != "server" {
+					t.Errorf("prompts/list not relayed: %v", res)
+				}
+			})
 		})
 	}
 }

@@ -113,7 +113,7 @@ func TestLegacySSE(t *testing.T) {
 	if _, err := c.CallTool(testCtx(t), executeRequest(4, "sse-tok")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, time.Second, "4 progress notifications over SSE", func() bool { return len(got.of("notifications/progress")) == 4 })
+	waitFor(t, "4 progress notifications over SSE", func() bool { return len(got.of("notifications/progress")) == 4 })
 
 	res = callTool(t, c, "approve_workflow", map[string]any{"workflow": "wf-0001"})
 	if !res.IsError || !strings.Contains(text(t, res), "does not support elicitation") {
@@ -130,12 +130,18 @@ func TestApproveWorkflowWithoutCapability(t *testing.T) {
 	}
 }
 
-// TestLegacySSEStreamEndCancelsCalls closes the SSE stream while a call runs on its session.
+// TestLegacySSEStreamEndCancelsCalls closes the SSE stream while a call runs on its session: the call is cancelled
+// because the session ended, instead of running its maxSteps steps to the end.
 func TestLegacySSEStreamEndCancelsCalls(t *testing.T) {
-	r := start(t, 5*time.Millisecond)
+	r, cancels := startLogged(t, 5*time.Millisecond)
 	c := connectSSE(t, r)
 	go func() { _, _ = c.CallTool(context.Background(), executeRequest(maxSteps, "x")) }()
-	waitFor(t, 2*time.Second, "the call to start", func() bool { return r.srv.stats.steps.Load() > 0 })
+	waitFor(t, "the call to start", func() bool { return r.srv.stats.steps.Load() > 0 })
 	_ = c.Close()
-	waitFor(t, 2*time.Second, "the call to be cancelled", func() bool { return r.srv.stats.cancelled.Load() == 1 })
+	if cause := cancels.oneCause(t); cause != errSessionEnded.Error() {
+		t.Errorf("cancelled because %q; want %q", cause, errSessionEnded)
+	}
+	if n := r.srv.stats.completed.Load(); n != 0 {
+		t.Errorf("the call completed %d times after its stream ended", n)
+	}
 }

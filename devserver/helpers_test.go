@@ -41,9 +41,75 @@ func start(t *testing.T, step time.Duration) *Running {
 	return r
 }
 
-// testCtx is a context bounded well below the package's time budget.
+// cancelLog records, from the server's log, why each mesh_execute was cancelled (the "cause" of its
+// "mesh_execute cancelled" line), and passes every record on to testLogger's handler when there is one.
+type cancelLog struct {
+	mu     sync.Mutex
+	causes []string
+	next   slog.Handler
+}
+
+func (c *cancelLog) Enabled(context.Context, slog.Level) bool { return true }
+
+func (c *cancelLog) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == "mesh_execute cancelled" {
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key == "cause" {
+				c.mu.Lock()
+				c.causes = append(c.causes, a.Value.String())
+				c.mu.Unlock()
+			}
+			return true
+		})
+	}
+	if c.next != nil && c.next.Enabled(ctx, r.Level) {
+		return c.next.Handle(ctx, r)
+	}
+	return nil
+}
+
+func (c *cancelLog) WithAttrs([]slog.Attr) slog.Handler { return c }
+func (c *cancelLog) WithGroup(string) slog.Handler      { return c }
+
+// all returns the causes recorded so far.
+func (c *cancelLog) all() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.causes...)
+}
+
+// startLogged is start with the server's cancellations recorded.
+func startLogged(t *testing.T, step time.Duration) (*Running, *cancelLog) {
+	t.Helper()
+	cl := &cancelLog{}
+	if l := testLogger(); l != nil {
+		cl.next = l.Handler()
+	}
+	r, err := Listen("127.0.0.1:0", Config{APIKey: testKey, Step: step, Logger: slog.New(cl)})
+	if err != nil {
+		t.Fatalf("Listen: %v", err)
+	}
+	t.Cleanup(func() { _ = r.Close() })
+	return r, cl
+}
+
+// oneCause waits for the one cancellation of the test's call and returns its cause.
+func (c *cancelLog) oneCause(t *testing.T) string {
+	t.Helper()
+	waitFor(t, "the call to be cancelled", func() bool { return len(c.all()) > 0 })
+	got := c.all()
+	if len(got) != 1 {
+		t.Fatalf("%d cancellations %q, want 1", len(got), got)
+	}
+	return got[0]
+}
+
+// hangGuard bounds a wait that only a hang would exhaust; it never decides a pass on a fast machine.
+const hangGuard = 2 * time.Minute
+
+// testCtx is a context for one exchange with the server; its deadline only guards against a hang.
 func testCtx(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
 	t.Cleanup(cancel)
 	return ctx
 }
@@ -149,13 +215,13 @@ func (n *notes) of(method string) []mcp.JSONRPCNotification {
 	return out
 }
 
-// waitFor polls cond until it holds or the timeout passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+// waitFor polls cond until it holds; the deadline only guards against a hang.
+func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
+	deadline := time.Now().Add(hangGuard)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+			t.Fatalf("timed out after %v waiting for %s", hangGuard, what)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

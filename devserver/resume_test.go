@@ -102,6 +102,7 @@ func TestProgressFollowsTheSession(t *testing.T) {
 	}
 	var mu sync.Mutex
 	onGet, lastGetID := 0, ""
+	marked := make(chan struct{})
 	go func() {
 		gbr := bufio.NewReader(get.Body)
 		for {
@@ -109,30 +110,41 @@ func TestProgressFollowsTheSession(t *testing.T) {
 			if err != nil {
 				return
 			}
+			m := ev.message(t)
 			mu.Lock()
-			if progressOf(ev.message(t)) > 0 {
+			if progressOf(m) > 0 {
 				onGet++
 			}
 			lastGetID = ev.ID
 			mu.Unlock()
+			if m["method"] == "notifications/message" {
+				close(marked)
+			}
 		}
 	}()
 
 	onPost := countProgress(t, s, 1, steps, "first")
-	waitFor(t, 2*time.Second, "all progress on one of the streams", func() bool {
+	waitFor(t, "all progress on one of the streams", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return onPost+onGet == steps
 	})
+	// Which stream carried the progress is a race; a notification sent with no request in flight can only go to
+	// the GET stream, so it always has an event id to resume from.
+	r.srv.mcp.SendNotificationToAllClients("notifications/message", map[string]any{"level": "info", "data": "mark"})
+	select {
+	case <-marked:
+	case <-time.After(hangGuard):
+		t.Fatal("the GET stream never got the notification sent with no request in flight")
+	}
 	mu.Lock()
 	t.Logf("GET open: %d progress on the POST stream, %d on the GET stream", onPost, onGet)
 	resumeFrom := lastGetID
 	mu.Unlock()
 	if resumeFrom == "" {
-		t.Skip("the GET stream got no event, so there is no id to resume it from")
+		t.Fatal("the GET stream's events carry no id, so it cannot be resumed")
 	}
 	get.Body.Close()
-	time.Sleep(50 * time.Millisecond)
 
 	onPost = countProgress(t, s, 2, steps, "second")
 	replay := s.do(testCtx(t), http.MethodGet, nil, map[string]string{"Accept": "text/event-stream", "Last-Event-ID": resumeFrom})

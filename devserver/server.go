@@ -135,6 +135,7 @@ func New(cfg Config) *Server {
 		server.WithPromptCapabilities(true),
 		server.WithLogging(),
 		server.WithElicitation(),
+		//lint:ignore SA1019 the reference server serves session-based clients too, which need server-initiated requests
 		server.WithLegacyServerInitiatedRequests(),
 		server.WithRecovery(),
 		server.WithHooks(hooks),

@@ -19,7 +19,7 @@ func unit(t *testing.T, opts Options, steps ...func(*runner, context.Context)) *
 		opts.Getenv = testEnv(t)
 	}
 	if opts.Timeout == 0 {
-		opts.Timeout = 2 * time.Second
+		opts.Timeout = stepTimeout
 	}
 	r := &runner{opts: opts}
 	for _, s := range steps {

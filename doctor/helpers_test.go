@@ -25,16 +25,24 @@ func testEnv(t *testing.T, kv ...string) func(string) string {
 	return func(k string) string { return m[k] }
 }
 
-// run runs doctor with test defaults: a private config dir, the file store, short timeouts.
+// stepTimeout is each network step's bound in the tests. The servers are local, so only a hang reaches it: a
+// short one would fail a step on a busy machine. (Rate limits the tests report name waits longer than the
+// transport's ratelimit.DefaultMaxWait, so they are reported, not waited out.)
+const stepTimeout = time.Minute
+
+// hangGuard bounds a whole doctor run or sign-in; only a hang reaches it.
+const hangGuard = 2 * time.Minute
+
+// run runs doctor with test defaults: a private config dir, the file store, stepTimeout.
 func run(t *testing.T, opts Options) Report {
 	t.Helper()
 	if opts.Getenv == nil {
 		opts.Getenv = testEnv(t)
 	}
 	if opts.Timeout == 0 {
-		opts.Timeout = 3 * time.Second
+		opts.Timeout = stepTimeout
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
 	defer cancel()
 	return Run(ctx, opts)
 }
@@ -154,7 +162,7 @@ type signedIn struct {
 // signIn runs the authorization code flow at r (which must auto-approve) and stores the result like the bridge.
 func signIn(t *testing.T, r *devserver.Running) *signedIn {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
 	defer cancel()
 	mcpURL := r.URL + "/v1/mcp"
 	redirect := "http://127.0.0.1:1/callback"

@@ -174,7 +174,7 @@ func TestConnectionRefused(t *testing.T) {
 }
 
 func TestDNS(t *testing.T) {
-	rep := run(t, Options{URL: "https://doesnotexist.invalid/mcp", Timeout: 2 * time.Second})
+	rep := run(t, Options{URL: "https://doesnotexist.invalid/mcp"})
 	want(t, rep, "net.dns", Fail, "cannot resolve doesnotexist.invalid", "check the host name")
 	want(t, rep, "mcp.endpoint", Fail, "", "check the host name")
 

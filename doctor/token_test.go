@@ -25,15 +25,16 @@ func TestTokenProbeReferenceServer(t *testing.T) {
 			"/oauth/token answered 403 with Cloudflare's bot protection challenge (cf-mitigated: challenge, server: cloudflare, cf-ray: ",
 			"ask the server's operator to let API clients reach the token endpoint"},
 		{"rate limited", []devserver.Fault{devserver.FaultRateLimitToken}, "oauth.token", Fail,
-			"/oauth/token is rate limiting (429): it asks to wait 7s", "run doctor again after"},
+			"/oauth/token is rate limiting (429): it asks to wait 7m0s", "run doctor again after"},
 		{"discovery rate limited", []devserver.Fault{devserver.FaultRateLimitDiscovery}, "oauth.prm", Fail,
-			"is rate limiting (429): it asks to wait 7s", "run doctor again after"},
+			"is rate limiting (429): it asks to wait 7m0s", "run doctor again after"},
 		{"token endpoint not probed without metadata", []devserver.Fault{devserver.FaultRateLimitDiscovery}, "oauth.token", Skip,
 			"no usable authorization server metadata", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			r := startDev(t, devserver.Config{OAuth: true, Faults: c.faults, RetryAfter: 7 * time.Second})
+			// A wait longer than ratelimit.DefaultMaxWait is reported, not waited out.
+			r := startDev(t, devserver.Config{OAuth: true, Faults: c.faults, RetryAfter: 7 * time.Minute})
 			rep := run(t, Options{URL: r.URL + "/v1/mcp"})
 			want(t, rep, c.id, c.st, c.detail, c.fix)
 			if c.st == Fail && rep.OK || c.st == OK && !rep.OK {

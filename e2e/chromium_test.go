@@ -49,9 +49,12 @@ func TestSignInWithChromium(t *testing.T) {
 	}
 	shot := filepath.Join(dir, "signin.png")
 	env := append(signInEnv(dir), "NODE_PATH="+nodePath, "MESHAI_CHROMIUM="+chromium, "MESHAI_SIGNIN_SCREENSHOT="+shot)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
 	defer cancel()
-	c, stderr := mcpClient(t, env, []string{"--browser-command", wrapper, "--auth-timeout", "45s", srv.URL + "/v1/mcp"},
+	// initialize waits for the sign-in in the browser however long it takes (--sign-in-wait): once, on a busy
+	// machine, it outlasted the default 5 s and the test called a tool before it was signed in.
+	c, stderr := mcpClient(t, env, []string{"--browser-command", wrapper, "--auth-timeout", hangGuard.String(),
+		"--sign-in-wait", hangGuard.String(), srv.URL + "/v1/mcp"},
 		client.WithProtocolVersion(mcp.LATEST_LEGACY_PROTOCOL_VERSION))
 	initialize(t, ctx, c, mcp.LATEST_LEGACY_PROTOCOL_VERSION)
 	if r, err := callTool(ctx, c, "list_agents", nil, nil); err != nil || r.IsError {
@@ -60,12 +63,11 @@ func TestSignInWithChromium(t *testing.T) {
 	if n := srv.Stats().Authorizations; n != 1 {
 		t.Errorf("%d authorization requests, want 1", n)
 	}
-	// The browser writes its screenshot after the redirect, which the bridge may have acted on already.
+	// The browser writes its screenshot after the redirect, which the bridge may have acted on already; login.cjs
+	// renames it into place once written, so it is there whole or not at all.
 	var png []byte
-	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if png, err = os.ReadFile(shot); err == nil && len(png) > 0 {
-			time.Sleep(100 * time.Millisecond) // let the write finish
-			png, err = os.ReadFile(shot)
+	for deadline := time.Now().Add(hangGuard); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if png, err = os.ReadFile(shot); err == nil {
 			break
 		}
 	}

@@ -271,9 +271,9 @@ func tryStartEverything(t *testing.T, entry, preload, mode string) (*everythingS
 	case <-ready:
 	case err := <-exited:
 		return nil, fmt.Errorf("exited before listening (%v):\n%s", err, out.String())
-	case <-time.After(20 * time.Second):
+	case <-time.After(hangGuard):
 		stop()
-		return nil, fmt.Errorf("not listening after 20 s:\n%s", out.String())
+		return nil, fmt.Errorf("not listening after %s:\n%s", hangGuard, out.String())
 	}
 	srv := &everythingServer{URL: fmt.Sprintf("http://127.0.0.1:%d%s", port, m.path), output: out}
 	t.Cleanup(func() {

@@ -29,7 +29,7 @@ const (
 	faultTotal  = 32                    // requests per scenario: the window, then as many sent as answers come in
 	faultSteps  = 10                    // mesh_execute steps per request, each with a progress notification
 	faultStep   = 40 * time.Millisecond // the server's pause between steps
-	faultWait   = 60 * time.Second      // the generous deadline after which an unanswered request counts as lost
+	faultWait   = hangGuard             // the generous deadline after which an unanswered request counts as lost
 )
 
 // faultCall is one mesh_execute request of the load and what came back for it.
@@ -130,7 +130,7 @@ func (l *faultLoad) read() {
 func (l *faultLoad) initialize() {
 	l.t.Helper()
 	l.write(`{"jsonrpc":"2.0","id":"init","method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"faults","version":"1"}}}`)
-	deadline := time.After(30 * time.Second)
+	deadline := time.After(hangGuard)
 	for {
 		l.mu.Lock()
 		a := l.initAnswer
@@ -558,7 +558,8 @@ func oauthFaultServer(t *testing.T) (*devserver.Running, *devserver.Executions) 
 func TestFaultsAccessTokenRevoked(t *testing.T) {
 	srv, ex := oauthFaultServer(t)
 	dir := t.TempDir()
-	rb := startRaw(t, signInEnv(dir), append(faultDebug(), "--browser-command", fetchBin, srv.URL+"/v1/mcp")...)
+	// initialize waits for the first sign-in (--sign-in-wait): the load needs the server's tools, not the sign-in tool.
+	rb := startRaw(t, signInEnv(dir), append(faultDebug(), "--browser-command", fetchBin, "--sign-in-wait", hangGuard.String(), srv.URL+"/v1/mcp")...)
 	l := newFaultLoad(t, "access token revoked", rb)
 	l.initialize()
 	before := srv.Stats()

@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,6 +25,11 @@ import (
 
 // testKey is the API key the reference server expects in these tests.
 const testKey = "e2e-test-key-7f3a91"
+
+// hangGuard bounds a wait that only a hang would exhaust: a test's context, a wait for a message, a poll. It never
+// decides a pass on a fast machine and a fail on a busy one (issue 12); the bridge's own timers that a test waits
+// on (--sign-in-wait, --auth-timeout) are set to it too when the test means them to wait for the sign-in.
+const hangGuard = 3 * time.Minute
 
 // startServer runs the reference server on loopback for the test.
 func startServer(t *testing.T, addr string) *devserver.Running {
@@ -187,8 +194,8 @@ func (rb *rawBridge) next(t *testing.T) map[string]any {
 			t.Fatalf("stdout carried something other than a JSON-RPC message: %q", line)
 		}
 		return m
-	case <-time.After(20 * time.Second):
-		t.Fatal("no message on stdout within 20 s")
+	case <-time.After(hangGuard):
+		t.Fatalf("no message on stdout within %s", hangGuard)
 	}
 	return nil
 }
@@ -202,6 +209,51 @@ func (rb *rawBridge) until(t *testing.T, id any) map[string]any {
 			return m
 		}
 	}
+}
+
+// waitConnectionsClosed waits until no TCP connection to addr (an IPv4 host:port) is open on this machine's side
+// any more, ESTABLISHED or CLOSE_WAIT: after the server at addr closed, that is when its clients have seen it. It
+// reads /proc/net/tcp; elsewhere the test is skipped, and fails under CI.
+func waitConnectionsClosed(t *testing.T, addr string) {
+	t.Helper()
+	want, err := procNetTCPAddr(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(hangGuard); ; time.Sleep(10 * time.Millisecond) {
+		b, err := os.ReadFile("/proc/net/tcp")
+		if err != nil {
+			msg := "needs /proc/net/tcp to see the bridge's connections close: " + err.Error()
+			if os.Getenv("CI") != "" {
+				t.Fatal(msg)
+			}
+			t.Skip(msg)
+		}
+		open := 0
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			// sl local_address rem_address st ...; st 01 is ESTABLISHED, 08 CLOSE_WAIT.
+			if f := strings.Fields(line); len(f) > 3 && f[2] == want && (f[3] == "01" || f[3] == "08") {
+				open++
+			}
+		}
+		if open == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections to %s still open %s after it closed", open, addr, hangGuard)
+		}
+	}
+}
+
+// procNetTCPAddr writes an IPv4 host:port as /proc/net/tcp does: the address as a little-endian hex word, the port
+// in hex.
+func procNetTCPAddr(addr string) (string, error) {
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil || !ap.Addr().Is4() {
+		return "", fmt.Errorf("%q is not an IPv4 host:port: %v", addr, err)
+	}
+	ip := ap.Addr().As4()
+	return fmt.Sprintf("%02X%02X%02X%02X:%04X", ip[3], ip[2], ip[1], ip[0], ap.Port()), nil
 }
 
 // initLine is a 2025-11-25 initialize request for raw tests.

@@ -139,7 +139,7 @@ func checkRefused(t *testing.T, hs *hostileServer, c hostileCase, record, workDi
 func TestHostileAuthServerControl(t *testing.T) {
 	hs := startHostileServer(t)
 	browser, record := recorder(t)
-	cmd := exec.Command(bridgeBin, "login", "--browser-command", browser, "--auth-timeout", "20s", hs.URL+"/v1/mcp")
+	cmd := exec.Command(bridgeBin, "login", "--browser-command", browser, "--auth-timeout", hangGuard.String(), hs.URL+"/v1/mcp")
 	cmd.Env, cmd.Dir = signInEnv(t.TempDir()), t.TempDir()
 	out, err := cmd.CombinedOutput()
 	assertNoSecrets(t, cmd.Env, string(out))
@@ -163,7 +163,7 @@ func TestHostileAuthServerLogin(t *testing.T) {
 			hs := startHostileServer(t, c.fault)
 			browser, record := recorder(t)
 			dir, work := t.TempDir(), t.TempDir()
-			cmd := exec.Command(bridgeBin, "login", "--browser-command", browser, "--auth-timeout", "5s", hs.URL+"/v1/mcp")
+			cmd := exec.Command(bridgeBin, "login", "--browser-command", browser, "--auth-timeout", hangGuard.String(), hs.URL+"/v1/mcp")
 			cmd.Env, cmd.Dir = signInEnv(dir), work
 			var stdout, stderr syncBuffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -200,7 +200,7 @@ func TestHostileAuthServerServe(t *testing.T) {
 			hs := startHostileServer(t, c.fault)
 			browser, record := recorder(t)
 			dir, work := t.TempDir(), t.TempDir()
-			rb := startRawIn(t, work, signInEnv(dir), "--browser-command", browser, "--auth-timeout", "5s", hs.URL+"/v1/mcp")
+			rb := startRawIn(t, work, signInEnv(dir), "--browser-command", browser, "--auth-timeout", hangGuard.String(), hs.URL+"/v1/mcp")
 			rb.send(t, initLine)
 			init := rb.until(t, float64(1))
 			requests := int64(1) // initialize may need a sign-in itself

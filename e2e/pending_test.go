@@ -38,7 +38,7 @@ func follow(t *testing.T, link string) {
 func TestSignInPendingDoesNotFailTheHandshake(t *testing.T) {
 	srv := startOAuthServer(t, time.Hour)
 	dir := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
 	defer cancel()
 	c, stderr := mcpClient(t, signInEnv(dir), []string{"--no-browser", "--sign-in-wait", "300ms", srv.URL + "/v1/mcp"})
 	changed := make(chan struct{}, 4)
@@ -111,12 +111,15 @@ func TestSignInPendingDoesNotFailTheHandshake(t *testing.T) {
 func TestMcpRemoteCommandLine(t *testing.T) {
 	srv := startOAuthServer(t, time.Hour)
 	dir := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
 	defer cancel()
 	port := freePort(t)
-	c, stderr := mcpClient(t, signInEnv(dir), []string{srv.URL + "/v1/mcp", port, "--no-browser", "--sign-in-wait", "60s",
+	// initialize waits for the sign-in (--sign-in-wait) however long the "user" below takes on a busy machine;
+	// --auth-timeout takes mcp-remote's seconds.
+	c, stderr := mcpClient(t, signInEnv(dir), []string{srv.URL + "/v1/mcp", port, "--no-browser", "--sign-in-wait", hangGuard.String(),
 		"--host", "localhost", "--callback-path", "/oauth/callback", "--authorize-param", "audience=meshai-test",
-		"--ignore-tool", "submit_*", "--ignore-tool", "APPROVE_WORKFLOW", "--silent", "--enable-proxy", "--auth-timeout", "60"})
+		"--ignore-tool", "submit_*", "--ignore-tool", "APPROVE_WORKFLOW", "--silent", "--enable-proxy",
+		"--auth-timeout", strconv.Itoa(int(hangGuard / time.Second))})
 	go func() {
 		// The user: open the link the bridge prints.
 		for ctx.Err() == nil {
@@ -173,7 +176,7 @@ func TestDeviceCodeSignIn(t *testing.T) {
 	}
 	t.Cleanup(func() { srv.Close() })
 	dir := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
 	defer cancel()
 	c, stderr := mcpClient(t, signInEnv(dir), []string{"--device-code", "--sign-in-wait", "100ms", srv.URL + "/v1/mcp"})
 	changed := make(chan struct{}, 4)
@@ -217,7 +220,7 @@ func TestResourceFlagReachesTheAuthorizationRequest(t *testing.T) {
 	rb := startRaw(t, signInEnv(t.TempDir()), "--no-browser", "--sign-in-wait", "100ms", "--resource", "https://tenant-a.example.com/", srv.URL+"/v1/mcp")
 	rb.send(t, `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`)
 	rb.until(t, float64(1))
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(hangGuard)
 	for time.Now().Before(deadline) {
 		if link := linkRE.FindString(rb.stderr.String()); link != "" {
 			u, _ := url.Parse(link)

@@ -13,7 +13,7 @@ import (
 func TestForgottenClientRegistersAgain(t *testing.T) {
 	srv := startOAuthServer(t, time.Hour)
 	dir := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
 	defer cancel()
 	c, stderr := useBridge(t, ctx, srv, dir)
 	defer c.Close()

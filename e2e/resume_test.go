@@ -12,7 +12,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
@@ -87,7 +86,7 @@ func cuttingProxy(t *testing.T, target string, events int) (*httptest.Server, *a
 func TestBrokenStreamIsResumedWithoutLossOrDuplicates(t *testing.T) {
 	srv := startServer(t, "127.0.0.1:0")
 	proxy, cuts := cuttingProxy(t, srv.URL, 3)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
 	defer cancel()
 	c, stderr := mcpClient(t, bridgeEnv(t), []string{proxy.URL + "/v1/mcp"}, client.WithProtocolVersion(mcp.LATEST_LEGACY_PROTOCOL_VERSION))
 	var mu sync.Mutex

@@ -41,10 +41,12 @@ func signInEnv(dir string) []string {
 	return append(env, "MESHAI_CONFIG_DIR="+dir, "MESHAI_TOKEN_STORE=file")
 }
 
-// useBridge starts a bridge, initializes and lists tools; it returns the client and its stderr.
+// useBridge starts a bridge, initializes and lists tools; it returns the client and its stderr. The client's
+// initialize waits for the sign-in however long it takes (--sign-in-wait), so the tools are the server's: on a busy
+// machine a sign-in outlasting the default 5 s once left the test calling a tool before it was signed in.
 func useBridge(t *testing.T, ctx context.Context, srv *devserver.Running, dir string) (*client.Client, *syncBuffer) {
 	t.Helper()
-	c, stderr := mcpClient(t, signInEnv(dir), []string{"--browser-command", fetchBin, srv.URL + "/v1/mcp"},
+	c, stderr := mcpClient(t, signInEnv(dir), []string{"--browser-command", fetchBin, "--sign-in-wait", hangGuard.String(), srv.URL + "/v1/mcp"},
 		client.WithProtocolVersion(mcp.LATEST_LEGACY_PROTOCOL_VERSION))
 	initialize(t, ctx, c, mcp.LATEST_LEGACY_PROTOCOL_VERSION)
 	if _, err := c.ListTools(ctx, mcp.ListToolsRequest{}); err != nil {
@@ -56,7 +58,7 @@ func useBridge(t *testing.T, ctx context.Context, srv *devserver.Running, dir st
 func TestSignInOnceThenNeverAgain(t *testing.T) {
 	srv := startOAuthServer(t, time.Hour)
 	dir := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
 	defer cancel()
 	c, stderr := useBridge(t, ctx, srv, dir)
 	if r, err := callTool(ctx, c, "list_agents", nil, nil); err != nil || r.IsError {
@@ -79,7 +81,7 @@ func TestSignInOnceThenNeverAgain(t *testing.T) {
 func TestFiveBridgesOneBrowser(t *testing.T) {
 	srv := startOAuthServer(t, time.Hour)
 	dir := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
 	defer cancel()
 	var wg sync.WaitGroup
 	for range 5 {
@@ -94,7 +96,7 @@ func TestFiveBridgesOneBrowser(t *testing.T) {
 func TestTwentyBridgesOneRefresh(t *testing.T) {
 	srv := startOAuthServer(t, time.Hour)
 	dir := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
 	defer cancel()
 	first, _ := useBridge(t, ctx, srv, dir)
 	first.Close()
@@ -156,7 +158,7 @@ func storedSecrets(t *testing.T, dir string) []string {
 func TestStepUpScope(t *testing.T) {
 	srv := startOAuthServer(t, time.Hour)
 	dir := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
 	defer cancel()
 	c, stderr := useBridge(t, ctx, srv, dir)
 	r, err := callTool(ctx, c, "submit_workflow", map[string]any{"workflow_type": "parallel", "payload": map[string]any{"goal": "x"}}, nil)
@@ -172,9 +174,9 @@ func TestStepUpScope(t *testing.T) {
 func TestNoSecretInLogs(t *testing.T) {
 	srv := startOAuthServer(t, time.Hour)
 	dir := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
 	defer cancel()
-	c, stderr := mcpClient(t, signInEnv(dir), []string{"--debug", "--browser-command", fetchBin, srv.URL + "/v1/mcp"},
+	c, stderr := mcpClient(t, signInEnv(dir), []string{"--debug", "--browser-command", fetchBin, "--sign-in-wait", hangGuard.String(), srv.URL + "/v1/mcp"},
 		client.WithProtocolVersion(mcp.LATEST_LEGACY_PROTOCOL_VERSION))
 	initialize(t, ctx, c, mcp.LATEST_LEGACY_PROTOCOL_VERSION)
 	callTool(ctx, c, "list_agents", nil, nil)
@@ -200,18 +202,16 @@ func TestNoSecretInLogs(t *testing.T) {
 	}
 }
 
-// An idle bridge refreshes ahead of expiry on its own: after a few lifetimes of a short-lived token, calls
-// succeed at once and no request met an expired token.
+// An idle bridge refreshes ahead of expiry on its own: with no call made, the server sees two refreshes of its
+// 3 s tokens (the timer, not a request, made them), then a call succeeds at once and nothing needed a new sign-in.
+// The wait is on the server's count; its deadline only guards against a refresh loop that never runs.
 func TestIdleBridgeRefreshesAheadOfExpiry(t *testing.T) {
 	srv := startOAuthServer(t, 3*time.Second)
 	dir := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
 	defer cancel()
 	c, stderr := useBridge(t, ctx, srv, dir)
-	time.Sleep(7 * time.Second)
-	if n := srv.Stats().Refreshes; n < 2 {
-		t.Fatalf("%d refreshes while idle for 7 s with 3 s tokens; want the timer to have refreshed ahead of expiry\n%s", n, stderr.String())
-	}
+	waitFor(t, ctx, "two refreshes of the idle bridge's 3 s tokens, ahead of expiry", func() bool { return srv.Stats().Refreshes >= 2 })
 	if r, err := callTool(ctx, c, "list_agents", nil, nil); err != nil || r.IsError {
 		t.Fatalf("call after idling: %v %+v", err, r)
 	}

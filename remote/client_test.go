@@ -25,10 +25,13 @@ func (b *inbox) deliver(m []byte) {
 	b.msgs = append(b.msgs, string(m))
 }
 
+// hangGuard bounds a wait that only a hang would exhaust; it never decides a pass on a fast machine.
+const hangGuard = 2 * time.Minute
+
 // wait returns the first message containing s.
 func (b *inbox) wait(t *testing.T, s string) string {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(hangGuard)
 	for time.Now().Before(deadline) {
 		b.mu.Lock()
 		for _, m := range b.msgs {
@@ -76,7 +79,7 @@ func TestCloseLeavesNoGoroutine(t *testing.T) {
 			c.Send(mustParse(t, `{"jsonrpc":"2.0","method":"notifications/initialized"}`))
 			c.Send(mustParse(t, `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"mesh_execute","arguments":{"task":"x","steps":1000},"_meta":{"progressToken":1}}}`))
 			b.wait(t, `notifications/progress`)
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
 			defer cancel()
 			if err := c.Close(ctx); err != nil {
 				t.Fatal(err)
@@ -85,7 +88,7 @@ func TestCloseLeavesNoGoroutine(t *testing.T) {
 			if m := b.wait(t, `"id":2`); !strings.Contains(m, "shutting down") {
 				t.Errorf("the call running at Close got %s", m)
 			}
-			deadline := time.Now().Add(2 * time.Second)
+			deadline := time.Now().Add(hangGuard)
 			for {
 				stacks := ownGoroutines()
 				if stacks == "" {

@@ -60,13 +60,14 @@ func TestHostileServerAnswers(t *testing.T) {
 		name      string
 		misbehave func(w http.ResponseWriter, r *http.Request)
 		want      string
+		stall     time.Duration // the client's StallTimeout; 0: 300 ms, for the cases that end by it
 	}{
 		{"stops answering mid-stream", func(w http.ResponseWriter, r *http.Request) {
 			f := sseStart(w)
 			fmt.Fprint(w, "data: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"progressToken\":1,\"progress\":1}}\n\n")
 			f.Flush()
 			<-r.Context().Done()
-		}, "sent nothing usable"},
+		}, "sent nothing usable", 0},
 		{"never ends an SSE stream of keep-alive comments", func(w http.ResponseWriter, r *http.Request) {
 			f := sseStart(w)
 			for r.Context().Err() == nil {
@@ -74,7 +75,7 @@ func TestHostileServerAnswers(t *testing.T) {
 				f.Flush()
 				time.Sleep(20 * time.Millisecond)
 			}
-		}, "sent nothing usable"},
+		}, "sent nothing usable", 0},
 		{"trickles bytes that never make an event", func(w http.ResponseWriter, r *http.Request) {
 			f := sseStart(w)
 			fmt.Fprint(w, "data: {")
@@ -83,14 +84,14 @@ func TestHostileServerAnswers(t *testing.T) {
 				f.Flush()
 				time.Sleep(10 * time.Millisecond)
 			}
-		}, "sent nothing usable"},
+		}, "sent nothing usable", 0},
 		{"stalls in a JSON body", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusOK)
 			fmt.Fprint(w, `{"jsonrpc":"2.0","id":`)
 			w.(http.Flusher).Flush()
 			<-r.Context().Done()
-		}, "sent nothing usable"},
+		}, "sent nothing usable", 0},
 		{"sends an event larger than the limit (the 1 GB event)", func(w http.ResponseWriter, r *http.Request) {
 			f := sseStart(w)
 			fmt.Fprint(w, "data: ")
@@ -101,7 +102,7 @@ func TestHostileServerAnswers(t *testing.T) {
 				}
 				f.Flush()
 			}
-		}, "too large"},
+		}, "too large", hangGuard}, // ends at the size limit: a stall timer a slow machine could outrun would only hide it
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -109,7 +110,11 @@ func TestHostileServerAnswers(t *testing.T) {
 			u, _ := url.Parse(srv.URL)
 			ts, _ := auth.APIKey("k")
 			b := &inbox{}
-			c := New(Options{URL: u, Mode: HTTPOnly, Token: ts, Deliver: b.deliver, StallTimeout: 300 * time.Millisecond, MaxMessageBytes: 1 << 20})
+			stall := tt.stall
+			if stall == 0 {
+				stall = 300 * time.Millisecond
+			}
+			c := New(Options{URL: u, Mode: HTTPOnly, Token: ts, Deliver: b.deliver, StallTimeout: stall, MaxMessageBytes: 1 << 20})
 			t.Cleanup(func() { c.Close(t.Context()) })
 			c.Send(mustParse(t, `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`))
 			b.wait(t, `"id":1`)

@@ -1,6 +1,7 @@
 // The user's browser in the sign-in test: headless Chromium opens the sign-in URL (the last argument), fails
 // once with a wrong password, signs in as demo/demo, approves, and checks it lands on the bridge's "Signed in"
 // page. NODE_PATH must hold playwright-core; MESHAI_SIGNIN_SCREENSHOT names the screenshot to write.
+const fs = require('fs');
 const { chromium } = require('playwright-core');
 
 async function main() {
@@ -13,7 +14,7 @@ async function main() {
   });
   try {
     const page = await browser.newPage();
-    page.setDefaultTimeout(15000);
+    page.setDefaultTimeout(180000); // a hang guard: a busy machine may take long, a broken page never loads
     await page.goto(url);
     await page.fill('#username', 'demo');
     await page.fill('#password', 'wrong');
@@ -24,7 +25,12 @@ async function main() {
     await Promise.all([page.waitForURL(/^http:\/\/127\.0\.0\.1:\d+\/callback/), page.click('button[value=approve]')]);
     const body = await page.textContent('body');
     if (!body.includes('Signed in')) throw new Error('the callback page does not say "Signed in": ' + body);
-    if (process.env.MESHAI_SIGNIN_SCREENSHOT) await page.screenshot({ path: process.env.MESHAI_SIGNIN_SCREENSHOT });
+    const shot = process.env.MESHAI_SIGNIN_SCREENSHOT;
+    if (shot) {
+      // Written beside, then renamed: the test that waits for it never reads half a file.
+      await page.screenshot({ path: shot + '.tmp.png' });
+      fs.renameSync(shot + '.tmp.png', shot);
+    }
   } finally {
     await browser.close();
   }

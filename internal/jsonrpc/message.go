@@ -133,7 +133,7 @@ func syntaxError(err error) string {
 
 // IDKey returns a map key for an id: the same key for the same id however it was spaced.
 func IDKey(id json.RawMessage) string {
-	if bytes.IndexAny(id, " \t\r\n") < 0 {
+	if !bytes.ContainsAny(id, " \t\r\n") {
 		return string(id) // nothing for Compact to remove: the usual case, without its buffer
 	}
 	var buf bytes.Buffer
