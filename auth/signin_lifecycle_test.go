@@ -49,6 +49,19 @@ func (b *browserStub) open(t *testing.T) {
 	}
 }
 
+// startLifecycle starts a reference OAuth server that approves at once, and the stub browser for it.
+func startLifecycle(t *testing.T) (*devserver.Running, *browserStub) {
+	t.Helper()
+	srv, err := devserver.Listen("127.0.0.1:0", devserver.Config{OAuth: true, AutoApprove: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	b := &browserStub{}
+	b.open(t)
+	return srv, b
+}
+
 // newLifecycleSignIn returns a SignIn against a reference OAuth server, keeping its tokens in dir.
 func newLifecycleSignIn(t *testing.T, srv *devserver.Running, dir string) *SignIn {
 	t.Helper()
@@ -74,13 +87,7 @@ func challenge401(t *testing.T, srv *devserver.Running) []string {
 // A refused sign-in is Failed with its cause; requests that meet it get the failure, not a new browser tab;
 // Retry lets the next refusal start one, which then succeeds; every change reaches a watcher.
 func TestFailedSignInWaitsForRetry(t *testing.T) {
-	srv, err := devserver.Listen("127.0.0.1:0", devserver.Config{OAuth: true, AutoApprove: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	var b browserStub
-	b.open(t)
+	srv, b := startLifecycle(t)
 	b.deny.Store(true)
 	s := newLifecycleSignIn(t, srv, t.TempDir())
 	ctx := context.Background()
@@ -90,7 +97,7 @@ func TestFailedSignInWaitsForRetry(t *testing.T) {
 	if st.Phase != SignedOut {
 		t.Fatalf("phase before any sign-in = %v", st.Phase)
 	}
-	err = s.Reauthorize(ctx, http.StatusUnauthorized, www, "")
+	err := s.Reauthorize(ctx, http.StatusUnauthorized, www, "")
 	select {
 	case <-changed:
 	default:
@@ -140,13 +147,7 @@ func TestFailedSignInWaitsForRetry(t *testing.T) {
 // A bridge whose request queued behind another bridge's failed sign-in gets that failure, without a window of its
 // own; the user's own `login` still runs.
 func TestOtherBridgesFailureIsShared(t *testing.T) {
-	srv, err := devserver.Listen("127.0.0.1:0", devserver.Config{OAuth: true, AutoApprove: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	var b browserStub
-	b.open(t)
+	srv, b := startLifecycle(t)
 	b.deny.Store(true)
 	dir := t.TempDir()
 	first, second := newLifecycleSignIn(t, srv, dir), newLifecycleSignIn(t, srv, dir)
@@ -156,7 +157,7 @@ func TestOtherBridgesFailureIsShared(t *testing.T) {
 	if err := first.Reauthorize(ctx, http.StatusUnauthorized, www, ""); err == nil {
 		t.Fatal("the denied sign-in succeeded")
 	}
-	err = second.Reauthorize(ctx, http.StatusUnauthorized, www, "")
+	err := second.Reauthorize(ctx, http.StatusUnauthorized, www, "")
 	var oe *OtherFailureError
 	if !errors.As(err, &oe) || !strings.Contains(oe.Message, "access_denied") {
 		t.Fatalf("second bridge: err = %v, want *OtherFailureError naming access_denied", err)
@@ -234,13 +235,7 @@ func signedInWith(t *testing.T, s *SignIn, srv *devserver.Running) string {
 // Damaged stored tokens count as none: the server's refusal then starts a sign-in that replaces them, instead of
 // every request failing on a read error.
 func TestDamagedTokensCountAsSignedOut(t *testing.T) {
-	srv, err := devserver.Listen("127.0.0.1:0", devserver.Config{OAuth: true, AutoApprove: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	var b browserStub
-	b.open(t)
+	srv, b := startLifecycle(t)
 	dir := t.TempDir()
 	signedInWith(t, newLifecycleSignIn(t, srv, dir), srv)
 	files, _ := filepath.Glob(filepath.Join(dir, "tokens", "*.tokens.json"))
@@ -263,13 +258,7 @@ func TestDamagedTokensCountAsSignedOut(t *testing.T) {
 // When the config dir is deleted while a bridge runs, the tokens it holds in memory are refreshed and saved
 // again, with the server record: no new sign-in, and the next start finds them.
 func TestDeletedConfigDirKeepsTheSignIn(t *testing.T) {
-	srv, err := devserver.Listen("127.0.0.1:0", devserver.Config{OAuth: true, AutoApprove: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	var b browserStub
-	b.open(t)
+	srv, b := startLifecycle(t)
 	dir := t.TempDir()
 	s := newLifecycleSignIn(t, srv, dir)
 	access := signedInWith(t, s, srv)
@@ -296,13 +285,7 @@ func TestDeletedConfigDirKeepsTheSignIn(t *testing.T) {
 // While another bridge holds the sign-in, the state says so (Elsewhere), so the client is not told to look for
 // a link in a window that this bridge never opened; once the lock is free, this bridge signs in itself.
 func TestWaitingForAnotherBridgeIsShown(t *testing.T) {
-	srv, err := devserver.Listen("127.0.0.1:0", devserver.Config{OAuth: true, AutoApprove: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	var b browserStub
-	b.open(t)
+	srv, _ := startLifecycle(t)
 	dir := t.TempDir()
 	s := newLifecycleSignIn(t, srv, dir)
 	unlock, err := Lock(context.Background(), dir, s.serverKey()) // the other bridge

@@ -26,19 +26,7 @@ func isOAuthPath(path string) bool {
 // client with error code and desc, state, and iss when withIss is set. Invalid requests get their usual answer
 // and a login form's post goes to next.
 func (o *oauthServer) refuseAuthorization(w http.ResponseWriter, r *http.Request, next http.Handler, code, desc string, withIss bool) {
-	if !allowMethods(w, r, http.MethodGet, http.MethodPost) {
-		return
-	}
-	if err := parseForm(w, r); err != nil {
-		o.errorPage(w, http.StatusBadRequest, "The request could not be read.")
-		return
-	}
-	if r.Method == http.MethodPost && r.PostForm.Get("request") != "" {
-		next.ServeHTTP(w, r)
-		return
-	}
-	o.stats.authorizations.Add(1)
-	req, ok := o.validateAuthRequest(w, r)
+	req, ok := o.authorizationRequest(w, r, next.ServeHTTP)
 	if !ok {
 		return
 	}

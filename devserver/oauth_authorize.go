@@ -13,22 +13,28 @@ type authRequest struct {
 	clientID, clientName, redirectURI, state, challenge, resource, scope, issuer string
 }
 
-// authorize implements the authorization endpoint. A GET (or a form POST without a pending request) is an
-// authorization request; a form POST naming a pending request is the login and consent page's answer.
-func (o *oauthServer) authorize(w http.ResponseWriter, r *http.Request) {
+// authorizationRequest reads and checks an authorization request, counting it; a form POST naming a pending
+// request goes to consent instead. It reports whether req is a valid request to answer.
+func (o *oauthServer) authorizationRequest(w http.ResponseWriter, r *http.Request, consent func(http.ResponseWriter, *http.Request)) (authRequest, bool) {
 	if !allowMethods(w, r, http.MethodGet, http.MethodPost) {
-		return
+		return authRequest{}, false
 	}
 	if err := parseForm(w, r); err != nil {
 		o.errorPage(w, http.StatusBadRequest, "The request could not be read.")
-		return
+		return authRequest{}, false
 	}
 	if r.Method == http.MethodPost && r.PostForm.Get("request") != "" {
-		o.consent(w, r)
-		return
+		consent(w, r)
+		return authRequest{}, false
 	}
 	o.stats.authorizations.Add(1)
-	req, ok := o.validateAuthRequest(w, r)
+	return o.validateAuthRequest(w, r)
+}
+
+// authorize implements the authorization endpoint. A GET (or a form POST without a pending request) is an
+// authorization request; a form POST naming a pending request is the login and consent page's answer.
+func (o *oauthServer) authorize(w http.ResponseWriter, r *http.Request) {
+	req, ok := o.authorizationRequest(w, r, o.consent)
 	if !ok {
 		return
 	}
