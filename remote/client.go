@@ -29,7 +29,9 @@ type Client struct {
 
 	mu        sync.Mutex
 	transport transportKind
-	session   string        // Mcp-Session-Id, or the legacy endpoint URL
+	session   string        // Mcp-Session-Id of the Streamable HTTP session, "" for none
+	inUse     sessionRef    // the session in use, on either transport; 0 for none
+	opened    sessionRef    // the number of the last session opened
 	version   string        // negotiated protocol version, sent as MCP-Protocol-Version
 	initReq   []byte        // the client's initialize request, replayed when a session is lost
 	initID    string        // IDKey of that request
@@ -145,10 +147,7 @@ func (c *Client) notify(m jsonrpc.Message) {
 			c.log.Info("no session yet: notifications/initialized goes out when the next request opens one")
 			return
 		}
-		c.mu.Lock()
-		session := c.session
-		c.mu.Unlock()
-		c.awaitListening(session)
+		c.awaitListening(c.httpSession())
 	}
 	ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
 	defer cancel()
@@ -161,7 +160,7 @@ func (c *Client) notify(m jsonrpc.Message) {
 }
 
 // awaitListening opens the GET stream on session and waits, briefly, for the server to answer it.
-func (c *Client) awaitListening(session string) {
+func (c *Client) awaitListening(session httpSession) {
 	t := time.NewTimer(2 * time.Second)
 	defer t.Stop()
 	select {

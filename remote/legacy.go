@@ -18,6 +18,7 @@ import (
 type legacyStream struct {
 	endpoint *url.URL
 	cancel   context.CancelFunc
+	ref      sessionRef // the server's session lives as long as the stream
 }
 
 // notSSE means the URL answered a GET with something other than an event stream.
@@ -36,7 +37,7 @@ func (c *Client) ensureTransport(ctx context.Context, m *jsonrpc.Message) (trans
 		return kind, nil
 	case kind == legacySSE: // the stream was lost and could not be recovered at the time
 		if m.Method != "initialize" && c.hasInit() {
-			return kind, c.recoverSession(ctx, "")
+			return kind, c.recoverSession(ctx, 0)
 		}
 		return kind, c.reconnectLegacy(ctx)
 	}
@@ -121,7 +122,9 @@ func (c *Client) reconnectLegacy(ctx context.Context) error {
 		return &UpstreamError{Message: "legacy SSE transport: " + err.Error(), Err: err}
 	}
 	c.mu.Lock()
-	c.transport, c.legacy, c.session = legacySSE, ls, ls.endpoint.String()
+	c.opened++
+	ls.ref = c.opened
+	c.transport, c.legacy, c.inUse = legacySSE, ls, ls.ref
 	c.mu.Unlock()
 	c.log.Info("connected over legacy HTTP+SSE", "endpoint", redactURL(ls.endpoint))
 	return nil
@@ -156,12 +159,12 @@ func (c *Client) legacyLost(ls *legacyStream, err error) {
 	c.log.Warn("legacy SSE stream lost", "err", err)
 	deadline := time.Now().Add(4 * c.opts.RetryWindow)
 	for backoff := 250 * time.Millisecond; ; backoff = min(backoff*2, 2*time.Second) {
-		rerr := c.recoverSession(c.ctx, ls.endpoint.String())
+		rerr := c.recoverSession(c.ctx, ls.ref)
 		if rerr == nil {
 			break
 		}
 		if time.Now().After(deadline) || !sleep(c.ctx, backoff) {
-			c.setSession("") // the next message reconnects and replays the handshake
+			c.dropSession() // the next message reconnects and replays the handshake
 			c.failAll(rerr)
 			return
 		}
@@ -234,7 +237,7 @@ func (c *Client) postLegacy(ctx context.Context, m *jsonrpc.Message) error {
 	if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusBadRequest {
 		// The endpoint no longer knows its session (the server restarted before the stream noticed).
 		c.log.Info("the legacy endpoint refused the message; the session is gone", "status", resp.StatusCode)
-		return &sessionLost{session: ls.endpoint.String()}
+		return &sessionLost{ref: ls.ref}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return describeStatus(ls.endpoint, resp.StatusCode, resp.Header.Get("Content-Type"), body)

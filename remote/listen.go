@@ -15,7 +15,7 @@ import (
 // attempt failed), so the caller can hold notifications/initialized until then: servers send their first
 // notifications (tools list_changed, for one) right after it and drop them when no stream is open. It is a
 // no-op, returning a closed channel, when a stream is already open or not possible.
-func (c *Client) startListening(session string) <-chan struct{} {
+func (c *Client) startListening(session httpSession) <-chan struct{} {
 	ready := make(chan struct{})
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -33,7 +33,7 @@ func (c *Client) startListening(session string) <-chan struct{} {
 // is away. 405 means the server has no such stream; 404 means it lost the session, which is then recovered.
 // A server that is rate limiting is asked again once its wait is over, however long: nobody waits on this
 // stream, so the wait is taken here, not inside the request, and is no error to anyone.
-func (c *Client) listen(ctx context.Context, session string, ready chan struct{}) {
+func (c *Client) listen(ctx context.Context, session httpSession, ready chan struct{}) {
 	const maxBackoff = 30 * time.Second
 	backoff, last := 250*time.Millisecond, ""
 	answered := sync.OnceFunc(func() { close(ready) })
@@ -41,7 +41,7 @@ func (c *Client) listen(ctx context.Context, session string, ready chan struct{}
 	rctx := ratelimit.WithMaxWait(ctx, 0)
 	for ctx.Err() == nil {
 		resp, err := c.do(ctx, 0, func() (*http.Request, error) {
-			return c.newRequest(rctx, http.MethodGet, c.url(), nil, session, last)
+			return c.newRequest(rctx, http.MethodGet, c.url(), nil, session.id, last)
 		})
 		answered()
 		wait := backoff
@@ -56,9 +56,9 @@ func (c *Client) listen(ctx context.Context, session string, ready chan struct{}
 			errorBody(resp)
 			c.log.Debug("the server offers no stream for messages of its own (405)")
 			return
-		case resp.StatusCode == http.StatusNotFound && session != "":
+		case resp.StatusCode == http.StatusNotFound && session.id != "":
 			errorBody(resp)
-			if c.recoverSession(ctx, session) == nil {
+			if c.recoverSession(ctx, session.ref) == nil {
 				return // recovery opened a stream for the new session
 			}
 		case resp.StatusCode == http.StatusOK && mediaType(resp) == "text/event-stream":

@@ -53,7 +53,7 @@ func (c *Client) relocate(cl *call, err error) bool {
 	}
 	c.endpoint.Store(u)
 	c.mu.Lock()
-	c.transport, c.session = kind, ""
+	c.transport, c.session, c.inUse = kind, "", 0
 	c.mu.Unlock()
 	return true
 }

@@ -11,6 +11,39 @@ import (
 	"github.com/meshailabs-org/meshai-mcp-server/internal/jsonrpc"
 )
 
+// sessionRef numbers a session with the server, in the order the Client opened them; 0 is none. A request that
+// finds its session lost names the session it went out on: the first to recover it replaces it, and the others
+// find another session in use and simply send again.
+type sessionRef uint64
+
+// httpSession is a Streamable HTTP session: the Mcp-Session-Id the server gave ("" for none) and its number.
+type httpSession struct {
+	id  string
+	ref sessionRef
+}
+
+// httpSession returns the Streamable HTTP session in use.
+func (c *Client) httpSession() httpSession {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return httpSession{c.session, c.inUse}
+}
+
+// numbered gives the Streamable HTTP session id a number; a server that gives none has no session to lose.
+// The caller holds c.mu.
+func (c *Client) numbered(id string) httpSession {
+	if id == "" {
+		return httpSession{}
+	}
+	c.opened++
+	return httpSession{id, c.opened}
+}
+
+// useHTTPSession makes s the session in use. The caller holds c.mu.
+func (c *Client) useHTTPSession(s httpSession) {
+	c.session, c.inUse = s.id, s.ref
+}
+
 // ensureSession opens a session before the request m is sent when the client's initialize is on record but no
 // session is live: that initialize failed (a sign-in that did not finish, a rate limit), or a lost session could
 // not be rebuilt at the time. Without this, every later request would go out with no session and get 404 for
@@ -45,7 +78,7 @@ func (c *Client) ensureSession(ctx context.Context, m *jsonrpc.Message) error {
 		return nil
 	}
 	c.mu.Lock()
-	stale, shared, err := c.session, c.replays != seen, c.replayErr
+	stale, shared, err := c.inUse, c.replays != seen, c.replayErr
 	c.mu.Unlock()
 	if shared && err != nil { // a replay failed while this request waited for it: the same cause holds
 		return err
@@ -66,11 +99,11 @@ func (c *Client) needsSession() bool {
 
 // recoverSession replaces a session the server lost. Callers that raced on the same lost session wait for the
 // first one and then use its new session.
-func (c *Client) recoverSession(ctx context.Context, stale string) error {
+func (c *Client) recoverSession(ctx context.Context, stale sessionRef) error {
 	c.recoverMu.Lock()
 	defer c.recoverMu.Unlock()
 	c.mu.Lock()
-	done := c.session != stale || (stale == "" && c.live)
+	done := c.inUse != stale || (stale == 0 && c.live)
 	c.mu.Unlock()
 	if done {
 		return nil
@@ -78,10 +111,10 @@ func (c *Client) recoverSession(ctx context.Context, stale string) error {
 	return c.reopen(ctx, stale)
 }
 
-// reopen replaces the session stale ("" for none): it replays the client's initialize and
+// reopen replaces the session stale (0 for none): it replays the client's initialize and
 // notifications/initialized, so the client never notices. The new session is live, and used by other
 // requests, only once both went out. The caller holds recoverMu.
-func (c *Client) reopen(ctx context.Context, stale string) error {
+func (c *Client) reopen(ctx context.Context, stale sessionRef) error {
 	c.mu.Lock()
 	initReq, initNote, kind := c.initReq, c.initNote, c.transport
 	c.live = false
@@ -91,10 +124,10 @@ func (c *Client) reopen(ctx context.Context, stale string) error {
 	}
 	c.mu.Unlock()
 	if initReq == nil { // a client without a handshake (2026-07-28): there is nothing to replay
-		c.setSession("")
+		c.dropSession()
 		return nil
 	}
-	if stale == "" && kind == streamable {
+	if stale == 0 && kind == streamable {
 		c.log.Info("no session with the server; replaying the client's initialize to open one")
 	} else {
 		c.log.Info("the server lost the session; re-initializing it", "transport", kind)
@@ -109,7 +142,7 @@ func (c *Client) reopen(ctx context.Context, stale string) error {
 	if err != nil {
 		return fmt.Errorf("replay initialize: %w", err)
 	}
-	answer, session, err := c.internalRequest(ctx, replay)
+	answer, id, err := c.internalRequest(ctx, replay)
 	if err != nil {
 		return err
 	}
@@ -119,13 +152,14 @@ func (c *Client) reopen(ctx context.Context, stale string) error {
 		} `json:"error"`
 	}
 	if json.Unmarshal(answer, &r) == nil && r.Error != nil {
-		if stale == "" {
+		if stale == 0 {
 			return &UpstreamError{Message: "the server refused to open a session: " + r.Error.Message}
 		}
 		return &UpstreamError{Message: "the server lost the session and refused a new one: " + r.Error.Message}
 	}
 	c.mu.Lock()
 	c.version = negotiatedVersion(answer, c.version)
+	session := c.numbered(id)
 	c.mu.Unlock()
 	if initNote != nil {
 		if kind != legacySSE {
@@ -140,7 +174,7 @@ func (c *Client) reopen(ctx context.Context, stale string) error {
 	}
 	c.mu.Lock()
 	if kind != legacySSE {
-		c.session = session
+		c.useHTTPSession(session)
 	}
 	c.live = true
 	c.mu.Unlock()
@@ -151,9 +185,10 @@ func (c *Client) reopen(ctx context.Context, stale string) error {
 	return nil
 }
 
-func (c *Client) setSession(s string) {
+// dropSession forgets the session in use: the next message opens one.
+func (c *Client) dropSession() {
 	c.mu.Lock()
-	c.session = s
+	c.session, c.inUse = "", 0
 	c.mu.Unlock()
 }
 
@@ -217,7 +252,7 @@ func (c *Client) refusalOf(resp *http.Response, m *jsonrpc.Message) error {
 	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
 		return nil
 	}
-	return c.refusal(resp, m, "")
+	return c.refusal(resp, m, httpSession{})
 }
 
 // withID returns raw with its id replaced.

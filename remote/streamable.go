@@ -36,8 +36,8 @@ func (c *Client) run(cl *call) {
 		case err == nil:
 			cl.cancel()
 			return
-		case errors.As(err, &lost) && attempt < 3 && (lost.session != "" || c.hasInit()):
-			if rerr := c.recoverSession(cl.ctx, lost.session); rerr != nil {
+		case errors.As(err, &lost) && attempt < 3 && (lost.ref != 0 || c.hasInit()):
+			if rerr := c.recoverSession(cl.ctx, lost.ref); rerr != nil {
 				c.fail(cl, rerr)
 				cl.cancel()
 				return
@@ -65,10 +65,10 @@ func (c *Client) run(cl *call) {
 // roundTrip POSTs a call and reads its answers: a JSON body, or an SSE stream that is resumed if it breaks.
 func (c *Client) roundTrip(cl *call) error {
 	c.mu.Lock()
-	session, kind := c.session, c.transport
+	session, kind := httpSession{c.session, c.inUse}, c.transport
 	c.mu.Unlock()
 	isInit := cl.msg.Method == "initialize"
-	resp, err := c.post(cl.ctx, &cl.msg, session)
+	resp, err := c.post(cl.ctx, &cl.msg, session.id)
 	if err != nil {
 		return err
 	}
@@ -88,8 +88,8 @@ func (c *Client) roundTrip(cl *call) error {
 	defer resp.Body.Close()
 	if isInit {
 		c.mu.Lock()
-		c.transport, c.session = streamable, resp.Header.Get(hdrSession)
-		session = c.session
+		c.transport, session = streamable, c.numbered(resp.Header.Get(hdrSession))
+		c.useHTTPSession(session)
 		c.mu.Unlock()
 	}
 	switch mediaType(resp) {
@@ -132,7 +132,7 @@ const maxIdleResumes = 5
 
 // readCallStream reads a POST's SSE stream until the call is answered. A stream that ends early is resumed
 // with a GET carrying Last-Event-ID, so nothing is lost or doubled; without event ids it cannot be.
-func (c *Client) readCallStream(cl *call, resp *http.Response, session string) error {
+func (c *Client) readCallStream(cl *call, resp *http.Response, session httpSession) error {
 	go c.closeWhenDone(cl)
 	// Read to the end even after the answer: a server may put a last notification (progress) just behind it.
 	g := guardStall(resp.Body, c.opts.StallTimeout)
@@ -165,13 +165,13 @@ func (c *Client) readCallStream(cl *call, resp *http.Response, session string) e
 		c.log.Info("stream broke before the answer; resuming", "last_event_id", last, "err", err)
 		var resp *http.Response
 		resp, err = c.do(cl.ctx, window, func() (*http.Request, error) {
-			return c.newRequest(cl.ctx, http.MethodGet, c.url(), nil, session, last)
+			return c.newRequest(cl.ctx, http.MethodGet, c.url(), nil, session.id, last)
 		})
 		if err != nil {
 			return err
 		}
 		switch {
-		case resp.StatusCode == http.StatusNotFound && session != "":
+		case resp.StatusCode == http.StatusNotFound && session.id != "":
 			return c.refusal(resp, nil, session)
 		case resp.StatusCode != http.StatusOK || mediaType(resp) != "text/event-stream":
 			return describeStatus(c.url(), resp.StatusCode, resp.Header.Get("Content-Type"), errorBody(resp))
@@ -216,21 +216,18 @@ func (c *Client) post1(ctx context.Context, m jsonrpc.Message) error {
 	} else if c.needsSession() {
 		return &UpstreamError{Message: "no session with the server yet (the client's initialize failed); the next request opens one"}
 	} else {
-		c.mu.Lock()
-		session := c.session
-		c.mu.Unlock()
-		err = c.postOnce(ctx, m, session)
+		err = c.postOnce(ctx, m, c.httpSession())
 	}
 	var lost *sessionLost
 	if errors.As(err, &lost) {
-		return c.recoverSession(ctx, lost.session)
+		return c.recoverSession(ctx, lost.ref)
 	}
 	return err
 }
 
 // postOnce POSTs a notification or response on session.
-func (c *Client) postOnce(ctx context.Context, m jsonrpc.Message, session string) error {
-	resp, err := c.post(ctx, &m, session)
+func (c *Client) postOnce(ctx context.Context, m jsonrpc.Message, session httpSession) error {
+	resp, err := c.post(ctx, &m, session.id)
 	if err != nil {
 		return err
 	}
