@@ -44,8 +44,8 @@ type Client struct {
 	pending   map[string]*call
 	internal  map[string]chan []byte // answers to the bridge's own requests, by IDKey
 	listening context.CancelFunc     // stops the GET stream
-	legacy    *legacyStream
-	tools     map[string]*mcp.Tool // 2026-07-28 tools with x-mcp-header annotations, by name
+	sse       *legacyConn            // the legacy HTTP+SSE transport
+	tools     map[string]*mcp.Tool   // 2026-07-28 tools with x-mcp-header annotations, by name
 
 	recoverMu sync.Mutex // one session recovery at a time
 	debug     bool       // the logger takes debug lines
@@ -87,6 +87,7 @@ func New(opts Options) *Client {
 		pending:  map[string]*call{},
 		internal: map[string]chan []byte{},
 	}
+	c.sse = &legacyConn{c: c}
 	c.endpoint.Store(opts.URL)
 	return c
 }
@@ -279,6 +280,34 @@ func (c *Client) fail(cl *call, err error) {
 	c.mu.Unlock()
 	c.failIDs(ids, err)
 	cl.finish()
+}
+
+// failAll answers every waiting request with err.
+func (c *Client) failAll(err error) {
+	c.mu.Lock()
+	var open []*call
+	for _, cl := range c.pending {
+		open = append(open, cl)
+	}
+	c.mu.Unlock()
+	for _, cl := range open {
+		c.fail(cl, err)
+	}
+}
+
+// calls returns the calls waiting for answers.
+func (c *Client) calls() []*call {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var open []*call
+	seen := map[*call]bool{}
+	for _, cl := range c.pending {
+		if !seen[cl] {
+			seen[cl] = true
+			open = append(open, cl)
+		}
+	}
+	return open
 }
 
 func (c *Client) failIDs(ids []json.RawMessage, err error) {

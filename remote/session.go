@@ -133,7 +133,7 @@ func (c *Client) reopen(ctx context.Context, stale sessionRef) error {
 		c.log.Info("the server lost the session; re-initializing it", "transport", kind)
 	}
 	if kind == legacySSE {
-		if err := c.reconnectLegacy(ctx); err != nil {
+		if err := c.sse.connect(ctx); err != nil {
 			return err
 		}
 	}
@@ -167,7 +167,7 @@ func (c *Client) reopen(ctx context.Context, stale sessionRef) error {
 		}
 		note, _ := jsonrpc.Parse(initNote)
 		if kind == legacySSE {
-			err = c.postLegacy(ctx, &note)
+			err = c.sse.post(ctx, &note)
 		} else {
 			err = c.postOnce(ctx, note, session)
 		}
@@ -210,7 +210,7 @@ func (c *Client) internalRequest(ctx context.Context, m jsonrpc.Message) ([]byte
 	defer cancel()
 	session := ""
 	if kind == legacySSE {
-		if err := c.postLegacy(ctx, &m); err != nil {
+		if err := c.sse.post(ctx, &m); err != nil {
 			return nil, "", err
 		}
 	} else {

@@ -21,7 +21,7 @@ func (c *Client) run(cl *call) {
 		cl.postMu.Unlock()
 		kind, err := c.ensureTransport(cl.ctx, &cl.msg)
 		if err == nil && kind == legacySSE {
-			err = c.postLegacyCall(cl, posted)
+			err = c.sse.postCall(cl, posted)
 			if err == nil {
 				// The answers arrive on the SSE stream; the call stays live (and resendable) until then.
 				return
@@ -212,7 +212,7 @@ func (c *Client) post1(ctx context.Context, m jsonrpc.Message) error {
 		return err
 	}
 	if kind == legacySSE {
-		err = c.postLegacy(ctx, &m)
+		err = c.sse.post(ctx, &m)
 	} else if c.needsSession() {
 		return &UpstreamError{Message: "no session with the server yet (the client's initialize failed); the next request opens one"}
 	} else {
