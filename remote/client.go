@@ -28,37 +28,28 @@ type Client struct {
 	wg     sync.WaitGroup // request goroutines and streams
 
 	mu        sync.Mutex
-	transport transportKind
-	session   string        // Mcp-Session-Id of the Streamable HTTP session, "" for none
-	inUse     sessionRef    // the session in use, on either transport; 0 for none
-	opened    sessionRef    // the number of the last session opened
-	version   string        // negotiated protocol version, sent as MCP-Protocol-Version
-	initReq   []byte        // the client's initialize request, replayed when a session is lost
-	initID    string        // IDKey of that request
-	initNote  []byte        // the client's notifications/initialized, replayed after it
-	initWait  chan struct{} // closed when the client's initialize under way has its answer
-	live      bool          // a session was opened by an initialize that succeeded, and not lost since
-	probed    bool          // the usual paths were probed for the MCP endpoint (probe.go)
-	replays   int           // replays of the client's initialize that ensureSession made
-	replayErr error         // how the last of them ended
+	conn      conn            // the transport in use, http or sse; nil until the first message decides
+	http      *streamableConn // the Streamable HTTP transport
+	sse       *legacyConn     // the legacy HTTP+SSE transport
+	inUse     sessionRef      // the session in use, on either transport; 0 for none
+	opened    sessionRef      // the number of the last session opened
+	version   string          // negotiated protocol version, sent as MCP-Protocol-Version
+	initReq   []byte          // the client's initialize request, replayed when a session is lost
+	initID    string          // IDKey of that request
+	initNote  []byte          // the client's notifications/initialized, replayed after it
+	initWait  chan struct{}   // closed when the client's initialize under way has its answer
+	live      bool            // a session was opened by an initialize that succeeded, and not lost since
+	probed    bool            // the usual paths were probed for the MCP endpoint (probe.go)
+	replays   int             // replays of the client's initialize that ensureSession made
+	replayErr error           // how the last of them ended
 	pending   map[string]*call
 	internal  map[string]chan []byte // answers to the bridge's own requests, by IDKey
-	listening context.CancelFunc     // stops the GET stream
-	sse       *legacyConn            // the legacy HTTP+SSE transport
 	tools     map[string]*mcp.Tool   // 2026-07-28 tools with x-mcp-header annotations, by name
 
 	recoverMu sync.Mutex // one session recovery at a time
 	debug     bool       // the logger takes debug lines
 	seq       atomic.Int64
 }
-
-type transportKind int
-
-const (
-	undecided transportKind = iota
-	streamable
-	legacySSE
-)
 
 // call is one client message that expects answers: a request, or a batch holding requests.
 type call struct {
@@ -87,7 +78,7 @@ func New(opts Options) *Client {
 		pending:  map[string]*call{},
 		internal: map[string]chan []byte{},
 	}
-	c.sse = &legacyConn{c: c}
+	c.http, c.sse = &streamableConn{c: c}, &legacyConn{c: c}
 	c.endpoint.Store(opts.URL)
 	return c
 }
@@ -140,7 +131,7 @@ func (c *Client) notify(m jsonrpc.Message) {
 	if m.Kind == jsonrpc.KindNotification && m.Method == "notifications/initialized" {
 		c.mu.Lock()
 		c.initNote = m.Raw
-		held := c.initReq != nil && !c.live && c.transport != legacySSE
+		held := c.initReq != nil && !c.live && c.conn != c.sse
 		c.mu.Unlock()
 		if held {
 			// The initialize failed: there is no session to send it on. It goes out after the initialize when
@@ -148,26 +139,14 @@ func (c *Client) notify(m jsonrpc.Message) {
 			c.log.Info("no session yet: notifications/initialized goes out when the next request opens one")
 			return
 		}
-		c.awaitListening(c.httpSession())
 	}
 	ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
 	defer cancel()
-	if err := c.post1(ctx, m); err != nil {
+	if err := c.forward(ctx, m); err != nil {
 		c.log.Warn("could not deliver message upstream", "kind", m.Kind, "method", m.Method, "err", err)
 	}
 	if m.Method == "notifications/cancelled" {
 		c.cancelled(m.Params)
-	}
-}
-
-// awaitListening opens the GET stream on session and waits, briefly, for the server to answer it.
-func (c *Client) awaitListening(session httpSession) {
-	t := time.NewTimer(2 * time.Second)
-	defer t.Stop()
-	select {
-	case <-c.startListening(session):
-	case <-t.C:
-		c.log.Debug("the GET stream is slow to open; going on")
 	}
 }
 
@@ -368,13 +347,13 @@ var errShuttingDown = &UpstreamError{Message: "the bridge is shutting down"}
 // and every goroutine has stopped when Close returns.
 func (c *Client) Close(ctx context.Context) error {
 	c.mu.Lock()
-	session, kind := c.session, c.transport
+	cn := c.conn
 	c.mu.Unlock()
 	c.cancel()
 	c.failAll(errShuttingDown)
 	var err error
-	if kind == streamable && session != "" {
-		err = c.deleteSession(ctx, session)
+	if cn != nil {
+		err = cn.close(ctx)
 	}
 	c.wg.Wait()
 	c.opts.HTTPClient.CloseIdleConnections()

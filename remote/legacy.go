@@ -34,6 +34,40 @@ type notSSE struct{ err *UpstreamError }
 func (e *notSSE) Error() string { return e.err.Message }
 func (e *notSSE) Unwrap() error { return e.err }
 
+// call posts cl; its answers come on the stream. A call is posted once: when the stream is lost, its
+// recovery (lost) sends again the calls posted on it.
+func (l *legacyConn) call(cl *call) error { return l.postCall(cl, "") }
+
+// send posts a notification or a response.
+func (l *legacyConn) send(ctx context.Context, m *jsonrpc.Message) error { return l.post(ctx, m) }
+
+// reopen opens a new stream, which is at once the one in use, and replays the handshake on it.
+func (l *legacyConn) reopen(ctx context.Context, init, note *jsonrpc.Message, accept func([]byte) error) error {
+	c := l.c
+	if init == nil {
+		c.dropSession()
+		return nil
+	}
+	c.log.Info("the server lost the session; re-initializing it", "transport", "legacy sse")
+	if err := l.connect(ctx); err != nil {
+		return err
+	}
+	answer, err := c.internalRequest(ctx, init, func(ctx context.Context, _ func() bool) error { return l.post(ctx, init) })
+	if err != nil {
+		return err
+	}
+	if err := accept(answer); err != nil {
+		return err
+	}
+	if note != nil {
+		return l.post(ctx, note)
+	}
+	return nil
+}
+
+// close has nothing to do: the stream ends with the Client's context, and with it the session.
+func (l *legacyConn) close(context.Context) error { return nil }
+
 // connect opens a new stream, waits for its endpoint and makes it the one in use.
 func (l *legacyConn) connect(ctx context.Context) error {
 	c := l.c
@@ -83,7 +117,7 @@ func (l *legacyConn) connect(ctx context.Context) error {
 	c.mu.Lock()
 	c.opened++
 	ls.ref = c.opened
-	c.transport, l.stream, c.inUse = legacySSE, ls, ls.ref
+	c.conn, l.stream, c.inUse = l, ls, ls.ref
 	c.mu.Unlock()
 	c.log.Info("connected over legacy HTTP+SSE", "endpoint", redactURL(ls.endpoint))
 	return nil

@@ -49,7 +49,8 @@ const maxRefusalBody = 64 << 10
 // refusal reads an answer outside 2xx to m, posted on session, and closes it. It returns *sessionLost for a 404
 // that is about the session rather than the path, *serverAnswer for the server's own JSON-RPC error to m, and
 // else an *UpstreamError that describes the status.
-func (c *Client) refusal(resp *http.Response, m *jsonrpc.Message, session httpSession) error {
+func (s *streamableConn) refusal(resp *http.Response, m *jsonrpc.Message, session httpSession) error {
+	c := s.c
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxRefusalBody))
 	st, ct := resp.StatusCode, resp.Header.Get("Content-Type")
@@ -63,6 +64,14 @@ func (c *Client) refusal(resp *http.Response, m *jsonrpc.Message, session httpSe
 		return &serverAnswer{raw: answer, status: st}
 	}
 	return describeStatus(c.url(), st, ct, body)
+}
+
+// refusalOf is refusal for an answer outside 2xx to a request on no session, and nil for any other.
+func (s *streamableConn) refusalOf(resp *http.Response, m *jsonrpc.Message) error {
+	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		return nil
+	}
+	return s.refusal(resp, m, httpSession{})
 }
 
 // aboutSession tells a 404 about the session from one about the path: the server's words name the session
