@@ -109,7 +109,7 @@ func ownGoroutines() string {
 	buf = buf[:runtime.Stack(buf, true)]
 	var left []string
 	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, "meshai-mcp-server/remote.(*Client)") {
+		if strings.Contains(g, "meshai-mcp-server/remote.(*") {
 			left = append(left, g)
 		}
 	}

@@ -79,13 +79,13 @@ func TestResolveEndpointRefusesOtherOrigins(t *testing.T) {
 		"message?sessionId=abc":                       "http://127.0.0.1:8080/v1/message?sessionId=abc",
 		"http://127.0.0.1:8080/v1/message?sessionId=": "http://127.0.0.1:8080/v1/message?sessionId=",
 	} {
-		got, err := c.resolveEndpoint(in)
+		got, err := c.sse.resolveEndpoint(in)
 		if err != nil || got.String() != want {
 			t.Errorf("%q: got %v %v, want %s", in, got, err, want)
 		}
 	}
 	for _, evil := range []string{"https://evil.example/steal", "//evil.example/x", "http://127.0.0.1:9999/v1/message"} {
-		if _, err := c.resolveEndpoint(evil); err == nil {
+		if _, err := c.sse.resolveEndpoint(evil); err == nil {
 			t.Errorf("%q: an endpoint on another origin must be refused", evil)
 		}
 	}

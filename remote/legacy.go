@@ -13,11 +13,19 @@ import (
 	sse "github.com/tmaxmax/go-sse"
 )
 
-// legacyStream is one connection of the 2024-11-05 HTTP+SSE transport: a GET stream that first names the
-// endpoint to POST to, then carries every message from the server.
+// legacyConn is the legacy HTTP+SSE transport (protocol 2024-11-05): a GET stream that first names the endpoint
+// to POST messages to, then carries every message from the server. The server's session lives as long as the
+// stream: when it ends, the stream is opened again and the client's handshake replayed on it.
+type legacyConn struct {
+	c      *Client
+	stream *legacyStream // the stream in use; nil when there is none (c.mu)
+}
+
+// legacyStream is one GET stream of the legacy transport, and the session it holds.
 type legacyStream struct {
 	endpoint *url.URL
 	cancel   context.CancelFunc
+	ref      sessionRef // the server's session lives as long as the stream
 }
 
 // notSSE means the URL answered a GET with something other than an event stream.
@@ -26,57 +34,43 @@ type notSSE struct{ err *UpstreamError }
 func (e *notSSE) Error() string { return e.err.Message }
 func (e *notSSE) Unwrap() error { return e.err }
 
-// ensureTransport decides, on the first message, which transport to speak, and reconnects a lost legacy stream.
-func (c *Client) ensureTransport(ctx context.Context, m *jsonrpc.Message) (transportKind, error) {
-	c.mu.Lock()
-	kind, ls := c.transport, c.legacy
-	c.mu.Unlock()
-	switch {
-	case kind == streamable || (kind == legacySSE && ls != nil):
-		return kind, nil
-	case kind == legacySSE: // the stream was lost and could not be recovered at the time
-		if m.Method != "initialize" && c.hasInit() {
-			return kind, c.recoverSession(ctx, "")
-		}
-		return kind, c.reconnectLegacy(ctx)
+// call posts cl; its answers come on the stream. A call is posted once: when the stream is lost, its
+// recovery (lost) sends again the calls posted on it.
+func (l *legacyConn) call(cl *call) error { return l.postCall(cl, "") }
+
+// send posts a notification or a response.
+func (l *legacyConn) send(ctx context.Context, m *jsonrpc.Message) error { return l.post(ctx, m) }
+
+// reopen opens a new stream, which is at once the one in use, and replays the handshake on it.
+func (l *legacyConn) reopen(ctx context.Context, init, note *jsonrpc.Message, accept func([]byte) error) error {
+	c := l.c
+	if init == nil {
+		c.dropSession()
+		return nil
 	}
-	switch c.opts.Mode {
-	case HTTPOnly:
-		return c.decide(streamable), nil
-	case HTTPFirst:
-		if m.Method == "initialize" {
-			return undecided, nil // roundTrip decides from the answer
-		}
-		return c.decide(streamable), nil
-	case SSEOnly:
-		return legacySSE, c.reconnectLegacy(ctx)
+	c.log.Info("the server lost the session; re-initializing it", "transport", "legacy sse")
+	if err := l.connect(ctx); err != nil {
+		return err
 	}
-	err := c.reconnectLegacy(ctx) // SSEFirst
-	var ns *notSSE
-	if errors.As(err, &ns) {
-		c.log.Info("no SSE stream at the URL; using Streamable HTTP", "status", ns.err.Status)
-		return c.decide(streamable), nil
+	answer, err := c.internalRequest(ctx, init, func(ctx context.Context, _ func() bool) error { return l.post(ctx, init) })
+	if err != nil {
+		return err
 	}
-	return legacySSE, err
+	if err := accept(answer); err != nil {
+		return err
+	}
+	if note != nil {
+		return l.post(ctx, note)
+	}
+	return nil
 }
 
-func (c *Client) decide(k transportKind) transportKind {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.transport == undecided {
-		c.transport = k
-	}
-	return c.transport
-}
+// close has nothing to do: the stream ends with the Client's context, and with it the session.
+func (l *legacyConn) close(context.Context) error { return nil }
 
-func (c *Client) hasInit() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.initReq != nil
-}
-
-// reconnectLegacy opens a new legacy stream and waits for its endpoint.
-func (c *Client) reconnectLegacy(ctx context.Context) error {
+// connect opens a new stream, waits for its endpoint and makes it the one in use.
+func (l *legacyConn) connect(ctx context.Context) error {
+	c := l.c
 	resp, err := c.do(ctx, c.opts.RetryWindow, func() (*http.Request, error) {
 		return c.newRequest(c.ctx, http.MethodGet, c.url(), nil, "", "")
 	})
@@ -97,7 +91,7 @@ func (c *Client) reconnectLegacy(ctx context.Context) error {
 			if ev.Type != "endpoint" || ls.endpoint != nil {
 				return
 			}
-			u, err := c.resolveEndpoint(ev.Data)
+			u, err := l.resolveEndpoint(ev.Data)
 			if err == nil {
 				ls.endpoint = u
 			}
@@ -107,7 +101,7 @@ func (c *Client) reconnectLegacy(ctx context.Context) error {
 		case endpoint <- errors.New("the SSE stream ended before naming an endpoint"):
 		default:
 		}
-		c.legacyLost(ls, err)
+		l.lost(ls, err)
 	})
 	select {
 	case err = <-endpoint:
@@ -121,7 +115,9 @@ func (c *Client) reconnectLegacy(ctx context.Context) error {
 		return &UpstreamError{Message: "legacy SSE transport: " + err.Error(), Err: err}
 	}
 	c.mu.Lock()
-	c.transport, c.legacy, c.session = legacySSE, ls, ls.endpoint.String()
+	c.opened++
+	ls.ref = c.opened
+	c.conn, l.stream, c.inUse = l, ls, ls.ref
 	c.mu.Unlock()
 	c.log.Info("connected over legacy HTTP+SSE", "endpoint", redactURL(ls.endpoint))
 	return nil
@@ -129,7 +125,8 @@ func (c *Client) reconnectLegacy(ctx context.Context) error {
 
 // resolveEndpoint resolves the endpoint event against the URL and refuses another origin, which would receive
 // the bearer token.
-func (c *Client) resolveEndpoint(data string) (*url.URL, error) {
+func (l *legacyConn) resolveEndpoint(data string) (*url.URL, error) {
+	c := l.c
 	ref, err := url.Parse(strings.TrimSpace(data))
 	if err != nil {
 		return nil, fmt.Errorf("bad endpoint %q: %w", data, err)
@@ -141,13 +138,14 @@ func (c *Client) resolveEndpoint(data string) (*url.URL, error) {
 	return u, nil
 }
 
-// legacyLost handles the end of a legacy stream: the server's session went with it, so the handshake is
-// replayed on a new stream and every request still waiting is sent again.
-func (c *Client) legacyLost(ls *legacyStream, err error) {
+// lost handles the end of the stream ls: the server's session went with it, so the handshake is replayed on a
+// new stream and every request still waiting is sent again.
+func (l *legacyConn) lost(ls *legacyStream, err error) {
+	c := l.c
 	c.mu.Lock()
-	current := c.legacy == ls
+	current := l.stream == ls
 	if current {
-		c.legacy = nil
+		l.stream = nil
 	}
 	c.mu.Unlock()
 	if !current || c.ctx.Err() != nil || ls.endpoint == nil {
@@ -156,45 +154,35 @@ func (c *Client) legacyLost(ls *legacyStream, err error) {
 	c.log.Warn("legacy SSE stream lost", "err", err)
 	deadline := time.Now().Add(4 * c.opts.RetryWindow)
 	for backoff := 250 * time.Millisecond; ; backoff = min(backoff*2, 2*time.Second) {
-		rerr := c.recoverSession(c.ctx, ls.endpoint.String())
+		rerr := c.recoverSession(c.ctx, ls.ref)
 		if rerr == nil {
 			break
 		}
 		if time.Now().After(deadline) || !sleep(c.ctx, backoff) {
-			c.setSession("") // the next message reconnects and replays the handshake
+			c.dropSession() // the next message reconnects and replays the handshake
 			c.failAll(rerr)
 			return
 		}
 	}
-	c.mu.Lock()
-	var resend []*call
-	seen := map[*call]bool{}
-	for _, cl := range c.pending {
-		if !seen[cl] {
-			seen[cl] = true
-			resend = append(resend, cl)
-		}
-	}
-	c.mu.Unlock()
-	for _, cl := range resend {
-		if err := c.postLegacyCall(cl, ls.endpoint.String()); err != nil {
+	for _, cl := range c.calls() {
+		if err := l.postCall(cl, ls.endpoint.String()); err != nil {
 			c.fail(cl, err)
 		}
 	}
 }
 
-// postLegacyCall posts cl to the current endpoint unless it was posted somewhere other than stale meanwhile: the
+// postCall posts cl to the current endpoint unless it was posted somewhere other than stale meanwhile: the
 // stream's recovery and the call's own retry may both want to resend it, and the server must get it once.
-func (c *Client) postLegacyCall(cl *call, stale string) error {
+func (l *legacyConn) postCall(cl *call, stale string) error {
 	cl.postMu.Lock()
 	defer cl.postMu.Unlock()
 	if cl.postedOn != stale {
 		return nil
 	}
-	c.mu.Lock()
-	ls := c.legacy
-	c.mu.Unlock()
-	if err := c.postLegacy(cl.ctx, &cl.msg); err != nil {
+	l.c.mu.Lock()
+	ls := l.stream
+	l.c.mu.Unlock()
+	if err := l.post(cl.ctx, &cl.msg); err != nil {
 		return err
 	}
 	if ls != nil {
@@ -203,23 +191,11 @@ func (c *Client) postLegacyCall(cl *call, stale string) error {
 	return nil
 }
 
-// failAll answers every waiting request with err.
-func (c *Client) failAll(err error) {
+// post POSTs one message to the endpoint in use; answers come on the stream.
+func (l *legacyConn) post(ctx context.Context, m *jsonrpc.Message) error {
+	c := l.c
 	c.mu.Lock()
-	var open []*call
-	for _, cl := range c.pending {
-		open = append(open, cl)
-	}
-	c.mu.Unlock()
-	for _, cl := range open {
-		c.fail(cl, err)
-	}
-}
-
-// postLegacy POSTs one message to the legacy endpoint; answers come on the stream.
-func (c *Client) postLegacy(ctx context.Context, m *jsonrpc.Message) error {
-	c.mu.Lock()
-	ls := c.legacy
+	ls := l.stream
 	c.mu.Unlock()
 	if ls == nil {
 		return &UpstreamError{Message: "the SSE stream to the server is down"}
@@ -234,7 +210,7 @@ func (c *Client) postLegacy(ctx context.Context, m *jsonrpc.Message) error {
 	if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusBadRequest {
 		// The endpoint no longer knows its session (the server restarted before the stream noticed).
 		c.log.Info("the legacy endpoint refused the message; the session is gone", "status", resp.StatusCode)
-		return &sessionLost{session: ls.endpoint.String()}
+		return &sessionLost{ref: ls.ref}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return describeStatus(ls.endpoint, resp.StatusCode, resp.Header.Get("Content-Type"), body)

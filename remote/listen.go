@@ -15,25 +15,38 @@ import (
 // attempt failed), so the caller can hold notifications/initialized until then: servers send their first
 // notifications (tools list_changed, for one) right after it and drop them when no stream is open. It is a
 // no-op, returning a closed channel, when a stream is already open or not possible.
-func (c *Client) startListening(session string) <-chan struct{} {
+func (s *streamableConn) startListening(session httpSession) <-chan struct{} {
+	c := s.c
 	ready := make(chan struct{})
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.transport != streamable || c.listening != nil || c.ctx.Err() != nil {
+	if c.conn != s || s.listening != nil || c.ctx.Err() != nil {
 		close(ready)
 		return ready
 	}
 	ctx, cancel := context.WithCancel(background(c.ctx))
-	c.listening = cancel
-	c.wg.Go(func() { c.listen(ctx, session, ready) })
+	s.listening = cancel
+	c.wg.Go(func() { s.listen(ctx, session, ready) })
 	return ready
+}
+
+// awaitListening opens the GET stream on session and waits, briefly, for the server to answer it.
+func (s *streamableConn) awaitListening(session httpSession) {
+	t := time.NewTimer(2 * time.Second)
+	defer t.Stop()
+	select {
+	case <-s.startListening(session):
+	case <-t.C:
+		s.c.log.Debug("the GET stream is slow to open; going on")
+	}
 }
 
 // listen keeps the GET stream open, resuming after breaks with Last-Event-ID and backing off while the server
 // is away. 405 means the server has no such stream; 404 means it lost the session, which is then recovered.
 // A server that is rate limiting is asked again once its wait is over, however long: nobody waits on this
 // stream, so the wait is taken here, not inside the request, and is no error to anyone.
-func (c *Client) listen(ctx context.Context, session string, ready chan struct{}) {
+func (s *streamableConn) listen(ctx context.Context, session httpSession, ready chan struct{}) {
+	c := s.c
 	const maxBackoff = 30 * time.Second
 	backoff, last := 250*time.Millisecond, ""
 	answered := sync.OnceFunc(func() { close(ready) })
@@ -41,7 +54,7 @@ func (c *Client) listen(ctx context.Context, session string, ready chan struct{}
 	rctx := ratelimit.WithMaxWait(ctx, 0)
 	for ctx.Err() == nil {
 		resp, err := c.do(ctx, 0, func() (*http.Request, error) {
-			return c.newRequest(rctx, http.MethodGet, c.url(), nil, session, last)
+			return c.newRequest(rctx, http.MethodGet, c.url(), nil, session.id, last)
 		})
 		answered()
 		wait := backoff
@@ -56,9 +69,9 @@ func (c *Client) listen(ctx context.Context, session string, ready chan struct{}
 			errorBody(resp)
 			c.log.Debug("the server offers no stream for messages of its own (405)")
 			return
-		case resp.StatusCode == http.StatusNotFound && session != "":
+		case resp.StatusCode == http.StatusNotFound && session.id != "":
 			errorBody(resp)
-			if c.recoverSession(ctx, session) == nil {
+			if c.recoverSession(ctx, session.ref) == nil {
 				return // recovery opened a stream for the new session
 			}
 		case resp.StatusCode == http.StatusOK && mediaType(resp) == "text/event-stream":

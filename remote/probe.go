@@ -42,7 +42,7 @@ func (c *Client) relocate(cl *call, err error) bool {
 		return false
 	}
 	old := c.url()
-	u, kind := c.findEndpoint(cl.ctx, &cl.msg)
+	u, cn := c.findEndpoint(cl.ctx, &cl.msg)
 	if u == nil {
 		c.log.Info("no MCP endpoint at the usual paths either", "url", redactURL(old), "tried", strings.Join(candidatePaths, ", "))
 		return false
@@ -53,14 +53,15 @@ func (c *Client) relocate(cl *call, err error) bool {
 	}
 	c.endpoint.Store(u)
 	c.mu.Lock()
-	c.transport, c.session = kind, ""
+	c.conn = cn
+	c.http.use(httpSession{})
 	c.mu.Unlock()
 	return true
 }
 
 // findEndpoint probes the candidate paths the transport mode allows, in order, and returns the first that
 // answers like MCP, with its transport.
-func (c *Client) findEndpoint(ctx context.Context, m *jsonrpc.Message) (*url.URL, transportKind) {
+func (c *Client) findEndpoint(ctx context.Context, m *jsonrpc.Message) (*url.URL, conn) {
 	cur := c.url()
 	for _, p := range candidatePaths {
 		if p == cur.Path {
@@ -71,12 +72,12 @@ func (c *Client) findEndpoint(ctx context.Context, m *jsonrpc.Message) (*url.URL
 		legacy := p == "/sse"
 		switch {
 		case legacy && c.opts.Mode != HTTPOnly && c.probeLegacy(ctx, &u):
-			return &u, legacySSE
+			return &u, c.sse
 		case !legacy && c.opts.Mode != SSEOnly && c.probeStreamable(ctx, &u, m):
-			return &u, streamable
+			return &u, c.http
 		}
 	}
-	return nil, undecided
+	return nil, nil
 }
 
 // probeStreamable posts m, under an id of the bridge's own, to u: it answers like MCP with a JSON-RPC response

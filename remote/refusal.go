@@ -11,10 +11,11 @@ import (
 )
 
 // sessionLost means the server answered 404 for want of a session: it forgot the one it had given (restart,
-// expiry), or the request carried none. cause says what the server answered.
+// expiry), or the request carried none. On the legacy transport, the endpoint refused a message. cause says
+// what the server answered.
 type sessionLost struct {
-	session string // the session the request carried, "" for none
-	cause   *UpstreamError
+	ref   sessionRef // the session the request went out on, 0 for none
+	cause *UpstreamError
 }
 
 func (e *sessionLost) Error() string {
@@ -48,13 +49,14 @@ const maxRefusalBody = 64 << 10
 // refusal reads an answer outside 2xx to m, posted on session, and closes it. It returns *sessionLost for a 404
 // that is about the session rather than the path, *serverAnswer for the server's own JSON-RPC error to m, and
 // else an *UpstreamError that describes the status.
-func (c *Client) refusal(resp *http.Response, m *jsonrpc.Message, session string) error {
+func (s *streamableConn) refusal(resp *http.Response, m *jsonrpc.Message, session httpSession) error {
+	c := s.c
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxRefusalBody))
 	st, ct := resp.StatusCode, resp.Header.Get("Content-Type")
 	answer := rpcAnswer(resp, body, m)
-	if st == http.StatusNotFound && aboutSession(m, session, body, answer != nil) {
-		return &sessionLost{session: session, cause: &UpstreamError{
+	if st == http.StatusNotFound && aboutSession(m, session.id, body, answer != nil) {
+		return &sessionLost{ref: session.ref, cause: &UpstreamError{
 			Message: fmt.Sprintf("%s has no session for this request (404: %s)", redactURL(c.url()), snippet(body)), Status: st}}
 	}
 	if answer != nil {
@@ -62,6 +64,14 @@ func (c *Client) refusal(resp *http.Response, m *jsonrpc.Message, session string
 		return &serverAnswer{raw: answer, status: st}
 	}
 	return describeStatus(c.url(), st, ct, body)
+}
+
+// refusalOf is refusal for an answer outside 2xx to a request on no session, and nil for any other.
+func (s *streamableConn) refusalOf(resp *http.Response, m *jsonrpc.Message) error {
+	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		return nil
+	}
+	return s.refusal(resp, m, httpSession{})
 }
 
 // aboutSession tells a 404 about the session from one about the path: the server's words name the session

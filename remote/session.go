@@ -3,9 +3,7 @@ package remote
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/meshailabs-org/meshai-mcp-server/internal/jsonrpc"
@@ -45,7 +43,7 @@ func (c *Client) ensureSession(ctx context.Context, m *jsonrpc.Message) error {
 		return nil
 	}
 	c.mu.Lock()
-	stale, shared, err := c.session, c.replays != seen, c.replayErr
+	stale, shared, err := c.inUse, c.replays != seen, c.replayErr
 	c.mu.Unlock()
 	if shared && err != nil { // a replay failed while this request waited for it: the same cause holds
 		return err
@@ -61,16 +59,16 @@ func (c *Client) ensureSession(ctx context.Context, m *jsonrpc.Message) error {
 func (c *Client) needsSession() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.initReq != nil && !c.live && c.transport == streamable
+	return c.initReq != nil && !c.live && c.conn == c.http
 }
 
 // recoverSession replaces a session the server lost. Callers that raced on the same lost session wait for the
 // first one and then use its new session.
-func (c *Client) recoverSession(ctx context.Context, stale string) error {
+func (c *Client) recoverSession(ctx context.Context, stale sessionRef) error {
 	c.recoverMu.Lock()
 	defer c.recoverMu.Unlock()
 	c.mu.Lock()
-	done := c.session != stale || (stale == "" && c.live)
+	done := c.inUse != stale || (stale == 0 && c.live)
 	c.mu.Unlock()
 	if done {
 		return nil
@@ -78,72 +76,53 @@ func (c *Client) recoverSession(ctx context.Context, stale string) error {
 	return c.reopen(ctx, stale)
 }
 
-// reopen replaces the session stale ("" for none): it replays the client's initialize and
+// reopen replaces the session stale (0 for none): it replays the client's initialize and
 // notifications/initialized, so the client never notices. The new session is live, and used by other
 // requests, only once both went out. The caller holds recoverMu.
-func (c *Client) reopen(ctx context.Context, stale string) error {
+func (c *Client) reopen(ctx context.Context, stale sessionRef) error {
 	c.mu.Lock()
-	initReq, initNote, kind := c.initReq, c.initNote, c.transport
+	initReq, initNote, cn := c.initReq, c.initNote, c.conn
 	c.live = false
-	if c.listening != nil {
-		c.listening()
-		c.listening = nil
-	}
 	c.mu.Unlock()
+	if cn == nil {
+		cn = c.http
+	}
 	if initReq == nil { // a client without a handshake (2026-07-28): there is nothing to replay
-		c.setSession("")
-		return nil
+		return cn.reopen(ctx, nil, nil, nil)
 	}
-	if stale == "" && kind == streamable {
-		c.log.Info("no session with the server; replaying the client's initialize to open one")
-	} else {
-		c.log.Info("the server lost the session; re-initializing it", "transport", kind)
-	}
-	if kind == legacySSE {
-		if err := c.reconnectLegacy(ctx); err != nil {
-			return err
-		}
-	}
-	id := fmt.Sprintf(`"meshai-mcp-server/reinitialize/%d"`, c.seq.Add(1))
-	replay, err := withID(initReq, id)
+	replay, err := withID(initReq, fmt.Sprintf(`"meshai-mcp-server/reinitialize/%d"`, c.seq.Add(1)))
 	if err != nil {
 		return fmt.Errorf("replay initialize: %w", err)
 	}
-	answer, session, err := c.internalRequest(ctx, replay)
-	if err != nil {
-		return err
-	}
-	var r struct {
-		Error *struct {
-			Message string `json:"message"`
-		} `json:"error"`
-	}
-	if json.Unmarshal(answer, &r) == nil && r.Error != nil {
-		if stale == "" {
-			return &UpstreamError{Message: "the server refused to open a session: " + r.Error.Message}
-		}
-		return &UpstreamError{Message: "the server lost the session and refused a new one: " + r.Error.Message}
-	}
-	c.mu.Lock()
-	c.version = negotiatedVersion(answer, c.version)
-	c.mu.Unlock()
+	var note *jsonrpc.Message
 	if initNote != nil {
-		if kind != legacySSE {
-			c.awaitListening(session)
-		}
-		note, _ := jsonrpc.Parse(initNote)
-		if kind == legacySSE {
-			err = c.postLegacy(ctx, &note)
-		} else {
-			err = c.postOnce(ctx, note, session)
-		}
+		n, _ := jsonrpc.Parse(initNote)
+		note = &n
 	}
-	c.mu.Lock()
-	if kind != legacySSE {
-		c.session = session
+	accepted := false
+	err = cn.reopen(ctx, &replay, note, func(answer []byte) error {
+		var r struct {
+			Error *struct {
+				Message string `json:"message"`
+			} `json:"error"`
+		}
+		if json.Unmarshal(answer, &r) == nil && r.Error != nil {
+			if stale == 0 {
+				return &UpstreamError{Message: "the server refused to open a session: " + r.Error.Message}
+			}
+			return &UpstreamError{Message: "the server lost the session and refused a new one: " + r.Error.Message}
+		}
+		c.mu.Lock()
+		c.version = negotiatedVersion(answer, c.version)
+		c.mu.Unlock()
+		accepted = true
+		return nil
+	})
+	if accepted {
+		c.mu.Lock()
+		c.live = true
+		c.mu.Unlock()
 	}
-	c.live = true
-	c.mu.Unlock()
 	if err != nil {
 		return err
 	}
@@ -151,20 +130,20 @@ func (c *Client) reopen(ctx context.Context, stale string) error {
 	return nil
 }
 
-func (c *Client) setSession(s string) {
+// dropSession forgets the session in use: the next message opens one.
+func (c *Client) dropSession() {
 	c.mu.Lock()
-	c.session = s
+	c.inUse = 0
 	c.mu.Unlock()
 }
 
-// internalRequest sends a request of the bridge's own and waits for its answer, which the client never sees.
-// It returns the answer and, for Streamable HTTP, the session id the server gave.
-func (c *Client) internalRequest(ctx context.Context, m jsonrpc.Message) ([]byte, string, error) {
+// internalRequest sends m, a request of the bridge's own, with send, and waits for its answer, which the
+// client never sees. send may stop reading the server's answer once answered reports true.
+func (c *Client) internalRequest(ctx context.Context, m *jsonrpc.Message, send func(ctx context.Context, answered func() bool) error) ([]byte, error) {
 	ch := make(chan []byte, 1)
 	key := jsonrpc.IDKey(m.ID)
 	c.mu.Lock()
 	c.internal[key] = ch
-	kind := c.transport
 	c.mu.Unlock()
 	defer func() {
 		c.mu.Lock()
@@ -173,51 +152,15 @@ func (c *Client) internalRequest(ctx context.Context, m jsonrpc.Message) ([]byte
 	}()
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	session := ""
-	if kind == legacySSE {
-		if err := c.postLegacy(ctx, &m); err != nil {
-			return nil, "", err
-		}
-	} else {
-		resp, err := c.do(ctx, 4*c.opts.RetryWindow, func() (*http.Request, error) {
-			return c.newRequest(ctx, http.MethodPost, c.url(), &m, "", "")
-		})
-		if err != nil {
-			return nil, "", err
-		}
-		var answer *serverAnswer
-		switch err := c.refusalOf(resp, &m); {
-		case errors.As(err, &answer):
-			c.inbound(answer.raw)
-		case err != nil:
-			return nil, "", err
-		default:
-			session = resp.Header.Get(hdrSession)
-			switch mediaType(resp) {
-			case "text/event-stream":
-				_, _ = c.readSSE(resp.Body, nil, func() bool { return len(ch) > 0 })
-			default:
-				if body, err := c.readBody(resp); err == nil {
-					c.inbound(body)
-				}
-			}
-			resp.Body.Close()
-		}
+	if err := send(ctx, func() bool { return len(ch) > 0 }); err != nil {
+		return nil, err
 	}
 	select {
 	case answer := <-ch:
-		return answer, session, nil
+		return answer, nil
 	case <-ctx.Done():
-		return nil, "", &UpstreamError{Message: "the server did not answer the re-initialize in time", Err: ctx.Err()}
+		return nil, &UpstreamError{Message: "the server did not answer the re-initialize in time", Err: ctx.Err()}
 	}
-}
-
-// refusalOf is refusal for an answer outside 2xx to a request on no session, and nil for any other.
-func (c *Client) refusalOf(resp *http.Response, m *jsonrpc.Message) error {
-	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
-		return nil
-	}
-	return c.refusal(resp, m, "")
 }
 
 // withID returns raw with its id replaced.

@@ -1,0 +1,152 @@
+package remote
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// roundTrip POSTs a call and reads its answers: a JSON body, or an SSE stream that is resumed if it breaks.
+func (s *streamableConn) roundTrip(cl *call) error {
+	c := s.c
+	c.mu.Lock()
+	session, undecided := httpSession{s.id, c.inUse}, c.conn == nil
+	c.mu.Unlock()
+	isInit := cl.msg.Method == "initialize"
+	resp, err := s.post(cl.ctx, &cl.msg, session.id)
+	if err != nil {
+		return err
+	}
+	cl.status.Store(int32(resp.StatusCode))
+	if st := resp.StatusCode; st < 200 || st > 299 {
+		err := s.refusal(resp, &cl.msg, session)
+		var answer *serverAnswer
+		switch {
+		case errors.As(err, &answer):
+			return s.relayAnswer(cl, answer)
+		case isInit && undecided && c.opts.Mode == HTTPFirst &&
+			(st == http.StatusBadRequest || st == http.StatusNotFound || st == http.StatusMethodNotAllowed):
+			return errFallback
+		}
+		return err
+	}
+	defer resp.Body.Close()
+	if isInit {
+		c.mu.Lock()
+		session = c.numbered(resp.Header.Get(hdrSession))
+		c.conn = s
+		s.use(session)
+		c.mu.Unlock()
+	}
+	switch mediaType(resp) {
+	case "text/event-stream":
+		return s.readCallStream(cl, resp, session)
+	case "application/json":
+		g := guardStall(resp.Body, c.opts.StallTimeout)
+		body, err := c.readBody(resp)
+		g.stop()
+		if serr := g.err(); serr != nil {
+			return serr
+		}
+		if err != nil {
+			return err
+		}
+		c.inbound(body)
+	}
+	if resp.StatusCode == http.StatusAccepted {
+		return nil // accepted: the answer comes on the GET stream
+	}
+	if !cl.isDone() {
+		return &UpstreamError{Message: fmt.Sprintf("the server answered HTTP %d without a JSON-RPC response", resp.StatusCode)}
+	}
+	return nil
+}
+
+// relayAnswer hands the server's JSON-RPC error to the client; the other requests of a batch get the bridge's.
+func (s *streamableConn) relayAnswer(cl *call, a *serverAnswer) error {
+	c := s.c
+	c.inbound(a.raw)
+	if cl.isDone() {
+		return nil
+	}
+	return &UpstreamError{Message: fmt.Sprintf("%s answered HTTP %d with an error for another request of the batch",
+		redactURL(c.url()), a.status), Status: a.status}
+}
+
+// maxIdleResumes bounds the resumes in a row that bring no new event: a server that keeps ending the stream
+// without moving on would otherwise be resumed for ever.
+const maxIdleResumes = 5
+
+// readCallStream reads a POST's SSE stream until the call is answered. A stream that ends early is resumed
+// with a GET carrying Last-Event-ID, so nothing is lost or doubled; without event ids it cannot be.
+func (s *streamableConn) readCallStream(cl *call, resp *http.Response, session httpSession) error {
+	c := s.c
+	go cl.closeWhenDone()
+	// Read to the end even after the answer: a server may put a last notification (progress) just behind it.
+	g := guardStall(resp.Body, c.opts.StallTimeout)
+	last, err := c.readSSE(resp.Body, nil, g.kick)
+	g.stop()
+	window := 4 * c.opts.RetryWindow
+	stalls, idle := 0, 0
+	for !cl.isDone() {
+		if cl.ctx.Err() != nil {
+			return nil // closed: cancelled by the client, or shutting down (Close answers what is left)
+		}
+		if serr := g.err(); serr != nil {
+			if stalls++; last == "" || stalls > 1 {
+				return serr
+			}
+		}
+		if ue := (*UpstreamError)(nil); errors.As(err, &ue) {
+			return ue // not a broken stream: resuming would only bring the same again
+		}
+		if last == "" {
+			if err != nil {
+				return describeNetError(c.url(), err)
+			}
+			return &UpstreamError{Message: "the server closed the stream before answering and offered no way to resume it; the request may or may not have run, try again"}
+		}
+		if idle++; idle > maxIdleResumes {
+			return &UpstreamError{Message: fmt.Sprintf("the server ended the answer's stream %d times in a row without sending anything new; "+
+				"the request may or may not have run, try again", idle)}
+		}
+		c.log.Info("stream broke before the answer; resuming", "last_event_id", last, "err", err)
+		var resp *http.Response
+		resp, err = c.do(cl.ctx, window, func() (*http.Request, error) {
+			return c.newRequest(cl.ctx, http.MethodGet, c.url(), nil, session.id, last)
+		})
+		if err != nil {
+			return err
+		}
+		switch {
+		case resp.StatusCode == http.StatusNotFound && session.id != "":
+			return s.refusal(resp, nil, session)
+		case resp.StatusCode != http.StatusOK || mediaType(resp) != "text/event-stream":
+			return describeStatus(c.url(), resp.StatusCode, resp.Header.Get("Content-Type"), errorBody(resp))
+		}
+		var id string
+		g = guardStall(resp.Body, c.opts.StallTimeout)
+		id, err = c.readSSE(resp.Body, nil, g.kick)
+		g.stop()
+		resp.Body.Close()
+		if id != "" && id != last {
+			last, idle = id, 0
+		}
+		if !sleep(cl.ctx, 100*time.Millisecond) && !cl.isDone() {
+			return nil
+		}
+	}
+	return nil
+}
+
+// closeWhenDone closes a call's streams shortly after it is answered (or cancelled): long enough for the server
+// to send what trails the answer and end the stream itself, which also keeps the connection reusable.
+func (cl *call) closeWhenDone() {
+	select {
+	case <-cl.done:
+		sleep(cl.ctx, 100*time.Millisecond)
+		cl.cancel()
+	case <-cl.ctx.Done():
+	}
+}
