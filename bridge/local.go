@@ -19,7 +19,7 @@ func (r *Relay) local(m jsonrpc.Message) bool {
 		}
 		if r.ignored(name) {
 			r.Log.Info("refused a call of an ignored tool", "tool", name)
-			r.Out.Write(jsonrpc.ErrorResponse(m.ID, jsonrpc.CodeInvalidParams, fmt.Sprintf("Tool %q is not available (hidden by --ignore-tool)", name), nil))
+			r.Out.Write(jsonrpc.ErrorResponse(m.ID, jsonrpc.CodeInvalidParams, fmt.Sprintf("Tool %q is not available (%s)", name, r.ignoredWhy()), nil))
 			return true
 		}
 	}
@@ -276,4 +276,12 @@ func tryAgain(problem string) string {
 		return ""
 	}
 	return " Call the " + SignInTool + " tool to try again."
+}
+
+// ignoredWhy says why an ignored tool is hidden: IgnoreReason, else a plain default.
+func (r *Relay) ignoredWhy() string {
+	if r.IgnoreReason != "" {
+		return r.IgnoreReason
+	}
+	return "hidden by the bridge's configuration"
 }

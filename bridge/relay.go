@@ -50,6 +50,8 @@ type Relay struct {
 	Version string
 	// IgnoreTools are patterns of tool names hidden from tools/list and refused on tools/call.
 	IgnoreTools []string
+	// IgnoreReason says, in a refused call's error, why the tool is hidden (the command names its flag).
+	IgnoreReason string
 
 	once     sync.Once
 	stop     chan struct{} // closed when Run returns

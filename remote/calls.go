@@ -183,8 +183,14 @@ func (c *Client) failIDs(ids []json.RawMessage, err error) {
 	if !errors.As(err, &ue) {
 		ue = &UpstreamError{Message: err.Error(), Err: err}
 	}
+	msg := ue.Message
+	if c.opts.Advise != nil {
+		if a := c.opts.Advise(ue); a != "" {
+			msg += ": " + a
+		}
+	}
 	for _, id := range ids {
-		c.log.Warn("request failed", "id", string(id), "err", ue.Message)
-		c.opts.Deliver(jsonrpc.ErrorResponse(id, jsonrpc.CodeUpstream, ue.Message, ue.data(c.url())))
+		c.log.Warn("request failed", "id", string(id), "err", msg)
+		c.opts.Deliver(jsonrpc.ErrorResponse(id, jsonrpc.CodeUpstream, msg, ue.data(c.url())))
 	}
 }

@@ -17,14 +17,29 @@ import (
 	"github.com/meshailabs-org/meshai-mcp-server/internal/webpage"
 )
 
-// UpstreamError is what a request gets when the server could not be reached or failed: it says what happened
-// and what to do.
+// UpstreamError is what a request gets when the server could not be reached or failed: it says what happened.
+// What to do about it, where that depends on the command's flags or environment, is the command's to add
+// (Options.Advise), told by Cause.
 type UpstreamError struct {
 	Message string    // for the user
 	Status  int       // HTTP status, 0 when no answer came
 	Err     error     // the cause, for logs
 	Until   time.Time // when the server asked to be tried again; zero when it did not say
+	Cause   Cause     // the kind of failure, for advice; CauseOther when the message says all there is
 }
+
+// Cause is a kind of failure whose remedy lies in how the bridge was configured.
+type Cause int
+
+// The causes.
+const (
+	CauseOther            Cause = iota
+	CauseCredentials            // the server refused the credentials sent (401) and nothing could renew them
+	CausePlainHTTP              // an https URL reached a server that speaks plain http
+	CauseUnknownAuthority       // the server's TLS certificate chains to a CA this machine does not trust
+	CauseTimeout                // no answer in time: network, VPN or proxy
+	CauseStall                  // the server stopped sending in the middle of an answer
+)
 
 func (e *UpstreamError) Error() string { return e.Message }
 func (e *UpstreamError) Unwrap() error { return e.Err }
@@ -45,12 +60,13 @@ func (e *UpstreamError) data(u *url.URL) map[string]any {
 func describeNetError(u *url.URL, err error) *UpstreamError {
 	host := hostPort(u)
 	var (
-		dns  *net.DNSError
-		unk  x509.UnknownAuthorityError
-		hn   x509.HostnameError
-		cinv x509.CertificateInvalidError
-		rl   *ratelimit.Error
-		msg  string
+		dns   *net.DNSError
+		unk   x509.UnknownAuthorityError
+		hn    x509.HostnameError
+		cinv  x509.CertificateInvalidError
+		rl    *ratelimit.Error
+		msg   string
+		cause Cause
 	)
 	switch {
 	case errors.As(err, &rl): // the server asked for a longer wait than a request may take
@@ -63,17 +79,15 @@ func describeNetError(u *url.URL, err error) *UpstreamError {
 	case errors.As(err, &dns):
 		msg = fmt.Sprintf("cannot resolve host %q: check the URL's spelling and your network or VPN", u.Hostname())
 	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
-		msg = fmt.Sprintf("%s speaks plain HTTP, not HTTPS: use http://%s%s (loopback hosts are allowed; otherwise pass --allow-http)",
-			host, u.Host, u.EscapedPath())
+		msg, cause = fmt.Sprintf("%s speaks plain HTTP, not HTTPS: its URL is http://%s%s", host, u.Host, u.EscapedPath()), CausePlainHTTP
 	case errors.As(err, &unk):
-		msg = fmt.Sprintf("the TLS certificate of %s is signed by an unknown authority: behind a corporate proxy or with a private CA, "+
-			"point SSL_CERT_FILE at its CA bundle", host)
+		msg, cause = fmt.Sprintf("the TLS certificate of %s is signed by an unknown authority (a corporate proxy, or a private CA)", host), CauseUnknownAuthority
 	case errors.As(err, &hn):
 		msg = fmt.Sprintf("the TLS certificate of %s is not valid for that name: check the host in the URL", host)
 	case errors.As(err, &cinv):
 		msg = fmt.Sprintf("the TLS certificate of %s is invalid (%s): check the server's certificate and this machine's clock", host, cinv.Error())
 	case isTimeout(err):
-		msg = fmt.Sprintf("no answer from %s in time: check your network, VPN or proxy (HTTPS_PROXY)", host)
+		msg, cause = fmt.Sprintf("no answer from %s in time", host), CauseTimeout
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
 		msg = fmt.Sprintf("the connection to %s was reset: the server or a proxy in between dropped it; the request may or may not have run, try again", host)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
@@ -82,7 +96,7 @@ func describeNetError(u *url.URL, err error) *UpstreamError {
 	default:
 		msg = fmt.Sprintf("cannot reach %s: %v", host, scrub(err))
 	}
-	return &UpstreamError{Message: msg, Err: err}
+	return &UpstreamError{Message: msg, Err: err, Cause: cause}
 }
 
 // credentialError describes a token source that gave no token. A rate-limited token endpoint has not lost
@@ -98,12 +112,15 @@ func credentialError(err error) *UpstreamError {
 // describeStatus turns an unexpected HTTP answer into advice. body is the start of the response body.
 func describeStatus(u *url.URL, status int, contentType string, body []byte) *UpstreamError {
 	where := redactURL(u)
-	var msg string
+	var (
+		msg   string
+		cause Cause
+	)
 	page := webpage.Describe(http.Header{"Content-Type": {contentType}}, body)
 	html := page.IsHTML
 	switch {
 	case status == http.StatusUnauthorized:
-		msg = fmt.Sprintf("%s refused the credentials (401): set MESHAI_API_KEY to a valid key, or pass --header \"Authorization: Bearer ...\"", where)
+		msg, cause = fmt.Sprintf("%s refused the credentials (401)", where), CauseCredentials
 	case status == http.StatusForbidden && page.Challenge != "":
 		msg = fmt.Sprintf("%s answered 403 with a %s challenge page (%s): bot protection is blocking the bridge; ask the server's operator to allow API clients", where, page.Challenge, page.Why())
 	case status == http.StatusForbidden && html:
@@ -121,7 +138,7 @@ func describeStatus(u *url.URL, status int, contentType string, body []byte) *Up
 	default:
 		msg = fmt.Sprintf("%s answered HTTP %d: %s", where, status, snippet(body))
 	}
-	return &UpstreamError{Message: msg, Status: status}
+	return &UpstreamError{Message: msg, Status: status, Cause: cause}
 }
 
 func isTimeout(err error) bool {

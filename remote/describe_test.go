@@ -53,7 +53,7 @@ func TestDescribeStatus(t *testing.T) {
 		body   string
 		want   string
 	}{
-		{401, "application/json", `{}`, "MESHAI_API_KEY"},
+		{401, "application/json", `{}`, "refused the credentials (401)"},
 		{403, "text/html", `<!DOCTYPE html><title>Just a moment...</title>`, `a Cloudflare challenge page (title "Just a moment...")`},
 		{403, "text/html", `<!DOCTYPE html><title>Forbidden</title>`, "403 with an HTML page"},
 		{403, "application/json", `{}`, "lack permission"},

@@ -51,7 +51,10 @@ type Options struct {
 	// Relocated, when set, learns the MCP endpoint the Client found elsewhere on the server's origin (see
 	// probe.go), before any request is sent there: the token source's resource follows it.
 	Relocated func(u *url.URL)
-	Logger    *slog.Logger // nil discards
+	// Advise, when set, returns what the user can do about a failure ("" for nothing): the command's flags and
+	// environment are its business, not this package's. It is added to the message the client gets.
+	Advise func(e *UpstreamError) string
+	Logger *slog.Logger // nil discards
 	// MaxMessageBytes bounds one message from the server (default 128 MiB).
 	MaxMessageBytes int
 	// RetryWindow is how long a request keeps retrying when the server cannot be reached before it is answered

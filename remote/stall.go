@@ -35,6 +35,5 @@ func (g *stallGuard) err() error {
 		return nil
 	}
 	return &UpstreamError{Message: fmt.Sprintf("the server sent nothing usable for %s in the middle of its answer, so the bridge gave up on it; "+
-		"the request may or may not have run. Try again; if it keeps happening, the server or a proxy in between is stalling "+
-		"(a longer --stall-timeout helps for tools that stay silent longer)", g.d)}
+		"the request may or may not have run. Try again; if it keeps happening, the server or a proxy in between is stalling", g.d), Cause: CauseStall}
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth"
 	"github.com/meshailabs-org/meshai-mcp-server/bridge"
+	"github.com/meshailabs-org/meshai-mcp-server/remote"
 )
 
 // advise returns the one thing to do about err, naming real flags, variables and commands, or "" when it has
@@ -88,4 +89,22 @@ func refusalAdvice(err error) string {
 		return "the authorization server failed during the sign-in; " + signInAgain + " to try again in a moment"
 	}
 	return "the authorization server refused the sign-in request itself (" + ae.Code + "): ask the server's operator"
+}
+
+// adviseUpstream is what to do about a request the server could not answer, where that lies in the bridge's
+// configuration (remote.Options.Advise): remote states what happened, this names the flag or variable.
+func adviseUpstream(e *remote.UpstreamError) string {
+	switch e.Cause {
+	case remote.CauseCredentials:
+		return "set " + auth.EnvAPIKey + " to a valid key, or pass --header \"Authorization: Bearer …\""
+	case remote.CausePlainHTTP:
+		return "use that http:// URL (loopback hosts are allowed as they are; others need --allow-http)"
+	case remote.CauseUnknownAuthority:
+		return "point --ca-file (or SSL_CERT_FILE) at the CA bundle of the proxy or private CA"
+	case remote.CauseTimeout:
+		return "check your network, VPN or proxy (HTTPS_PROXY)"
+	case remote.CauseStall:
+		return "for tools that stay silent longer, raise --stall-timeout"
+	}
+	return advise(e)
 }

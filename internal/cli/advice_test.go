@@ -12,6 +12,7 @@ import (
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth"
 	"github.com/meshailabs-org/meshai-mcp-server/devserver"
+	"github.com/meshailabs-org/meshai-mcp-server/remote"
 )
 
 // adviceCase is one error and the advice it must get ("" for none).
@@ -129,4 +130,24 @@ func refreshError(t *testing.T, f devserver.Fault) error {
 		t.Fatalf("refresh against %s succeeded", f)
 	}
 	return err
+}
+
+// Each failure remote reports with a cause gets the advice that names the flag or variable to change.
+func TestAdviseUpstream(t *testing.T) {
+	for _, tc := range []struct {
+		cause remote.Cause
+		want  string
+	}{
+		{remote.CauseCredentials, "MESHAI_API_KEY"},
+		{remote.CausePlainHTTP, "--allow-http"},
+		{remote.CauseUnknownAuthority, "--ca-file"},
+		{remote.CauseTimeout, "HTTPS_PROXY"},
+		{remote.CauseStall, "--stall-timeout"},
+		{remote.CauseOther, ""},
+	} {
+		got := adviseUpstream(&remote.UpstreamError{Message: "m", Cause: tc.cause})
+		if tc.want == "" && got != "" || !strings.Contains(got, tc.want) {
+			t.Errorf("cause %d: advice %q, want it to name %q", tc.cause, got, tc.want)
+		}
+	}
 }

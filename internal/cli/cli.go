@@ -88,7 +88,7 @@ func serve(ctx context.Context, cfg Config, env Env) error {
 	hc := remote.NewHTTPClientWithRoots(roots)
 	stdin, stdout := pollableStdio(env.Stdin, env.Stdout)
 	out := bridge.NewWriter(stdout)
-	relay := &bridge.Relay{In: stdin, Out: out, Log: log, IgnoreTools: cfg.IgnoreTools,
+	relay := &bridge.Relay{In: stdin, Out: out, Log: log, IgnoreTools: cfg.IgnoreTools, IgnoreReason: "hidden by --ignore-tool",
 		ServerName: serverName(cfg), Version: Version, SignInWait: cfg.SignInWait}
 	var (
 		token     oauth2.TokenSource
@@ -116,6 +116,7 @@ func serve(ctx context.Context, cfg Config, env Env) error {
 		Token:        token,
 		Deliver:      relay.Deliver,
 		Relocated:    relocated,
+		Advise:       adviseUpstream,
 		Logger:       log,
 	})
 	err = relay.Run(ctx)
