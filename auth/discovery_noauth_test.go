@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
 )
 
 // A server that takes only an API key: its 401 names no metadata and every OAuth URL answers 404. The sign-in
@@ -38,7 +40,7 @@ func TestSignInFindsNoOAuth(t *testing.T) {
 			}))
 			defer srv.Close()
 			dir := t.TempDir()
-			store, _, err := OpenStore(context.Background(), KindFile, dir, 0)
+			store, _, err := credstore.Open(context.Background(), credstore.KindFile, dir, 0)
 			if err != nil {
 				t.Fatal(err)
 			}

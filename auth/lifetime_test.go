@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 
+	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
 	"golang.org/x/oauth2"
 )
 
@@ -176,11 +178,11 @@ func TestAnotherProcessUsesTheSameMargin(t *testing.T) {
 		t.Run(time.Duration(ttl*int(time.Second)).String(), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				as, mem, client := setupInBubble(ttl)
-				files, err := newFileStore(t.TempDir())
+				files, _, err := credstore.Open(context.Background(), credstore.KindFile, t.TempDir(), 0)
 				if err != nil {
 					t.Fatal(err)
 				}
-				store := &storedTokens{store: files, key: "k"}
+				store := &credstore.Grant{Store: files, Resource: client.Resource, Record: testRecord}
 				if err := store.SaveToken(context.Background(), mem.tok); err != nil { // expired
 					t.Fatal(err)
 				}
@@ -210,12 +212,13 @@ func TestAnotherProcessUsesTheSameMargin(t *testing.T) {
 // The lifetime is kept in the store with the tokens; tokens kept by an earlier version have none, and get the
 // default margin.
 func TestStoredTokensKeepTheLifetime(t *testing.T) {
-	files, err := newFileStore(t.TempDir())
+	ctx := context.Background()
+	files, _, err := credstore.Open(ctx, credstore.KindFile, t.TempDir(), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := &storedTokens{store: files, key: "k"}
-	ctx := context.Background()
+	written := &nameRecorder{Store: files}
+	st := &credstore.Grant{Store: written, Resource: "https://mcp.example.com/mcp", Record: testRecord}
 	expiry := time.Now().Add(30 * time.Second).Truncate(time.Second)
 	if err := st.SaveToken(ctx, &oauth2.Token{AccessToken: "at", RefreshToken: "rt", Expiry: expiry, ExpiresIn: 45}); err != nil {
 		t.Fatal(err)
@@ -229,7 +232,7 @@ func TestStoredTokensKeepTheLifetime(t *testing.T) {
 		t.Errorf("margin %v for a 45 s token, want 15 s", m)
 	}
 	old, _ := json.Marshal(map[string]any{"access_token": "at", "refresh_token": "rt", "expiry": expiry})
-	if err := files.Set(ctx, tokensName("k"), old); err != nil {
+	if err := files.Set(ctx, written.last(), old); err != nil { // where the Grant keeps its tokens
 		t.Fatal(err)
 	}
 	got, err = st.LoadToken(ctx)
@@ -268,4 +271,30 @@ func TestRefreshLoopWithHugeExpiresInDoesNotSpin(t *testing.T) {
 			})
 		})
 	}
+}
+
+// testRecord is a sign-in for tests that keep tokens in a real store.
+var testRecord = credstore.SignInRecord{Registration: credstore.Registration{Issuer: "https://as.example.com", ClientID: "c"},
+	TokenEndpoint: "https://as.example.com/token"}
+
+// nameRecorder is a store that records the names it is written under, so that a test can age or damage what the
+// store API wrote without knowing its layout.
+type nameRecorder struct {
+	credstore.Store
+	mu    sync.Mutex
+	names []string
+}
+
+func (r *nameRecorder) Set(ctx context.Context, name string, value []byte) error {
+	r.mu.Lock()
+	r.names = append(r.names, name)
+	r.mu.Unlock()
+	return r.Store.Set(ctx, name, value)
+}
+
+// last is the name written last.
+func (r *nameRecorder) last() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.names[len(r.names)-1]
 }

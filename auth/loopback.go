@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
 )
 
 // CallbackPath is the path of the loopback redirect URI.
@@ -26,6 +28,12 @@ func CallbackPorts(key string) []int {
 	sum := sha256.Sum256([]byte(key))
 	base := 20000 + int(binary.BigEndian.Uint32(sum[:4])%20000)
 	return []int{base, base + 1, base + 2}
+}
+
+// SignInPorts returns the loopback ports a SignIn tries for the server resource at the authorization server issuer:
+// CallbackPorts of the server's credstore.ServerKey and the issuer.
+func SignInPorts(resource, issuer string) []int {
+	return CallbackPorts(credstore.ServerKey(resource) + "|" + issuer)
 }
 
 // Callback is what the authorization server sent back to the loopback redirect URI.

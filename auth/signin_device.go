@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
 )
 
 // deviceSignIn signs in with the device authorization grant (RFC 8628): the user enters a code shown on stderr
@@ -37,16 +39,16 @@ func (s *SignIn) deviceSignIn(ctx context.Context, meta *ServerMetadata, resourc
 
 // deviceRegistration returns the client for the device grant: pre-registered, the one registered for it before,
 // or a new dynamic registration without redirect URIs.
-func (s *SignIn) deviceRegistration(ctx context.Context, meta *ServerMetadata, resource string, scopes []string) (*Registration, error) {
+func (s *SignIn) deviceRegistration(ctx context.Context, meta *ServerMetadata, resource string, scopes []string) (*credstore.Registration, error) {
 	if s.ClientID != "" {
 		method := AuthNone
 		if s.ClientSecret != "" {
 			method = AuthBasic
 		}
-		return &Registration{Issuer: meta.Issuer, ClientID: s.ClientID, ClientSecret: s.ClientSecret, TokenEndpointAuthMethod: method}, nil
+		return &credstore.Registration{Issuer: meta.Issuer, ClientID: s.ClientID, ClientSecret: s.ClientSecret, TokenEndpointAuthMethod: method}, nil
 	}
-	key := StoreKey(resource, meta.Issuer+"#device", "")
-	reg, _ := LoadRegistration(ctx, s.Store, key)
+	key := credstore.ClientKey{Resource: resource, Issuer: meta.Issuer, Device: true}
+	reg, _ := credstore.LoadRegistration(ctx, s.Store, key)
 	reg, err := s.dropForgottenClient(ctx, reg, key)
 	if err != nil {
 		return nil, err
@@ -61,9 +63,9 @@ func (s *SignIn) deviceRegistration(ctx context.Context, meta *ServerMetadata, r
 	if err != nil {
 		return nil, err
 	}
-	reg = &Registration{Issuer: meta.Issuer, ClientID: dc.ClientID, ClientSecret: dc.ClientSecret,
+	reg = &credstore.Registration{Issuer: meta.Issuer, ClientID: dc.ClientID, ClientSecret: dc.ClientSecret,
 		TokenEndpointAuthMethod: dc.AuthMethod, RegisteredAt: time.Now()}
-	if err := SaveRegistration(ctx, s.Store, key, reg); err != nil {
+	if err := credstore.SaveRegistration(ctx, s.Store, key, reg); err != nil {
 		return nil, fmt.Errorf("save the registration: %w", err)
 	}
 	return reg, nil

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
 	"github.com/meshailabs-org/meshai-mcp-server/devserver"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/ratelimit"
 )
@@ -52,7 +53,7 @@ func (b *browserStub) open(t *testing.T) {
 // newLifecycleSignIn returns a SignIn against a reference OAuth server, keeping its tokens in dir.
 func newLifecycleSignIn(t *testing.T, srv *devserver.Running, dir string) *SignIn {
 	t.Helper()
-	store, _, err := OpenStore(context.Background(), KindFile, dir, 0)
+	store, _, err := credstore.Open(context.Background(), credstore.KindFile, dir, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,7 +306,7 @@ func TestWaitingForAnotherBridgeIsShown(t *testing.T) {
 	b.open(t)
 	dir := t.TempDir()
 	s := newLifecycleSignIn(t, srv, dir)
-	unlock, err := Lock(context.Background(), dir, s.serverKey()) // the other bridge
+	unlock, err := credstore.LockSignIn(context.Background(), dir, s.resource(), nil) // the other bridge
 	if err != nil {
 		t.Fatal(err)
 	}

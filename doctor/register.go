@@ -40,8 +40,7 @@ func (r *runner) checkRegistration(ctx context.Context) {
 		return
 	}
 	resource := auth.CanonicalResource(r.u)
-	// The port the bridge's sign-in tries first (auth.SignIn: CallbackPorts of the server key and the issuer).
-	port := auth.CallbackPorts(auth.StoreKey(resource, "", "") + "|" + r.meta.Issuer)[0]
+	port := auth.SignInPorts(resource, r.meta.Issuer)[0] // the port the bridge's sign-in tries first
 	redirect := fmt.Sprintf("http://127.0.0.1:%d%s", port, auth.CallbackPath)
 	r.timed(func() Result {
 		md := auth.NativeClient(redirect, "", r.version())

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth"
+	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
 	"github.com/meshailabs-org/meshai-mcp-server/devserver"
 )
 
@@ -102,7 +103,7 @@ func signInError(t *testing.T, f devserver.Fault) error {
 	}
 	t.Cleanup(func() { _ = r.Close() })
 	dir := t.TempDir()
-	store, _, err := auth.OpenStore(context.Background(), auth.KindFile, dir, 0)
+	store, _, err := credstore.Open(context.Background(), credstore.KindFile, dir, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth"
+	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
 	"github.com/meshailabs-org/meshai-mcp-server/devserver"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/cli"
 )
@@ -70,7 +71,7 @@ func demo(ctx context.Context, out io.Writer) error {
 			env = append(env, kv)
 		}
 	}
-	env = append(env, cli.EnvConfigDir+"="+dir, auth.EnvTokenStore+"="+auth.KindFile)
+	env = append(env, cli.EnvConfigDir+"="+dir, credstore.EnvTokenStore+"="+credstore.KindFile)
 	c := client.NewClient(transport.NewStdioWithOptions(self, env, []string{BridgeArg, "--no-browser", mcpURL},
 		transport.WithCommandStderrWriter(stderr)))
 	if err := c.Start(ctx); err != nil { // Start also wires the notification handler

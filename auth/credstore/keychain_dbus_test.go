@@ -1,6 +1,6 @@
 //go:build linux
 
-package auth
+package credstore
 
 import (
 	"context"
@@ -16,18 +16,18 @@ import (
 func init() { helperJobs["dbus-hang"] = func(a []string) error { return helperDBusHang(a[0]) } }
 
 // helperDBusHang runs with DBUS_SESSION_BUS_ADDRESS pointing at a peer that never answers, as a hung Secret Service
-// would: go-keyring blocks for good, and OpenStore must give up after its timeout. An OpenStore that did not would
+// would: go-keyring blocks for good, and Open must give up after its timeout. An Open that did not would
 // never return, and the test's deadline would end this process.
 func helperDBusHang(dir string) error {
 	ctx := context.Background()
-	_, _, err := OpenStore(ctx, KindKeychain, dir, 300*time.Millisecond)
+	_, _, err := Open(ctx, KindKeychain, dir, 300*time.Millisecond)
 	if err == nil || !strings.Contains(err.Error(), "did not answer within 300ms") || !strings.Contains(err.Error(), "--token-store file") {
-		return fmt.Errorf("OpenStore(keychain) = %v; want a timeout error after 300ms", err)
+		return fmt.Errorf("Open(keychain) = %v; want a timeout error after 300ms", err)
 	}
-	s, warn, err := OpenStore(ctx, KindAuto, dir, 300*time.Millisecond)
+	s, warn, err := Open(ctx, KindAuto, dir, 300*time.Millisecond)
 	if err != nil || s.Kind() != KindFile ||
 		!strings.Contains(warn, "did not answer") || !strings.Contains(warn, "0600 files") || strings.Contains(warn, "\n") {
-		return fmt.Errorf("OpenStore(auto) = %v, %q, %v; want the file store and a one-line warning", s, warn, err)
+		return fmt.Errorf("Open(auto) = %v, %q, %v; want the file store and a one-line warning", s, warn, err)
 	}
 	fmt.Println(warn)
 	return nil
@@ -79,11 +79,11 @@ func TestOpenStoreWithoutSessionBus(t *testing.T) {
 		t.Skip(msg)
 	}
 	dir := t.TempDir()
-	s, warn, err := OpenStore(context.Background(), "", dir, 0)
+	s, warn, err := Open(context.Background(), "", dir, 0)
 	if err != nil || s.Kind() != KindFile || !strings.Contains(warn, "no D-Bus session bus") || !strings.Contains(warn, filepath.Join(dir, "tokens")) {
-		t.Fatalf("OpenStore(auto) = %v, %q, %v", s, warn, err)
+		t.Fatalf("Open(auto) = %v, %q, %v", s, warn, err)
 	}
-	if _, _, err := OpenStore(context.Background(), KindKeychain, dir, 0); err == nil || !strings.Contains(err.Error(), "--token-store file") {
-		t.Fatalf("OpenStore(keychain) = %v", err)
+	if _, _, err := Open(context.Background(), KindKeychain, dir, 0); err == nil || !strings.Contains(err.Error(), "--token-store file") {
+		t.Fatalf("Open(keychain) = %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package auth
+package credstore
 
 import (
 	"context"
@@ -59,8 +59,8 @@ func redacted(s string) string {
 func tokensName(key string) string       { return key + "/tokens" }
 func registrationName(key string) string { return key + "/client" }
 
-// LoadTokens reads the tokens kept under key (a StoreKey); ErrNotFound when there are none.
-func LoadTokens(ctx context.Context, s Store, key string) (*Tokens, error) {
+// loadTokens reads the tokens kept under key (a storeKey); ErrNotFound when there are none.
+func loadTokens(ctx context.Context, s Store, key string) (*Tokens, error) {
 	var t Tokens
 	if err := loadJSON(ctx, s, tokensName(key), "tokens", &t); err != nil {
 		return nil, err
@@ -68,13 +68,13 @@ func LoadTokens(ctx context.Context, s Store, key string) (*Tokens, error) {
 	return &t, nil
 }
 
-// SaveTokens keeps t under key, replacing what was there.
-func SaveTokens(ctx context.Context, s Store, key string, t *Tokens) error {
+// saveTokens keeps t under key, replacing what was there.
+func saveTokens(ctx context.Context, s Store, key string, t *Tokens) error {
 	return saveJSON(ctx, s, tokensName(key), "tokens", t)
 }
 
-// LoadRegistration reads the client registration kept under key; ErrNotFound when there is none.
-func LoadRegistration(ctx context.Context, s Store, key string) (*Registration, error) {
+// loadRegistration reads the client registration kept under key; ErrNotFound when there is none.
+func loadRegistration(ctx context.Context, s Store, key string) (*Registration, error) {
 	var r Registration
 	if err := loadJSON(ctx, s, registrationName(key), "client registration", &r); err != nil {
 		return nil, err
@@ -82,19 +82,14 @@ func LoadRegistration(ctx context.Context, s Store, key string) (*Registration, 
 	return &r, nil
 }
 
-// SaveRegistration keeps r under key, replacing what was there.
-func SaveRegistration(ctx context.Context, s Store, key string, r *Registration) error {
+// saveRegistration keeps r under key, replacing what was there.
+func saveRegistration(ctx context.Context, s Store, key string, r *Registration) error {
 	return saveJSON(ctx, s, registrationName(key), "client registration", r)
 }
 
-// Forget deletes the tokens and the client registration kept under key.
-func Forget(ctx context.Context, s Store, key string) error {
+// forgetKey deletes the tokens and the client registration kept under key.
+func forgetKey(ctx context.Context, s Store, key string) error {
 	return errors.Join(s.Delete(ctx, tokensName(key)), s.Delete(ctx, registrationName(key)))
-}
-
-// ForgetRegistration deletes the client registration kept under key, keeping any tokens.
-func ForgetRegistration(ctx context.Context, s Store, key string) error {
-	return s.Delete(ctx, registrationName(key))
 }
 
 // ErrUnreadable means a stored value is there but is not what the bridge wrote (damaged, or edited by hand); a new

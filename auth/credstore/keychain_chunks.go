@@ -1,4 +1,4 @@
-package auth
+package credstore
 
 import (
 	"context"

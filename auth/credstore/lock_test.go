@@ -1,4 +1,4 @@
-package auth
+package credstore
 
 import (
 	"context"
@@ -58,7 +58,7 @@ func helperCount(dir, times string) error {
 	n, _ := strconv.Atoi(times)
 	path := filepath.Join(dir, "counter")
 	for range n {
-		unlock, err := Lock(context.Background(), dir, "0123456789abcdef")
+		unlock, err := lock(context.Background(), dir, "0123456789abcdef", nil)
 		if err != nil {
 			return err
 		}
@@ -110,32 +110,32 @@ func TestLockAcrossProcesses(t *testing.T) {
 	}
 }
 
-// Lock waits for the holder in this process too, and an unlock lets a waiter in. On the fake clock, the waiter is
+// lock waits for the holder in this process too, and an unlock lets a waiter in. On the fake clock, the waiter is
 // seen sleeping between two tries (synctest.Wait) before the lock is released, so the waiting path is the one run.
 func TestLockInProcess(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		dir := t.TempDir()
-		unlock, err := Lock(context.Background(), dir, "key")
+		unlock, err := lock(context.Background(), dir, "key", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		defer cancel()
 		start := time.Now()
-		if _, err := Lock(ctx, dir, "key"); !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "another meshai-mcp-server") {
+		if _, err := lock(ctx, dir, "key", nil); !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "another meshai-mcp-server") {
 			t.Fatalf("second Lock while held: %v", err)
 		}
 		if waited := time.Since(start); waited != 100*time.Millisecond {
 			t.Errorf("second Lock gave up after %v; want its context's 100ms", waited)
 		}
-		other, err := Lock(context.Background(), dir, "other-key")
+		other, err := lock(context.Background(), dir, "other-key", nil)
 		if err != nil {
 			t.Fatalf("a different key waits: %v", err)
 		}
 		other()
 		got := make(chan error, 1)
 		go func() {
-			u, err := Lock(context.Background(), dir, "key")
+			u, err := lock(context.Background(), dir, "key", nil)
 			if err == nil {
 				u()
 			}
@@ -162,7 +162,7 @@ func TestLockRefuses(t *testing.T) {
 		{"empty key", t.TempDir(), ""},
 		{"no dir", "", "key"},
 	} {
-		if _, err := Lock(context.Background(), tc.dir, tc.key); err == nil {
+		if _, err := lock(context.Background(), tc.dir, tc.key, nil); err == nil {
 			t.Errorf("%s: Lock succeeded", tc.name)
 		}
 	}
@@ -172,8 +172,7 @@ func TestLockRefuses(t *testing.T) {
 // token): it holds nothing to steal.
 func TestLockFileHoldsNothing(t *testing.T) {
 	dir := t.TempDir()
-	key := StoreKey("https://mcp.example.com/v1/mcp", "", "")
-	unlock, err := Lock(context.Background(), dir, key)
+	unlock, err := LockSignIn(context.Background(), dir, "https://mcp.example.com/v1/mcp", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

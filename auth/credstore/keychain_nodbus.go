@@ -1,6 +1,6 @@
 //go:build !((dragonfly && cgo) || (freebsd && cgo) || linux || netbsd || openbsd)
 
-package auth
+package credstore
 
 // keychainReachable has nothing to check here: macOS and Windows keychains need no session bus.
 func keychainReachable() error { return nil }

@@ -1,4 +1,4 @@
-package auth
+package credstore
 
 import (
 	"bytes"
@@ -11,10 +11,10 @@ import (
 	"time"
 )
 
-// OpenStore opens the token store of the given kind (auto, keychain or file; empty means auto) under configDir.
+// Open opens the token store of the given kind (auto, keychain or file; empty means auto) under configDir.
 // auto uses the OS keychain when a probe answers within timeout (0: DefaultKeychainTimeout), and otherwise a file,
 // returning a one-line warning for the caller to print. keychain fails, saying what to do, when the probe does not answer.
-func OpenStore(ctx context.Context, kind, configDir string, timeout time.Duration) (s Store, warning string, err error) {
+func Open(ctx context.Context, kind, configDir string, timeout time.Duration) (s Store, warning string, err error) {
 	switch strings.ToLower(strings.TrimSpace(kind)) {
 	case KindFile:
 		s, err := newFileStore(configDir)

@@ -1,4 +1,4 @@
-package auth
+package credstore
 
 import (
 	"context"
@@ -8,11 +8,11 @@ import (
 	"time"
 )
 
-// OpenStoreLazy is OpenStore without the cost at start-up: the store is chosen on its first use. In auto mode a
+// OpenLazy is Open without the cost at start-up: the store is chosen on its first use. In auto mode a
 // first read that the keychain answers (found or not found) settles on the keychain with no write probe, which
-// keeps a bridge's start with tokens present to the reads it needs; anything else goes through OpenStore's probe
-// and fallback. warn receives OpenStore's warning, if any.
-func OpenStoreLazy(kind, configDir string, timeout time.Duration, warn func(string)) Store {
+// keeps a bridge's start with tokens present to the reads it needs; anything else goes through Open's probe
+// and fallback. warn receives Open's warning, if any.
+func OpenLazy(kind, configDir string, timeout time.Duration, warn func(string)) Store {
 	return &lazyStore{kind: kind, dir: configDir, timeout: timeout, warn: warn}
 }
 
@@ -27,7 +27,7 @@ type lazyStore struct {
 	err error
 }
 
-// get returns the store, opening it with OpenStore unless read (when non-nil) settled on the keychain, which
+// get returns the store, opening it with Open unless read (when non-nil) settled on the keychain, which
 // settled reports: read's own result is then the answer.
 func (l *lazyStore) get(ctx context.Context, read func(Store) error) (s Store, settled bool, err error) {
 	l.mu.Lock()
@@ -42,7 +42,7 @@ func (l *lazyStore) get(ctx context.Context, read func(Store) error) (s Store, s
 			return k, true, nil
 		}
 	}
-	s, warning, err := OpenStore(ctx, l.kind, l.dir, l.timeout)
+	s, warning, err := Open(ctx, l.kind, l.dir, l.timeout)
 	if warning != "" && l.warn != nil {
 		l.warn(warning)
 	}

@@ -1,4 +1,4 @@
-package auth
+package credstore
 
 import (
 	"context"
@@ -7,12 +7,12 @@ import (
 	"testing"
 )
 
-// The lazy store opens nothing until used, then behaves as the store OpenStore would have chosen.
+// The lazy store opens nothing until used, then behaves as the store Open would have chosen.
 func TestOpenStoreLazy(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	var warned []string
-	s := OpenStoreLazy(KindFile, dir, 0, func(w string) { warned = append(warned, w) })
+	s := OpenLazy(KindFile, dir, 0, func(w string) { warned = append(warned, w) })
 	if _, err := os.Stat(dir + "/tokens"); !os.IsNotExist(err) {
 		t.Fatalf("the file store was created before any use: %v", err)
 	}
@@ -31,7 +31,7 @@ func TestOpenStoreLazy(t *testing.T) {
 	if err := s.Delete(ctx, "a"); err != nil {
 		t.Fatal(err)
 	}
-	bad := OpenStoreLazy("floppy", dir, 0, nil)
+	bad := OpenLazy("floppy", dir, 0, nil)
 	if _, err := bad.Get(ctx, "a"); err == nil {
 		t.Error("an unknown store kind must fail on use")
 	}
@@ -41,7 +41,7 @@ func TestOpenStoreLazy(t *testing.T) {
 func TestOpenStoreLazyKeychain(t *testing.T) {
 	needRealKeychain(t)
 	ctx := context.Background()
-	s := OpenStoreLazy(KindAuto, t.TempDir(), 0, func(w string) { t.Errorf("unexpected warning %q", w) })
+	s := OpenLazy(KindAuto, t.TempDir(), 0, func(w string) { t.Errorf("unexpected warning %q", w) })
 	if _, err := s.Get(ctx, testName(t)+"/absent"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Get: %v", err)
 	}

@@ -1,4 +1,4 @@
-package auth
+package credstore
 
 import (
 	"context"
@@ -184,15 +184,15 @@ func TestKeychainTimeout(t *testing.T) {
 func TestOpenStoreKinds(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	s, warn, err := OpenStore(ctx, " File ", dir, 0)
+	s, warn, err := Open(ctx, " File ", dir, 0)
 	if err != nil || warn != "" || s.Kind() != KindFile {
-		t.Fatalf("OpenStore(file) = %v, %q, %v", s, warn, err)
+		t.Fatalf("Open(file) = %v, %q, %v", s, warn, err)
 	}
-	if _, _, err := OpenStore(ctx, "vault", dir, 0); err == nil || !strings.Contains(err.Error(), "use auto, keychain or file") {
-		t.Fatalf("OpenStore(vault) = %v", err)
+	if _, _, err := Open(ctx, "vault", dir, 0); err == nil || !strings.Contains(err.Error(), "use auto, keychain or file") {
+		t.Fatalf("Open(vault) = %v", err)
 	}
-	if _, _, err := OpenStore(ctx, "file", "", 0); err == nil {
-		t.Fatal("OpenStore(file) with no directory succeeded")
+	if _, _, err := Open(ctx, "file", "", 0); err == nil {
+		t.Fatal("Open(file) with no directory succeeded")
 	}
 }
 
@@ -201,11 +201,11 @@ func TestOpenStoreRealKeychain(t *testing.T) {
 	ctx := context.Background()
 	for _, kind := range []string{"", KindAuto, KindKeychain} {
 		start := time.Now()
-		s, warn, err := OpenStore(ctx, kind, t.TempDir(), 0)
+		s, warn, err := Open(ctx, kind, t.TempDir(), 0)
 		if err != nil || warn != "" || s.Kind() != KindKeychain {
-			t.Fatalf("OpenStore(%q) = %v, %q, %v", kind, s, warn, err)
+			t.Fatalf("Open(%q) = %v, %q, %v", kind, s, warn, err)
 		}
-		t.Logf("OpenStore(%q) probe took %s", kind, time.Since(start))
+		t.Logf("Open(%q) probe took %s", kind, time.Since(start))
 	}
 }
 

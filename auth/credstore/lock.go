@@ -1,4 +1,4 @@
-package auth
+package credstore
 
 import (
 	"context"
@@ -16,14 +16,16 @@ import (
 // lockRetry is how often a waiting process tries the lock again.
 const lockRetry = 25 * time.Millisecond
 
-// Lock takes the cross-process lock for key (a StoreKey) in <configDir>/locks/<key>.lock, waiting until it is free or
-// ctx ends, so that bridges started side by side refresh once and run one sign-in. The file holds nothing. The lock
-// is held until unlock is called (more calls do nothing) or the process exits.
-func Lock(ctx context.Context, configDir, key string) (unlock func(), err error) {
-	return lock(ctx, configDir, key, nil)
+// LockSignIn takes the cross-process lock for signing in to the server resource, in <configDir>/locks, waiting until
+// it is free or ctx ends, so that bridges started side by side run one sign-in. waiting, when set, is called once if
+// another process holds the lock and this one has to wait. The lock file is named by ServerKey and holds nothing.
+// The lock is held until unlock is called (more calls do nothing) or the process exits.
+func LockSignIn(ctx context.Context, configDir, resource string, waiting func()) (unlock func(), err error) {
+	return lock(ctx, configDir, ServerKey(resource), waiting)
 }
 
-// lock is Lock; waiting, when set, is called once if another process holds the lock and this one has to wait.
+// lock takes the cross-process lock for key (a storeKey) in <configDir>/locks/<key>.lock, waiting until it is free
+// or ctx ends; waiting, when set, is called once if another process holds the lock and this one has to wait.
 func lock(ctx context.Context, configDir, key string, waiting func()) (unlock func(), err error) {
 	if !isNameSegment(key) || len(key) > maxNameLen {
 		return nil, fmt.Errorf("lock: key %q must be letters, digits, '-' and '_'", key)

@@ -1,4 +1,4 @@
-package auth
+package credstore
 
 import (
 	"context"
@@ -51,12 +51,12 @@ func testStores(t *testing.T) map[string]Store {
 }
 
 func TestStoreKey(t *testing.T) {
-	base := StoreKey("https://mcp.example.com/mcp", "https://as.example.com", "client-1")
+	base := storeKey("https://mcp.example.com/mcp", "https://as.example.com", "client-1")
 	if len(base) != 16 || strings.Trim(base, "0123456789abcdef") != "" {
-		t.Fatalf("StoreKey = %q, want 16 lowercase hex digits", base)
+		t.Fatalf("storeKey = %q, want 16 lowercase hex digits", base)
 	}
-	if again := StoreKey("https://mcp.example.com/mcp", "https://as.example.com", "client-1"); again != base {
-		t.Fatalf("StoreKey is not stable: %q then %q", base, again)
+	if again := storeKey("https://mcp.example.com/mcp", "https://as.example.com", "client-1"); again != base {
+		t.Fatalf("storeKey is not stable: %q then %q", base, again)
 	}
 	for _, tc := range []struct{ name, resource, issuer, client string }{
 		{"other resource", "https://mcp.example.com/other", "https://as.example.com", "client-1"},
@@ -65,8 +65,8 @@ func TestStoreKey(t *testing.T) {
 		{"no client", "https://mcp.example.com/mcp", "https://as.example.com", ""},
 		{"separator moved", "https://mcp.example.com/mcphttps://as.example.com", "", "client-1"},
 	} {
-		if got := StoreKey(tc.resource, tc.issuer, tc.client); got == base || checkName(got) != nil {
-			t.Errorf("%s: StoreKey = %q (base %q)", tc.name, got, base)
+		if got := storeKey(tc.resource, tc.issuer, tc.client); got == base || checkName(got) != nil {
+			t.Errorf("%s: storeKey = %q (base %q)", tc.name, got, base)
 		}
 	}
 }
@@ -138,37 +138,37 @@ func TestTypedValues(t *testing.T) {
 	for kind, s := range testStores(t) {
 		t.Run(kind, func(t *testing.T) {
 			key := testName(t)
-			t.Cleanup(func() { _ = Forget(ctx, s, key) })
-			if _, err := LoadTokens(ctx, s, key); !errors.Is(err, ErrNotFound) {
+			t.Cleanup(func() { _ = forgetKey(ctx, s, key) })
+			if _, err := loadTokens(ctx, s, key); !errors.Is(err, ErrNotFound) {
 				t.Fatalf("LoadTokens of nothing: %v", err)
 			}
-			if _, err := LoadRegistration(ctx, s, key); !errors.Is(err, ErrNotFound) {
+			if _, err := loadRegistration(ctx, s, key); !errors.Is(err, ErrNotFound) {
 				t.Fatalf("LoadRegistration of nothing: %v", err)
 			}
 			tok := &Tokens{AccessToken: "at-" + strings.Repeat("a", 1800), RefreshToken: "rt-secret", TokenType: "Bearer", Expiry: exp, Scope: "mcp"}
 			reg := &Registration{Issuer: "https://as.example.com", ClientID: "cid", ClientSecret: "cs-secret",
 				TokenEndpointAuthMethod: "client_secret_post", RedirectURI: "http://127.0.0.1:33418/callback", CallbackPort: 33418, RegisteredAt: exp}
-			if err := SaveTokens(ctx, s, key, tok); err != nil {
+			if err := saveTokens(ctx, s, key, tok); err != nil {
 				t.Fatal(err)
 			}
-			if err := SaveRegistration(ctx, s, key, reg); err != nil {
+			if err := saveRegistration(ctx, s, key, reg); err != nil {
 				t.Fatal(err)
 			}
-			gotT, err := LoadTokens(ctx, s, key)
+			gotT, err := loadTokens(ctx, s, key)
 			if err != nil || *gotT != *tok {
 				t.Fatalf("LoadTokens = %v, %v", gotT, err)
 			}
-			gotR, err := LoadRegistration(ctx, s, key)
+			gotR, err := loadRegistration(ctx, s, key)
 			if err != nil || *gotR != *reg {
 				t.Fatalf("LoadRegistration = %v, %v", gotR, err)
 			}
-			if err := Forget(ctx, s, key); err != nil {
+			if err := forgetKey(ctx, s, key); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := LoadTokens(ctx, s, key); !errors.Is(err, ErrNotFound) {
+			if _, err := loadTokens(ctx, s, key); !errors.Is(err, ErrNotFound) {
 				t.Fatalf("LoadTokens after Forget: %v", err)
 			}
-			if _, err := LoadRegistration(ctx, s, key); !errors.Is(err, ErrNotFound) {
+			if _, err := loadRegistration(ctx, s, key); !errors.Is(err, ErrNotFound) {
 				t.Fatalf("LoadRegistration after Forget: %v", err)
 			}
 		})
@@ -181,7 +181,7 @@ func TestUnreadableValueSaysWhatToDoWithoutQuotingIt(t *testing.T) {
 	if err := s.Set(ctx, "k/tokens", []byte(`{"access_token": "at-secret-value", oops}`)); err != nil {
 		t.Fatal(err)
 	}
-	_, err := LoadTokens(ctx, s, "k")
+	_, err := loadTokens(ctx, s, "k")
 	if !errors.Is(err, ErrUnreadable) || errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "a new sign-in replaces it") || strings.Contains(err.Error(), "secret") {
 		t.Fatalf("LoadTokens of a damaged value: %v", err)
 	}
