@@ -20,6 +20,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
+	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/ratelimit"
 )
 
@@ -193,14 +194,14 @@ func (s *SignIn) source(ctx context.Context) (*Source, error) {
 // Reauthorize implements remote.Reauthorizer. While the last sign-in is Failed it starts none: the request gets
 // that failure (a *FailedError), unless another bridge has signed in meanwhile.
 func (s *SignIn) Reauthorize(ctx context.Context, status int, wwwAuthenticate []string, rejected string) error {
-	ch := FindBearer(ParseWWWAuthenticate(wwwAuthenticate))
+	ch := oauth.FindBearer(oauth.ParseWWWAuthenticate(wwwAuthenticate))
 	var want []string
 	if status == http.StatusForbidden {
 		if ch == nil || ch.ErrorCode() != "insufficient_scope" {
 			return errors.New("the server refused access (403)")
 		}
 		s.mu.Lock()
-		want = UnionScopes(s.scopes, strings.Fields(ch.Scope()))
+		want = oauth.UnionScopes(s.scopes, strings.Fields(ch.Scope()))
 		s.mu.Unlock()
 		s.logf("the server asks for more scope; signing in again", "scopes", strings.Join(want, " "))
 		return s.signIn(ctx, ch, want, false)
@@ -247,13 +248,13 @@ type flight struct {
 // It is the user's own request (`meshai-mcp-server login`): it runs even when the last sign-in failed.
 // Concurrent calls in this process share one sign-in and its outcome: sixteen requests refused at once open one
 // browser tab, not sixteen one after another.
-func (s *SignIn) Login(ctx context.Context, ch *Challenge, scopes []string) error {
+func (s *SignIn) Login(ctx context.Context, ch *oauth.Challenge, scopes []string) error {
 	return s.signIn(ctx, ch, scopes, true)
 }
 
 // signIn runs or joins the sign-in. explicit: the user asked for it, so another bridge's recent failure does not
 // stand in for it.
-func (s *SignIn) signIn(ctx context.Context, ch *Challenge, scopes []string, explicit bool) error {
+func (s *SignIn) signIn(ctx context.Context, ch *oauth.Challenge, scopes []string, explicit bool) error {
 	if scopes != nil { // a step-up asks for its own scopes
 		return s.login(ctx, ch, scopes, explicit)
 	}
@@ -279,7 +280,7 @@ func (s *SignIn) signIn(ctx context.Context, ch *Challenge, scopes []string, exp
 }
 
 // login runs one sign-in and moves the lifecycle: SigningIn while it runs, then SignedIn or Failed.
-func (s *SignIn) login(ctx context.Context, ch *Challenge, scopes []string, explicit bool) (err error) {
+func (s *SignIn) login(ctx context.Context, ch *oauth.Challenge, scopes []string, explicit bool) (err error) {
 	s.mu.Lock()
 	s.active++
 	explicit = explicit || s.retryAsked
@@ -379,19 +380,19 @@ func (s *SignIn) currentAccess() string {
 }
 
 // interactive discovers, registers if needed, and runs the browser flow.
-func (s *SignIn) interactive(ctx context.Context, ch *Challenge, scopes []string) error {
+func (s *SignIn) interactive(ctx context.Context, ch *oauth.Challenge, scopes []string) error {
 	hc := s.httpClient()
 	resource := s.resource()
-	prm, err := DiscoverResource(ctx, hc, s.serverURL(), ch)
-	var meta *ServerMetadata
+	prm, err := oauth.DiscoverResource(ctx, hc, s.serverURL(), ch)
+	var meta *oauth.ServerMetadata
 	switch {
-	case errors.Is(err, ErrNoResourceMetadata): // a 2025-03-26 server
-		meta, err = LegacyServerMetadata(ctx, hc, s.serverURL())
+	case errors.Is(err, oauth.ErrNoResourceMetadata): // a 2025-03-26 server
+		meta, err = oauth.LegacyServerMetadata(ctx, hc, s.serverURL())
 	case err == nil:
 		if s.Resource == "" {
 			resource = prm.Resource
 		}
-		meta, err = DiscoverServer(ctx, hc, prm.AuthorizationServers[0])
+		meta, err = oauth.DiscoverServer(ctx, hc, prm.AuthorizationServers[0])
 	}
 	if err != nil {
 		return err
@@ -404,7 +405,7 @@ func (s *SignIn) interactive(ctx context.Context, ch *Challenge, scopes []string
 		if ch != nil {
 			challengeScope = ch.Scope()
 		}
-		if scopes = ChooseScopes(challengeScope, prm); len(scopes) == 0 {
+		if scopes = oauth.ChooseScopes(challengeScope, prm); len(scopes) == 0 {
 			scopes = s.DefaultScopes
 		}
 	}
@@ -412,7 +413,7 @@ func (s *SignIn) interactive(ctx context.Context, ch *Challenge, scopes []string
 		return s.deviceSignIn(ctx, meta, resource, scopes)
 	}
 	// Checked before anything is registered or listened on: a crafted endpoint ends the sign-in here.
-	if _, err := BrowserURL(meta.AuthorizationEndpoint); err != nil {
+	if _, err := oauth.BrowserURL(meta.AuthorizationEndpoint); err != nil {
 		return fmt.Errorf("the authorization server's authorization_endpoint: %w", err)
 	}
 	ports := SignInPorts(s.resource(), meta.Issuer)
@@ -437,7 +438,7 @@ func (s *SignIn) interactive(ctx context.Context, ch *Challenge, scopes []string
 	if err != nil {
 		return err
 	}
-	ar, err := NewAuthRequest(meta.AuthorizationEndpoint, meta.Issuer, reg.ClientID, reg.RedirectURI, resource, scopes, s.AuthorizeParams)
+	ar, err := oauth.NewAuthRequest(meta.AuthorizationEndpoint, meta.Issuer, reg.ClientID, reg.RedirectURI, resource, scopes, s.AuthorizeParams)
 	if err != nil {
 		return err
 	}
@@ -461,7 +462,7 @@ func (s *SignIn) interactive(ctx context.Context, ch *Challenge, scopes []string
 	tc := s.tokenClient(meta, reg, resource)
 	tok, err := tc.Exchange(ctx, cb.Code, ar.Verifier, reg.RedirectURI)
 	if err != nil {
-		if IsInvalidClient(err) && s.ClientID == "" && s.ClientMetadataURL == "" {
+		if oauth.IsInvalidClient(err) && s.ClientID == "" && s.ClientMetadataURL == "" {
 			_ = credstore.ForgetRegistration(ctx, s.Store, regKey)
 			return fmt.Errorf("redeem the sign-in code: the authorization server no longer knows this app's registration "+
 				"(invalid_client); the next sign-in registers it again: sign in once more: %w", err)
@@ -472,7 +473,7 @@ func (s *SignIn) interactive(ctx context.Context, ch *Challenge, scopes []string
 }
 
 // signedIn stores the tokens and the server record of a completed sign-in and makes them current.
-func (s *SignIn) signedIn(ctx context.Context, meta *ServerMetadata, reg *credstore.Registration, resource string, tok *oauth2.Token, scopes []string) error {
+func (s *SignIn) signedIn(ctx context.Context, meta *oauth.ServerMetadata, reg *credstore.Registration, resource string, tok *oauth2.Token, scopes []string) error {
 	granted := strings.Fields(fmt.Sprint(tok.Extra("scope")))
 	if tok.Extra("scope") == nil {
 		granted = scopes
@@ -524,14 +525,14 @@ func (s *SignIn) dropForgottenClient(ctx context.Context, reg *credstore.Registr
 
 // registration returns the client to use: pre-registered, the stored one if its redirect still fits, or a new
 // dynamic registration for the loopback port.
-func (s *SignIn) registration(ctx context.Context, meta *ServerMetadata, resource string, stored *credstore.Registration, port int, scopes []string) (*credstore.Registration, error) {
+func (s *SignIn) registration(ctx context.Context, meta *oauth.ServerMetadata, resource string, stored *credstore.Registration, port int, scopes []string) (*credstore.Registration, error) {
 	redirect := "http://" + net.JoinHostPort(s.callbackHost(), strconv.Itoa(port)) + s.callbackPath()
 	if s.ClientID != "" {
-		method := AuthNone
+		method := oauth.AuthNone
 		if s.ClientSecret != "" {
-			method = AuthBasic
-			if !slices.Contains(meta.TokenEndpointAuthMethodsSupported, AuthBasic) && slices.Contains(meta.TokenEndpointAuthMethodsSupported, AuthPost) {
-				method = AuthPost
+			method = oauth.AuthBasic
+			if !slices.Contains(meta.TokenEndpointAuthMethodsSupported, oauth.AuthBasic) && slices.Contains(meta.TokenEndpointAuthMethodsSupported, oauth.AuthPost) {
+				method = oauth.AuthPost
 			}
 		}
 		return &credstore.Registration{Issuer: meta.Issuer, ClientID: s.ClientID, ClientSecret: s.ClientSecret,
@@ -539,7 +540,7 @@ func (s *SignIn) registration(ctx context.Context, meta *ServerMetadata, resourc
 	}
 	if s.ClientMetadataURL != "" && meta.ClientIDMetadataDocumentSupported {
 		// The URL is the client_id; the document it serves lists the loopback redirect URIs.
-		return &credstore.Registration{Issuer: meta.Issuer, ClientID: s.ClientMetadataURL, TokenEndpointAuthMethod: AuthNone,
+		return &credstore.Registration{Issuer: meta.Issuer, ClientID: s.ClientMetadataURL, TokenEndpointAuthMethod: oauth.AuthNone,
 			RedirectURI: redirect, CallbackPort: port}, nil
 	}
 	if stored != nil && stored.Issuer == meta.Issuer && stored.RedirectURI == redirect {
@@ -548,14 +549,14 @@ func (s *SignIn) registration(ctx context.Context, meta *ServerMetadata, resourc
 	if meta.RegistrationEndpoint == "" {
 		return nil, fmt.Errorf("the authorization server %s offers no dynamic registration: pass --client-id (and --client-secret) of a client registered there", meta.Issuer)
 	}
-	md := NativeClient(redirect, strings.Join(scopes, " "), s.Version)
+	md := oauth.NativeClient(redirect, strings.Join(scopes, " "), s.Version)
 	if len(s.ClientMetadata) > 0 {
 		if err := json.Unmarshal(s.ClientMetadata, &md); err != nil {
 			return nil, fmt.Errorf("client metadata: %w", err)
 		}
 		md.RedirectURIs = []string{redirect}
 	}
-	dc, err := RegisterClient(ctx, s.httpClient(), meta.RegistrationEndpoint, md)
+	dc, err := oauth.RegisterClient(ctx, s.httpClient(), meta.RegistrationEndpoint, md)
 	if err != nil {
 		return nil, err
 	}
@@ -570,7 +571,7 @@ func (s *SignIn) registration(ctx context.Context, meta *ServerMetadata, resourc
 // newSource is the token source of the sign-in rec records.
 func (s *SignIn) newSource(rec credstore.SignInRecord) *Source {
 	grant := &credstore.Grant{Store: s.Store, Resource: s.resource(), Record: rec, KeepRecord: true, Log: s.logf}
-	meta := &ServerMetadata{Issuer: rec.Issuer, TokenEndpoint: rec.TokenEndpoint}
+	meta := &oauth.ServerMetadata{Issuer: rec.Issuer, TokenEndpoint: rec.TokenEndpoint}
 	return &Source{
 		Store:  grant,
 		Lock:   func(ctx context.Context) (func(), error) { return grant.Lock(ctx, s.ConfigDir) },
@@ -578,8 +579,8 @@ func (s *SignIn) newSource(rec credstore.SignInRecord) *Source {
 	}
 }
 
-func (s *SignIn) tokenClient(meta *ServerMetadata, reg *credstore.Registration, resource string) *TokenClient {
-	return &TokenClient{TokenURL: meta.TokenEndpoint, ClientID: reg.ClientID, ClientSecret: reg.ClientSecret,
+func (s *SignIn) tokenClient(meta *oauth.ServerMetadata, reg *credstore.Registration, resource string) *oauth.TokenClient {
+	return &oauth.TokenClient{TokenURL: meta.TokenEndpoint, ClientID: reg.ClientID, ClientSecret: reg.ClientSecret,
 		AuthMethod: reg.TokenEndpointAuthMethod, Resource: resource, HTTP: s.httpClient(), Log: s.Log}
 }
 
@@ -588,7 +589,7 @@ func (s *SignIn) resource() string {
 	if s.Resource != "" {
 		return s.Resource
 	}
-	return CanonicalResource(s.serverURL())
+	return oauth.CanonicalResource(s.serverURL())
 }
 
 func (s *SignIn) callbackHost() string {

@@ -7,11 +7,12 @@ import (
 	"time"
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
+	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
 )
 
 // deviceSignIn signs in with the device authorization grant (RFC 8628): the user enters a code shown on stderr
 // on any device with a browser, while the bridge polls the token endpoint. No port is bound.
-func (s *SignIn) deviceSignIn(ctx context.Context, meta *ServerMetadata, resource string, scopes []string) error {
+func (s *SignIn) deviceSignIn(ctx context.Context, meta *oauth.ServerMetadata, resource string, scopes []string) error {
 	if meta.DeviceAuthorizationEndpoint == "" {
 		return fmt.Errorf("the authorization server %s offers no device sign-in (RFC 8628): drop --device-code to sign in with a browser, "+
 			"or run `meshai-mcp-server login` on a machine that has one and copy its token store", meta.Issuer)
@@ -23,7 +24,7 @@ func (s *SignIn) deviceSignIn(ctx context.Context, meta *ServerMetadata, resourc
 	tc := s.tokenClient(meta, reg, resource)
 	s.logf("signing in with a device code", "issuer", meta.Issuer, "scopes", strings.Join(scopes, " "))
 	defer s.setAuthURL("")
-	tok, err := RunDeviceFlow(ctx, tc, meta.DeviceAuthorizationEndpoint, scopes, resource, func(d DeviceCode) {
+	tok, err := oauth.RunDeviceFlow(ctx, tc, meta.DeviceAuthorizationEndpoint, scopes, resource, func(d oauth.DeviceCode) {
 		fmt.Fprintln(s.stderr(), "meshai-mcp-server:", d.Instructions())
 		link := d.VerificationURIComplete
 		if link == "" {
@@ -39,11 +40,11 @@ func (s *SignIn) deviceSignIn(ctx context.Context, meta *ServerMetadata, resourc
 
 // deviceRegistration returns the client for the device grant: pre-registered, the one registered for it before,
 // or a new dynamic registration without redirect URIs.
-func (s *SignIn) deviceRegistration(ctx context.Context, meta *ServerMetadata, resource string, scopes []string) (*credstore.Registration, error) {
+func (s *SignIn) deviceRegistration(ctx context.Context, meta *oauth.ServerMetadata, resource string, scopes []string) (*credstore.Registration, error) {
 	if s.ClientID != "" {
-		method := AuthNone
+		method := oauth.AuthNone
 		if s.ClientSecret != "" {
-			method = AuthBasic
+			method = oauth.AuthBasic
 		}
 		return &credstore.Registration{Issuer: meta.Issuer, ClientID: s.ClientID, ClientSecret: s.ClientSecret, TokenEndpointAuthMethod: method}, nil
 	}
@@ -59,7 +60,7 @@ func (s *SignIn) deviceRegistration(ctx context.Context, meta *ServerMetadata, r
 	if meta.RegistrationEndpoint == "" {
 		return nil, fmt.Errorf("the authorization server %s offers no dynamic registration: pass --client-id of a client registered there for the device grant", meta.Issuer)
 	}
-	dc, err := RegisterClient(ctx, s.httpClient(), meta.RegistrationEndpoint, DeviceClient(strings.Join(scopes, " "), s.Version))
+	dc, err := oauth.RegisterClient(ctx, s.httpClient(), meta.RegistrationEndpoint, oauth.DeviceClient(strings.Join(scopes, " "), s.Version))
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
+	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
 	"github.com/meshailabs-org/meshai-mcp-server/devserver"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/ratelimit"
 )
@@ -206,7 +207,7 @@ func TestRetryAsksTheServerAgain(t *testing.T) {
 	www := challenge401(t, srv)
 
 	err = s.Reauthorize(ctx, http.StatusUnauthorized, www, "")
-	if !IsRateLimited(err) || !strings.Contains(err.Error(), "45s") {
+	if !oauth.IsRateLimited(err) || !strings.Contains(err.Error(), "45s") {
 		t.Fatalf("sign-in against a rate-limited registration endpoint: err = %v, want the wait quoted", err)
 	}
 	srv.SetFaults()

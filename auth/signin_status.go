@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
+	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
 )
 
 // Status is what the store holds for a server, for `meshai-mcp-server status`.
@@ -90,7 +91,7 @@ func (s *SignIn) Logout(ctx context.Context) error {
 		return nil
 	}
 	if rec != nil && rec.RevocationEndpoint != "" && t != nil {
-		tc := &TokenClient{TokenURL: rec.RevocationEndpoint, ClientID: rec.ClientID, ClientSecret: rec.ClientSecret,
+		tc := &oauth.TokenClient{TokenURL: rec.RevocationEndpoint, ClientID: rec.ClientID, ClientSecret: rec.ClientSecret,
 			AuthMethod: rec.TokenEndpointAuthMethod, HTTP: s.httpClient()}
 		// Revoking the refresh token ends the whole grant (RFC 7009 §2.1); a failure still forgets locally.
 		if rerr := tc.Revoke(ctx, firstNonEmpty(t.RefreshToken, t.AccessToken)); rerr != nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
+	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
 )
 
 // A second browser sign-in right after one is refused, not opened: no tab storm.
@@ -37,7 +38,7 @@ func TestRegistrationFollowsThePort(t *testing.T) {
 	registrations := 0
 	dcr := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		registrations++
-		var md ClientMetadata
+		var md oauth.ClientMetadata
 		json.NewDecoder(r.Body).Decode(&md)
 		w.WriteHeader(201)
 		json.NewEncoder(w).Encode(map[string]any{"client_id": fmt.Sprintf("c%d", registrations), "redirect_uris": md.RedirectURIs, "token_endpoint_auth_method": "none"})
@@ -47,7 +48,7 @@ func TestRegistrationFollowsThePort(t *testing.T) {
 	store, _, _ := credstore.Open(context.Background(), credstore.KindFile, dir, 0)
 	u, _ := url.Parse("https://mcp.example.com/mcp")
 	s := &SignIn{ServerURL: u, ConfigDir: dir, Store: store, HTTP: dcr.Client()}
-	meta := &ServerMetadata{Issuer: "https://as.example.com", RegistrationEndpoint: dcr.URL}
+	meta := &oauth.ServerMetadata{Issuer: "https://as.example.com", RegistrationEndpoint: dcr.URL}
 	ctx := context.Background()
 	first, err := s.registration(ctx, meta, s.resource(), nil, 20001, nil)
 	if err != nil || first.ClientID != "c1" || first.RedirectURI != "http://127.0.0.1:20001/callback" {
@@ -59,7 +60,7 @@ func TestRegistrationFollowsThePort(t *testing.T) {
 	if same.ClientID != "c1" || moved.ClientID != "c2" || registrations != 2 {
 		t.Fatalf("same port: %s, other port: %s, %d registrations; want c1, c2, 2", same.ClientID, moved.ClientID, registrations)
 	}
-	other := &ServerMetadata{Issuer: "https://other-as.example.com", RegistrationEndpoint: dcr.URL}
+	other := &oauth.ServerMetadata{Issuer: "https://other-as.example.com", RegistrationEndpoint: dcr.URL}
 	if r, _ := s.registration(ctx, other, s.resource(), stored, 20001, nil); r.ClientID == "c1" {
 		t.Fatal("a registration must not be reused at another authorization server")
 	}
@@ -79,7 +80,7 @@ func TestClientMetadataOverlay(t *testing.T) {
 	u, _ := url.Parse("https://mcp.example.com/mcp")
 	s := &SignIn{ServerURL: u, ConfigDir: dir, Store: store, HTTP: dcr.Client(), CallbackHost: "localhost", CallbackPath: "/oauth/callback",
 		ClientMetadata: json.RawMessage(`{"client_name":"Acme bridge","scope":"read write"}`)}
-	meta := &ServerMetadata{Issuer: "https://as.example.com", RegistrationEndpoint: dcr.URL}
+	meta := &oauth.ServerMetadata{Issuer: "https://as.example.com", RegistrationEndpoint: dcr.URL}
 	if _, err := s.registration(context.Background(), meta, s.resource(), nil, 20001, []string{"mcp"}); err != nil {
 		t.Fatal(err)
 	}

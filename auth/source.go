@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
 	"golang.org/x/oauth2"
 )
 
@@ -28,7 +29,7 @@ type Locker func(ctx context.Context) (unlock func(), err error)
 type Source struct {
 	Store  TokenStore
 	Lock   Locker
-	Client *TokenClient
+	Client *oauth.TokenClient
 	// Early is how long before expiry a token counts as expired (default 60 s), at most a third of its lifetime.
 	Early time.Duration
 	// Timeout bounds one Token call that has to refresh (default 30 s).
@@ -99,11 +100,11 @@ func (s *Source) token(ctx context.Context, rejected *oauth2.Token) (*oauth2.Tok
 	}
 	fresh, err := s.Client.Refresh(ctx, stored.RefreshToken)
 	if err != nil {
-		if IsInvalidGrant(err) {
+		if oauth.IsInvalidGrant(err) {
 			s.dead = stored.RefreshToken // requests waiting behind this one need not ask again
 			return nil, fmt.Errorf("%w (%v)", ErrSignInRequired, err)
 		}
-		if IsInvalidClient(err) { // the refresh token belongs to a client the server forgot: only a new sign-in helps
+		if oauth.IsInvalidClient(err) { // the refresh token belongs to a client the server forgot: only a new sign-in helps
 			s.dead, s.clientGone = stored.RefreshToken, true
 			return nil, fmt.Errorf("%w (%w)", ErrSignInRequired, err) // IsInvalidClient still sees it
 		}
@@ -140,7 +141,7 @@ func renewedElsewhere(stored, seen *oauth2.Token) bool {
 // (the lifetime is kept with the token in the store): every process refreshes a token at the same moment, and none
 // refreshes one that another has just fetched. Without a known lifetime it is Early.
 func (s *Source) earlyFor(t *oauth2.Token) time.Duration {
-	if life := lifetime(t); life > 0 {
+	if life := oauth.Lifetime(t); life > 0 {
 		return min(s.early(), life/3)
 	}
 	return s.early()

@@ -9,6 +9,7 @@ import (
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth"
 	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
+	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
 	"golang.org/x/oauth2"
 )
 
@@ -38,7 +39,7 @@ func (r *runner) checkStored(ctx context.Context) {
 	}
 	r.timed(func() Result {
 		res := Result{ID: id, Title: title}
-		resource := auth.CanonicalResource(r.u)
+		resource := oauth.CanonicalResource(r.u)
 		notSignedIn := func() Result {
 			res.Status = Warn
 			res.Detail = fmt.Sprintf("not signed in to %s (%s store)", redact(r.u), r.store.Kind())
@@ -129,13 +130,13 @@ func (r *runner) checkRefresh(ctx context.Context) {
 	}
 	r.timed(func() Result {
 		res := Result{ID: id, Title: title}
-		resource := auth.CanonicalResource(r.u)
+		resource := oauth.CanonicalResource(r.u)
 		dir, _ := r.configDir()
 		grant := &credstore.Grant{Store: r.store, Resource: resource, Record: *r.rec}
 		src := &auth.Source{
 			Store: grant,
 			Lock:  func(ctx context.Context) (func(), error) { return grant.Lock(ctx, dir) },
-			Client: &auth.TokenClient{TokenURL: r.rec.TokenEndpoint, ClientID: r.rec.ClientID, ClientSecret: r.rec.ClientSecret,
+			Client: &oauth.TokenClient{TokenURL: r.rec.TokenEndpoint, ClientID: r.rec.ClientID, ClientSecret: r.rec.ClientSecret,
 				AuthMethod: r.rec.TokenEndpointAuthMethod, Resource: resource, HTTP: r.client()},
 			Timeout: r.opts.Timeout,
 		}
@@ -154,10 +155,10 @@ func (r *runner) checkRefresh(ctx context.Context) {
 			}
 			res.Status, res.Detail = OK, fmt.Sprintf("refreshed at %s: the new access token %s; %s", r.rec.TokenEndpoint, expiry, rotated)
 			r.credential, r.credKind = tok.AccessToken, "stored sign-in"
-		case auth.IsRateLimited(err):
+		case oauth.IsRateLimited(err):
 			res.Status, res.Detail = Fail, "token refresh was not done: "+oneLine(err.Error())+"; the sign-in is kept"
 			res.Fix = rateLimitFix(limitedUntil(err))
-		case auth.IsInvalidClient(err):
+		case oauth.IsInvalidClient(err):
 			res.Status, res.Detail = Fail, "token refresh failed: the server no longer knows the client ("+oneLine(err.Error())+")"
 			res.Fix = "run " + r.loginCmd("logout") + ", then " + r.loginCmd("login") + " to register again"
 		case errors.Is(err, auth.ErrSignInRequired):

@@ -15,6 +15,7 @@ import (
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth"
 	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
+	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
 )
 
 // Status is the outcome of one check.
@@ -99,9 +100,9 @@ type runner struct {
 	tcpFailed bool     // the TCP check could not connect
 
 	endpoint   endpointAnswer
-	challenge  *auth.Challenge
-	prm        *auth.ProtectedResource
-	meta       *auth.ServerMetadata
+	challenge  *oauth.Challenge
+	prm        *oauth.ProtectedResource
+	meta       *oauth.ServerMetadata
 	rec        *credstore.SignInRecord // the stored sign-in: its client and token endpoint, once read
 	storedTok  *credstore.Tokens       // its tokens; never printed
 	credential string                  // bearer for the round trip: the API key or the stored access token; never printed

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/meshailabs-org/meshai-mcp-server/auth"
 	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
+	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
 	"github.com/meshailabs-org/meshai-mcp-server/devserver"
 	"golang.org/x/oauth2"
 )
@@ -169,7 +169,7 @@ func signIn(t *testing.T, r *devserver.Running) *signedIn {
 	defer cancel()
 	mcpURL := r.URL + "/v1/mcp"
 	redirect := "http://127.0.0.1:1/callback"
-	dc, err := auth.RegisterClient(ctx, nil, r.URL+"/oauth/register", auth.NativeClient(redirect, "", "test"))
+	dc, err := oauth.RegisterClient(ctx, nil, r.URL+"/oauth/register", oauth.NativeClient(redirect, "", "test"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func signIn(t *testing.T, r *devserver.Running) *signedIn {
 	if err != nil || loc.Query().Get("code") == "" {
 		t.Fatalf("authorize: %d %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	tc := &auth.TokenClient{TokenURL: r.URL + "/oauth/token", ClientID: dc.ClientID, AuthMethod: dc.AuthMethod, Resource: mcpURL}
+	tc := &oauth.TokenClient{TokenURL: r.URL + "/oauth/token", ClientID: dc.ClientID, AuthMethod: dc.AuthMethod, Resource: mcpURL}
 	tok, err := tc.Exchange(ctx, loc.Query().Get("code"), verifier, redirect)
 	if err != nil {
 		t.Fatal(err)
