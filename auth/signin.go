@@ -321,13 +321,8 @@ func (s *SignIn) login(ctx context.Context, ch *oauth.Challenge, scopes []string
 	s.mu.Unlock()
 	if src, _ := s.source(lctx); src != nil && scopes == nil {
 		if old != nil { // a refresh token the server refused stays refused: the new source must not try it again
-			old.mu.Lock()
-			dead, gone := old.dead, old.clientGone
-			old.mu.Unlock()
-			src.mu.Lock()
-			src.dead = dead
-			src.mu.Unlock()
-			if gone {
+			src.Inherit(old)
+			if _, gone := old.Spent(); gone {
 				s.mu.Lock()
 				s.goneClient = old.Client.ClientID
 				s.mu.Unlock()
@@ -364,19 +359,12 @@ func (s *SignIn) login(ctx context.Context, ch *oauth.Challenge, scopes []string
 	return nil
 }
 
+// currentAccess is the access token the source in use holds; "" when there is none.
 func (s *SignIn) currentAccess() string {
-	s.mu.Lock()
-	src := s.src
-	s.mu.Unlock()
-	if src == nil {
-		return ""
+	if src := s.current(); src != nil {
+		return src.AccessToken()
 	}
-	src.mu.Lock()
-	defer src.mu.Unlock()
-	if src.cur == nil {
-		return ""
-	}
-	return src.cur.AccessToken
+	return ""
 }
 
 // interactive discovers, registers if needed, and runs the browser flow.

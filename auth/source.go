@@ -39,7 +39,7 @@ type Source struct {
 	cur  *oauth2.Token // its lifetime as issued is in ExpiresIn, kept in the store with it
 	dead string        // a refresh token the server refused (invalid_grant): never sent again
 	// clientGone: the token endpoint answered invalid_client: the server no longer knows this client, so the next
-	// sign-in must register again (SignIn reads it).
+	// sign-in must register again (SignIn reads it through Spent).
 	clientGone bool
 }
 
@@ -55,6 +55,34 @@ func (s *Source) Use(tok *oauth2.Token) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.cur = tok
+}
+
+// AccessToken is the access token the source holds now, without refreshing it; "" when it holds none.
+func (s *Source) AccessToken() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cur == nil {
+		return ""
+	}
+	return s.cur.AccessToken
+}
+
+// Spent reports what the source learnt of its grant the hard way: the refresh token the server refused
+// (invalid_grant or invalid_client), which it never sends again, and whether the token endpoint answered
+// invalid_client, so that the next sign-in must register a new client.
+func (s *Source) Spent() (deadRefresh string, clientGone bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dead, s.clientGone
+}
+
+// Inherit takes over the refresh token old had found refused, so that this source, loaded anew for the same
+// sign-in, does not send it again.
+func (s *Source) Inherit(old *Source) {
+	dead, _ := old.Spent()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dead = dead
 }
 
 // Invalidate forces the next Token to refresh: the server answered 401 to tok.

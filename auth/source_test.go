@@ -276,3 +276,56 @@ func TestInvalidClientMeansSignInWithANewRegistration(t *testing.T) {
 		t.Fatalf("%d refresh attempts (want 1), clientGone %v", n, s.clientGone)
 	}
 }
+
+// What a source learnt of its grant is told through Spent and carried over by Inherit: a source loaded anew for the
+// same sign-in does not send the refused refresh token again, and SignIn learns whether to register anew.
+func TestSpentRefreshTokenIsInherited(t *testing.T) {
+	tests := []struct {
+		name       string
+		refuse     func(*rotatingAS)
+		clientGone bool
+	}{
+		{"invalid_grant", func(as *rotatingAS) { as.revoked = true }, false},
+		{"invalid_client", func(as *rotatingAS) { as.noClient = true }, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			as, store, client := setup(t, 3600)
+			tt.refuse(as)
+			old := &Source{Store: store, Lock: mutexLocker(), Client: client}
+			if dead, gone := old.Spent(); dead != "" || gone {
+				t.Fatalf("Spent before any refresh = %q, %v", dead, gone)
+			}
+			if _, err := old.Token(); !errors.Is(err, ErrSignInRequired) {
+				t.Fatalf("err = %v", err)
+			}
+			if dead, gone := old.Spent(); dead != "rt-0" || gone != tt.clientGone {
+				t.Fatalf("Spent = %q, %v; want rt-0, %v", dead, gone, tt.clientGone)
+			}
+			fresh := &Source{Store: store, Lock: mutexLocker(), Client: client}
+			fresh.Inherit(old)
+			if _, err := fresh.Token(); !errors.Is(err, ErrSignInRequired) {
+				t.Fatalf("the inheriting source: err = %v", err)
+			}
+			if n := as.refreshes.Load(); n != 1 {
+				t.Errorf("%d refresh requests; want 1: the inheriting source sent the refused refresh token again", n)
+			}
+		})
+	}
+}
+
+// AccessToken tells the token a source holds without refreshing it.
+func TestAccessTokenDoesNotRefresh(t *testing.T) {
+	as, store, client := setup(t, 3600)
+	s := &Source{Store: store, Lock: mutexLocker(), Client: client}
+	if got := s.AccessToken(); got != "" || as.refreshes.Load() != 0 {
+		t.Fatalf("AccessToken of a source holding nothing = %q after %d refreshes", got, as.refreshes.Load())
+	}
+	tok, err := s.Token()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.AccessToken(); got != tok.AccessToken || as.refreshes.Load() != 1 {
+		t.Errorf("AccessToken = %q after %d refreshes; want %q after 1", got, as.refreshes.Load(), tok.AccessToken)
+	}
+}
