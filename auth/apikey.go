@@ -1,4 +1,8 @@
-// Package auth makes the bearer tokens the bridge sends upstream. Other packages see only oauth2.TokenSource.
+// Package auth makes the bearer tokens the bridge sends upstream: an API key, or the OAuth sign-in — SignIn, which
+// finds the server's authorization server, registers, runs the loopback or device flow and keeps the lifecycle, and
+// Source, which refreshes across processes. It stands on auth/oauth (the protocol: documents, registration, the
+// token endpoint) and auth/credstore (what is kept: keychain or files, the lock). Other packages see only
+// oauth2.TokenSource.
 package auth
 
 import (

@@ -3,30 +3,14 @@ package auth
 import (
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"os/exec"
 	"strings"
 	"sync"
 
+	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
 	"github.com/pkg/browser"
 )
-
-// BrowserURL checks a URL before any opener sees it, by the same rules as every endpoint from metadata
-// (ValidateEndpointURL): absolute https (http only on loopback), no user info, no whitespace, quotes or control
-// characters; and, stricter than ValidateEndpointURL, no "$" (our own query parameters are percent-encoded, so
-// only a crafted endpoint has one). A crafted authorization_endpoint (file:, javascript:, shell text such as
-// $(cmd)) never reaches a browser or a command.
-func BrowserURL(raw string) (*url.URL, error) {
-	u, err := ValidateEndpointURL(raw)
-	if err != nil {
-		return nil, fmt.Errorf("refusing to open it in a browser: %w", err)
-	}
-	if strings.Contains(raw, "$") {
-		return nil, fmt.Errorf("refusing to open it in a browser: URL contains %q, which has meaning to a shell and none in an authorization endpoint", "$")
-	}
-	return u, nil
-}
 
 var quietBrowser sync.Once
 
@@ -40,11 +24,11 @@ var openWithSystem = func(u string) error {
 // NoBrowser, given as the command to OpenBrowser, prints the URL and opens nothing (--no-browser).
 const NoBrowser = "-"
 
-// OpenBrowser opens raw, after checking it with BrowserURL, in command (the URL appended as its last argument;
+// OpenBrowser opens raw, after checking it with oauth.BrowserURL, in command (the URL appended as its last argument;
 // no shell is involved) or, when command is empty, $BROWSER, else the system's browser. The URL is printed to
 // stderr first in every case, so a user on a machine without a browser can copy it.
 func OpenBrowser(raw, command string, stderr io.Writer) error {
-	u, err := BrowserURL(raw)
+	u, err := oauth.BrowserURL(raw)
 	if err != nil {
 		return err
 	}

@@ -8,67 +8,6 @@ import (
 	"time"
 )
 
-func TestBrowserURL(t *testing.T) {
-	ok := []string{
-		"https://auth.meshai.dev/oauth/authorize?client_id=a&state=b&code_challenge=c",
-		"http://127.0.0.1:8080/authorize?x=1",
-		"http://localhost/authorize",
-		"http://[::1]:9/authorize",
-	}
-	for _, raw := range ok {
-		if _, err := BrowserURL(raw); err != nil {
-			t.Errorf("%s: %v", raw, err)
-		}
-	}
-	bad := []string{
-		"file:///etc/passwd",
-		"javascript:alert(1)",
-		"http://auth.example.com/authorize",
-		`https://x.example/a"; rm -rf ~`,
-		"https://x.example/a b",
-		"https://x.example/a\n",
-		"https://x.example/`id`",
-		"https://user:pass@x.example/",
-		"//x.example/relative",
-		"mailto:a@b.c",
-		"",
-	}
-	for _, raw := range bad {
-		if _, err := BrowserURL(raw); err == nil {
-			t.Errorf("%q must be refused", raw)
-		}
-	}
-}
-
-// "$" is a valid URI character (RFC 3986 sub-delims) but BrowserURL refuses it: the flow's own parameters are
-// percent-encoded, so only shell text put in an endpoint carries one.
-func TestBrowserURLRefusesDollar(t *testing.T) {
-	for _, raw := range []string{
-		"https://127.0.0.1:8443/oauth/authorize$(touch$IFS./pwned)",
-		"http://127.0.0.1:8080/oauth/authorize$(id)?client_id=a",
-		"https://auth.example.com/authorize?state=$HOME",
-		"https://auth.example.com/authorize?x=1&y=$",
-		"https://auth.example.com/$",
-	} {
-		if _, err := ValidateEndpointURL(raw); err != nil {
-			t.Fatalf("%q: the case must get past ValidateEndpointURL to test BrowserURL's own rule: %v", raw, err)
-		}
-		_, err := BrowserURL(raw)
-		if err == nil || !strings.Contains(err.Error(), `contains "$", which has meaning to a shell`) {
-			t.Errorf("%q: %v", raw, err)
-		}
-	}
-	// Percent-encoded, as the flow's own parameters are, it is just data.
-	for _, raw := range []string{
-		"https://auth.example.com/authorize?state=%24HOME",
-		"https://auth.example.com/authorize?login_hint=a%24b&x=(1)",
-	} {
-		if _, err := BrowserURL(raw); err != nil {
-			t.Errorf("%q: %v", raw, err)
-		}
-	}
-}
-
 // The refusal comes before anything is printed, opened or run.
 func TestOpenBrowserRefusesDollarBeforeOpening(t *testing.T) {
 	opened := false

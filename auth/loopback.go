@@ -14,6 +14,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
+	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
 )
 
 // CallbackPath is the path of the loopback redirect URI.
@@ -26,6 +29,12 @@ func CallbackPorts(key string) []int {
 	sum := sha256.Sum256([]byte(key))
 	base := 20000 + int(binary.BigEndian.Uint32(sum[:4])%20000)
 	return []int{base, base + 1, base + 2}
+}
+
+// SignInPorts returns the loopback ports a SignIn tries for the server resource at the authorization server issuer:
+// CallbackPorts of the server's credstore.ServerKey and the issuer.
+func SignInPorts(resource, issuer string) []int {
+	return CallbackPorts(credstore.ServerKey(resource) + "|" + issuer)
 }
 
 // Callback is what the authorization server sent back to the loopback redirect URI.
@@ -152,7 +161,7 @@ type AuthorizationError struct {
 }
 
 func (e *AuthorizationError) Error() string {
-	msg := "the authorization server refused the sign-in: " + oauthErrorText(e.Code, e.Description)
+	msg := "the authorization server refused the sign-in: " + oauth.ErrorText(e.Code, e.Description)
 	if e.MissingIss {
 		msg += " (the answer also lacked the iss parameter the server promised, so it was not trusted)"
 	}
@@ -186,9 +195,9 @@ func (l *Loopback) handle(w http.ResponseWriter, r *http.Request) {
 	missingIss := issuer != "" && !hasIss && issReq
 	if e := q.Get("error"); e != "" && !wrongIss {
 		desc := redactAll(q.Get("error_description"), append([]string{q.Get("state")}, q["code"]...))
-		ae := &AuthorizationError{Code: cleanText(redactAll(e, q["code"]), 64), Description: cleanText(desc, 200), MissingIss: missingIss}
+		ae := &AuthorizationError{Code: oauth.CleanText(redactAll(e, q["code"]), 64), Description: oauth.CleanText(desc, 200), MissingIss: missingIss}
 		l.finish(Callback{}, ae)
-		msg := "The server said: " + oauthErrorText(ae.Code, ae.Description) + "."
+		msg := "The server said: " + oauth.ErrorText(ae.Code, ae.Description) + "."
 		if missingIss {
 			msg += " The answer lacked the iss parameter the server promised, so it was not trusted."
 		}
@@ -217,28 +226,6 @@ func (l *Loopback) handle(w http.ResponseWriter, r *http.Request) {
 
 func (l *Loopback) finish(cb Callback, err error) {
 	l.once.Do(func() { l.result <- callbackResult{cb, err} })
-}
-
-// oauthErrorText is an OAuth error code and description, shortened and stripped of anything unprintable.
-func oauthErrorText(code, desc string) string {
-	if desc == "" {
-		return cleanText(code, 64)
-	}
-	return cleanText(code, 64) + " (" + cleanText(desc, 200) + ")"
-}
-
-// cleanText is s without unprintable characters, cut to n runes.
-func cleanText(s string, n int) string {
-	out := make([]rune, 0, len(s))
-	for _, r := range s {
-		if r >= 0x20 && r != 0x7f {
-			out = append(out, r)
-		}
-	}
-	if len(out) > n {
-		out = append(out[:n], '…')
-	}
-	return string(out)
 }
 
 // redactAll replaces each non-empty secret in s: a server that echoes the state or a code must not put them

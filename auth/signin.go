@@ -19,6 +19,8 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
+	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/ratelimit"
 )
 
@@ -29,7 +31,7 @@ import (
 type SignIn struct {
 	ServerURL         *url.URL
 	ConfigDir         string
-	Store             Store
+	Store             credstore.Store
 	HTTP              *http.Client
 	DefaultScopes     []string // when neither the challenge nor the server's metadata names scopes
 	ClientID          string   // pre-registered client, skipping registration
@@ -173,13 +175,12 @@ func (s *SignIn) source(ctx context.Context) (*Source, error) {
 	if s.src != nil {
 		return s.src, nil
 	}
-	rec, err := s.loadRecord(ctx)
-	if err != nil {
+	rec, t, err := s.readSignIn(ctx)
+	if rec == nil {
 		return nil, err
 	}
-	reg := &rec.Registration
 	s.src = s.newSource(*rec)
-	if t, _ := LoadTokens(ctx, s.Store, StoreKey(s.resource(), reg.Issuer, reg.ClientID)); t != nil {
+	if t != nil {
 		s.scopes = strings.Fields(t.Scope)
 		s.life.update(func(st *State) {
 			if st.Phase == SignedOut {
@@ -193,14 +194,14 @@ func (s *SignIn) source(ctx context.Context) (*Source, error) {
 // Reauthorize implements remote.Reauthorizer. While the last sign-in is Failed it starts none: the request gets
 // that failure (a *FailedError), unless another bridge has signed in meanwhile.
 func (s *SignIn) Reauthorize(ctx context.Context, status int, wwwAuthenticate []string, rejected string) error {
-	ch := FindBearer(ParseWWWAuthenticate(wwwAuthenticate))
+	ch := oauth.FindBearer(oauth.ParseWWWAuthenticate(wwwAuthenticate))
 	var want []string
 	if status == http.StatusForbidden {
 		if ch == nil || ch.ErrorCode() != "insufficient_scope" {
 			return errors.New("the server refused access (403)")
 		}
 		s.mu.Lock()
-		want = UnionScopes(s.scopes, strings.Fields(ch.Scope()))
+		want = oauth.UnionScopes(s.scopes, strings.Fields(ch.Scope()))
 		s.mu.Unlock()
 		s.logf("the server asks for more scope; signing in again", "scopes", strings.Join(want, " "))
 		return s.signIn(ctx, ch, want, false)
@@ -226,12 +227,8 @@ func (s *SignIn) Reauthorize(ctx context.Context, status int, wwwAuthenticate []
 // signedInElsewhere reports whether the store holds an access token other than rejected that has not expired:
 // another bridge, or `meshai-mcp-server login`, signed in. The next request then uses it.
 func (s *SignIn) signedInElsewhere(ctx context.Context, rejected string) bool {
-	rec, err := s.loadRecord(ctx)
-	if err != nil {
-		return false
-	}
-	t, err := LoadTokens(ctx, s.Store, StoreKey(s.resource(), rec.Issuer, rec.ClientID))
-	if err != nil || t.AccessToken == "" || t.AccessToken == rejected || (!t.Expiry.IsZero() && time.Now().After(t.Expiry)) {
+	_, t, err := s.readSignIn(ctx)
+	if err != nil || t == nil || t.AccessToken == "" || t.AccessToken == rejected || (!t.Expiry.IsZero() && time.Now().After(t.Expiry)) {
 		return false
 	}
 	s.mu.Lock()
@@ -251,13 +248,13 @@ type flight struct {
 // It is the user's own request (`meshai-mcp-server login`): it runs even when the last sign-in failed.
 // Concurrent calls in this process share one sign-in and its outcome: sixteen requests refused at once open one
 // browser tab, not sixteen one after another.
-func (s *SignIn) Login(ctx context.Context, ch *Challenge, scopes []string) error {
+func (s *SignIn) Login(ctx context.Context, ch *oauth.Challenge, scopes []string) error {
 	return s.signIn(ctx, ch, scopes, true)
 }
 
 // signIn runs or joins the sign-in. explicit: the user asked for it, so another bridge's recent failure does not
 // stand in for it.
-func (s *SignIn) signIn(ctx context.Context, ch *Challenge, scopes []string, explicit bool) error {
+func (s *SignIn) signIn(ctx context.Context, ch *oauth.Challenge, scopes []string, explicit bool) error {
 	if scopes != nil { // a step-up asks for its own scopes
 		return s.login(ctx, ch, scopes, explicit)
 	}
@@ -283,7 +280,7 @@ func (s *SignIn) signIn(ctx context.Context, ch *Challenge, scopes []string, exp
 }
 
 // login runs one sign-in and moves the lifecycle: SigningIn while it runs, then SignedIn or Failed.
-func (s *SignIn) login(ctx context.Context, ch *Challenge, scopes []string, explicit bool) (err error) {
+func (s *SignIn) login(ctx context.Context, ch *oauth.Challenge, scopes []string, explicit bool) (err error) {
 	s.mu.Lock()
 	s.active++
 	explicit = explicit || s.retryAsked
@@ -311,7 +308,7 @@ func (s *SignIn) login(ctx context.Context, ch *Challenge, scopes []string, expl
 	waitStart := time.Now()
 	lctx, cancel := context.WithTimeout(ctx, s.authTimeout()+30*time.Second)
 	defer cancel()
-	unlock, err := lock(lctx, s.ConfigDir, s.serverKey(), func() { s.setElsewhere(true) })
+	unlock, err := credstore.LockSignIn(lctx, s.ConfigDir, s.resource(), func() { s.setElsewhere(true) })
 	if err != nil {
 		return fmt.Errorf("wait for another sign-in to finish: %w", err)
 	}
@@ -324,13 +321,8 @@ func (s *SignIn) login(ctx context.Context, ch *Challenge, scopes []string, expl
 	s.mu.Unlock()
 	if src, _ := s.source(lctx); src != nil && scopes == nil {
 		if old != nil { // a refresh token the server refused stays refused: the new source must not try it again
-			old.mu.Lock()
-			dead, gone := old.dead, old.clientGone
-			old.mu.Unlock()
-			src.mu.Lock()
-			src.dead = dead
-			src.mu.Unlock()
-			if gone {
+			src.Inherit(old)
+			if _, gone := old.Spent(); gone {
 				s.mu.Lock()
 				s.goneClient = old.Client.ClientID
 				s.mu.Unlock()
@@ -341,7 +333,7 @@ func (s *SignIn) login(ctx context.Context, ch *Challenge, scopes []string, expl
 		}
 	}
 	if !explicit {
-		if f := readFailure(s.ConfigDir, s.serverKey()); f != nil && (f.At.After(waitStart) || time.Since(f.At) < failureMemory) {
+		if f := credstore.ReadFailure(s.ConfigDir, s.resource()); f != nil && (f.At.After(waitStart) || time.Since(f.At) < failureMemory) {
 			s.logf("another meshai-mcp-server's sign-in to this server just failed; not opening another", "failed_at", f.At)
 			return &OtherFailureError{At: f.At, Message: f.Message}
 		}
@@ -356,46 +348,39 @@ func (s *SignIn) login(ctx context.Context, ch *Challenge, scopes []string, expl
 	}
 	if err = s.interactive(lctx, ch, scopes); err != nil {
 		if ctx.Err() == nil {
-			writeFailure(s.ConfigDir, s.serverKey(), err)
+			credstore.RecordFailure(s.ConfigDir, s.resource(), err)
 		}
 		return err
 	}
-	clearFailure(s.ConfigDir, s.serverKey())
+	credstore.ClearFailure(s.ConfigDir, s.resource())
 	s.mu.Lock()
 	s.lastFlow = time.Now()
 	s.mu.Unlock()
 	return nil
 }
 
+// currentAccess is the access token the source in use holds; "" when there is none.
 func (s *SignIn) currentAccess() string {
-	s.mu.Lock()
-	src := s.src
-	s.mu.Unlock()
-	if src == nil {
-		return ""
+	if src := s.current(); src != nil {
+		return src.AccessToken()
 	}
-	src.mu.Lock()
-	defer src.mu.Unlock()
-	if src.cur == nil {
-		return ""
-	}
-	return src.cur.AccessToken
+	return ""
 }
 
 // interactive discovers, registers if needed, and runs the browser flow.
-func (s *SignIn) interactive(ctx context.Context, ch *Challenge, scopes []string) error {
+func (s *SignIn) interactive(ctx context.Context, ch *oauth.Challenge, scopes []string) error {
 	hc := s.httpClient()
 	resource := s.resource()
-	prm, err := DiscoverResource(ctx, hc, s.serverURL(), ch)
-	var meta *ServerMetadata
+	prm, err := oauth.DiscoverResource(ctx, hc, s.serverURL(), ch)
+	var meta *oauth.ServerMetadata
 	switch {
-	case errors.Is(err, ErrNoResourceMetadata): // a 2025-03-26 server
-		meta, err = LegacyServerMetadata(ctx, hc, s.serverURL())
+	case errors.Is(err, oauth.ErrNoResourceMetadata): // a 2025-03-26 server
+		meta, err = oauth.LegacyServerMetadata(ctx, hc, s.serverURL())
 	case err == nil:
 		if s.Resource == "" {
 			resource = prm.Resource
 		}
-		meta, err = DiscoverServer(ctx, hc, prm.AuthorizationServers[0])
+		meta, err = oauth.DiscoverServer(ctx, hc, prm.AuthorizationServers[0])
 	}
 	if err != nil {
 		return err
@@ -408,7 +393,7 @@ func (s *SignIn) interactive(ctx context.Context, ch *Challenge, scopes []string
 		if ch != nil {
 			challengeScope = ch.Scope()
 		}
-		if scopes = ChooseScopes(challengeScope, prm); len(scopes) == 0 {
+		if scopes = oauth.ChooseScopes(challengeScope, prm); len(scopes) == 0 {
 			scopes = s.DefaultScopes
 		}
 	}
@@ -416,15 +401,15 @@ func (s *SignIn) interactive(ctx context.Context, ch *Challenge, scopes []string
 		return s.deviceSignIn(ctx, meta, resource, scopes)
 	}
 	// Checked before anything is registered or listened on: a crafted endpoint ends the sign-in here.
-	if _, err := BrowserURL(meta.AuthorizationEndpoint); err != nil {
+	if _, err := oauth.BrowserURL(meta.AuthorizationEndpoint); err != nil {
 		return fmt.Errorf("the authorization server's authorization_endpoint: %w", err)
 	}
-	ports := CallbackPorts(s.serverKey() + "|" + meta.Issuer)
+	ports := SignInPorts(s.resource(), meta.Issuer)
 	if s.CallbackPort != 0 {
 		ports = []int{s.CallbackPort}
 	}
-	regKey := StoreKey(resource, meta.Issuer, "")
-	reg, _ := LoadRegistration(ctx, s.Store, regKey)
+	regKey := credstore.ClientKey{Resource: resource, Issuer: meta.Issuer}
+	reg, _ := credstore.LoadRegistration(ctx, s.Store, regKey)
 	if reg, err = s.dropForgottenClient(ctx, reg, regKey); err != nil {
 		return err
 	}
@@ -441,7 +426,7 @@ func (s *SignIn) interactive(ctx context.Context, ch *Challenge, scopes []string
 	if err != nil {
 		return err
 	}
-	ar, err := NewAuthRequest(meta.AuthorizationEndpoint, meta.Issuer, reg.ClientID, reg.RedirectURI, resource, scopes, s.AuthorizeParams)
+	ar, err := oauth.NewAuthRequest(meta.AuthorizationEndpoint, meta.Issuer, reg.ClientID, reg.RedirectURI, resource, scopes, s.AuthorizeParams)
 	if err != nil {
 		return err
 	}
@@ -465,8 +450,8 @@ func (s *SignIn) interactive(ctx context.Context, ch *Challenge, scopes []string
 	tc := s.tokenClient(meta, reg, resource)
 	tok, err := tc.Exchange(ctx, cb.Code, ar.Verifier, reg.RedirectURI)
 	if err != nil {
-		if IsInvalidClient(err) && s.ClientID == "" && s.ClientMetadataURL == "" {
-			_ = ForgetRegistration(ctx, s.Store, regKey)
+		if oauth.IsInvalidClient(err) && s.ClientID == "" && s.ClientMetadataURL == "" {
+			_ = credstore.ForgetRegistration(ctx, s.Store, regKey)
 			return fmt.Errorf("redeem the sign-in code: the authorization server no longer knows this app's registration "+
 				"(invalid_client); the next sign-in registers it again: sign in once more: %w", err)
 		}
@@ -476,17 +461,18 @@ func (s *SignIn) interactive(ctx context.Context, ch *Challenge, scopes []string
 }
 
 // signedIn stores the tokens and the server record of a completed sign-in and makes them current.
-func (s *SignIn) signedIn(ctx context.Context, meta *ServerMetadata, reg *Registration, resource string, tok *oauth2.Token, scopes []string) error {
+func (s *SignIn) signedIn(ctx context.Context, meta *oauth.ServerMetadata, reg *credstore.Registration, resource string, tok *oauth2.Token, scopes []string) error {
 	granted := strings.Fields(fmt.Sprint(tok.Extra("scope")))
 	if tok.Extra("scope") == nil {
 		granted = scopes
 	}
-	if err := SaveTokens(ctx, s.Store, StoreKey(resource, meta.Issuer, reg.ClientID), toTokens(tok, granted)); err != nil {
+	// The tokens are kept under the client at meta.Issuer (reg.Issuer is always meta.Issuer here).
+	if err := credstore.SaveTokens(ctx, s.Store, resource, reg, toTokens(tok, granted)); err != nil {
 		return fmt.Errorf("save the tokens: %w", err)
 	}
-	rec := serverRecord{Registration: *reg, TokenEndpoint: meta.TokenEndpoint, RevocationEndpoint: meta.RevocationEndpoint,
+	rec := credstore.SignInRecord{Registration: *reg, TokenEndpoint: meta.TokenEndpoint, RevocationEndpoint: meta.RevocationEndpoint,
 		UserinfoEndpoint: meta.UserinfoEndpoint}
-	if err := s.saveRecord(ctx, rec); err != nil {
+	if err := credstore.SaveSignIn(ctx, s.Store, s.resource(), &rec); err != nil {
 		return fmt.Errorf("save the sign-in: %w", err)
 	}
 	s.mu.Lock()
@@ -502,7 +488,7 @@ func (s *SignIn) signedIn(ctx context.Context, meta *ServerMetadata, reg *Regist
 
 // dropForgottenClient handles a client the token endpoint answered invalid_client for: a dynamic registration is
 // deleted (the caller registers again), a client the user configured is an error that says which flag to check.
-func (s *SignIn) dropForgottenClient(ctx context.Context, reg *Registration, key string) (*Registration, error) {
+func (s *SignIn) dropForgottenClient(ctx context.Context, reg *credstore.Registration, key credstore.ClientKey) (*credstore.Registration, error) {
 	s.mu.Lock()
 	gone := s.goneClient
 	s.mu.Unlock()
@@ -516,7 +502,7 @@ func (s *SignIn) dropForgottenClient(ctx context.Context, reg *Registration, key
 		return reg, nil
 	}
 	s.logf("the authorization server no longer knows this app's registration; registering again", "client_id", gone)
-	if err := ForgetRegistration(ctx, s.Store, key); err != nil {
+	if err := credstore.ForgetRegistration(ctx, s.Store, key); err != nil {
 		return nil, fmt.Errorf("forget the old registration: %w", err)
 	}
 	s.mu.Lock()
@@ -527,22 +513,22 @@ func (s *SignIn) dropForgottenClient(ctx context.Context, reg *Registration, key
 
 // registration returns the client to use: pre-registered, the stored one if its redirect still fits, or a new
 // dynamic registration for the loopback port.
-func (s *SignIn) registration(ctx context.Context, meta *ServerMetadata, resource string, stored *Registration, port int, scopes []string) (*Registration, error) {
+func (s *SignIn) registration(ctx context.Context, meta *oauth.ServerMetadata, resource string, stored *credstore.Registration, port int, scopes []string) (*credstore.Registration, error) {
 	redirect := "http://" + net.JoinHostPort(s.callbackHost(), strconv.Itoa(port)) + s.callbackPath()
 	if s.ClientID != "" {
-		method := AuthNone
+		method := oauth.AuthNone
 		if s.ClientSecret != "" {
-			method = AuthBasic
-			if !slices.Contains(meta.TokenEndpointAuthMethodsSupported, AuthBasic) && slices.Contains(meta.TokenEndpointAuthMethodsSupported, AuthPost) {
-				method = AuthPost
+			method = oauth.AuthBasic
+			if !slices.Contains(meta.TokenEndpointAuthMethodsSupported, oauth.AuthBasic) && slices.Contains(meta.TokenEndpointAuthMethodsSupported, oauth.AuthPost) {
+				method = oauth.AuthPost
 			}
 		}
-		return &Registration{Issuer: meta.Issuer, ClientID: s.ClientID, ClientSecret: s.ClientSecret,
+		return &credstore.Registration{Issuer: meta.Issuer, ClientID: s.ClientID, ClientSecret: s.ClientSecret,
 			TokenEndpointAuthMethod: method, RedirectURI: redirect, CallbackPort: port}, nil
 	}
 	if s.ClientMetadataURL != "" && meta.ClientIDMetadataDocumentSupported {
 		// The URL is the client_id; the document it serves lists the loopback redirect URIs.
-		return &Registration{Issuer: meta.Issuer, ClientID: s.ClientMetadataURL, TokenEndpointAuthMethod: AuthNone,
+		return &credstore.Registration{Issuer: meta.Issuer, ClientID: s.ClientMetadataURL, TokenEndpointAuthMethod: oauth.AuthNone,
 			RedirectURI: redirect, CallbackPort: port}, nil
 	}
 	if stored != nil && stored.Issuer == meta.Issuer && stored.RedirectURI == redirect {
@@ -551,40 +537,38 @@ func (s *SignIn) registration(ctx context.Context, meta *ServerMetadata, resourc
 	if meta.RegistrationEndpoint == "" {
 		return nil, fmt.Errorf("the authorization server %s offers no dynamic registration: pass --client-id (and --client-secret) of a client registered there", meta.Issuer)
 	}
-	md := NativeClient(redirect, strings.Join(scopes, " "), s.Version)
+	md := oauth.NativeClient(redirect, strings.Join(scopes, " "), s.Version)
 	if len(s.ClientMetadata) > 0 {
 		if err := json.Unmarshal(s.ClientMetadata, &md); err != nil {
 			return nil, fmt.Errorf("client metadata: %w", err)
 		}
 		md.RedirectURIs = []string{redirect}
 	}
-	dc, err := RegisterClient(ctx, s.httpClient(), meta.RegistrationEndpoint, md)
+	dc, err := oauth.RegisterClient(ctx, s.httpClient(), meta.RegistrationEndpoint, md)
 	if err != nil {
 		return nil, err
 	}
-	reg := &Registration{Issuer: meta.Issuer, ClientID: dc.ClientID, ClientSecret: dc.ClientSecret,
+	reg := &credstore.Registration{Issuer: meta.Issuer, ClientID: dc.ClientID, ClientSecret: dc.ClientSecret,
 		TokenEndpointAuthMethod: dc.AuthMethod, RedirectURI: redirect, CallbackPort: port, RegisteredAt: time.Now()}
-	if err := SaveRegistration(ctx, s.Store, StoreKey(resource, meta.Issuer, ""), reg); err != nil {
+	if err := credstore.SaveRegistration(ctx, s.Store, credstore.ClientKey{Resource: resource, Issuer: meta.Issuer}, reg); err != nil {
 		return nil, fmt.Errorf("save the registration: %w", err)
 	}
 	return reg, nil
 }
 
 // newSource is the token source of the sign-in rec records.
-func (s *SignIn) newSource(rec serverRecord) *Source {
-	reg := &rec.Registration
-	key := StoreKey(s.resource(), reg.Issuer, reg.ClientID)
-	meta := &ServerMetadata{Issuer: reg.Issuer, TokenEndpoint: rec.TokenEndpoint}
+func (s *SignIn) newSource(rec credstore.SignInRecord) *Source {
+	grant := &credstore.Grant{Store: s.Store, Resource: s.resource(), Record: rec, KeepRecord: true, Log: s.logf}
+	meta := &oauth.ServerMetadata{Issuer: rec.Issuer, TokenEndpoint: rec.TokenEndpoint}
 	return &Source{
-		Store: &storedTokens{store: s.Store, key: key, log: s.logf,
-			keepRecord: func(ctx context.Context) error { return s.keepRecord(ctx, rec) }},
-		Lock:   func(ctx context.Context) (func(), error) { return Lock(ctx, s.ConfigDir, key) },
-		Client: s.tokenClient(meta, reg, s.resource()),
+		Store:  grant,
+		Lock:   func(ctx context.Context) (func(), error) { return grant.Lock(ctx, s.ConfigDir) },
+		Client: s.tokenClient(meta, &rec.Registration, s.resource()),
 	}
 }
 
-func (s *SignIn) tokenClient(meta *ServerMetadata, reg *Registration, resource string) *TokenClient {
-	return &TokenClient{TokenURL: meta.TokenEndpoint, ClientID: reg.ClientID, ClientSecret: reg.ClientSecret,
+func (s *SignIn) tokenClient(meta *oauth.ServerMetadata, reg *credstore.Registration, resource string) *oauth.TokenClient {
+	return &oauth.TokenClient{TokenURL: meta.TokenEndpoint, ClientID: reg.ClientID, ClientSecret: reg.ClientSecret,
 		AuthMethod: reg.TokenEndpointAuthMethod, Resource: resource, HTTP: s.httpClient(), Log: s.Log}
 }
 
@@ -593,7 +577,7 @@ func (s *SignIn) resource() string {
 	if s.Resource != "" {
 		return s.Resource
 	}
-	return CanonicalResource(s.serverURL())
+	return oauth.CanonicalResource(s.serverURL())
 }
 
 func (s *SignIn) callbackHost() string {
@@ -609,9 +593,6 @@ func (s *SignIn) callbackPath() string {
 	}
 	return CallbackPath
 }
-
-// serverKey names this server alone: the lock for its sign-in, and the record of its last registration.
-func (s *SignIn) serverKey() string { return StoreKey(s.resource(), "", "") }
 
 func (s *SignIn) httpClient() *http.Client {
 	if s.HTTP != nil {
@@ -640,94 +621,17 @@ func (s *SignIn) logf(msg string, args ...any) {
 	}
 }
 
-func toTokens(t *oauth2.Token, scopes []string) *Tokens {
-	return &Tokens{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, TokenType: "Bearer", Expiry: t.Expiry,
+func toTokens(t *oauth2.Token, scopes []string) *credstore.Tokens {
+	return &credstore.Tokens{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, TokenType: "Bearer", Expiry: t.Expiry,
 		ExpiresIn: t.ExpiresIn, Scope: strings.Join(scopes, " ")}
 }
 
-// storedTokens is one key's tokens in a Store, as a Source needs them.
-type storedTokens struct {
-	store Store
-	key   string
-	log   func(msg string, args ...any)
-	// keepRecord saves the sign-in's server record again if the store lost it (a deleted config dir).
-	keepRecord func(ctx context.Context) error
-}
-
-// LoadToken reads the tokens; tokens that cannot be read (a damaged file, a hand edit) count as none, so the next
-// refusal starts a sign-in that replaces them.
-func (st *storedTokens) LoadToken(ctx context.Context) (*oauth2.Token, error) {
-	t, err := LoadTokens(ctx, st.store, st.key)
-	if errors.Is(err, ErrUnreadable) {
-		st.log("the stored tokens cannot be read; counting them as none", "err", err)
-		return nil, nil
+// readSignIn reads the last sign-in's record and tokens (see credstore.ReadSignIn); a record that cannot be read is
+// an error that says what to do.
+func (s *SignIn) readSignIn(ctx context.Context) (*credstore.SignInRecord, *credstore.Tokens, error) {
+	rec, t, err := credstore.ReadSignIn(ctx, s.Store, s.resource())
+	if rec == nil && errors.Is(err, credstore.ErrUnreadable) {
+		return nil, nil, fmt.Errorf("the stored sign-in for %s is unreadable: run `meshai-mcp-server logout` and sign in again", s.serverURL().Redacted())
 	}
-	if errors.Is(err, ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &oauth2.Token{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, TokenType: "Bearer", Expiry: t.Expiry,
-		ExpiresIn: t.ExpiresIn}, nil
-}
-
-func (st *storedTokens) SaveToken(ctx context.Context, t *oauth2.Token) error {
-	old, _ := LoadTokens(ctx, st.store, st.key)
-	scope := ""
-	if old != nil {
-		scope = old.Scope
-	}
-	if v, ok := t.Extra("scope").(string); ok && v != "" {
-		scope = v
-	}
-	if err := SaveTokens(ctx, st.store, st.key, &Tokens{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken,
-		TokenType: "Bearer", Expiry: t.Expiry, ExpiresIn: t.ExpiresIn, Scope: scope}); err != nil {
-		return err
-	}
-	if st.keepRecord != nil {
-		return st.keepRecord(ctx)
-	}
-	return nil
-}
-
-// serverRecord is what the bridge remembers of a server between runs: the client it signed in with and that
-// client's token endpoint, so a restart can refresh without any discovery.
-type serverRecord struct {
-	Registration
-	TokenEndpoint      string `json:"token_endpoint"`
-	RevocationEndpoint string `json:"revocation_endpoint,omitempty"`
-	UserinfoEndpoint   string `json:"userinfo_endpoint,omitempty"`
-}
-
-func (s *SignIn) recordName() string { return s.serverKey() + "/server" }
-
-func (s *SignIn) loadRecord(ctx context.Context) (*serverRecord, error) {
-	b, err := s.Store.Get(ctx, s.recordName())
-	if err != nil {
-		return nil, err
-	}
-	var rec serverRecord
-	if err := json.Unmarshal(b, &rec); err != nil || rec.ClientID == "" || rec.TokenEndpoint == "" {
-		return nil, fmt.Errorf("the stored sign-in for %s is unreadable: run `meshai-mcp-server logout` and sign in again", s.serverURL().Redacted())
-	}
-	return &rec, nil
-}
-
-// keepRecord saves rec again when the store no longer has a server record: the tokens just saved are then found
-// by the next start too.
-func (s *SignIn) keepRecord(ctx context.Context, rec serverRecord) error {
-	if _, err := s.Store.Get(ctx, s.recordName()); !errors.Is(err, ErrNotFound) {
-		return nil
-	}
-	s.logf("the store had lost this server's sign-in record; saving it again")
-	return s.saveRecord(ctx, rec)
-}
-
-func (s *SignIn) saveRecord(ctx context.Context, rec serverRecord) error {
-	b, err := json.Marshal(rec)
-	if err != nil {
-		return err
-	}
-	return s.Store.Set(ctx, s.recordName(), b)
+	return rec, t, err
 }

@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
+	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
 )
 
 // deviceSignIn signs in with the device authorization grant (RFC 8628): the user enters a code shown on stderr
 // on any device with a browser, while the bridge polls the token endpoint. No port is bound.
-func (s *SignIn) deviceSignIn(ctx context.Context, meta *ServerMetadata, resource string, scopes []string) error {
+func (s *SignIn) deviceSignIn(ctx context.Context, meta *oauth.ServerMetadata, resource string, scopes []string) error {
 	if meta.DeviceAuthorizationEndpoint == "" {
 		return fmt.Errorf("the authorization server %s offers no device sign-in (RFC 8628): drop --device-code to sign in with a browser, "+
 			"or run `meshai-mcp-server login` on a machine that has one and copy its token store", meta.Issuer)
@@ -21,7 +24,7 @@ func (s *SignIn) deviceSignIn(ctx context.Context, meta *ServerMetadata, resourc
 	tc := s.tokenClient(meta, reg, resource)
 	s.logf("signing in with a device code", "issuer", meta.Issuer, "scopes", strings.Join(scopes, " "))
 	defer s.setAuthURL("")
-	tok, err := RunDeviceFlow(ctx, tc, meta.DeviceAuthorizationEndpoint, scopes, resource, func(d DeviceCode) {
+	tok, err := oauth.RunDeviceFlow(ctx, tc, meta.DeviceAuthorizationEndpoint, scopes, resource, func(d oauth.DeviceCode) {
 		fmt.Fprintln(s.stderr(), "meshai-mcp-server:", d.Instructions())
 		link := d.VerificationURIComplete
 		if link == "" {
@@ -37,16 +40,16 @@ func (s *SignIn) deviceSignIn(ctx context.Context, meta *ServerMetadata, resourc
 
 // deviceRegistration returns the client for the device grant: pre-registered, the one registered for it before,
 // or a new dynamic registration without redirect URIs.
-func (s *SignIn) deviceRegistration(ctx context.Context, meta *ServerMetadata, resource string, scopes []string) (*Registration, error) {
+func (s *SignIn) deviceRegistration(ctx context.Context, meta *oauth.ServerMetadata, resource string, scopes []string) (*credstore.Registration, error) {
 	if s.ClientID != "" {
-		method := AuthNone
+		method := oauth.AuthNone
 		if s.ClientSecret != "" {
-			method = AuthBasic
+			method = oauth.AuthBasic
 		}
-		return &Registration{Issuer: meta.Issuer, ClientID: s.ClientID, ClientSecret: s.ClientSecret, TokenEndpointAuthMethod: method}, nil
+		return &credstore.Registration{Issuer: meta.Issuer, ClientID: s.ClientID, ClientSecret: s.ClientSecret, TokenEndpointAuthMethod: method}, nil
 	}
-	key := StoreKey(resource, meta.Issuer+"#device", "")
-	reg, _ := LoadRegistration(ctx, s.Store, key)
+	key := credstore.ClientKey{Resource: resource, Issuer: meta.Issuer, Device: true}
+	reg, _ := credstore.LoadRegistration(ctx, s.Store, key)
 	reg, err := s.dropForgottenClient(ctx, reg, key)
 	if err != nil {
 		return nil, err
@@ -57,13 +60,13 @@ func (s *SignIn) deviceRegistration(ctx context.Context, meta *ServerMetadata, r
 	if meta.RegistrationEndpoint == "" {
 		return nil, fmt.Errorf("the authorization server %s offers no dynamic registration: pass --client-id of a client registered there for the device grant", meta.Issuer)
 	}
-	dc, err := RegisterClient(ctx, s.httpClient(), meta.RegistrationEndpoint, DeviceClient(strings.Join(scopes, " "), s.Version))
+	dc, err := oauth.RegisterClient(ctx, s.httpClient(), meta.RegistrationEndpoint, oauth.DeviceClient(strings.Join(scopes, " "), s.Version))
 	if err != nil {
 		return nil, err
 	}
-	reg = &Registration{Issuer: meta.Issuer, ClientID: dc.ClientID, ClientSecret: dc.ClientSecret,
+	reg = &credstore.Registration{Issuer: meta.Issuer, ClientID: dc.ClientID, ClientSecret: dc.ClientSecret,
 		TokenEndpointAuthMethod: dc.AuthMethod, RegisteredAt: time.Now()}
-	if err := SaveRegistration(ctx, s.Store, key, reg); err != nil {
+	if err := credstore.SaveRegistration(ctx, s.Store, key, reg); err != nil {
 		return nil, fmt.Errorf("save the registration: %w", err)
 	}
 	return reg, nil

@@ -1,11 +1,8 @@
 package auth
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 )
 
@@ -26,46 +23,4 @@ type OtherFailureError struct {
 
 func (e *OtherFailureError) Error() string {
 	return fmt.Sprintf("a sign-in to this server in another meshai-mcp-server window failed at %s: %s", e.At.Local().Format(time.TimeOnly), e.Message)
-}
-
-// failureRecord is what <configDir>/locks/<key>.failed holds.
-type failureRecord struct {
-	At      time.Time `json:"at"`
-	Message string    `json:"message"`
-}
-
-func failurePath(configDir, key string) string {
-	return filepath.Join(configDir, "locks", key+".failed")
-}
-
-// writeFailure records, under the sign-in lock, that the sign-in failed with err.
-func writeFailure(configDir, key string, err error) {
-	if configDir == "" {
-		return
-	}
-	b, _ := json.Marshal(failureRecord{At: time.Now(), Message: err.Error()})
-	_ = writeFileAtomic(failurePath(configDir, key), b)
-}
-
-// clearFailure forgets a recorded failure after a sign-in succeeded.
-func clearFailure(configDir, key string) {
-	if configDir != "" {
-		_ = os.Remove(failurePath(configDir, key))
-	}
-}
-
-// readFailure returns the last recorded failure of key's sign-in, or nil.
-func readFailure(configDir, key string) *failureRecord {
-	if configDir == "" {
-		return nil
-	}
-	b, err := os.ReadFile(failurePath(configDir, key))
-	if err != nil {
-		return nil
-	}
-	var f failureRecord
-	if json.Unmarshal(b, &f) != nil || f.At.IsZero() || f.Message == "" {
-		return nil
-	}
-	return &f
 }

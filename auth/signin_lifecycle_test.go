@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
+	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
 	"github.com/meshailabs-org/meshai-mcp-server/devserver"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/ratelimit"
 )
@@ -65,7 +67,7 @@ func startLifecycle(t *testing.T) (*devserver.Running, *browserStub) {
 // newLifecycleSignIn returns a SignIn against a reference OAuth server, keeping its tokens in dir.
 func newLifecycleSignIn(t *testing.T, srv *devserver.Running, dir string) *SignIn {
 	t.Helper()
-	store, _, err := OpenStore(context.Background(), KindFile, dir, 0)
+	store, _, err := credstore.Open(context.Background(), credstore.KindFile, dir, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +208,7 @@ func TestRetryAsksTheServerAgain(t *testing.T) {
 	www := challenge401(t, srv)
 
 	err = s.Reauthorize(ctx, http.StatusUnauthorized, www, "")
-	if !IsRateLimited(err) || !strings.Contains(err.Error(), "45s") {
+	if !oauth.IsRateLimited(err) || !strings.Contains(err.Error(), "45s") {
 		t.Fatalf("sign-in against a rate-limited registration endpoint: err = %v, want the wait quoted", err)
 	}
 	srv.SetFaults()
@@ -288,7 +290,7 @@ func TestWaitingForAnotherBridgeIsShown(t *testing.T) {
 	srv, _ := startLifecycle(t)
 	dir := t.TempDir()
 	s := newLifecycleSignIn(t, srv, dir)
-	unlock, err := Lock(context.Background(), dir, s.serverKey()) // the other bridge
+	unlock, err := credstore.LockSignIn(context.Background(), dir, s.resource(), nil) // the other bridge
 	if err != nil {
 		t.Fatal(err)
 	}

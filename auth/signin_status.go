@@ -9,6 +9,9 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
+	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
 )
 
 // Status is what the store holds for a server, for `meshai-mcp-server status`.
@@ -26,19 +29,15 @@ type Status struct {
 // Status reports the stored sign-in, and who it belongs to when the server has a userinfo endpoint.
 func (s *SignIn) Status(ctx context.Context) (Status, error) {
 	st := Status{StoreKind: s.Store.Kind()}
-	rec, err := s.loadRecord(ctx)
-	if errors.Is(err, ErrNotFound) {
+	rec, t, err := s.readSignIn(ctx)
+	if rec == nil && errors.Is(err, credstore.ErrNotFound) {
 		return st, nil
 	}
-	if err != nil {
+	if rec == nil {
 		return st, err
 	}
 	st.Issuer, st.ClientID = rec.Issuer, rec.ClientID
-	t, err := LoadTokens(ctx, s.Store, StoreKey(s.resource(), rec.Issuer, rec.ClientID))
-	if errors.Is(err, ErrNotFound) {
-		return st, nil
-	}
-	if err != nil {
+	if err != nil || t == nil {
 		return st, err
 	}
 	st.SignedIn = t.AccessToken != "" && (t.Expiry.IsZero() || time.Now().Before(t.Expiry) || t.RefreshToken != "")
@@ -87,32 +86,24 @@ func (s *SignIn) account(ctx context.Context, endpoint string) string {
 
 // Logout forgets the stored tokens, registration and sign-in record of the server.
 func (s *SignIn) Logout(ctx context.Context) error {
-	rec, err := s.loadRecord(ctx)
-	if errors.Is(err, ErrNotFound) {
+	rec, t, err := s.readSignIn(ctx)
+	if rec == nil && errors.Is(err, credstore.ErrNotFound) {
 		return nil
 	}
-	var errs []error
-	if err == nil && rec.RevocationEndpoint != "" {
-		if t, _ := LoadTokens(ctx, s.Store, StoreKey(s.resource(), rec.Issuer, rec.ClientID)); t != nil {
-			tc := &TokenClient{TokenURL: rec.RevocationEndpoint, ClientID: rec.ClientID, ClientSecret: rec.ClientSecret,
-				AuthMethod: rec.TokenEndpointAuthMethod, HTTP: s.httpClient()}
-			// Revoking the refresh token ends the whole grant (RFC 7009 §2.1); a failure still forgets locally.
-			if rerr := tc.Revoke(ctx, firstNonEmpty(t.RefreshToken, t.AccessToken)); rerr != nil {
-				s.logf("could not revoke the tokens at the server; forgetting them here anyway", "err", rerr)
-			}
+	if rec != nil && rec.RevocationEndpoint != "" && t != nil {
+		tc := &oauth.TokenClient{TokenURL: rec.RevocationEndpoint, ClientID: rec.ClientID, ClientSecret: rec.ClientSecret,
+			AuthMethod: rec.TokenEndpointAuthMethod, HTTP: s.httpClient()}
+		// Revoking the refresh token ends the whole grant (RFC 7009 §2.1); a failure still forgets locally.
+		if rerr := tc.Revoke(ctx, firstNonEmpty(t.RefreshToken, t.AccessToken)); rerr != nil {
+			s.logf("could not revoke the tokens at the server; forgetting them here anyway", "err", rerr)
 		}
 	}
-	if err == nil {
-		errs = append(errs,
-			Forget(ctx, s.Store, StoreKey(s.resource(), rec.Issuer, rec.ClientID)),
-			Forget(ctx, s.Store, StoreKey(s.resource(), rec.Issuer, "")))
-	}
-	errs = append(errs, s.Store.Delete(ctx, s.recordName()))
+	err = credstore.Forget(ctx, s.Store, s.resource())
 	s.mu.Lock()
 	s.src = nil
 	s.mu.Unlock()
 	s.life.set(State{Phase: SignedOut})
-	if err := errors.Join(errs...); err != nil {
+	if err != nil {
 		return fmt.Errorf("forget the sign-in: %w", err)
 	}
 	return nil

@@ -11,12 +11,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
+	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
 )
 
 // A second browser sign-in right after one is refused, not opened: no tab storm.
 func TestLoginCooldown(t *testing.T) {
 	dir := t.TempDir()
-	store, _, err := OpenStore(context.Background(), KindFile, dir, 0)
+	store, _, err := credstore.Open(context.Background(), credstore.KindFile, dir, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,29 +38,29 @@ func TestRegistrationFollowsThePort(t *testing.T) {
 	registrations := 0
 	dcr := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		registrations++
-		var md ClientMetadata
+		var md oauth.ClientMetadata
 		json.NewDecoder(r.Body).Decode(&md)
 		w.WriteHeader(201)
 		json.NewEncoder(w).Encode(map[string]any{"client_id": fmt.Sprintf("c%d", registrations), "redirect_uris": md.RedirectURIs, "token_endpoint_auth_method": "none"})
 	}))
 	defer dcr.Close()
 	dir := t.TempDir()
-	store, _, _ := OpenStore(context.Background(), KindFile, dir, 0)
+	store, _, _ := credstore.Open(context.Background(), credstore.KindFile, dir, 0)
 	u, _ := url.Parse("https://mcp.example.com/mcp")
 	s := &SignIn{ServerURL: u, ConfigDir: dir, Store: store, HTTP: dcr.Client()}
-	meta := &ServerMetadata{Issuer: "https://as.example.com", RegistrationEndpoint: dcr.URL}
+	meta := &oauth.ServerMetadata{Issuer: "https://as.example.com", RegistrationEndpoint: dcr.URL}
 	ctx := context.Background()
 	first, err := s.registration(ctx, meta, s.resource(), nil, 20001, nil)
 	if err != nil || first.ClientID != "c1" || first.RedirectURI != "http://127.0.0.1:20001/callback" {
 		t.Fatalf("first registration: %+v %v", first, err)
 	}
-	stored, _ := LoadRegistration(ctx, store, StoreKey(s.resource(), meta.Issuer, ""))
+	stored, _ := credstore.LoadRegistration(ctx, store, credstore.ClientKey{Resource: s.resource(), Issuer: meta.Issuer})
 	same, _ := s.registration(ctx, meta, s.resource(), stored, 20001, nil)
 	moved, _ := s.registration(ctx, meta, s.resource(), stored, 20002, nil)
 	if same.ClientID != "c1" || moved.ClientID != "c2" || registrations != 2 {
 		t.Fatalf("same port: %s, other port: %s, %d registrations; want c1, c2, 2", same.ClientID, moved.ClientID, registrations)
 	}
-	other := &ServerMetadata{Issuer: "https://other-as.example.com", RegistrationEndpoint: dcr.URL}
+	other := &oauth.ServerMetadata{Issuer: "https://other-as.example.com", RegistrationEndpoint: dcr.URL}
 	if r, _ := s.registration(ctx, other, s.resource(), stored, 20001, nil); r.ClientID == "c1" {
 		t.Fatal("a registration must not be reused at another authorization server")
 	}
@@ -73,11 +76,11 @@ func TestClientMetadataOverlay(t *testing.T) {
 	}))
 	defer dcr.Close()
 	dir := t.TempDir()
-	store, _, _ := OpenStore(context.Background(), KindFile, dir, 0)
+	store, _, _ := credstore.Open(context.Background(), credstore.KindFile, dir, 0)
 	u, _ := url.Parse("https://mcp.example.com/mcp")
 	s := &SignIn{ServerURL: u, ConfigDir: dir, Store: store, HTTP: dcr.Client(), CallbackHost: "localhost", CallbackPath: "/oauth/callback",
 		ClientMetadata: json.RawMessage(`{"client_name":"Acme bridge","scope":"read write"}`)}
-	meta := &ServerMetadata{Issuer: "https://as.example.com", RegistrationEndpoint: dcr.URL}
+	meta := &oauth.ServerMetadata{Issuer: "https://as.example.com", RegistrationEndpoint: dcr.URL}
 	if _, err := s.registration(context.Background(), meta, s.resource(), nil, 20001, []string{"mcp"}); err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +98,7 @@ func TestResourceOverride(t *testing.T) {
 	if plain.resource() != "https://mcp.example.com/mcp" || tenant.resource() != "https://tenant-a.example.com/" {
 		t.Errorf("resources %s, %s", plain.resource(), tenant.resource())
 	}
-	if plain.serverKey() == tenant.serverKey() {
+	if credstore.ServerKey(plain.resource()) == credstore.ServerKey(tenant.resource()) {
 		t.Error("a --resource sign-in must be kept apart from the URL's own")
 	}
 }
@@ -105,14 +108,14 @@ func TestResourceOverride(t *testing.T) {
 func TestForgottenClient(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	store, _, err := OpenStore(ctx, KindFile, dir, 0)
+	store, _, err := credstore.Open(ctx, credstore.KindFile, dir, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	u, _ := url.Parse("https://mcp.example.com/v1/mcp")
-	const key = "k"
-	reg := &Registration{Issuer: "https://as.example.com", ClientID: "dyn-1", RedirectURI: "http://127.0.0.1:1/callback"}
-	if err := SaveRegistration(ctx, store, key, reg); err != nil {
+	reg := &credstore.Registration{Issuer: "https://as.example.com", ClientID: "dyn-1", RedirectURI: "http://127.0.0.1:1/callback"}
+	key := credstore.ClientKey{Resource: "https://mcp.example.com/v1/mcp", Issuer: reg.Issuer}
+	if err := credstore.SaveRegistration(ctx, store, key, reg); err != nil {
 		t.Fatal(err)
 	}
 	s := &SignIn{ServerURL: u, ConfigDir: dir, Store: store, goneClient: "other"}
@@ -123,7 +126,7 @@ func TestForgottenClient(t *testing.T) {
 	if got, err := s.dropForgottenClient(ctx, reg, key); err != nil || got != nil {
 		t.Fatalf("the forgotten registration must be dropped: %v %v", got, err)
 	}
-	if stored, _ := LoadRegistration(ctx, store, key); stored != nil || s.goneClient != "" {
+	if stored, _ := credstore.LoadRegistration(ctx, store, key); stored != nil || s.goneClient != "" {
 		t.Fatalf("still stored: %v (goneClient %q)", stored, s.goneClient)
 	}
 	mine := &SignIn{ServerURL: u, ConfigDir: dir, Store: store, ClientID: "mine", goneClient: "mine"}

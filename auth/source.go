@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
 	"golang.org/x/oauth2"
 )
 
@@ -28,7 +29,7 @@ type Locker func(ctx context.Context) (unlock func(), err error)
 type Source struct {
 	Store  TokenStore
 	Lock   Locker
-	Client *TokenClient
+	Client *oauth.TokenClient
 	// Early is how long before expiry a token counts as expired (default 60 s), at most a third of its lifetime.
 	Early time.Duration
 	// Timeout bounds one Token call that has to refresh (default 30 s).
@@ -38,7 +39,7 @@ type Source struct {
 	cur  *oauth2.Token // its lifetime as issued is in ExpiresIn, kept in the store with it
 	dead string        // a refresh token the server refused (invalid_grant): never sent again
 	// clientGone: the token endpoint answered invalid_client: the server no longer knows this client, so the next
-	// sign-in must register again (SignIn reads it).
+	// sign-in must register again (SignIn reads it through Spent).
 	clientGone bool
 }
 
@@ -54,6 +55,34 @@ func (s *Source) Use(tok *oauth2.Token) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.cur = tok
+}
+
+// AccessToken is the access token the source holds now, without refreshing it; "" when it holds none.
+func (s *Source) AccessToken() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cur == nil {
+		return ""
+	}
+	return s.cur.AccessToken
+}
+
+// Spent reports what the source learnt of its grant the hard way: the refresh token the server refused
+// (invalid_grant or invalid_client), which it never sends again, and whether the token endpoint answered
+// invalid_client, so that the next sign-in must register a new client.
+func (s *Source) Spent() (deadRefresh string, clientGone bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dead, s.clientGone
+}
+
+// Inherit takes over the refresh token old had found refused, so that this source, loaded anew for the same
+// sign-in, does not send it again.
+func (s *Source) Inherit(old *Source) {
+	dead, _ := old.Spent()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dead = dead
 }
 
 // Invalidate forces the next Token to refresh: the server answered 401 to tok.
@@ -99,11 +128,11 @@ func (s *Source) token(ctx context.Context, rejected *oauth2.Token) (*oauth2.Tok
 	}
 	fresh, err := s.Client.Refresh(ctx, stored.RefreshToken)
 	if err != nil {
-		if IsInvalidGrant(err) {
+		if oauth.IsInvalidGrant(err) {
 			s.dead = stored.RefreshToken // requests waiting behind this one need not ask again
 			return nil, fmt.Errorf("%w (%v)", ErrSignInRequired, err)
 		}
-		if IsInvalidClient(err) { // the refresh token belongs to a client the server forgot: only a new sign-in helps
+		if oauth.IsInvalidClient(err) { // the refresh token belongs to a client the server forgot: only a new sign-in helps
 			s.dead, s.clientGone = stored.RefreshToken, true
 			return nil, fmt.Errorf("%w (%w)", ErrSignInRequired, err) // IsInvalidClient still sees it
 		}
@@ -140,7 +169,7 @@ func renewedElsewhere(stored, seen *oauth2.Token) bool {
 // (the lifetime is kept with the token in the store): every process refreshes a token at the same moment, and none
 // refreshes one that another has just fetched. Without a known lifetime it is Early.
 func (s *Source) earlyFor(t *oauth2.Token) time.Duration {
-	if life := lifetime(t); life > 0 {
+	if life := oauth.Lifetime(t); life > 0 {
 		return min(s.early(), life/3)
 	}
 	return s.early()

@@ -13,6 +13,8 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/meshailabs-org/meshai-mcp-server/auth/internal/authtest"
+	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
 	"golang.org/x/oauth2"
 )
 
@@ -105,30 +107,21 @@ func mutexLocker() Locker {
 	return func(context.Context) (func(), error) { mu.Lock(); return mu.Unlock, nil }
 }
 
-func setup(t *testing.T, ttl int) (*rotatingAS, *memStore, *TokenClient) {
+func setup(t *testing.T, ttl int) (*rotatingAS, *memStore, *oauth.TokenClient) {
 	as := &rotatingAS{valid: "rt-0", spent: map[string]bool{}, ttl: ttl}
 	srv := httptest.NewServer(as)
 	t.Cleanup(srv.Close)
 	store := &memStore{tok: &oauth2.Token{AccessToken: "at-0", RefreshToken: "rt-0", Expiry: time.Now().Add(-time.Minute)}}
-	return as, store, &TokenClient{TokenURL: srv.URL, ClientID: "c", Resource: "https://mcp.example.com/mcp"}
+	return as, store, &oauth.TokenClient{TokenURL: srv.URL, ClientID: "c", Resource: "https://mcp.example.com/mcp"}
 }
 
 // setupInBubble is setup for a synctest bubble: the token endpoint is served in memory, since a real connection
 // would keep the bubble's clock from moving. Call it inside the bubble, where time.Now is the fake clock.
-func setupInBubble(ttl int) (*rotatingAS, *memStore, *TokenClient) {
+func setupInBubble(ttl int) (*rotatingAS, *memStore, *oauth.TokenClient) {
 	as := &rotatingAS{valid: "rt-0", spent: map[string]bool{}, ttl: ttl}
 	store := &memStore{tok: &oauth2.Token{AccessToken: "at-0", RefreshToken: "rt-0", Expiry: time.Now().Add(-time.Minute)}}
-	return as, store, &TokenClient{TokenURL: "https://as.example.com/token", ClientID: "c", Resource: "https://mcp.example.com/mcp",
-		HTTP: &http.Client{Transport: handlerTransport{as}}}
-}
-
-// handlerTransport serves each request with h in the calling goroutine, without a network.
-type handlerTransport struct{ h http.Handler }
-
-func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	rec := httptest.NewRecorder()
-	t.h.ServeHTTP(rec, r.Clone(r.Context()))
-	return rec.Result(), nil
+	return as, store, &oauth.TokenClient{TokenURL: "https://as.example.com/token", ClientID: "c", Resource: "https://mcp.example.com/mcp",
+		HTTP: &http.Client{Transport: authtest.InProcess{H: as}}}
 }
 
 // Twenty sources (each with its own memory, as separate processes have) wake up with an expired token: one
@@ -249,7 +242,7 @@ func TestRefreshOutageKeepsTheGrant(t *testing.T) {
 			as.outage = []cannedAnswer{tt.a}
 			s := &Source{Store: store, Lock: mutexLocker(), Client: client}
 			_, err := s.Token()
-			if err == nil || errors.Is(err, ErrSignInRequired) || IsInvalidGrant(err) || !strings.Contains(err.Error(), tt.want) {
+			if err == nil || errors.Is(err, ErrSignInRequired) || oauth.IsInvalidGrant(err) || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v; want a retryable error naming %q", err, tt.want)
 			}
 			if tok, _ := store.LoadToken(context.Background()); tok.RefreshToken != "rt-0" || s.dead != "" {
@@ -276,10 +269,63 @@ func TestInvalidClientMeansSignInWithANewRegistration(t *testing.T) {
 	}
 	// The error says why, so doctor can tell a forgotten client from a revoked grant: a fresh source asks once more.
 	fresh := &Source{Store: store, Lock: mutexLocker(), Client: client}
-	if _, err := fresh.Token(); !IsInvalidClient(err) || !errors.Is(err, ErrSignInRequired) {
+	if _, err := fresh.Token(); !oauth.IsInvalidClient(err) || !errors.Is(err, ErrSignInRequired) {
 		t.Errorf("the error must say invalid_client and sign-in required: %v", err)
 	}
 	if n := as.refreshes.Load(); n != 2 || !s.clientGone {
 		t.Fatalf("%d refresh attempts (want 1), clientGone %v", n, s.clientGone)
+	}
+}
+
+// What a source learnt of its grant is told through Spent and carried over by Inherit: a source loaded anew for the
+// same sign-in does not send the refused refresh token again, and SignIn learns whether to register anew.
+func TestSpentRefreshTokenIsInherited(t *testing.T) {
+	tests := []struct {
+		name       string
+		refuse     func(*rotatingAS)
+		clientGone bool
+	}{
+		{"invalid_grant", func(as *rotatingAS) { as.revoked = true }, false},
+		{"invalid_client", func(as *rotatingAS) { as.noClient = true }, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			as, store, client := setup(t, 3600)
+			tt.refuse(as)
+			old := &Source{Store: store, Lock: mutexLocker(), Client: client}
+			if dead, gone := old.Spent(); dead != "" || gone {
+				t.Fatalf("Spent before any refresh = %q, %v", dead, gone)
+			}
+			if _, err := old.Token(); !errors.Is(err, ErrSignInRequired) {
+				t.Fatalf("err = %v", err)
+			}
+			if dead, gone := old.Spent(); dead != "rt-0" || gone != tt.clientGone {
+				t.Fatalf("Spent = %q, %v; want rt-0, %v", dead, gone, tt.clientGone)
+			}
+			fresh := &Source{Store: store, Lock: mutexLocker(), Client: client}
+			fresh.Inherit(old)
+			if _, err := fresh.Token(); !errors.Is(err, ErrSignInRequired) {
+				t.Fatalf("the inheriting source: err = %v", err)
+			}
+			if n := as.refreshes.Load(); n != 1 {
+				t.Errorf("%d refresh requests; want 1: the inheriting source sent the refused refresh token again", n)
+			}
+		})
+	}
+}
+
+// AccessToken tells the token a source holds without refreshing it.
+func TestAccessTokenDoesNotRefresh(t *testing.T) {
+	as, store, client := setup(t, 3600)
+	s := &Source{Store: store, Lock: mutexLocker(), Client: client}
+	if got := s.AccessToken(); got != "" || as.refreshes.Load() != 0 {
+		t.Fatalf("AccessToken of a source holding nothing = %q after %d refreshes", got, as.refreshes.Load())
+	}
+	tok, err := s.Token()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.AccessToken(); got != tok.AccessToken || as.refreshes.Load() != 1 {
+		t.Errorf("AccessToken = %q after %d refreshes; want %q after 1", got, as.refreshes.Load(), tok.AccessToken)
 	}
 }

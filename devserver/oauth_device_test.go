@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/meshailabs-org/meshai-mcp-server/auth"
+	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
 )
 
 // registerDevice registers a device-flow client (no redirect URIs) with the given auth method.
@@ -362,19 +362,19 @@ func TestDeviceFlowWithAuthClient(t *testing.T) {
 	r.srv.oauth.devices.interval = time.Millisecond // the client below polls every 20 ms, slower than this
 	r.srv.oauth.mu.Unlock()
 	ctx := testCtx(t)
-	meta, err := auth.DiscoverServer(ctx, nil, r.URL)
+	meta, err := oauth.DiscoverServer(ctx, nil, r.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if meta.DeviceAuthorizationEndpoint != r.URL+devicePath {
 		t.Fatalf("device_authorization_endpoint %q", meta.DeviceAuthorizationEndpoint)
 	}
-	reg, err := auth.RegisterClient(ctx, nil, meta.RegistrationEndpoint, auth.DeviceClient("mcp:read mcp:execute", "test"))
+	reg, err := oauth.RegisterClient(ctx, nil, meta.RegistrationEndpoint, oauth.DeviceClient("mcp:read mcp:execute", "test"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	resource := r.URL + mcpPath
-	tc := &auth.TokenClient{TokenURL: meta.TokenEndpoint, ClientID: reg.ClientID, ClientSecret: reg.ClientSecret,
+	tc := &oauth.TokenClient{TokenURL: meta.TokenEndpoint, ClientID: reg.ClientID, ClientSecret: reg.ClientSecret,
 		AuthMethod: reg.AuthMethod, Resource: resource}
 	dc, err := tc.DeviceAuthorize(ctx, meta.DeviceAuthorizationEndpoint, []string{scopeRead, scopeExecute}, resource)
 	if err != nil {
@@ -416,8 +416,8 @@ func TestDeviceFlowWithAuthClient(t *testing.T) {
 	// deadline here would race the device authorization request itself on a slow machine.)
 	short, stop := context.WithCancel(ctx)
 	defer stop()
-	var shown auth.DeviceCode
-	_, err = auth.RunDeviceFlow(short, tc, meta.DeviceAuthorizationEndpoint, nil, resource, func(d auth.DeviceCode) { shown = d; stop() })
+	var shown oauth.DeviceCode
+	_, err = oauth.RunDeviceFlow(short, tc, meta.DeviceAuthorizationEndpoint, nil, resource, func(d oauth.DeviceCode) { shown = d; stop() })
 	if !errors.Is(err, context.Canceled) || shown.UserCode == "" {
 		t.Errorf("err = %v, shown %v", err, shown)
 	}

@@ -10,11 +10,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/meshailabs-org/meshai-mcp-server/auth"
+	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
 )
 
 // openStore opens the token store; tests replace it to simulate keychains.
-var openStore = auth.OpenStore
+var openStore = credstore.Open
 
 // checkURL: the URL is well-formed, and https or http on a loopback host.
 func (r *runner) checkURL(context.Context) {
@@ -115,10 +115,10 @@ func (r *runner) checkConfigDir(context.Context) {
 func (r *runner) checkStore(ctx context.Context) {
 	kind, from := r.opts.TokenStore, "--token-store"
 	if kind == "" {
-		kind, from = r.opts.Getenv(auth.EnvTokenStore), auth.EnvTokenStore
+		kind, from = r.opts.Getenv(credstore.EnvTokenStore), credstore.EnvTokenStore
 	}
 	if kind == "" {
-		kind, from = auth.KindAuto, "default"
+		kind, from = credstore.KindAuto, "default"
 	}
 	dir, _ := r.configDir()
 	r.timed(func() Result {
@@ -129,16 +129,16 @@ func (r *runner) checkStore(ctx context.Context) {
 		switch {
 		case err != nil && strings.Contains(err.Error(), "unknown token store"):
 			res.Status, res.Detail = Fail, fmt.Sprintf("%q (%s) is not a token store", kind, from)
-			res.Fix = "use auto, keychain or file (--token-store or " + auth.EnvTokenStore + ")"
+			res.Fix = "use auto, keychain or file (--token-store or " + credstore.EnvTokenStore + ")"
 		case err != nil:
 			res.Status, res.Detail = Fail, fmt.Sprintf("%s (%s): %s (after %s)", kind, from, oneLine(err.Error()), took)
-			res.Fix = "unlock the OS keychain (on Linux: start a Secret Service such as gnome-keyring), or use --token-store file (" + auth.EnvTokenStore + "=file)"
+			res.Fix = "unlock the OS keychain (on Linux: start a Secret Service such as gnome-keyring), or use --token-store file (" + credstore.EnvTokenStore + "=file)"
 		case warning != "":
 			r.store = s
 			res.Status = Warn
 			res.Detail = fmt.Sprintf("%s (%s): %s; the keychain probe took %s", kind, from, strings.TrimPrefix(warning, "meshai-mcp-server: "), took)
-			res.Fix = "unlock or set up the OS keychain, or choose the files explicitly with " + auth.EnvTokenStore + "=file"
-		case s.Kind() == auth.KindKeychain:
+			res.Fix = "unlock or set up the OS keychain, or choose the files explicitly with " + credstore.EnvTokenStore + "=file"
+		case s.Kind() == credstore.KindKeychain:
 			r.store = s
 			res.Status, res.Detail = OK, fmt.Sprintf("OS keychain (%s=%s), answered in %s", from, kind, took)
 		default:

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/meshailabs-org/meshai-mcp-server/auth"
+	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
 )
 
 // unit runs the given checks alone on a fresh runner.
@@ -122,7 +122,7 @@ func TestCheckConfigDir(t *testing.T) {
 // fakeStore is a Store of a given kind that holds nothing.
 type fakeStore struct{ kind string }
 
-func (f fakeStore) Get(context.Context, string) ([]byte, error) { return nil, auth.ErrNotFound }
+func (f fakeStore) Get(context.Context, string) ([]byte, error) { return nil, credstore.ErrNotFound }
 func (f fakeStore) Set(context.Context, string, []byte) error   { return nil }
 func (f fakeStore) Delete(context.Context, string) error        { return nil }
 func (f fakeStore) Kind() string                                { return f.kind }
@@ -133,21 +133,21 @@ func TestCheckStore(t *testing.T) {
 	r = unit(t, Options{TokenStore: "vault"}, (*runner).checkStore)
 	want(t, r.rep, "config.store", Fail, `"vault" (--token-store) is not a token store`, "use auto, keychain or file")
 
-	defer func() { openStore = auth.OpenStore }()
+	defer func() { openStore = credstore.Open }()
 	for _, c := range []struct {
 		name        string
-		open        func(context.Context, string, string, time.Duration) (auth.Store, string, error)
+		open        func(context.Context, string, string, time.Duration) (credstore.Store, string, error)
 		st          Status
 		detail, fix string
 	}{
-		{"keychain answers", func(context.Context, string, string, time.Duration) (auth.Store, string, error) {
-			return fakeStore{auth.KindKeychain}, "", nil
+		{"keychain answers", func(context.Context, string, string, time.Duration) (credstore.Store, string, error) {
+			return fakeStore{credstore.KindKeychain}, "", nil
 		}, OK, "OS keychain (--token-store=keychain), answered in", ""},
-		{"keychain locked", func(context.Context, string, string, time.Duration) (auth.Store, string, error) {
+		{"keychain locked", func(context.Context, string, string, time.Duration) (credstore.Store, string, error) {
 			return nil, "", errors.New("the OS keychain did not answer within 3s")
 		}, Fail, "did not answer within 3s", "--token-store file"},
-		{"auto falls back", func(context.Context, string, string, time.Duration) (auth.Store, string, error) {
-			return fakeStore{auth.KindFile}, "meshai-mcp-server: the OS keychain is not usable (no D-Bus); tokens are kept in 0600 files", nil
+		{"auto falls back", func(context.Context, string, string, time.Duration) (credstore.Store, string, error) {
+			return fakeStore{credstore.KindFile}, "meshai-mcp-server: the OS keychain is not usable (no D-Bus); tokens are kept in 0600 files", nil
 		}, Warn, "the OS keychain is not usable (no D-Bus)", "MESHAI_TOKEN_STORE=file"},
 	} {
 		openStore = c.open

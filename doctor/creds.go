@@ -2,26 +2,16 @@ package doctor
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth"
+	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
+	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
 	"golang.org/x/oauth2"
 )
-
-// storedRecord is the part doctor reads of what auth.SignIn keeps per server under "<StoreKey(resource)>/server":
-// the client it signed in with and that client's token endpoint. Reading it (instead of calling SignIn.Status)
-// keeps the check read-only: Status may refresh an expired token while asking the userinfo endpoint.
-type storedRecord struct {
-	Issuer        string `json:"issuer"`
-	ClientID      string `json:"client_id"`
-	ClientSecret  string `json:"client_secret"`
-	AuthMethod    string `json:"token_endpoint_auth_method"`
-	TokenEndpoint string `json:"token_endpoint"`
-}
 
 // loginCmd is the command that signs in to the checked server.
 func (r *runner) loginCmd(verb string) string {
@@ -49,42 +39,42 @@ func (r *runner) checkStored(ctx context.Context) {
 	}
 	r.timed(func() Result {
 		res := Result{ID: id, Title: title}
-		resource := auth.CanonicalResource(r.u)
+		resource := oauth.CanonicalResource(r.u)
 		notSignedIn := func() Result {
 			res.Status = Warn
 			res.Detail = fmt.Sprintf("not signed in to %s (%s store)", redact(r.u), r.store.Kind())
 			res.Fix = "run " + r.loginCmd("login") + " now, or let the first request from your MCP client open the sign-in"
 			return res
 		}
-		raw, err := r.store.Get(ctx, auth.StoreKey(resource, "", "")+"/server")
-		if errors.Is(err, auth.ErrNotFound) {
+		// Reading the store (instead of calling SignIn.Status) keeps the check read-only: Status may refresh an
+		// expired token while asking the userinfo endpoint.
+		rec, t, err := credstore.ReadSignIn(ctx, r.store, resource)
+		if rec == nil && errors.Is(err, credstore.ErrNotFound) {
 			return notSignedIn()
 		}
-		var rec storedRecord
-		if err == nil && (json.Unmarshal(raw, &rec) != nil || rec.ClientID == "" || rec.TokenEndpoint == "") {
+		if rec == nil && errors.Is(err, credstore.ErrUnreadable) {
 			err = errors.New("the stored sign-in is unreadable")
 		}
-		if err != nil {
+		if rec == nil {
 			res.Status, res.Detail = Fail, fmt.Sprintf("cannot read the stored sign-in from the %s store: %s", r.store.Kind(), oneLine(err.Error()))
 			res.Fix = "run " + r.loginCmd("logout") + ", then " + r.loginCmd("login")
 			return res
-		}
-		t, err := auth.LoadTokens(ctx, r.store, auth.StoreKey(resource, rec.Issuer, rec.ClientID))
-		if errors.Is(err, auth.ErrNotFound) || err == nil && t.AccessToken == "" {
-			return notSignedIn()
 		}
 		if err != nil {
 			res.Status, res.Detail = Fail, oneLine(err.Error())
 			res.Fix = "run " + r.loginCmd("logout") + ", then " + r.loginCmd("login")
 			return res
 		}
-		r.rec, r.storedTok = &rec, t
+		if t == nil || t.AccessToken == "" {
+			return notSignedIn()
+		}
+		r.rec, r.storedTok = rec, t
 		return r.judgeTokens(res, t)
 	})
 }
 
 // judgeTokens describes stored tokens and picks the access token for the round trip when it is still valid.
-func (r *runner) judgeTokens(res Result, t *auth.Tokens) Result {
+func (r *runner) judgeTokens(res Result, t *credstore.Tokens) Result {
 	scopes := "no scopes recorded"
 	if t.Scope != "" {
 		scopes = "scopes " + t.Scope
@@ -140,14 +130,14 @@ func (r *runner) checkRefresh(ctx context.Context) {
 	}
 	r.timed(func() Result {
 		res := Result{ID: id, Title: title}
-		resource := auth.CanonicalResource(r.u)
-		key := auth.StoreKey(resource, r.rec.Issuer, r.rec.ClientID)
+		resource := oauth.CanonicalResource(r.u)
 		dir, _ := r.configDir()
+		grant := &credstore.Grant{Store: r.store, Resource: resource, Record: *r.rec}
 		src := &auth.Source{
-			Store: &tokenStore{store: r.store, key: key},
-			Lock:  func(ctx context.Context) (func(), error) { return auth.Lock(ctx, dir, key) },
-			Client: &auth.TokenClient{TokenURL: r.rec.TokenEndpoint, ClientID: r.rec.ClientID, ClientSecret: r.rec.ClientSecret,
-				AuthMethod: r.rec.AuthMethod, Resource: resource, HTTP: r.client()},
+			Store: grant,
+			Lock:  func(ctx context.Context) (func(), error) { return grant.Lock(ctx, dir) },
+			Client: &oauth.TokenClient{TokenURL: r.rec.TokenEndpoint, ClientID: r.rec.ClientID, ClientSecret: r.rec.ClientSecret,
+				AuthMethod: r.rec.TokenEndpointAuthMethod, Resource: resource, HTTP: r.client()},
 			Timeout: r.opts.Timeout,
 		}
 		sctx, cancel := r.step(ctx)
@@ -165,10 +155,10 @@ func (r *runner) checkRefresh(ctx context.Context) {
 			}
 			res.Status, res.Detail = OK, fmt.Sprintf("refreshed at %s: the new access token %s; %s", r.rec.TokenEndpoint, expiry, rotated)
 			r.credential, r.credKind = tok.AccessToken, "stored sign-in"
-		case auth.IsRateLimited(err):
+		case oauth.IsRateLimited(err):
 			res.Status, res.Detail = Fail, "token refresh was not done: "+oneLine(err.Error())+"; the sign-in is kept"
 			res.Fix = rateLimitFix(limitedUntil(err))
-		case auth.IsInvalidClient(err):
+		case oauth.IsInvalidClient(err):
 			res.Status, res.Detail = Fail, "token refresh failed: the server no longer knows the client ("+oneLine(err.Error())+")"
 			res.Fix = "run " + r.loginCmd("logout") + ", then " + r.loginCmd("login") + " to register again"
 		case errors.Is(err, auth.ErrSignInRequired):
@@ -181,33 +171,4 @@ func (r *runner) checkRefresh(ctx context.Context) {
 		}
 		return res
 	})
-}
-
-// tokenStore is one key's tokens in a Store, as an auth.Source needs them; it keeps the recorded scope.
-type tokenStore struct {
-	store auth.Store
-	key   string
-}
-
-func (s *tokenStore) LoadToken(ctx context.Context) (*oauth2.Token, error) {
-	t, err := auth.LoadTokens(ctx, s.store, s.key)
-	if errors.Is(err, auth.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &oauth2.Token{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, TokenType: "Bearer", Expiry: t.Expiry}, nil
-}
-
-func (s *tokenStore) SaveToken(ctx context.Context, t *oauth2.Token) error {
-	scope := ""
-	if old, _ := auth.LoadTokens(ctx, s.store, s.key); old != nil {
-		scope = old.Scope
-	}
-	if v, ok := t.Extra("scope").(string); ok && v != "" {
-		scope = v
-	}
-	return auth.SaveTokens(ctx, s.store, s.key, &auth.Tokens{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken,
-		TokenType: "Bearer", Expiry: t.Expiry, Scope: scope})
 }

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth"
+	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
+	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
 )
 
 // Status is the outcome of one check.
@@ -92,19 +94,19 @@ type runner struct {
 	hc   *http.Client
 
 	u         *url.URL // the endpoint; nil when the URL is unusable
-	store     auth.Store
+	store     credstore.Store
 	proxy     *url.URL // the proxy requests to u go through, if any
 	reachable bool     // the endpoint answered HTTP at all
 	tcpFailed bool     // the TCP check could not connect
 
 	endpoint   endpointAnswer
-	challenge  *auth.Challenge
-	prm        *auth.ProtectedResource
-	meta       *auth.ServerMetadata
-	rec        *storedRecord // the stored sign-in's client, once read
-	storedTok  *auth.Tokens  // its tokens; never printed
-	credential string        // bearer for the round trip: the API key or the stored access token; never printed
-	credKind   string        // "MESHAI_API_KEY" or "stored sign-in"
+	challenge  *oauth.Challenge
+	prm        *oauth.ProtectedResource
+	meta       *oauth.ServerMetadata
+	rec        *credstore.SignInRecord // the stored sign-in: its client and token endpoint, once read
+	storedTok  *credstore.Tokens       // its tokens; never printed
+	credential string                  // bearer for the round trip: the API key or the stored access token; never printed
+	credKind   string                  // "MESHAI_API_KEY" or "stored sign-in"
 }
 
 // Run runs every check in order and returns the report.

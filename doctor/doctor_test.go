@@ -151,17 +151,15 @@ func TestExpiredTokenRefresh(t *testing.T) {
 	rep := run(t, Options{URL: si.resource, Getenv: si.getenv})
 	want(t, rep, "creds.stored", Warn, "expired", "doctor --refresh")
 	want(t, rep, "session.initialize", Skip, "no credential", "")
-	t2, _ := auth.LoadTokens(context.Background(), si.store, auth.StoreKey(si.resource, si.rec.Issuer, si.rec.ClientID))
-	if t2.RefreshToken != oldRefresh {
+	if t2 := si.stored(t); t2.RefreshToken != oldRefresh {
 		t.Fatal("doctor without --refresh changed the stored tokens")
 	}
 
 	rep = run(t, Options{URL: si.resource, Getenv: si.getenv, Refresh: true})
 	want(t, rep, "creds.refresh", OK, "rotated and the new one saved", "")
 	want(t, rep, "session.initialize", OK, "protocol 2025-11-25", "")
-	t3, _ := auth.LoadTokens(context.Background(), si.store, auth.StoreKey(si.resource, si.rec.Issuer, si.rec.ClientID))
-	if t3.RefreshToken == oldRefresh || t3.Scope != "mcp:read mcp:execute" {
-		t.Errorf("the refreshed tokens were not saved with their scope: %v", t3)
+	if t3 := si.stored(t); t3.RefreshToken == oldRefresh || t3.Scope != "mcp:read mcp:execute" || t3.ExpiresIn == 0 {
+		t.Errorf("the refreshed tokens were not saved with their scope and lifetime: %v", t3)
 	}
 
 	// The old refresh token again: the server detects the reuse and revokes the grant.
@@ -197,7 +195,7 @@ func TestStoredCredentialProblems(t *testing.T) {
 	})
 	t.Run("unreadable tokens", func(t *testing.T) {
 		si := signIn(t, r)
-		_ = si.store.Set(context.Background(), auth.StoreKey(si.resource, si.rec.Issuer, si.rec.ClientID)+"/tokens", []byte("{"))
+		_ = si.store.Set(context.Background(), si.tokensAt, []byte("{"))
 		rep := run(t, Options{URL: si.resource, Getenv: si.getenv})
 		want(t, rep, "creds.stored", Fail, "cannot be read", "meshai-mcp-server logout")
 	})
@@ -210,7 +208,7 @@ func TestStoredCredentialProblems(t *testing.T) {
 	})
 	t.Run("unreadable record", func(t *testing.T) {
 		si := signIn(t, r)
-		_ = si.store.Set(context.Background(), auth.StoreKey(si.resource, "", "")+"/server", []byte("{"))
+		_ = si.store.Set(context.Background(), si.recordAt, []byte("{"))
 		rep := run(t, Options{URL: si.resource, Getenv: si.getenv})
 		want(t, rep, "creds.stored", Fail, "unreadable", "meshai-mcp-server logout")
 	})

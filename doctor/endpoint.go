@@ -12,7 +12,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/meshailabs-org/meshai-mcp-server/auth"
+	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/ratelimit"
 	"github.com/meshailabs-org/meshai-mcp-server/remote"
 )
@@ -181,7 +181,7 @@ func answersLikeMCP(ex *exchange) bool {
 	if ex.msg != nil {
 		return true
 	}
-	return ex.status == http.StatusUnauthorized && auth.FindBearer(auth.ParseWWWAuthenticate(ex.header.Values("WWW-Authenticate"))) != nil
+	return ex.status == http.StatusUnauthorized && oauth.FindBearer(oauth.ParseWWWAuthenticate(ex.header.Values("WWW-Authenticate"))) != nil
 }
 
 // endWith deletes the session an initialize opened.

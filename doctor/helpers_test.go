@@ -10,7 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/meshailabs-org/meshai-mcp-server/auth"
+	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
+	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
 	"github.com/meshailabs-org/meshai-mcp-server/devserver"
 	"golang.org/x/oauth2"
 )
@@ -18,7 +19,7 @@ import (
 // testEnv is a Getenv with a private config dir and the file token store, plus kv pairs.
 func testEnv(t *testing.T, kv ...string) func(string) string {
 	t.Helper()
-	m := map[string]string{EnvConfigDir: t.TempDir(), auth.EnvTokenStore: auth.KindFile}
+	m := map[string]string{EnvConfigDir: t.TempDir(), credstore.EnvTokenStore: credstore.KindFile}
 	for i := 0; i+1 < len(kv); i += 2 {
 		m[kv[i]] = kv[i+1]
 	}
@@ -152,10 +153,12 @@ func asMetadata(changes map[string]any) string {
 
 // signedIn is a sign-in made at a reference server, stored as the bridge stores it.
 type signedIn struct {
-	store    auth.Store
+	store    credstore.Store
 	resource string
-	rec      storedRecord
-	tokens   auth.Tokens
+	rec      credstore.SignInRecord
+	tokens   credstore.Tokens
+	recordAt string // where save put the record
+	tokensAt string // and the tokens
 	getenv   func(string) string
 }
 
@@ -166,7 +169,7 @@ func signIn(t *testing.T, r *devserver.Running) *signedIn {
 	defer cancel()
 	mcpURL := r.URL + "/v1/mcp"
 	redirect := "http://127.0.0.1:1/callback"
-	dc, err := auth.RegisterClient(ctx, nil, r.URL+"/oauth/register", auth.NativeClient(redirect, "", "test"))
+	dc, err := oauth.RegisterClient(ctx, nil, r.URL+"/oauth/register", oauth.NativeClient(redirect, "", "test"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,32 +187,57 @@ func signIn(t *testing.T, r *devserver.Running) *signedIn {
 	if err != nil || loc.Query().Get("code") == "" {
 		t.Fatalf("authorize: %d %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	tc := &auth.TokenClient{TokenURL: r.URL + "/oauth/token", ClientID: dc.ClientID, AuthMethod: dc.AuthMethod, Resource: mcpURL}
+	tc := &oauth.TokenClient{TokenURL: r.URL + "/oauth/token", ClientID: dc.ClientID, AuthMethod: dc.AuthMethod, Resource: mcpURL}
 	tok, err := tc.Exchange(ctx, loc.Query().Get("code"), verifier, redirect)
 	if err != nil {
 		t.Fatal(err)
 	}
 	getenv := testEnv(t)
-	store, _, err := auth.OpenStore(ctx, auth.KindFile, getenv(EnvConfigDir), 0)
+	store, _, err := credstore.Open(ctx, credstore.KindFile, getenv(EnvConfigDir), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	si := &signedIn{store: store, resource: mcpURL, getenv: getenv,
-		rec:    storedRecord{Issuer: r.URL, ClientID: dc.ClientID, AuthMethod: dc.AuthMethod, TokenEndpoint: r.URL + "/oauth/token"},
-		tokens: auth.Tokens{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, TokenType: "Bearer", Expiry: tok.Expiry, Scope: "mcp:read mcp:execute"}}
+		rec: credstore.SignInRecord{Registration: credstore.Registration{Issuer: r.URL, ClientID: dc.ClientID, TokenEndpointAuthMethod: dc.AuthMethod},
+			TokenEndpoint: r.URL + "/oauth/token"},
+		tokens: credstore.Tokens{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, TokenType: "Bearer", Expiry: tok.Expiry, Scope: "mcp:read mcp:execute"}}
 	si.save(t)
 	return si
 }
 
-// save stores the record and tokens as they are now.
+// save stores the record and tokens as they are now, noting where the store API put them.
 func (si *signedIn) save(t *testing.T) {
 	t.Helper()
 	ctx := context.Background()
-	b, _ := json.Marshal(si.rec)
-	if err := si.store.Set(ctx, auth.StoreKey(si.resource, "", "")+"/server", b); err != nil {
+	w := &savedAt{Store: si.store}
+	if err := credstore.SaveSignIn(ctx, w, si.resource, &si.rec); err != nil {
 		t.Fatal(err)
 	}
-	if err := auth.SaveTokens(ctx, si.store, auth.StoreKey(si.resource, si.rec.Issuer, si.rec.ClientID), &si.tokens); err != nil {
+	si.recordAt = w.last
+	if err := credstore.SaveTokens(ctx, w, si.resource, &si.rec.Registration, &si.tokens); err != nil {
 		t.Fatal(err)
 	}
+	si.tokensAt = w.last
+}
+
+// stored reads the stored tokens back.
+func (si *signedIn) stored(t *testing.T) *credstore.Tokens {
+	t.Helper()
+	_, tok, err := credstore.ReadSignIn(context.Background(), si.store, si.resource)
+	if err != nil || tok == nil {
+		t.Fatalf("read the stored tokens: %v, %v", tok, err)
+	}
+	return tok
+}
+
+// savedAt is a store that notes the name it was last written under, so a test can damage what the store API
+// saved without knowing its layout.
+type savedAt struct {
+	credstore.Store
+	last string
+}
+
+func (s *savedAt) Set(ctx context.Context, name string, value []byte) error {
+	s.last = name
+	return s.Store.Set(ctx, name, value)
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth"
+	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
 )
 
 // oauthSkip is why the OAuth checks do not apply, or "".
@@ -37,8 +38,8 @@ func (r *runner) checkChallenge(context.Context) {
 			res.Fix = "the server must send WWW-Authenticate: Bearer resource_metadata=\"<its protected resource metadata URL>\" with every 401 (RFC 9110 §11.6.1, RFC 9728 §5.1)"
 			return res
 		}
-		cs := auth.ParseWWWAuthenticate(values)
-		b := auth.FindBearer(cs)
+		cs := oauth.ParseWWWAuthenticate(values)
+		b := oauth.FindBearer(cs)
 		if b == nil {
 			var schemes []string
 			for _, c := range cs {
@@ -59,7 +60,7 @@ func (r *runner) checkChallenge(context.Context) {
 			res.Fix = "add resource_metadata=\"<protected resource metadata URL>\" to the challenge (RFC 9728 §5.1), as Claude and ChatGPT expect"
 			return res
 		}
-		if _, err := auth.ValidateEndpointURL(rm); err != nil {
+		if _, err := oauth.ValidateEndpointURL(rm); err != nil {
 			res.Status, res.Detail = Fail, fmt.Sprintf("resource_metadata %q is not usable: %v", redactRaw(rm), err)
 			res.Fix = "the server's operator must name an https (or loopback http) URL in resource_metadata"
 			return res
@@ -80,7 +81,7 @@ func (r *runner) checkResourceMetadata(ctx context.Context) {
 		res := Result{ID: id, Title: title}
 		sctx, cancel := r.step(ctx)
 		defer cancel()
-		prm, err := auth.DiscoverResource(sctx, r.client(), r.u, r.challenge)
+		prm, err := oauth.DiscoverResource(sctx, r.client(), r.u, r.challenge)
 		if err == nil {
 			r.prm = prm
 			res.Status = OK
@@ -92,14 +93,14 @@ func (r *runner) checkResourceMetadata(ctx context.Context) {
 			return res
 		}
 		res.Status, res.Detail = Fail, oneLine(err.Error())
-		var ce *auth.ChallengeError
+		var ce *oauth.ChallengeError
 		switch {
 		case errors.As(err, &ce):
 			res.Fix = challengeFix(ce)
-		case auth.IsRateLimited(err):
+		case oauth.IsRateLimited(err):
 			res.Fix = rateLimitFix(limitedUntil(err))
-		case errors.Is(err, auth.ErrNoResourceMetadata):
-			md, lerr := auth.LegacyServerMetadata(sctx, r.client(), r.u)
+		case errors.Is(err, oauth.ErrNoResourceMetadata):
+			md, lerr := oauth.LegacyServerMetadata(sctx, r.client(), r.u)
 			if lerr == nil && !md.Defaulted {
 				r.meta = md
 				res.Status = Warn
@@ -107,7 +108,7 @@ func (r *runner) checkResourceMetadata(ctx context.Context) {
 			}
 			res.Fix = "the server's operator must publish RFC 9728 metadata at " + strings.Join(wellKnownPRM(r.u), " or ") +
 				" (Claude, ChatGPT and Cursor need it)"
-			if errors.Is(lerr, auth.ErrNoOAuth) {
+			if errors.Is(lerr, oauth.ErrNoOAuth) {
 				res.Detail += "; " + oneLine(lerr.Error())
 				res.Fix = "the server shows no OAuth at all: if it takes an API key, set " + auth.EnvAPIKey +
 					" (or pass --header \"Authorization: Bearer …\"); if it should offer a sign-in, " + res.Fix
@@ -124,7 +125,7 @@ func (r *runner) checkResourceMetadata(ctx context.Context) {
 }
 
 // challengeFix is the fix for a metadata URL behind a bot-protection challenge.
-func challengeFix(ce *auth.ChallengeError) string {
+func challengeFix(ce *oauth.ChallengeError) string {
 	return "ask the server's operator to let API clients reach " + redactRaw(ce.URL) + ": a " + ce.Vendor +
 		" WAF skip rule for the OAuth metadata paths (/.well-known/…), or the challenge off for them"
 }
@@ -171,22 +172,22 @@ func (r *runner) checkServerMetadata(ctx context.Context) {
 		issuer := r.prm.AuthorizationServers[0]
 		sctx, cancel := r.step(ctx)
 		defer cancel()
-		md, err := auth.DiscoverServer(sctx, r.client(), issuer)
+		md, err := oauth.DiscoverServer(sctx, r.client(), issuer)
 		if err != nil {
 			failed = true
 			res.Status, res.Detail = Fail, oneLine(err.Error())
-			var ce *auth.ChallengeError
+			var ce *oauth.ChallengeError
 			switch {
 			case errors.As(err, &ce):
 				res.Fix = challengeFix(ce)
-			case auth.IsRateLimited(err):
+			case oauth.IsRateLimited(err):
 				res.Fix = rateLimitFix(limitedUntil(err))
 			case strings.Contains(err.Error(), "is for issuer"):
 				res.ID, res.Title = "oauth.issuer", "Issuer"
 				res.Fix = "the metadata's issuer must equal, character for character (trailing slash included), the authorization server named in the protected resource metadata (RFC 8414 §3.3)"
 			case strings.Contains(err.Error(), "HTML page"):
 				res.Fix = "the metadata URL is answered by a web page: the server's operator must serve the RFC 8414 JSON document there"
-			case errors.Is(err, auth.ErrNoServerMetadata):
+			case errors.Is(err, oauth.ErrNoServerMetadata):
 				res.Fix = "the server's operator must publish RFC 8414 metadata at " + issuerWellKnown(issuer) + " (or OpenID Connect discovery)"
 			case strings.Contains(err.Error(), "unusable"), strings.Contains(err.Error(), "has no "):
 				res.ID, res.Title = "oauth.endpoints", "Endpoints"
@@ -275,7 +276,7 @@ func (r *runner) metadataChecks() []Result {
 			"pass --client-id (and --client-secret) of a client registered at the server; its operator should offer dynamic registration or client ID metadata documents")
 	}
 	switch methods := md.TokenEndpointAuthMethodsSupported; {
-	case slices.Contains(methods, auth.AuthNone):
+	case slices.Contains(methods, oauth.AuthNone):
 		add("oauth.auth-none", "Public clients", OK, "token_endpoint_auth_methods_supported includes none", "")
 	default:
 		shown := "absent (RFC 8414 default: client_secret_basic)"

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/meshailabs-org/meshai-mcp-server/auth"
+	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
 	"github.com/meshailabs-org/meshai-mcp-server/devserver"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/ratelimit"
 )
@@ -78,8 +78,7 @@ func TestRateLimitedRefreshReported(t *testing.T) {
 			rep := run(t, Options{URL: si.resource, Getenv: si.getenv, Refresh: true})
 			want(t, rep, "creds.refresh", Fail, tt.detail, tt.fix)
 			want(t, rep, "creds.refresh", Fail, "the sign-in is kept", "")
-			kept, err := auth.LoadTokens(context.Background(), si.store, auth.StoreKey(si.resource, si.rec.Issuer, si.rec.ClientID))
-			if err != nil || kept.RefreshToken != si.tokens.RefreshToken {
+			if _, kept, err := credstore.ReadSignIn(context.Background(), si.store, si.resource); err != nil || kept == nil || kept.RefreshToken != si.tokens.RefreshToken {
 				t.Errorf("stored tokens after the refused refresh: %v; want the refresh token kept", err)
 			}
 		})

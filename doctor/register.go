@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth"
+	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
 )
 
 // hostClient is a desktop or web MCP client whose registration doctor can try (--check-clients).
@@ -39,12 +40,11 @@ func (r *runner) checkRegistration(ctx context.Context) {
 		r.skip(id, title, "the server offers no registration_endpoint (see Client registration above)")
 		return
 	}
-	resource := auth.CanonicalResource(r.u)
-	// The port the bridge's sign-in tries first (auth.SignIn: CallbackPorts of the server key and the issuer).
-	port := auth.CallbackPorts(auth.StoreKey(resource, "", "") + "|" + r.meta.Issuer)[0]
+	resource := oauth.CanonicalResource(r.u)
+	port := auth.SignInPorts(resource, r.meta.Issuer)[0] // the port the bridge's sign-in tries first
 	redirect := fmt.Sprintf("http://127.0.0.1:%d%s", port, auth.CallbackPath)
 	r.timed(func() Result {
-		md := auth.NativeClient(redirect, "", r.version())
+		md := oauth.NativeClient(redirect, "", r.version())
 		md.ClientName = "meshai-mcp-server doctor probe"
 		return r.register(ctx, id, title, "the bridge", md)
 	})
@@ -53,11 +53,11 @@ func (r *runner) checkRegistration(ctx context.Context) {
 	}
 	for _, c := range hostClients {
 		r.timed(func() Result {
-			md := auth.ClientMetadata{
+			md := oauth.ClientMetadata{
 				ClientName:              "meshai-mcp-server doctor probe (" + c.name + "'s redirect URIs)",
 				RedirectURIs:            c.redirects,
 				ApplicationType:         c.appType,
-				TokenEndpointAuthMethod: auth.AuthNone,
+				TokenEndpointAuthMethod: oauth.AuthNone,
 				GrantTypes:              []string{"authorization_code", "refresh_token"},
 				ResponseTypes:           []string{"code"},
 			}
@@ -67,13 +67,13 @@ func (r *runner) checkRegistration(ctx context.Context) {
 }
 
 // register tries one registration and judges it.
-func (r *runner) register(ctx context.Context, id, title, who string, md auth.ClientMetadata) Result {
+func (r *runner) register(ctx context.Context, id, title, who string, md oauth.ClientMetadata) Result {
 	res := Result{ID: id, Title: title}
 	sctx, cancel := r.step(ctx)
 	defer cancel()
 	uris := strings.Join(md.RedirectURIs, ", ")
-	dc, err := auth.RegisterClient(sctx, r.client(), r.meta.RegistrationEndpoint, md)
-	if err != nil && auth.IsRateLimited(err) {
+	dc, err := oauth.RegisterClient(sctx, r.client(), r.meta.RegistrationEndpoint, md)
+	if err != nil && oauth.IsRateLimited(err) {
 		res.Status, res.Detail = Fail, fmt.Sprintf("could not try to register %s's redirect URIs: %s", who, oneLine(err.Error()))
 		res.Fix = rateLimitFix(limitedUntil(err))
 		return res
@@ -92,7 +92,7 @@ func (r *runner) register(ctx context.Context, id, title, who string, md auth.Cl
 	}
 	res.Status = OK
 	res.Detail = fmt.Sprintf("registered %s's redirect URIs (%s), token_endpoint_auth_method %s", who, uris, dc.AuthMethod)
-	if dc.ClientSecret != "" && md.TokenEndpointAuthMethod == auth.AuthNone {
+	if dc.ClientSecret != "" && md.TokenEndpointAuthMethod == oauth.AuthNone {
 		res.Status = Warn
 		res.Detail += ", but the server issued a client secret although none was asked for"
 		res.Fix = "the server's operator should honour token_endpoint_auth_method \"none\" for public clients"

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/meshailabs-org/meshai-mcp-server/auth"
+	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
 )
 
 // probeRefreshToken is the refresh token of doctor's token endpoint probe: no server ever issued it.
@@ -33,7 +33,7 @@ func (r *runner) checkToken(ctx context.Context) {
 		return
 	}
 	endpoint := r.meta.TokenEndpoint
-	if _, err := auth.ValidateEndpointURL(endpoint); err != nil {
+	if _, err := oauth.ValidateEndpointURL(endpoint); err != nil {
 		r.skip(id, title, "the token_endpoint is not a usable URL (see Endpoints above)")
 		return
 	}

@@ -62,7 +62,8 @@ func renderEdges(edges map[string][]string) string {
 }
 
 // README's architecture section shows the import edges go list reports, and the arrows point down: nothing
-// imports cmd or internal/cli, auth imports no other room of the house, bridge and remote know nothing of auth.
+// imports cmd or internal/cli, auth imports no other room of the house, bridge and remote know nothing of auth,
+// and inside auth the protocol (auth/oauth) and the store (auth/credstore) import neither the sign-in nor each other.
 func TestArchitectureMatchesGoList(t *testing.T) {
 	edges := importEdges(t)
 	forbidden := map[string][]string{
@@ -79,6 +80,18 @@ func TestArchitectureMatchesGoList(t *testing.T) {
 			room := strings.Split(pkg, "/")[0]
 			if slices.Contains(forbidden[room], d) || slices.Contains(forbidden[room], strings.Split(d, "/")[0]) && strings.Split(d, "/")[0] != room {
 				t.Errorf("%s imports %s, against the house's arrows", pkg, d)
+			}
+		}
+	}
+	leaves := []string{"internal/ratelimit", "internal/webpage"} // what every layer may import
+	for _, layer := range []string{"auth/oauth", "auth/credstore"} {
+		deps, ok := edges[layer]
+		if !ok {
+			t.Errorf("go list has no %s: update the layers' rule", layer)
+		}
+		for _, d := range deps {
+			if !slices.Contains(leaves, d) {
+				t.Errorf("%s imports %s: auth's lower layers import no other room, not auth, and not each other", layer, d)
 			}
 		}
 	}

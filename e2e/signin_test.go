@@ -14,7 +14,7 @@ import (
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
 
-	"github.com/meshailabs-org/meshai-mcp-server/auth"
+	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
 	"github.com/meshailabs-org/meshai-mcp-server/devserver"
 )
 
@@ -267,8 +267,8 @@ func TestLoginStatusLogout(t *testing.T) {
 	if out := run("status", url); !strings.Contains(out, "Not signed in") {
 		t.Fatalf("status after logout: %s", out)
 	}
-	tc := &auth.TokenClient{TokenURL: srv.URL + "/oauth/token", ClientID: clientID, Resource: url}
-	if _, err := tc.Refresh(context.Background(), refresh); !auth.IsInvalidGrant(err) {
+	tc := &oauth.TokenClient{TokenURL: srv.URL + "/oauth/token", ClientID: clientID, Resource: url}
+	if _, err := tc.Refresh(context.Background(), refresh); !oauth.IsInvalidGrant(err) {
 		t.Fatalf("the refresh token must be revoked after logout, got %v", err)
 	}
 }

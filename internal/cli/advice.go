@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth"
+	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
 	"github.com/meshailabs-org/meshai-mcp-server/bridge"
 	"github.com/meshailabs-org/meshai-mcp-server/remote"
 )
@@ -50,7 +51,7 @@ const signInAgain = "call the " + bridge.SignInTool + " tool (or run `meshai-mcp
 
 // noOAuthAdvice: the server has no sign-in at all, so it takes some other credential.
 func noOAuthAdvice(err error) string {
-	if !errors.Is(err, auth.ErrNoOAuth) {
+	if !errors.Is(err, oauth.ErrNoOAuth) {
 		return ""
 	}
 	return "this server takes an API key, not a sign-in: set " + auth.EnvAPIKey +
@@ -60,8 +61,8 @@ func noOAuthAdvice(err error) string {
 // challengeAdvice: bot protection answered where an API answer was expected; only the operator can change that.
 func challengeAdvice(err error) string {
 	var (
-		ce            *auth.ChallengeError
-		te            *auth.TokenError
+		ce            *oauth.ChallengeError
+		te            *oauth.TokenError
 		vendor, where string
 	)
 	switch {

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth"
+	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
+	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
 	"github.com/meshailabs-org/meshai-mcp-server/devserver"
 	"github.com/meshailabs-org/meshai-mcp-server/remote"
 )
@@ -28,17 +30,17 @@ func adviceCases(t *testing.T) []adviceCase {
 	return []adviceCase{
 		{"no OAuth at all", signInError(t, devserver.FaultAPIKeyOnly),
 			`this server takes an API key, not a sign-in: set MESHAI_API_KEY in the MCP client's config for this server (or pass --header "Authorization: Bearer …")`},
-		{"no OAuth, wrapped", fmt.Errorf("sign-in: %w", &auth.NoOAuthError{Server: "https://x"}), "set MESHAI_API_KEY"},
+		{"no OAuth, wrapped", fmt.Errorf("sign-in: %w", &oauth.NoOAuthError{Server: "https://x"}), "set MESHAI_API_KEY"},
 		{"challenge at the token endpoint", refreshError(t, devserver.FaultCloudflareToken),
 			"Cloudflare's bot protection stops API clients at the token endpoint and no client can pass its browser check: ask the server's operator"},
-		{"challenge at a metadata URL", fmt.Errorf("discover: %w", &auth.ChallengeError{URL: "https://x/.well-known/oauth-protected-resource", Status: 403, Vendor: "Cloudflare"}),
+		{"challenge at a metadata URL", fmt.Errorf("discover: %w", &oauth.ChallengeError{URL: "https://x/.well-known/oauth-protected-resource", Status: 403, Vendor: "Cloudflare"}),
 			"at https://x/.well-known/oauth-protected-resource and no client"},
 		{"denied in the browser", fmt.Errorf("sign-in did not complete: %w", &auth.AuthorizationError{Code: "access_denied", Description: "The user denied the request"}),
 			"the sign-in was refused in the browser; call the meshai_sign_in tool (or run `meshai-mcp-server login`) to try again"},
 		{"state expired, no iss", &auth.AuthorizationError{Code: "access_denied", Description: "OAUTH_STATE_EXPIRED", MissingIss: true}, "to try again"},
 		{"server error", &auth.AuthorizationError{Code: "temporarily_unavailable"}, "to try again in a moment"},
 		{"bad request", &auth.AuthorizationError{Code: "invalid_scope"}, "refused the sign-in request itself (invalid_scope): ask the server's operator"},
-		{"token refused as JSON", &auth.TokenError{Status: 400, Code: "invalid_grant"}, ""},
+		{"token refused as JSON", &oauth.TokenError{Status: 400, Code: "invalid_grant"}, ""},
 		{"plain error", errors.New("boom"), ""},
 		{"nil", nil, ""},
 	}
@@ -103,7 +105,7 @@ func signInError(t *testing.T, f devserver.Fault) error {
 	}
 	t.Cleanup(func() { _ = r.Close() })
 	dir := t.TempDir()
-	store, _, err := auth.OpenStore(context.Background(), auth.KindFile, dir, 0)
+	store, _, err := credstore.Open(context.Background(), credstore.KindFile, dir, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +126,7 @@ func refreshError(t *testing.T, f devserver.Fault) error {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = r.Close() })
-	tc := &auth.TokenClient{TokenURL: r.URL + "/oauth/token", ClientID: "c"}
+	tc := &oauth.TokenClient{TokenURL: r.URL + "/oauth/token", ClientID: "c"}
 	_, err = tc.Refresh(t.Context(), "a-refresh-token")
 	if err == nil {
 		t.Fatalf("refresh against %s succeeded", f)

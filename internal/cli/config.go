@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth"
+	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
 	"github.com/meshailabs-org/meshai-mcp-server/remote"
 )
 
@@ -87,7 +88,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (Co
 	fs.BoolVar(&cfg.Debug, "debug", false, "verbose log on stderr")
 	fs.BoolVar(&cfg.AllowHTTP, "allow-http", false, "allow a plain-http URL on a host that is not loopback")
 	fs.BoolVar(&cfg.Version, "version", false, "print the version and exit")
-	fs.StringVar(&cfg.TokenStore, "token-store", getenv(auth.EnvTokenStore), "where tokens are kept: auto, keychain or file (env "+auth.EnvTokenStore+")")
+	fs.StringVar(&cfg.TokenStore, "token-store", getenv(credstore.EnvTokenStore), "where tokens are kept: auto, keychain or file (env "+credstore.EnvTokenStore+")")
 	fs.StringVar(&cfg.ClientID, "client-id", "", "a client pre-registered at the authorization server (skips registration)")
 	fs.StringVar(&cfg.ClientSecret, "client-secret", "", "its secret, if it has one")
 	fs.StringVar(&cfg.ClientMetadataURL, "client-metadata-url", "", "an https `URL` serving this client's ID metadata document, used as client_id where the server supports it")

@@ -10,7 +10,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/meshailabs-org/meshai-mcp-server/auth"
+	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
 	"github.com/meshailabs-org/meshai-mcp-server/doctor"
 )
 
@@ -23,7 +23,7 @@ func runDoctor(env Env) int {
 	fs.BoolVar(&opts.RegisterProbe, "register-probe", false, "register a client at the server to test dynamic registration (it creates a client there)")
 	fs.BoolVar(&opts.CheckClients, "check-clients", false, "with --register-probe: also try Claude's, ChatGPT's and Cursor's redirect URIs")
 	fs.BoolVar(&opts.Refresh, "refresh", false, "refresh the stored access token (the new tokens are saved)")
-	fs.StringVar(&opts.TokenStore, "token-store", "", "token store to check: auto, keychain or file (default $"+auth.EnvTokenStore+", else auto)")
+	fs.StringVar(&opts.TokenStore, "token-store", "", "token store to check: auto, keychain or file (default $"+credstore.EnvTokenStore+", else auto)")
 	fs.BoolVar(&opts.AllowHTTP, "allow-http", false, "accept plain http to a host that is not loopback")
 	fs.DurationVar(&opts.Timeout, "timeout", 10*time.Second, "time limit of each network step")
 	fs.Usage = func() {

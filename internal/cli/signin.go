@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth"
+	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
 	"github.com/meshailabs-org/meshai-mcp-server/remote"
 )
 
@@ -110,6 +111,6 @@ func account(ctx context.Context, action string, cfg Config, env Env) error {
 }
 
 // lazyStore is the token store cfg asks for, opened on first use; its warning, if any, goes to stderr.
-func lazyStore(cfg Config, env Env) auth.Store {
-	return auth.OpenStoreLazy(cfg.TokenStore, cfg.ConfigDir, 0, func(w string) { fmt.Fprintln(env.Stderr, w) })
+func lazyStore(cfg Config, env Env) credstore.Store {
+	return credstore.OpenLazy(cfg.TokenStore, cfg.ConfigDir, 0, func(w string) { fmt.Fprintln(env.Stderr, w) })
 }

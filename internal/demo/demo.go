@@ -19,7 +19,8 @@ import (
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
 
-	"github.com/meshailabs-org/meshai-mcp-server/auth"
+	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
+	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
 	"github.com/meshailabs-org/meshai-mcp-server/devserver"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/cli"
 )
@@ -70,7 +71,7 @@ func demo(ctx context.Context, out io.Writer) error {
 			env = append(env, kv)
 		}
 	}
-	env = append(env, cli.EnvConfigDir+"="+dir, auth.EnvTokenStore+"="+auth.KindFile)
+	env = append(env, cli.EnvConfigDir+"="+dir, credstore.EnvTokenStore+"="+credstore.KindFile)
 	c := client.NewClient(transport.NewStdioWithOptions(self, env, []string{BridgeArg, "--no-browser", mcpURL},
 		transport.WithCommandStderrWriter(stderr)))
 	if err := c.Start(ctx); err != nil { // Start also wires the notification handler
@@ -166,7 +167,7 @@ func (w *signInWatcher) Write(p []byte) (int, error) {
 		}
 		w.seen += i + 1
 		line := strings.TrimSpace(rest[:i])
-		if u, err := auth.BrowserURL(line); err == nil && strings.Contains(line, "/oauth/authorize?") {
+		if u, err := oauth.BrowserURL(line); err == nil && strings.Contains(line, "/oauth/authorize?") {
 			fmt.Fprintf(w.out, "  the server answered 401: the bridge signs in (PKCE S256) and asks the user to open\n    %s://%s%s?…\n", u.Scheme, u.Host, u.Path)
 			go func() {
 				resp, err := http.Get(line)

@@ -1,0 +1,24 @@
+package oauth
+
+// ErrorText is an OAuth error code and description (RFC 6749 §5.2), the server's words shortened and stripped of
+// anything unprintable, for an error message.
+func ErrorText(code, desc string) string {
+	if desc == "" {
+		return CleanText(code, 64)
+	}
+	return CleanText(code, 64) + " (" + CleanText(desc, 200) + ")"
+}
+
+// CleanText is s, text a server sent, without unprintable characters and cut to n runes.
+func CleanText(s string, n int) string {
+	out := make([]rune, 0, len(s))
+	for _, r := range s {
+		if r >= 0x20 && r != 0x7f {
+			out = append(out, r)
+		}
+	}
+	if len(out) > n {
+		out = append(out[:n], '…')
+	}
+	return string(out)
+}
