@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/netutil"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/textutil"
 )
 
 // openStore opens the token store; tests replace it to simulate keychains.
@@ -23,23 +25,23 @@ func (r *runner) checkURL(context.Context) {
 		u, err := url.Parse(r.opts.URL)
 		switch {
 		case err != nil || u.Host == "" || u.Hostname() == "" || (u.Scheme != "http" && u.Scheme != "https"):
-			res.Status, res.Detail = Fail, fmt.Sprintf("%q is not an http(s) URL", redactRaw(r.opts.URL))
+			res.Status, res.Detail = Fail, fmt.Sprintf("%q is not an http(s) URL", textutil.RedactRawURL(r.opts.URL))
 			res.Fix = "give the full MCP endpoint, e.g. " + DefaultURL
 			return res
-		case u.Scheme == "http" && !isLoopback(u.Hostname()) && !r.opts.AllowHTTP:
+		case u.Scheme == "http" && !netutil.IsLoopback(u.Hostname()) && !r.opts.AllowHTTP:
 			r.u = u
-			res.Status, res.Detail = Fail, fmt.Sprintf("%s uses plain http to %s: tokens would travel unencrypted, and the bridge refuses it", redact(u), u.Hostname())
+			res.Status, res.Detail = Fail, fmt.Sprintf("%s uses plain http to %s: tokens would travel unencrypted, and the bridge refuses it", textutil.RedactURL(u), u.Hostname())
 			res.Fix = "use https://" + u.Host + u.EscapedPath() + " (or pass --allow-http if you really must)"
 			return res
-		case u.Scheme == "http" && !isLoopback(u.Hostname()):
+		case u.Scheme == "http" && !netutil.IsLoopback(u.Hostname()):
 			r.u = u
-			res.Status, res.Detail = Warn, fmt.Sprintf("%s uses plain http to %s (allowed by --allow-http): tokens travel unencrypted", redact(u), u.Hostname())
+			res.Status, res.Detail = Warn, fmt.Sprintf("%s uses plain http to %s (allowed by --allow-http): tokens travel unencrypted", textutil.RedactURL(u), u.Hostname())
 			res.Fix = "use https as soon as the server offers it"
 			return res
 		}
 		u.Fragment = ""
 		r.u = u
-		res.Status, res.Detail = OK, redact(u)
+		res.Status, res.Detail = OK, textutil.RedactURL(u)
 		if u.Scheme == "http" {
 			res.Detail += " (plain http on a loopback host: fine for a local server)"
 		}
@@ -131,7 +133,7 @@ func (r *runner) checkStore(ctx context.Context) {
 			res.Status, res.Detail = Fail, fmt.Sprintf("%q (%s) is not a token store", kind, from)
 			res.Fix = "use auto, keychain or file (--token-store or " + auth.EnvTokenStore + ")"
 		case err != nil:
-			res.Status, res.Detail = Fail, fmt.Sprintf("%s (%s): %s (after %s)", kind, from, oneLine(err.Error()), took)
+			res.Status, res.Detail = Fail, fmt.Sprintf("%s (%s): %s (after %s)", kind, from, textutil.OneLine(err.Error()), took)
 			res.Fix = "unlock the OS keychain (on Linux: start a Secret Service such as gnome-keyring), or use --token-store file (" + auth.EnvTokenStore + "=file)"
 		case warning != "":
 			r.store = s
@@ -221,7 +223,7 @@ func proxyFor(u *url.URL, getenv func(string) string) *url.URL {
 		raw = get("HTTPS_PROXY", "https_proxy")
 	}
 	host := strings.ToLower(u.Hostname())
-	if raw == "" || isLoopback(host) || noProxy(host, u.Port(), get("NO_PROXY", "no_proxy")) {
+	if raw == "" || netutil.IsLoopback(host) || noProxy(host, u.Port(), get("NO_PROXY", "no_proxy")) {
 		return nil
 	}
 	p, err := parseProxy(raw)
@@ -261,37 +263,3 @@ func noProxy(host, port, list string) bool {
 	}
 	return false
 }
-
-// isLoopback reports whether host is localhost or a loopback IP literal.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// redact shows a URL without user info and with its query elided: either may carry credentials.
-func redact(u *url.URL) string {
-	c := *u
-	c.User = nil
-	if c.RawQuery != "" {
-		c.RawQuery = "…"
-	}
-	c.Fragment = ""
-	return c.String()
-}
-
-// redactRaw is redact for a string that may not parse.
-func redactRaw(raw string) string {
-	if u, err := url.Parse(raw); err == nil {
-		return redact(u)
-	}
-	if i := strings.IndexAny(raw, "?@"); i >= 0 {
-		return raw[:i] + "…"
-	}
-	return raw
-}
-
-// oneLine squeezes s onto one line.
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -155,14 +155,3 @@ func TestCheckStore(t *testing.T) {
 		want(t, r.rep, "config.store", c.st, c.detail, c.fix)
 	}
 }
-
-func TestRedactRaw(t *testing.T) {
-	for raw, want := range map[string]string{
-		"https://u:p@h/mcp?k=v": "https://h/mcp?…",
-		"%zz?key=secret":        "%zz…",
-	} {
-		if got := redactRaw(raw); got != want {
-			t.Errorf("redactRaw(%q) = %q, want %q", raw, got, want)
-		}
-	}
-}

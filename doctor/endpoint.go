@@ -13,7 +13,9 @@ import (
 	"syscall"
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/netutil"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/ratelimit"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/textutil"
 	"github.com/meshailabs-org/meshai-mcp-server/remote"
 )
 
@@ -69,7 +71,7 @@ func (r *runner) checkEndpoint(ctx context.Context) {
 		}
 		r.reachable = true
 		r.endpoint.ex = ex
-		where := redact(r.u)
+		where := textutil.RedactURL(r.u)
 		page := ex.page()
 		switch {
 		case ex.status == http.StatusUnauthorized && page.IsHTML && len(ex.header.Values("WWW-Authenticate")) == 0:
@@ -93,7 +95,7 @@ func (r *runner) checkEndpoint(ctx context.Context) {
 			res.Fix = "ask the server's operator to allow API clients on the MCP path (a WAF or bot-protection exception)"
 		case ex.status == http.StatusForbidden:
 			res.Status = Fail
-			res.Detail = where + " answered 403 without a sign-in challenge: it refuses this client outright (" + snippet(ex.body) + ")"
+			res.Detail = where + " answered 403 without a sign-in challenge: it refuses this client outright (" + textutil.Snippet(ex.body) + ")"
 			res.Fix = "ask the server's operator why: an IP allowlist, a missing header (--header) or a blocked region are common causes"
 		case ex.status == http.StatusBadRequest && strings.Contains(string(ex.body), "HTTP request to an HTTPS server"):
 			res.Status = Fail
@@ -107,10 +109,10 @@ func (r *runner) checkEndpoint(ctx context.Context) {
 			res.Status, res.Detail = Fail, where+" is rate limiting (429)"+wait
 			res.Fix = rateLimitFix(until)
 		case ex.status >= 500:
-			res.Status, res.Detail = Fail, fmt.Sprintf("%s failed with HTTP %d: %s", where, ex.status, snippet(ex.body))
+			res.Status, res.Detail = Fail, fmt.Sprintf("%s failed with HTTP %d: %s", where, ex.status, textutil.Snippet(ex.body))
 			res.Fix = "the server has a problem: try again later, or tell its operator"
 		default:
-			res.Status, res.Detail = Fail, fmt.Sprintf("%s answered HTTP %d, not MCP: %s", where, ex.status, snippet(ex.body))
+			res.Status, res.Detail = Fail, fmt.Sprintf("%s answered HTTP %d, not MCP: %s", where, ex.status, textutil.Snippet(ex.body))
 			res.Fix = "check that the URL is the server's MCP endpoint"
 		}
 		return res
@@ -119,7 +121,7 @@ func (r *runner) checkEndpoint(ctx context.Context) {
 
 // wrongPath explains an answer that is not MCP: a legacy SSE endpoint, or a wrong path, probing the usual ones.
 func (r *runner) wrongPath(ctx context.Context, res Result, ex *exchange) Result {
-	where := redact(r.u)
+	where := textutil.RedactURL(r.u)
 	sctx, cancel := r.step(ctx)
 	defer cancel()
 	if ex.status != http.StatusOK {
@@ -143,8 +145,8 @@ func (r *runner) wrongPath(ctx context.Context, res Result, ex *exchange) Result
 	res.Status = Fail
 	res.Detail = fmt.Sprintf("no MCP endpoint at %s (%s)", where, what)
 	if found := r.probePaths(ctx); found != nil {
-		res.Detail += "; " + redact(found) + " answers like MCP"
-		res.Fix = "use " + redact(found)
+		res.Detail += "; " + textutil.RedactURL(found) + " answers like MCP"
+		res.Fix = "use " + textutil.RedactURL(found)
 		return res
 	}
 	res.Fix = "check the path: MCP endpoints are usually /mcp, /v1/mcp (MeshAI) or /sse (legacy); none of them answers like MCP on " + r.u.Host
@@ -211,7 +213,7 @@ func serverLine(m *rpcMessage) string {
 
 // transportProblem names an HTTP request that got no answer, and its fix.
 func transportProblem(u *url.URL, err error) (detail, fix string) {
-	target := hostPort(u)
+	target := netutil.HostPort(u)
 	var dns *net.DNSError
 	var rl *ratelimit.Error
 	switch {
@@ -226,14 +228,5 @@ func transportProblem(u *url.URL, err error) (detail, fix string) {
 	case strings.Contains(err.Error(), "tls:") || strings.Contains(err.Error(), "x509:"):
 		return tlsProblem(u, err)
 	}
-	return fmt.Sprintf("no answer from %s: %s", redact(u), oneLine(scrub(err))), "check the URL, your network, and HTTPS_PROXY if you are behind a proxy"
-}
-
-// scrub drops a url.Error's URL, whose query may hold a credential.
-func scrub(err error) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Op + ": " + ue.Err.Error()
-	}
-	return err.Error()
+	return fmt.Sprintf("no answer from %s: %s", textutil.RedactURL(u), textutil.OneLine(textutil.ScrubError(err))), "check the URL, your network, and HTTPS_PROXY if you are behind a proxy"
 }

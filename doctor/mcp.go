@@ -198,18 +198,3 @@ func (r *runner) version() string {
 	}
 	return "dev"
 }
-
-// snippet is a short, single-line, printable excerpt of a body.
-func snippet(b []byte) string {
-	s := oneLine(string(b[:min(len(b), 160)]))
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return -1
-		}
-		return r
-	}, s)
-	if s == "" {
-		return "(empty body)"
-	}
-	return s
-}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/textutil"
 )
 
 // oauthSkip is why the OAuth checks do not apply, or "".
@@ -60,11 +61,11 @@ func (r *runner) checkChallenge(context.Context) {
 			return res
 		}
 		if _, err := auth.ValidateEndpointURL(rm); err != nil {
-			res.Status, res.Detail = Fail, fmt.Sprintf("resource_metadata %q is not usable: %v", redactRaw(rm), err)
+			res.Status, res.Detail = Fail, fmt.Sprintf("resource_metadata %q is not usable: %v", textutil.RedactRawURL(rm), err)
 			res.Fix = "the server's operator must name an https (or loopback http) URL in resource_metadata"
 			return res
 		}
-		res.Status, res.Detail = OK, "Bearer resource_metadata="+redactRaw(rm)+", "+scope
+		res.Status, res.Detail = OK, "Bearer resource_metadata="+textutil.RedactRawURL(rm)+", "+scope
 		return res
 	})
 }
@@ -91,7 +92,7 @@ func (r *runner) checkResourceMetadata(ctx context.Context) {
 			}
 			return res
 		}
-		res.Status, res.Detail = Fail, oneLine(err.Error())
+		res.Status, res.Detail = Fail, textutil.OneLine(err.Error())
 		var ce *auth.ChallengeError
 		switch {
 		case errors.As(err, &ce):
@@ -108,7 +109,7 @@ func (r *runner) checkResourceMetadata(ctx context.Context) {
 			res.Fix = "the server's operator must publish RFC 9728 metadata at " + strings.Join(wellKnownPRM(r.u), " or ") +
 				" (Claude, ChatGPT and Cursor need it)"
 			if errors.Is(lerr, auth.ErrNoOAuth) {
-				res.Detail += "; " + oneLine(lerr.Error())
+				res.Detail += "; " + textutil.OneLine(lerr.Error())
 				res.Fix = "the server shows no OAuth at all: if it takes an API key, set " + auth.EnvAPIKey +
 					" (or pass --header \"Authorization: Bearer …\"); if it should offer a sign-in, " + res.Fix
 			}
@@ -125,7 +126,7 @@ func (r *runner) checkResourceMetadata(ctx context.Context) {
 
 // challengeFix is the fix for a metadata URL behind a bot-protection challenge.
 func challengeFix(ce *auth.ChallengeError) string {
-	return "ask the server's operator to let API clients reach " + redactRaw(ce.URL) + ": a " + ce.Vendor +
+	return "ask the server's operator to let API clients reach " + textutil.RedactRawURL(ce.URL) + ": a " + ce.Vendor +
 		" WAF skip rule for the OAuth metadata paths (/.well-known/…), or the challenge off for them"
 }
 
@@ -174,7 +175,7 @@ func (r *runner) checkServerMetadata(ctx context.Context) {
 		md, err := auth.DiscoverServer(sctx, r.client(), issuer)
 		if err != nil {
 			failed = true
-			res.Status, res.Detail = Fail, oneLine(err.Error())
+			res.Status, res.Detail = Fail, textutil.OneLine(err.Error())
 			var ce *auth.ChallengeError
 			switch {
 			case errors.As(err, &ce):
@@ -256,7 +257,7 @@ func (r *runner) metadataChecks() []Result {
 		add("oauth.endpoints", "Endpoints", OK, "plain http on a loopback host (fine for a local server): "+md.AuthorizationEndpoint, "")
 	}
 	if err := md.RequirePKCE(); err != nil {
-		add("oauth.pkce", "PKCE S256", Fail, oneLine(err.Error()),
+		add("oauth.pkce", "PKCE S256", Fail, textutil.OneLine(err.Error()),
 			"the server's operator must support PKCE and advertise code_challenge_methods_supported: [\"S256\"]")
 	} else {
 		add("oauth.pkce", "PKCE S256", OK, "code_challenge_methods_supported: "+strings.Join(md.CodeChallengeMethodsSupported, ", "), "")

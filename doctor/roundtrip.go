@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/textutil"
 )
 
 // checkRoundTrip runs an authenticated initialize and tools/list, as an MCP client would, and times them.
@@ -130,10 +131,10 @@ func (r *runner) judgeAuthenticated(res Result, ex *exchange, with string) Resul
 		res.Status, res.Detail = Fail, "the server is rate limiting (429)"+wait
 		res.Fix = rateLimitFix(until)
 	case ex.status == http.StatusForbidden:
-		res.Status, res.Detail = Fail, "the server refused access (403) with "+with+": "+snippet(ex.body)
+		res.Status, res.Detail = Fail, "the server refused access (403) with "+with+": "+textutil.Snippet(ex.body)
 		res.Fix = "the account lacks permission for this server: ask its operator, or sign in with another account (" + r.loginCmd("logout") + ", then login)"
 	default:
-		res.Status, res.Detail = Fail, fmt.Sprintf("the server answered HTTP %d, not a JSON-RPC response: %s", ex.status, snippet(ex.body))
+		res.Status, res.Detail = Fail, fmt.Sprintf("the server answered HTTP %d, not a JSON-RPC response: %s", ex.status, textutil.Snippet(ex.body))
 		res.Fix = "run doctor again; if it persists, tell the server's operator"
 	}
 	return res
