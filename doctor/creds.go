@@ -11,6 +11,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/config"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/textutil"
 )
 
@@ -33,9 +34,9 @@ func (r *runner) loginCmd(verb string) string {
 // checkStored reports the stored sign-in without changing it: present, expiry, scopes, refresh token.
 func (r *runner) checkStored(ctx context.Context) {
 	const id, title = "creds.stored", "Stored credentials"
-	if key := r.opts.Getenv(auth.EnvAPIKey); key != "" {
-		r.credential, r.credKind = strings.TrimSpace(key), auth.EnvAPIKey
-		r.add(Result{ID: id, Title: title, Status: OK, Detail: auth.EnvAPIKey + " is set: the bridge sends it and does not sign in"})
+	if key := r.opts.Getenv(config.EnvAPIKey); key != "" {
+		r.credential, r.credKind = strings.TrimSpace(key), config.EnvAPIKey
+		r.add(Result{ID: id, Title: title, Status: OK, Detail: config.EnvAPIKey + " is set: the bridge sends it and does not sign in"})
 		return
 	}
 	switch {
@@ -127,8 +128,8 @@ func (r *runner) judgeTokens(res Result, t *auth.Tokens) Result {
 func (r *runner) checkRefresh(ctx context.Context) {
 	const id, title = "creds.refresh", "Token refresh"
 	switch {
-	case r.credKind == auth.EnvAPIKey:
-		r.skip(id, title, auth.EnvAPIKey+" is used")
+	case r.credKind == config.EnvAPIKey:
+		r.skip(id, title, config.EnvAPIKey+" is used")
 		return
 	case r.storedTok == nil:
 		r.skip(id, title, "no stored sign-in")
@@ -144,7 +145,7 @@ func (r *runner) checkRefresh(ctx context.Context) {
 		res := Result{ID: id, Title: title}
 		resource := auth.CanonicalResource(r.u)
 		key := auth.StoreKey(resource, r.rec.Issuer, r.rec.ClientID)
-		dir, _ := r.configDir()
+		dir, _, _ := r.configDir()
 		src := &auth.Source{
 			Store: &tokenStore{store: r.store, key: key},
 			Lock:  func(ctx context.Context) (func(), error) { return auth.Lock(ctx, dir, key) },

@@ -8,6 +8,7 @@ import (
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth"
 	"github.com/meshailabs-org/meshai-mcp-server/devserver"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/config"
 )
 
 func TestHealthyReferenceServer(t *testing.T) {
@@ -225,7 +226,7 @@ func TestStoredCredentialProblems(t *testing.T) {
 
 func TestAPIKey(t *testing.T) {
 	r := startDev(t, devserver.Config{APIKey: "right-key"})
-	rep := run(t, Options{URL: r.URL + "/v1/mcp", Getenv: testEnv(t, auth.EnvAPIKey, "right-key")})
+	rep := run(t, Options{URL: r.URL + "/v1/mcp", Getenv: testEnv(t, config.EnvAPIKey, "right-key")})
 	want(t, rep, "creds.stored", OK, "MESHAI_API_KEY is set", "")
 	want(t, rep, "creds.refresh", Skip, "MESHAI_API_KEY", "")
 	want(t, rep, "session.initialize", OK, "with MESHAI_API_KEY", "")
@@ -236,7 +237,7 @@ func TestAPIKey(t *testing.T) {
 		t.Errorf("OAuth problems fail the report although an API key is used:\n%s", dump(rep))
 	}
 
-	rep = run(t, Options{URL: r.URL + "/v1/mcp", Getenv: testEnv(t, auth.EnvAPIKey, "wrong-key")})
+	rep = run(t, Options{URL: r.URL + "/v1/mcp", Getenv: testEnv(t, config.EnvAPIKey, "wrong-key")})
 	want(t, rep, "session.initialize", Fail, "refused MESHAI_API_KEY (401)", "check MESHAI_API_KEY")
 	var b strings.Builder
 	_ = rep.WriteJSON(&b)

@@ -12,13 +12,14 @@ import (
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth"
 	"github.com/meshailabs-org/meshai-mcp-server/devserver"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/config"
 	"golang.org/x/oauth2"
 )
 
 // testEnv is a Getenv with a private config dir and the file token store, plus kv pairs.
 func testEnv(t *testing.T, kv ...string) func(string) string {
 	t.Helper()
-	m := map[string]string{EnvConfigDir: t.TempDir(), auth.EnvTokenStore: auth.KindFile}
+	m := map[string]string{config.EnvConfigDir: t.TempDir(), config.EnvTokenStore: auth.KindFile}
 	for i := 0; i+1 < len(kv); i += 2 {
 		m[kv[i]] = kv[i+1]
 	}
@@ -190,7 +191,7 @@ func signIn(t *testing.T, r *devserver.Running) *signedIn {
 		t.Fatal(err)
 	}
 	getenv := testEnv(t)
-	store, _, err := auth.OpenStore(ctx, auth.KindFile, getenv(EnvConfigDir), 0)
+	store, _, err := auth.OpenStore(ctx, auth.KindFile, getenv(config.EnvConfigDir), 0)
 	if err != nil {
 		t.Fatal(err)
 	}

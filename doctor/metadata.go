@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/config"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/textutil"
 )
 
@@ -46,7 +47,7 @@ func (r *runner) checkChallenge(context.Context) {
 				schemes = append(schemes, c.Scheme)
 			}
 			res.Status, res.Detail = Fail, "the challenge names no Bearer scheme (only "+strings.Join(schemes, ", ")+"): not an OAuth-protected MCP server"
-			res.Fix = "if the server takes a key or password, pass it with --header \"Authorization: …\" or MESHAI_API_KEY; otherwise its operator must challenge with Bearer"
+			res.Fix = "if the server takes a key or password, pass it with --header \"Authorization: …\" or " + config.EnvAPIKey + "; otherwise its operator must challenge with Bearer"
 			return res
 		}
 		r.challenge = b
@@ -110,7 +111,7 @@ func (r *runner) checkResourceMetadata(ctx context.Context) {
 				" (Claude, ChatGPT and Cursor need it)"
 			if errors.Is(lerr, auth.ErrNoOAuth) {
 				res.Detail += "; " + textutil.OneLine(lerr.Error())
-				res.Fix = "the server shows no OAuth at all: if it takes an API key, set " + auth.EnvAPIKey +
+				res.Fix = "the server shows no OAuth at all: if it takes an API key, set " + config.EnvAPIKey +
 					" (or pass --header \"Authorization: Bearer …\"); if it should offer a sign-in, " + res.Fix
 			}
 		case strings.Contains(err.Error(), "HTML page"):

@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/meshailabs-org/meshai-mcp-server/auth"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/config"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/textutil"
 )
 
@@ -25,7 +25,7 @@ func (r *runner) checkRoundTrip(ctx context.Context) {
 		r.skip(toolsID, toolsTitle, "no session")
 		return
 	case !r.endpoint.open && r.credential == "":
-		r.skip(initID, initTitle, "no credential: set "+auth.EnvAPIKey+", or run "+r.loginCmd("login")+" (or --refresh an expired sign-in)")
+		r.skip(initID, initTitle, "no credential: set "+config.EnvAPIKey+", or run "+r.loginCmd("login")+" (or --refresh an expired sign-in)")
 		r.skip(toolsID, toolsTitle, "no session")
 		return
 	}
@@ -120,9 +120,9 @@ func (r *runner) judgeAuthenticated(res Result, ex *exchange, with string) Resul
 	switch {
 	case ex.msg != nil:
 		return res
-	case ex.status == http.StatusUnauthorized && with == auth.EnvAPIKey:
-		res.Status, res.Detail = Fail, "the server refused "+auth.EnvAPIKey+" (401)"
-		res.Fix = "check " + auth.EnvAPIKey + ": copy the key again, or unset it to sign in with OAuth instead"
+	case ex.status == http.StatusUnauthorized && with == config.EnvAPIKey:
+		res.Status, res.Detail = Fail, "the server refused "+config.EnvAPIKey+" (401)"
+		res.Fix = "check " + config.EnvAPIKey + ": copy the key again, or unset it to sign in with OAuth instead"
 	case ex.status == http.StatusUnauthorized:
 		res.Status, res.Detail = Fail, "the server refused the stored access token (401): it was revoked, or issued for another resource"
 		res.Fix = "run " + r.loginCmd("login")

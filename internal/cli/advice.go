@@ -6,6 +6,7 @@ import (
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth"
 	"github.com/meshailabs-org/meshai-mcp-server/bridge"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/config"
 )
 
 // advise returns the one thing to do about err, naming real flags, variables and commands, or "" when it has
@@ -52,7 +53,7 @@ func noOAuthAdvice(err error) string {
 	if !errors.Is(err, auth.ErrNoOAuth) {
 		return ""
 	}
-	return "this server takes an API key, not a sign-in: set " + auth.EnvAPIKey +
+	return "this server takes an API key, not a sign-in: set " + config.EnvAPIKey +
 		" in the MCP client's config for this server (or pass --header \"Authorization: Bearer …\")"
 }
 

@@ -19,17 +19,9 @@ import (
 	"time"
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/config"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/netutil"
 	"github.com/meshailabs-org/meshai-mcp-server/remote"
-)
-
-// DefaultURL is MeshAI's MCP endpoint, used when neither an argument nor MESHAI_MCP_URL names one.
-const DefaultURL = "https://auth.meshai.dev/v1/mcp"
-
-// Environment variables the bridge reads.
-const (
-	EnvURL       = "MESHAI_MCP_URL"
-	EnvConfigDir = "MESHAI_CONFIG_DIR"
 )
 
 // Config is what the command line and environment ask for.
@@ -39,8 +31,11 @@ type Config struct {
 	Mode      remote.Mode
 	Debug     bool
 	AllowHTTP bool
-	ConfigDir string
-	Version   bool
+	ConfigDir string // where tokens, locks and the log are kept (config.ResolveDir)
+	// RoamingDir is, on Windows, the %AppData% directory of earlier versions, moved to ConfigDir when a
+	// command starts (settleConfigDir).
+	RoamingDir string
+	Version    bool
 
 	// Sign-in (OAuth); unused when MESHAI_API_KEY is set.
 	TokenStore        string
@@ -63,6 +58,8 @@ type Config struct {
 	IgnoreTools []string // --ignore-tool patterns
 	Silent      bool     // --silent: no log lines on stderr (the log file keeps them)
 	CAFiles     []string // --ca-file, SSL_CERT_FILE, NODE_EXTRA_CA_CERTS: extra trusted CA certificates
+
+	dirNote string // what settleConfigDir did, for the log
 }
 
 // headerList collects repeated --header flags.
@@ -87,7 +84,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (Co
 	fs.BoolVar(&cfg.Debug, "debug", false, "verbose log on stderr")
 	fs.BoolVar(&cfg.AllowHTTP, "allow-http", false, "allow a plain-http URL on a host that is not loopback")
 	fs.BoolVar(&cfg.Version, "version", false, "print the version and exit")
-	fs.StringVar(&cfg.TokenStore, "token-store", getenv(auth.EnvTokenStore), "where tokens are kept: auto, keychain or file (env "+auth.EnvTokenStore+")")
+	fs.StringVar(&cfg.TokenStore, "token-store", getenv(config.EnvTokenStore), "where tokens are kept: auto, keychain or file (env "+config.EnvTokenStore+")")
 	fs.StringVar(&cfg.ClientID, "client-id", "", "a client pre-registered at the authorization server (skips registration)")
 	fs.StringVar(&cfg.ClientSecret, "client-secret", "", "its secret, if it has one")
 	fs.StringVar(&cfg.ClientMetadataURL, "client-metadata-url", "", "an https `URL` serving this client's ID metadata document, used as client_id where the server supports it")
@@ -161,12 +158,12 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (Co
 	if len(positional) > 1 {
 		return cfg, fmt.Errorf("expected a URL and at most a callback port, got %q", positional)
 	}
-	raw := getenv(EnvURL)
+	raw := getenv(config.EnvURL)
 	if len(positional) == 1 {
 		raw = positional[0]
 	}
 	if raw == "" {
-		raw = DefaultURL
+		raw = config.DefaultURL
 	}
 	var err error
 	if cfg.URL, err = checkURL(raw, cfg.AllowHTTP); err != nil {
@@ -187,8 +184,21 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (Co
 		}
 	}
 	cfg.CAFiles = caFilesFromEnv(runtime.GOOS, getenv, cfg.CAFiles)
-	cfg.ConfigDir, err = configDir(getenv)
-	return cfg, err
+	dir, err := config.ResolveDir(getenv)
+	if err != nil {
+		return cfg, fmt.Errorf("%w; set %s to a writable directory", err, config.EnvConfigDir)
+	}
+	cfg.ConfigDir, cfg.RoamingDir = dir.Path, dir.Roaming
+	return cfg, nil
+}
+
+// settleConfigDir moves, on Windows, the roaming directory of earlier versions to cfg.ConfigDir once (or keeps
+// using it where the move fails), and returns the line to log about it, or "".
+func settleConfigDir(cfg *Config) string {
+	var note string
+	cfg.ConfigDir, note = config.MoveRoaming(config.Dir{Path: cfg.ConfigDir, Roaming: cfg.RoamingDir})
+	cfg.RoamingDir = ""
+	return note
 }
 
 // caFilesFromEnv adds SSL_CERT_FILE and NODE_EXTRA_CA_CERTS to the --ca-file list, each file once. On Linux and
@@ -213,7 +223,7 @@ func caFilesFromEnv(goos string, getenv func(string) string, files []string) []s
 func checkURL(raw string, allowHTTP bool) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return nil, fmt.Errorf("%q is not an http(s) URL: give the full MCP endpoint, e.g. %s", raw, DefaultURL)
+		return nil, fmt.Errorf("%q is not an http(s) URL: give the full MCP endpoint, e.g. %s", raw, config.DefaultURL)
 	}
 	if u.Scheme == "http" && !allowHTTP && !netutil.IsLoopback(u.Hostname()) {
 		return nil, fmt.Errorf("refusing plain http to %s: tokens would travel unencrypted; use https, or pass --allow-http if you must", u.Host)
@@ -295,11 +305,11 @@ Usage:
   meshai-mcp-server version         print the version
 
 Environment:
-  MESHAI_API_KEY     sent as "Authorization: Bearer <key>"; no sign-in then
-  %s  config and log directory
+  %s     sent as "Authorization: Bearer <key>"; no sign-in then
+  %s  directory of tokens, locks and the log
 
 Flags:
-`, EnvURL, DefaultURL, EnvConfigDir)
+`, config.EnvURL, config.DefaultURL, config.EnvAPIKey, config.EnvConfigDir)
 	fs.PrintDefaults()
 }
 
