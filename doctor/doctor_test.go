@@ -119,6 +119,16 @@ func TestOpenServerNeedsNoSignIn(t *testing.T) {
 	want(t, rep, "session.tools", OK, "7 tools", "")
 }
 
+// The round trip goes through the bridge's own transport, so a legacy HTTP+SSE endpoint gets a session as the
+// bridge would open one, not a POST of initialize to the stream's URL.
+func TestLegacyEndpointRoundTrip(t *testing.T) {
+	r := startDev(t, devserver.Config{})
+	rep := run(t, Options{URL: r.URL + "/v1/sse"})
+	want(t, rep, "mcp.endpoint", Warn, "legacy HTTP+SSE endpoint", "Streamable HTTP")
+	want(t, rep, "session.initialize", OK, "with no credential", "")
+	want(t, rep, "session.tools", OK, "7 tools", "")
+}
+
 func TestSignedIn(t *testing.T) {
 	r := startDev(t, devserver.Config{OAuth: true, AutoApprove: true})
 	si := signIn(t, r)

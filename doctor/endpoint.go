@@ -38,7 +38,8 @@ func (r *runner) client() *http.Client {
 	hc := remote.NewHTTPClient()
 	base := hc.Transport
 	if rl, ok := base.(*ratelimit.Transport); ok { // waits the server names are waited out, up to each step's timeout
-		rl.Retries = -1 // a 429 that names no wait is reported as it is, not retried on a guess
+		rl.MaxWait = r.opts.Timeout // also for remote's requests, whose contexts have no deadline
+		rl.Retries = -1             // a 429 that names no wait is reported as it is, not retried on a guess
 		base = rl.Base
 	}
 	if tr, ok := base.(*http.Transport); ok {
@@ -63,7 +64,7 @@ func (r *runner) checkEndpoint(ctx context.Context) {
 		res := Result{ID: id, Title: title}
 		sctx, cancel := r.step(ctx)
 		defer cancel()
-		ex, err := r.rpc(sctx, r.u, "", "", "", "initialize", r.initializeParams(), 1)
+		ex, err := r.postInitialize(sctx, r.u)
 		if err != nil {
 			res.Status = Fail
 			res.Detail, res.Fix = transportProblem(r.u, err)
@@ -84,7 +85,7 @@ func (r *runner) checkEndpoint(ctx context.Context) {
 		case (ex.status == http.StatusOK || ex.status == http.StatusAccepted) && ex.msg != nil:
 			r.endpoint.open = true
 			res.Status, res.Detail = OK, where+" answered initialize without a token ("+serverLine(ex.msg)+"): no sign-in needed"
-			r.endWith(ctx, r.u, "", ex)
+			r.endProbeSession(ctx, r.u, ex)
 		case page.Challenge != "":
 			res.Status = Fail
 			res.Detail = fmt.Sprintf("%s answered %d with %s's bot protection challenge (%s): a browser check no MCP client can pass", where, ex.status, page.Challenge, page.Why())
@@ -161,10 +162,10 @@ func (r *runner) probePaths(ctx context.Context) *url.URL {
 		}
 		c := &url.URL{Scheme: r.u.Scheme, Host: r.u.Host, Path: p}
 		sctx, cancel := r.step(ctx)
-		ex, err := r.rpc(sctx, c, "", "", "", "initialize", r.initializeParams(), 1)
+		ex, err := r.postInitialize(sctx, c)
 		like := err == nil && answersLikeMCP(ex)
 		if err == nil && ex.msg != nil {
-			r.endWith(ctx, c, "", ex)
+			r.endProbeSession(ctx, c, ex)
 		}
 		if !like && p == "/sse" {
 			g, gerr := r.get(sctx, c)
@@ -184,11 +185,6 @@ func answersLikeMCP(ex *exchange) bool {
 		return true
 	}
 	return ex.status == http.StatusUnauthorized && auth.FindBearer(auth.ParseWWWAuthenticate(ex.header.Values("WWW-Authenticate"))) != nil
-}
-
-// endWith deletes the session an initialize opened.
-func (r *runner) endWith(ctx context.Context, u *url.URL, bearer string, ex *exchange) {
-	r.endSession(ctx, u, bearer, ex.header.Get("Mcp-Session-Id"))
 }
 
 // serverLine describes an initialize result: the server and the protocol version it chose.

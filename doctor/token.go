@@ -4,11 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/textutil"
@@ -99,16 +97,7 @@ func (r *runner) postForm(ctx context.Context, endpoint string, form url.Values)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	start := time.Now()
-	resp, err := r.client().Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	ex := &exchange{status: resp.StatusCode, header: resp.Header}
-	ex.body, _ = io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	ex.took = time.Since(start)
-	return ex, nil
+	return r.send(req)
 }
 
 // clip cuts s to at most n bytes, marking the cut.
