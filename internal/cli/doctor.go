@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -16,27 +17,11 @@ import (
 
 // runDoctor runs `meshai-mcp-server doctor [flags] [URL]`: every check, a checklist on stdout, exit 1 when one failed.
 func runDoctor(env Env) int {
-	fs := flag.NewFlagSet("meshai-mcp-server doctor", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	var opts doctor.Options
-	asJSON := fs.Bool("json", false, "print the report as JSON (id, status ok|fail|warn|skip, title, detail, fix, duration_ms per check)")
-	fs.BoolVar(&opts.RegisterProbe, "register-probe", false, "register a client at the server to test dynamic registration (it creates a client there)")
-	fs.BoolVar(&opts.CheckClients, "check-clients", false, "with --register-probe: also try Claude's, ChatGPT's and Cursor's redirect URIs")
-	fs.BoolVar(&opts.Refresh, "refresh", false, "refresh the stored access token (the new tokens are saved)")
-	fs.StringVar(&opts.TokenStore, "token-store", "", "token store to check: auto, keychain or file (default $"+config.EnvTokenStore+", else auto)")
-	fs.BoolVar(&opts.AllowHTTP, "allow-http", false, "accept plain http to a host that is not loopback")
-	fs.DurationVar(&opts.Timeout, "timeout", 10*time.Second, "time limit of each network step")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), `meshai-mcp-server doctor checks configuration, network, the MCP endpoint, OAuth discovery, registration,
-stored credentials and an authenticated round trip, and says how to fix what fails. It exits 1 when a check fails.
-
-Usage:
-  meshai-mcp-server doctor [flags] [URL]   (URL: argument, else $%s, else %s)
-
-Flags:
-`, config.EnvURL, config.DefaultURL)
-		fs.PrintDefaults()
-	}
+	var (
+		opts   doctor.Options
+		asJSON bool
+	)
+	fs := doctorFlagSet(&opts, &asJSON, env.Stderr)
 	args := env.Args[1:]
 	var positional []string
 	for {
@@ -77,7 +62,7 @@ Flags:
 	defer stop()
 	rep := doctor.Run(ctx, opts)
 	write := rep.WriteText
-	if *asJSON {
+	if asJSON {
 		write = rep.WriteJSON
 	}
 	if err := write(env.Stdout); err != nil {
@@ -88,4 +73,29 @@ Flags:
 		return 1
 	}
 	return 0
+}
+
+// doctorFlagSet is the flag set of `meshai-mcp-server doctor`; parsing fills opts and asJSON.
+func doctorFlagSet(opts *doctor.Options, asJSON *bool, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("meshai-mcp-server doctor", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.BoolVar(asJSON, "json", false, "print the report as JSON (id, status ok|fail|warn|skip, title, detail, fix, duration_ms per check)")
+	fs.BoolVar(&opts.RegisterProbe, "register-probe", false, "register a client at the server to test dynamic registration (it creates a client there)")
+	fs.BoolVar(&opts.CheckClients, "check-clients", false, "with --register-probe: also try Claude's, ChatGPT's and Cursor's redirect URIs")
+	fs.BoolVar(&opts.Refresh, "refresh", false, "refresh the stored access token (the new tokens are saved)")
+	fs.StringVar(&opts.TokenStore, "token-store", "", "token store to check: auto, keychain or file (default $"+config.EnvTokenStore+", else auto)")
+	fs.BoolVar(&opts.AllowHTTP, "allow-http", false, "accept plain http to a host that is not loopback")
+	fs.DurationVar(&opts.Timeout, "timeout", 10*time.Second, "time limit of each network step")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), `meshai-mcp-server doctor checks configuration, network, the MCP endpoint, OAuth discovery, registration,
+stored credentials and an authenticated round trip, and says how to fix what fails. It exits 1 when a check fails.
+
+Usage:
+  meshai-mcp-server doctor [flags] [URL]   (URL: argument, else $%s, else %s)
+
+Flags:
+`, config.EnvURL, config.DefaultURL)
+		fs.PrintDefaults()
+	}
+	return fs
 }
