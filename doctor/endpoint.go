@@ -217,7 +217,7 @@ func transportProblem(u *url.URL, err error) (detail, fix string) {
 		return rl.Error(), rateLimitFix(rl.Until)
 	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
 		return tlsProblem(u, tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake", RecordHeader: [5]byte{'H', 'T', 'T', 'P', '/'}})
-	case errors.Is(err, syscall.ECONNREFUSED), isTimeout(err):
+	case errors.Is(err, syscall.ECONNREFUSED), netutil.IsTimeout(err):
 		return dialDetail(target, "the server", err), dialFix(u, target, err, false)
 	case errors.As(err, &dns):
 		return fmt.Sprintf("cannot resolve %s", u.Hostname()), "check the host name in the URL for typos, and your network, VPN or DNS settings"

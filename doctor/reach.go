@@ -82,7 +82,7 @@ func dialDetail(target, what string, err error) string {
 		return fmt.Sprintf("connection refused by %s, %s (ECONNREFUSED): nothing is listening there", target, what)
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return fmt.Sprintf("connection refused by %s (ECONNREFUSED): nothing is listening there", target)
-	case isTimeout(err):
+	case netutil.IsTimeout(err):
 		return fmt.Sprintf("no answer from %s (%s) in time", target, what)
 	}
 	return fmt.Sprintf("cannot connect to %s (%s): %s", target, what, textutil.OneLine(err.Error()))
@@ -102,12 +102,6 @@ func dialFix(u *url.URL, target string, err error, proxied bool) string {
 		return "check the port in the URL; if it is right, the server is down — try again later or ask its operator"
 	}
 	return "check your network, VPN or firewall, and HTTPS_PROXY if you are behind a proxy"
-}
-
-// isTimeout reports a timeout of any kind.
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded)
 }
 
 // checkTLS shakes hands with the server and names certificate problems.
@@ -186,7 +180,7 @@ func tlsProblem(u *url.URL, err error) (detail, fix string) {
 			"the server's operator must fix the certificate"
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return dialDetail(host, "the server", err), dialFix(u, host, err, false)
-	case isTimeout(err):
+	case netutil.IsTimeout(err):
 		return fmt.Sprintf("the TLS handshake with %s did not finish in time", host), "check your network, VPN or firewall"
 	}
 	return fmt.Sprintf("TLS handshake with %s failed: %s", host, textutil.OneLine(err.Error())), "check the URL's port and scheme; a middlebox may be interfering"

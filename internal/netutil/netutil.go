@@ -3,6 +3,8 @@
 package netutil
 
 import (
+	"context"
+	"errors"
 	"net"
 	"net/url"
 	"strings"
@@ -28,4 +30,10 @@ func IsLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// IsTimeout reports a timeout of any kind: a net.Error that says so, or a context deadline.
+func IsTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded)
 }

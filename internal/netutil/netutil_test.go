@@ -1,8 +1,15 @@
 package netutil
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
 	"net/url"
+	"os"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func TestHostPort(t *testing.T) {
@@ -41,6 +48,27 @@ func TestIsLoopback(t *testing.T) {
 	} {
 		if got := IsLoopback(host); got != want {
 			t.Errorf("IsLoopback(%q) = %v, want %v", host, got, want)
+		}
+	}
+}
+
+func TestIsTimeout(t *testing.T) {
+	deadline, cancel := context.WithDeadline(context.Background(), time.Unix(0, 0))
+	defer cancel()
+	for _, c := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"context deadline", deadline.Err(), true},
+		{"wrapped deadline", fmt.Errorf("step: %w", context.DeadlineExceeded), true},
+		{"net timeout", &net.OpError{Op: "dial", Err: os.ErrDeadlineExceeded}, true},
+		{"cancelled", context.Canceled, false},
+		{"refused", &net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}, false},
+		{"plain", errors.New("boom"), false},
+	} {
+		if got := IsTimeout(c.err); got != c.want {
+			t.Errorf("%s: IsTimeout(%v) = %v, want %v", c.name, c.err, got, c.want)
 		}
 	}
 }
