@@ -2,7 +2,6 @@ package bridge
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -307,26 +306,15 @@ func (r *Relay) reconnect() {
 	p.inFlight = true
 	p.bump()
 	id := json.RawMessage(fmt.Sprintf(`"meshai-mcp-server/sign-in/%d"`, attempt))
-	raw, err := withID(p.initReq.Raw, id)
+	m, err := jsonrpc.WithID(p.initReq.Raw, id)
 	p.mu.Unlock()
-	m, perr := jsonrpc.Parse(raw)
-	if err != nil || perr != nil {
-		r.Log.Warn("cannot replay the client's initialize", "err", errors.Join(err, perr))
+	if err != nil {
+		r.Log.Warn("cannot replay the client's initialize", "err", err)
 		return
 	}
 	r.Log.Info("connecting", "attempt", attempt)
 	r.watch(id, r.initAnswer)
 	go r.Up.Send(m)
-}
-
-// withID returns the request raw with its id replaced.
-func withID(raw []byte, id json.RawMessage) ([]byte, error) {
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &fields); err != nil {
-		return nil, err
-	}
-	fields["id"] = id
-	return json.Marshal(fields)
 }
 
 // ownInitialize is the relay's answer to the client's initialize while the server cannot be reached yet.

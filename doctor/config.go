@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/config"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/netutil"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/textutil"
 )
 
 // openStore opens the token store; tests replace it to simulate keychains.
@@ -23,23 +26,23 @@ func (r *runner) checkURL(context.Context) {
 		u, err := url.Parse(r.opts.URL)
 		switch {
 		case err != nil || u.Host == "" || u.Hostname() == "" || (u.Scheme != "http" && u.Scheme != "https"):
-			res.Status, res.Detail = Fail, fmt.Sprintf("%q is not an http(s) URL", redactRaw(r.opts.URL))
-			res.Fix = "give the full MCP endpoint, e.g. " + DefaultURL
+			res.Status, res.Detail = Fail, fmt.Sprintf("%q is not an http(s) URL", textutil.RedactRawURL(r.opts.URL))
+			res.Fix = "give the full MCP endpoint, e.g. " + config.DefaultURL
 			return res
-		case u.Scheme == "http" && !isLoopback(u.Hostname()) && !r.opts.AllowHTTP:
+		case u.Scheme == "http" && !netutil.IsLoopback(u.Hostname()) && !r.opts.AllowHTTP:
 			r.u = u
-			res.Status, res.Detail = Fail, fmt.Sprintf("%s uses plain http to %s: tokens would travel unencrypted, and the bridge refuses it", redact(u), u.Hostname())
+			res.Status, res.Detail = Fail, fmt.Sprintf("%s uses plain http to %s: tokens would travel unencrypted, and the bridge refuses it", textutil.RedactURL(u), u.Hostname())
 			res.Fix = "use https://" + u.Host + u.EscapedPath() + " (or pass --allow-http if you really must)"
 			return res
-		case u.Scheme == "http" && !isLoopback(u.Hostname()):
+		case u.Scheme == "http" && !netutil.IsLoopback(u.Hostname()):
 			r.u = u
-			res.Status, res.Detail = Warn, fmt.Sprintf("%s uses plain http to %s (allowed by --allow-http): tokens travel unencrypted", redact(u), u.Hostname())
+			res.Status, res.Detail = Warn, fmt.Sprintf("%s uses plain http to %s (allowed by --allow-http): tokens travel unencrypted", textutil.RedactURL(u), u.Hostname())
 			res.Fix = "use https as soon as the server offers it"
 			return res
 		}
 		u.Fragment = ""
 		r.u = u
-		res.Status, res.Detail = OK, redact(u)
+		res.Status, res.Detail = OK, textutil.RedactURL(u)
 		if u.Scheme == "http" {
 			res.Detail += " (plain http on a loopback host: fine for a local server)"
 		}
@@ -95,15 +98,15 @@ func (r *runner) checkProxy(context.Context) {
 func (r *runner) checkConfigDir(context.Context) {
 	r.timed(func() Result {
 		res := Result{ID: "config.dir", Title: "Config directory"}
-		dir, from := r.configDir()
-		if dir == "" {
-			res.Status, res.Detail = Fail, "no config directory: the OS reports no user config directory"
-			res.Fix = "set " + EnvConfigDir + " (or HOME) to a writable directory"
+		dir, from, err := r.configDir()
+		if err != nil {
+			res.Status, res.Detail = Fail, err.Error()
+			res.Fix = "set " + config.EnvConfigDir + " to a writable directory"
 			return res
 		}
 		if err := writable(dir); err != nil {
 			res.Status, res.Detail = Fail, fmt.Sprintf("%s (%s) is not writable: %v", dir, from, err)
-			res.Fix = "make it writable, or set " + EnvConfigDir + " to a directory you can write"
+			res.Fix = "make it writable, or set " + config.EnvConfigDir + " to a directory you can write"
 			return res
 		}
 		res.Status, res.Detail = OK, fmt.Sprintf("%s (%s) is writable", dir, from)
@@ -115,12 +118,12 @@ func (r *runner) checkConfigDir(context.Context) {
 func (r *runner) checkStore(ctx context.Context) {
 	kind, from := r.opts.TokenStore, "--token-store"
 	if kind == "" {
-		kind, from = r.opts.Getenv(credstore.EnvTokenStore), credstore.EnvTokenStore
+		kind, from = r.opts.Getenv(config.EnvTokenStore), config.EnvTokenStore
 	}
 	if kind == "" {
 		kind, from = credstore.KindAuto, "default"
 	}
-	dir, _ := r.configDir()
+	dir, _, _ := r.configDir()
 	r.timed(func() Result {
 		res := Result{ID: "config.store", Title: "Token store"}
 		start := time.Now()
@@ -129,15 +132,15 @@ func (r *runner) checkStore(ctx context.Context) {
 		switch {
 		case err != nil && strings.Contains(err.Error(), "unknown token store"):
 			res.Status, res.Detail = Fail, fmt.Sprintf("%q (%s) is not a token store", kind, from)
-			res.Fix = "use auto, keychain or file (--token-store or " + credstore.EnvTokenStore + ")"
+			res.Fix = "use auto, keychain or file (--token-store or " + config.EnvTokenStore + ")"
 		case err != nil:
-			res.Status, res.Detail = Fail, fmt.Sprintf("%s (%s): %s (after %s)", kind, from, oneLine(err.Error()), took)
-			res.Fix = "unlock the OS keychain (on Linux: start a Secret Service such as gnome-keyring), or use --token-store file (" + credstore.EnvTokenStore + "=file)"
+			res.Status, res.Detail = Fail, fmt.Sprintf("%s (%s): %s (after %s)", kind, from, textutil.OneLine(err.Error()), took)
+			res.Fix = "unlock the OS keychain (on Linux: start a Secret Service such as gnome-keyring), or use --token-store file (" + config.EnvTokenStore + "=file)"
 		case warning != "":
 			r.store = s
 			res.Status = Warn
 			res.Detail = fmt.Sprintf("%s (%s): %s; the keychain probe took %s", kind, from, strings.TrimPrefix(warning, "meshai-mcp-server: "), took)
-			res.Fix = "unlock or set up the OS keychain, or choose the files explicitly with " + credstore.EnvTokenStore + "=file"
+			res.Fix = "unlock or set up the OS keychain, or choose the files explicitly with " + config.EnvTokenStore + "=file"
 		case s.Kind() == credstore.KindKeychain:
 			r.store = s
 			res.Status, res.Detail = OK, fmt.Sprintf("OS keychain (%s=%s), answered in %s", from, kind, took)
@@ -149,22 +152,18 @@ func (r *runner) checkStore(ctx context.Context) {
 	})
 }
 
-// configDir is the directory the bridge uses, and where that choice came from.
-func (r *runner) configDir() (dir, from string) {
-	if d := r.opts.ConfigDir; d != "" {
-		if d == r.opts.Getenv(EnvConfigDir) {
-			return d, EnvConfigDir
-		}
-		return d, "OS default"
+// configDir is the directory the bridge uses, and where that choice came from: Options.ConfigDir, else the
+// bridge's own rule (config.ResolveDir) read through Getenv.
+func (r *runner) configDir() (dir, from string, err error) {
+	from = "OS default"
+	if env := r.opts.Getenv(config.EnvConfigDir); env != "" && (r.opts.ConfigDir == "" || r.opts.ConfigDir == env) {
+		from = config.EnvConfigDir
 	}
-	if d := r.opts.Getenv(EnvConfigDir); d != "" {
-		return d, EnvConfigDir
+	if r.opts.ConfigDir != "" {
+		return r.opts.ConfigDir, from, nil
 	}
-	base, err := os.UserConfigDir()
-	if err != nil {
-		return "", ""
-	}
-	return filepath.Join(base, "meshai-mcp-server"), "OS default"
+	d, err := config.ResolveDir(r.opts.Getenv)
+	return d.Path, from, err
 }
 
 // writable creates dir if needed and writes and removes a file in it.
@@ -221,7 +220,7 @@ func proxyFor(u *url.URL, getenv func(string) string) *url.URL {
 		raw = get("HTTPS_PROXY", "https_proxy")
 	}
 	host := strings.ToLower(u.Hostname())
-	if raw == "" || isLoopback(host) || noProxy(host, u.Port(), get("NO_PROXY", "no_proxy")) {
+	if raw == "" || netutil.IsLoopback(host) || noProxy(host, u.Port(), get("NO_PROXY", "no_proxy")) {
 		return nil
 	}
 	p, err := parseProxy(raw)
@@ -261,37 +260,3 @@ func noProxy(host, port, list string) bool {
 	}
 	return false
 }
-
-// isLoopback reports whether host is localhost or a loopback IP literal.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// redact shows a URL without user info and with its query elided: either may carry credentials.
-func redact(u *url.URL) string {
-	c := *u
-	c.User = nil
-	if c.RawQuery != "" {
-		c.RawQuery = "…"
-	}
-	c.Fragment = ""
-	return c.String()
-}
-
-// redactRaw is redact for a string that may not parse.
-func redactRaw(raw string) string {
-	if u, err := url.Parse(raw); err == nil {
-		return redact(u)
-	}
-	if i := strings.IndexAny(raw, "?@"); i >= 0 {
-		return raw[:i] + "…"
-	}
-	return raw
-}
-
-// oneLine squeezes s onto one line.
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/config"
 )
 
 // unit runs the given checks alone on a fresh runner.
@@ -103,13 +104,20 @@ func TestProxiedReachability(t *testing.T) {
 
 func TestCheckConfigDir(t *testing.T) {
 	dir := t.TempDir()
-	r := unit(t, Options{Getenv: testEnv(t, EnvConfigDir, filepath.Join(dir, "new"))}, (*runner).checkConfigDir)
+	r := unit(t, Options{Getenv: testEnv(t, config.EnvConfigDir, filepath.Join(dir, "new"))}, (*runner).checkConfigDir)
 	want(t, r.rep, "config.dir", OK, "(MESHAI_CONFIG_DIR) is writable", "")
 
-	t.Setenv("HOME", "")
-	t.Setenv("XDG_CONFIG_HOME", "")
+	// The bridge's rule, read through Getenv alone: this machine's HOME does not count.
 	r = unit(t, Options{Getenv: func(string) string { return "" }}, (*runner).checkConfigDir)
-	want(t, r.rep, "config.dir", Fail, "no user config directory", "set MESHAI_CONFIG_DIR (or HOME)")
+	want(t, r.rep, "config.dir", Fail, "no config directory: neither $XDG_CONFIG_HOME nor $HOME are defined", "set MESHAI_CONFIG_DIR to a writable directory")
+	home := t.TempDir()
+	getenv := func(k string) string { return map[string]string{"HOME": home, "LocalAppData": home}[k] }
+	d, err := config.ResolveDir(getenv)
+	if err != nil || !strings.HasPrefix(d.Path, home) {
+		t.Fatalf("ResolveDir = %+v, %v; want a directory in %s", d, err, home)
+	}
+	r = unit(t, Options{Getenv: getenv}, (*runner).checkConfigDir)
+	want(t, r.rep, "config.dir", OK, d.Path+" (OS default) is writable", "")
 
 	file := filepath.Join(dir, "file")
 	if err := os.WriteFile(file, nil, 0o600); err != nil {
@@ -153,16 +161,5 @@ func TestCheckStore(t *testing.T) {
 		openStore = c.open
 		r := unit(t, Options{TokenStore: "keychain"}, (*runner).checkStore)
 		want(t, r.rep, "config.store", c.st, c.detail, c.fix)
-	}
-}
-
-func TestRedactRaw(t *testing.T) {
-	for raw, want := range map[string]string{
-		"https://u:p@h/mcp?k=v": "https://h/mcp?…",
-		"%zz?key=secret":        "%zz…",
-	} {
-		if got := redactRaw(raw); got != want {
-			t.Errorf("redactRaw(%q) = %q, want %q", raw, got, want)
-		}
 	}
 }

@@ -10,12 +10,13 @@ import (
 	"github.com/meshailabs-org/meshai-mcp-server/auth"
 	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
 	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/textutil"
 	"golang.org/x/oauth2"
 )
 
 // loginCmd is the command that signs in to the checked server.
 func (r *runner) loginCmd(verb string) string {
-	return fmt.Sprintf("`meshai-mcp-server %s %s`", verb, redact(r.u))
+	return fmt.Sprintf("`meshai-mcp-server %s %s`", verb, textutil.RedactURL(r.u))
 }
 
 // checkStored reports the stored sign-in without changing it: present, expiry, scopes, refresh token.
@@ -42,7 +43,7 @@ func (r *runner) checkStored(ctx context.Context) {
 		resource := oauth.CanonicalResource(r.u)
 		notSignedIn := func() Result {
 			res.Status = Warn
-			res.Detail = fmt.Sprintf("not signed in to %s (%s store)", redact(r.u), r.store.Kind())
+			res.Detail = fmt.Sprintf("not signed in to %s (%s store)", textutil.RedactURL(r.u), r.store.Kind())
 			res.Fix = "run " + r.loginCmd("login") + " now, or let the first request from your MCP client open the sign-in"
 			return res
 		}
@@ -56,12 +57,12 @@ func (r *runner) checkStored(ctx context.Context) {
 			err = errors.New("the stored sign-in is unreadable")
 		}
 		if rec == nil {
-			res.Status, res.Detail = Fail, fmt.Sprintf("cannot read the stored sign-in from the %s store: %s", r.store.Kind(), oneLine(err.Error()))
+			res.Status, res.Detail = Fail, fmt.Sprintf("cannot read the stored sign-in from the %s store: %s", r.store.Kind(), textutil.OneLine(err.Error()))
 			res.Fix = "run " + r.loginCmd("logout") + ", then " + r.loginCmd("login")
 			return res
 		}
 		if err != nil {
-			res.Status, res.Detail = Fail, oneLine(err.Error())
+			res.Status, res.Detail = Fail, textutil.OneLine(err.Error())
 			res.Fix = "run " + r.loginCmd("logout") + ", then " + r.loginCmd("login")
 			return res
 		}
@@ -131,7 +132,7 @@ func (r *runner) checkRefresh(ctx context.Context) {
 	r.timed(func() Result {
 		res := Result{ID: id, Title: title}
 		resource := oauth.CanonicalResource(r.u)
-		dir, _ := r.configDir()
+		dir, _, _ := r.configDir()
 		grant := &credstore.Grant{Store: r.store, Resource: resource, Record: *r.rec}
 		src := &auth.Source{
 			Store: grant,
@@ -156,17 +157,17 @@ func (r *runner) checkRefresh(ctx context.Context) {
 			res.Status, res.Detail = OK, fmt.Sprintf("refreshed at %s: the new access token %s; %s", r.rec.TokenEndpoint, expiry, rotated)
 			r.credential, r.credKind = tok.AccessToken, "stored sign-in"
 		case oauth.IsRateLimited(err):
-			res.Status, res.Detail = Fail, "token refresh was not done: "+oneLine(err.Error())+"; the sign-in is kept"
+			res.Status, res.Detail = Fail, "token refresh was not done: "+textutil.OneLine(err.Error())+"; the sign-in is kept"
 			res.Fix = rateLimitFix(limitedUntil(err))
 		case oauth.IsInvalidClient(err):
-			res.Status, res.Detail = Fail, "token refresh failed: the server no longer knows the client ("+oneLine(err.Error())+")"
+			res.Status, res.Detail = Fail, "token refresh failed: the server no longer knows the client ("+textutil.OneLine(err.Error())+")"
 			res.Fix = "run " + r.loginCmd("logout") + ", then " + r.loginCmd("login") + " to register again"
 		case errors.Is(err, auth.ErrSignInRequired):
 			res.Status = Fail
-			res.Detail = "token refresh failed: the server refused the refresh token (" + oneLine(strings.TrimPrefix(err.Error(), auth.ErrSignInRequired.Error())) + "): the grant was revoked or expired, or its refresh token was used already"
+			res.Detail = "token refresh failed: the server refused the refresh token (" + textutil.OneLine(strings.TrimPrefix(err.Error(), auth.ErrSignInRequired.Error())) + "): the grant was revoked or expired, or its refresh token was used already"
 			res.Fix = "run " + r.loginCmd("login")
 		default:
-			res.Status, res.Detail = Fail, "token refresh failed: "+oneLine(err.Error())
+			res.Status, res.Detail = Fail, "token refresh failed: "+textutil.OneLine(err.Error())
 			res.Fix = "check the network and run doctor again; if it keeps failing, run " + r.loginCmd("login")
 		}
 		return res

@@ -13,9 +13,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/meshailabs-org/meshai-mcp-server/auth"
 	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
 	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/config"
 )
 
 // Status is the outcome of one check.
@@ -69,7 +69,7 @@ func (r *Report) Find(id string) *Result {
 type Options struct {
 	URL           string              // the MCP endpoint, as given
 	Getenv        func(string) string // nil: os.Getenv
-	ConfigDir     string              // the bridge's config dir; "": $MESHAI_CONFIG_DIR, else the OS user config dir + /meshai-mcp-server
+	ConfigDir     string              // the bridge's config dir; "": config.ResolveDir with Getenv
 	TokenStore    string              // auto, keychain or file; "": $MESHAI_TOKEN_STORE, else auto
 	AllowHTTP     bool                // plain http to a host that is not loopback is a warning, not a failure
 	RegisterProbe bool                // register a client at the server to see that registration works
@@ -80,12 +80,6 @@ type Options struct {
 	RootCAs       *x509.CertPool      // nil: the system roots, for the TLS check
 	Version       string              // reported to the server in clientInfo and registrations
 }
-
-// EnvConfigDir names the config directory variable, as the bridge reads it.
-const EnvConfigDir = "MESHAI_CONFIG_DIR"
-
-// DefaultURL is MeshAI's MCP endpoint, given as the example of a full URL.
-const DefaultURL = "https://auth.meshai.dev/v1/mcp"
 
 // runner carries what one check learns for the next.
 type runner struct {
@@ -142,9 +136,9 @@ func Run(ctx context.Context, opts Options) Report {
 // add appends a result and counts it. With MESHAI_API_KEY set the bridge never signs in, so an OAuth problem
 // is only a warning then.
 func (r *runner) add(res Result) {
-	if res.Status == Fail && r.opts.Getenv(auth.EnvAPIKey) != "" && (strings.HasPrefix(res.ID, "oauth.") || res.ID == "mcp.challenge") {
+	if res.Status == Fail && r.opts.Getenv(config.EnvAPIKey) != "" && (strings.HasPrefix(res.ID, "oauth.") || res.ID == "mcp.challenge") {
 		res.Status = Warn
-		res.Detail += " (" + auth.EnvAPIKey + " is set, so the bridge does not sign in)"
+		res.Detail += " (" + config.EnvAPIKey + " is set, so the bridge does not sign in)"
 	}
 	switch res.Status {
 	case OK:

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/meshailabs-org/meshai-mcp-server/auth"
 	"github.com/meshailabs-org/meshai-mcp-server/devserver"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/config"
 )
 
 func TestHealthyReferenceServer(t *testing.T) {
@@ -118,6 +118,16 @@ func TestOpenServerNeedsNoSignIn(t *testing.T) {
 	want(t, rep, "session.tools", OK, "7 tools", "")
 }
 
+// The round trip goes through the bridge's own transport, so a legacy HTTP+SSE endpoint gets a session as the
+// bridge would open one, not a POST of initialize to the stream's URL.
+func TestLegacyEndpointRoundTrip(t *testing.T) {
+	r := startDev(t, devserver.Config{})
+	rep := run(t, Options{URL: r.URL + "/v1/sse"})
+	want(t, rep, "mcp.endpoint", Warn, "legacy HTTP+SSE endpoint", "Streamable HTTP")
+	want(t, rep, "session.initialize", OK, "with no credential", "")
+	want(t, rep, "session.tools", OK, "7 tools", "")
+}
+
 func TestSignedIn(t *testing.T) {
 	r := startDev(t, devserver.Config{OAuth: true, AutoApprove: true})
 	si := signIn(t, r)
@@ -223,7 +233,7 @@ func TestStoredCredentialProblems(t *testing.T) {
 
 func TestAPIKey(t *testing.T) {
 	r := startDev(t, devserver.Config{APIKey: "right-key"})
-	rep := run(t, Options{URL: r.URL + "/v1/mcp", Getenv: testEnv(t, auth.EnvAPIKey, "right-key")})
+	rep := run(t, Options{URL: r.URL + "/v1/mcp", Getenv: testEnv(t, config.EnvAPIKey, "right-key")})
 	want(t, rep, "creds.stored", OK, "MESHAI_API_KEY is set", "")
 	want(t, rep, "creds.refresh", Skip, "MESHAI_API_KEY", "")
 	want(t, rep, "session.initialize", OK, "with MESHAI_API_KEY", "")
@@ -234,7 +244,7 @@ func TestAPIKey(t *testing.T) {
 		t.Errorf("OAuth problems fail the report although an API key is used:\n%s", dump(rep))
 	}
 
-	rep = run(t, Options{URL: r.URL + "/v1/mcp", Getenv: testEnv(t, auth.EnvAPIKey, "wrong-key")})
+	rep = run(t, Options{URL: r.URL + "/v1/mcp", Getenv: testEnv(t, config.EnvAPIKey, "wrong-key")})
 	want(t, rep, "session.initialize", Fail, "refused MESHAI_API_KEY (401)", "check MESHAI_API_KEY")
 	var b strings.Builder
 	_ = rep.WriteJSON(&b)

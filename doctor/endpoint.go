@@ -13,7 +13,9 @@ import (
 	"syscall"
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/netutil"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/ratelimit"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/textutil"
 	"github.com/meshailabs-org/meshai-mcp-server/remote"
 )
 
@@ -36,7 +38,8 @@ func (r *runner) client() *http.Client {
 	hc := remote.NewHTTPClient()
 	base := hc.Transport
 	if rl, ok := base.(*ratelimit.Transport); ok { // waits the server names are waited out, up to each step's timeout
-		rl.Retries = -1 // a 429 that names no wait is reported as it is, not retried on a guess
+		rl.MaxWait = r.opts.Timeout // also for remote's requests, whose contexts have no deadline
+		rl.Retries = -1             // a 429 that names no wait is reported as it is, not retried on a guess
 		base = rl.Base
 	}
 	if tr, ok := base.(*http.Transport); ok {
@@ -61,7 +64,7 @@ func (r *runner) checkEndpoint(ctx context.Context) {
 		res := Result{ID: id, Title: title}
 		sctx, cancel := r.step(ctx)
 		defer cancel()
-		ex, err := r.rpc(sctx, r.u, "", "", "", "initialize", r.initializeParams(), 1)
+		ex, err := r.postInitialize(sctx, r.u)
 		if err != nil {
 			res.Status = Fail
 			res.Detail, res.Fix = transportProblem(r.u, err)
@@ -69,7 +72,7 @@ func (r *runner) checkEndpoint(ctx context.Context) {
 		}
 		r.reachable = true
 		r.endpoint.ex = ex
-		where := redact(r.u)
+		where := textutil.RedactURL(r.u)
 		page := ex.page()
 		switch {
 		case ex.status == http.StatusUnauthorized && page.IsHTML && len(ex.header.Values("WWW-Authenticate")) == 0:
@@ -82,7 +85,7 @@ func (r *runner) checkEndpoint(ctx context.Context) {
 		case (ex.status == http.StatusOK || ex.status == http.StatusAccepted) && ex.msg != nil:
 			r.endpoint.open = true
 			res.Status, res.Detail = OK, where+" answered initialize without a token ("+serverLine(ex.msg)+"): no sign-in needed"
-			r.endWith(ctx, r.u, "", ex)
+			r.endProbeSession(ctx, r.u, ex)
 		case page.Challenge != "":
 			res.Status = Fail
 			res.Detail = fmt.Sprintf("%s answered %d with %s's bot protection challenge (%s): a browser check no MCP client can pass", where, ex.status, page.Challenge, page.Why())
@@ -93,7 +96,7 @@ func (r *runner) checkEndpoint(ctx context.Context) {
 			res.Fix = "ask the server's operator to allow API clients on the MCP path (a WAF or bot-protection exception)"
 		case ex.status == http.StatusForbidden:
 			res.Status = Fail
-			res.Detail = where + " answered 403 without a sign-in challenge: it refuses this client outright (" + snippet(ex.body) + ")"
+			res.Detail = where + " answered 403 without a sign-in challenge: it refuses this client outright (" + textutil.Snippet(ex.body) + ")"
 			res.Fix = "ask the server's operator why: an IP allowlist, a missing header (--header) or a blocked region are common causes"
 		case ex.status == http.StatusBadRequest && strings.Contains(string(ex.body), "HTTP request to an HTTPS server"):
 			res.Status = Fail
@@ -107,10 +110,10 @@ func (r *runner) checkEndpoint(ctx context.Context) {
 			res.Status, res.Detail = Fail, where+" is rate limiting (429)"+wait
 			res.Fix = rateLimitFix(until)
 		case ex.status >= 500:
-			res.Status, res.Detail = Fail, fmt.Sprintf("%s failed with HTTP %d: %s", where, ex.status, snippet(ex.body))
+			res.Status, res.Detail = Fail, fmt.Sprintf("%s failed with HTTP %d: %s", where, ex.status, textutil.Snippet(ex.body))
 			res.Fix = "the server has a problem: try again later, or tell its operator"
 		default:
-			res.Status, res.Detail = Fail, fmt.Sprintf("%s answered HTTP %d, not MCP: %s", where, ex.status, snippet(ex.body))
+			res.Status, res.Detail = Fail, fmt.Sprintf("%s answered HTTP %d, not MCP: %s", where, ex.status, textutil.Snippet(ex.body))
 			res.Fix = "check that the URL is the server's MCP endpoint"
 		}
 		return res
@@ -119,7 +122,7 @@ func (r *runner) checkEndpoint(ctx context.Context) {
 
 // wrongPath explains an answer that is not MCP: a legacy SSE endpoint, or a wrong path, probing the usual ones.
 func (r *runner) wrongPath(ctx context.Context, res Result, ex *exchange) Result {
-	where := redact(r.u)
+	where := textutil.RedactURL(r.u)
 	sctx, cancel := r.step(ctx)
 	defer cancel()
 	if ex.status != http.StatusOK {
@@ -143,8 +146,8 @@ func (r *runner) wrongPath(ctx context.Context, res Result, ex *exchange) Result
 	res.Status = Fail
 	res.Detail = fmt.Sprintf("no MCP endpoint at %s (%s)", where, what)
 	if found := r.probePaths(ctx); found != nil {
-		res.Detail += "; " + redact(found) + " answers like MCP"
-		res.Fix = "use " + redact(found)
+		res.Detail += "; " + textutil.RedactURL(found) + " answers like MCP"
+		res.Fix = "use " + textutil.RedactURL(found)
 		return res
 	}
 	res.Fix = "check the path: MCP endpoints are usually /mcp, /v1/mcp (MeshAI) or /sse (legacy); none of them answers like MCP on " + r.u.Host
@@ -159,10 +162,10 @@ func (r *runner) probePaths(ctx context.Context) *url.URL {
 		}
 		c := &url.URL{Scheme: r.u.Scheme, Host: r.u.Host, Path: p}
 		sctx, cancel := r.step(ctx)
-		ex, err := r.rpc(sctx, c, "", "", "", "initialize", r.initializeParams(), 1)
+		ex, err := r.postInitialize(sctx, c)
 		like := err == nil && answersLikeMCP(ex)
 		if err == nil && ex.msg != nil {
-			r.endWith(ctx, c, "", ex)
+			r.endProbeSession(ctx, c, ex)
 		}
 		if !like && p == "/sse" {
 			g, gerr := r.get(sctx, c)
@@ -182,11 +185,6 @@ func answersLikeMCP(ex *exchange) bool {
 		return true
 	}
 	return ex.status == http.StatusUnauthorized && oauth.FindBearer(oauth.ParseWWWAuthenticate(ex.header.Values("WWW-Authenticate"))) != nil
-}
-
-// endWith deletes the session an initialize opened.
-func (r *runner) endWith(ctx context.Context, u *url.URL, bearer string, ex *exchange) {
-	r.endSession(ctx, u, bearer, ex.header.Get("Mcp-Session-Id"))
 }
 
 // serverLine describes an initialize result: the server and the protocol version it chose.
@@ -211,7 +209,7 @@ func serverLine(m *rpcMessage) string {
 
 // transportProblem names an HTTP request that got no answer, and its fix.
 func transportProblem(u *url.URL, err error) (detail, fix string) {
-	target := hostPort(u)
+	target := netutil.HostPort(u)
 	var dns *net.DNSError
 	var rl *ratelimit.Error
 	switch {
@@ -219,21 +217,12 @@ func transportProblem(u *url.URL, err error) (detail, fix string) {
 		return rl.Error(), rateLimitFix(rl.Until)
 	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
 		return tlsProblem(u, tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake", RecordHeader: [5]byte{'H', 'T', 'T', 'P', '/'}})
-	case errors.Is(err, syscall.ECONNREFUSED), isTimeout(err):
+	case errors.Is(err, syscall.ECONNREFUSED), netutil.IsTimeout(err):
 		return dialDetail(target, "the server", err), dialFix(u, target, err, false)
 	case errors.As(err, &dns):
 		return fmt.Sprintf("cannot resolve %s", u.Hostname()), "check the host name in the URL for typos, and your network, VPN or DNS settings"
 	case strings.Contains(err.Error(), "tls:") || strings.Contains(err.Error(), "x509:"):
 		return tlsProblem(u, err)
 	}
-	return fmt.Sprintf("no answer from %s: %s", redact(u), oneLine(scrub(err))), "check the URL, your network, and HTTPS_PROXY if you are behind a proxy"
-}
-
-// scrub drops a url.Error's URL, whose query may hold a credential.
-func scrub(err error) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Op + ": " + ue.Err.Error()
-	}
-	return err.Error()
+	return fmt.Sprintf("no answer from %s: %s", textutil.RedactURL(u), textutil.OneLine(textutil.ScrubError(err))), "check the URL, your network, and HTTPS_PROXY if you are behind a proxy"
 }

@@ -1,6 +1,7 @@
 package doctor
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestEndpointAnswers(t *testing.T) {
@@ -79,6 +81,9 @@ func mcpServer(t *testing.T, initialize, tools string, authStatus int) *httptest
 			return
 		}
 		if authStatus != 0 {
+			if authStatus == http.StatusTooManyRequests {
+				w.Header().Set("Retry-After", "120")
+			}
 			w.WriteHeader(authStatus)
 			_, _ = io.WriteString(w, "not for you")
 			return
@@ -116,6 +121,7 @@ func TestRoundTrip(t *testing.T) {
 		{"tools/list error", okInit, `"error":{"code":-32601,"message":"method not found"}`, 0, "session.tools", Fail, "tools/list failed: JSON-RPC error -32601", "must fix tools/list"},
 		{"403", okInit, "", 403, "session.initialize", Fail, "refused access (403)", "lacks permission"},
 		{"500", okInit, "", 500, "session.initialize", Fail, "answered HTTP 500, not a JSON-RPC response", "run doctor again"},
+		{"429 beyond the step's time", okInit, "", 429, "session.initialize", Fail, "rate limiting (429): it asks to wait", "run doctor again after"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			srv := mcpServer(t, c.initialize, c.list, c.authStatus)
@@ -126,4 +132,34 @@ func TestRoundTrip(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A server that takes the authenticated initialize and never answers: the step's time limit ends the wait, and
+// the session is closed (every Send returned) before the check reports.
+func TestRoundTripNoAnswer(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="x"`)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		if r.Method == http.MethodPost {
+			_, _ = io.Copy(io.Discard, r.Body) // read, so that the server notices the client going away
+			select {
+			case <-r.Context().Done():
+			case <-release:
+			}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) }) // runs first: no handler outlives the test
+	r := unit(t, Options{URL: srv.URL + "/mcp", Getenv: testEnv(t, "MESHAI_API_KEY", "key")},
+		(*runner).checkURL, (*runner).checkEndpoint, (*runner).checkStored)
+	want(t, r.rep, "mcp.endpoint", OK, "answered 401", "")
+	// The server never answers, so any step timeout ends the same way; a short one keeps the test short.
+	r.opts.Timeout = 200 * time.Millisecond
+	r.checkRoundTrip(context.Background())
+	want(t, r.rep, "session.initialize", Fail, "no answer from", "check your network")
+	want(t, r.rep, "session.tools", Skip, "initialize did not succeed", "")
 }

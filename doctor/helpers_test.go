@@ -13,13 +13,14 @@ import (
 	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
 	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
 	"github.com/meshailabs-org/meshai-mcp-server/devserver"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/config"
 	"golang.org/x/oauth2"
 )
 
 // testEnv is a Getenv with a private config dir and the file token store, plus kv pairs.
 func testEnv(t *testing.T, kv ...string) func(string) string {
 	t.Helper()
-	m := map[string]string{EnvConfigDir: t.TempDir(), credstore.EnvTokenStore: credstore.KindFile}
+	m := map[string]string{config.EnvConfigDir: t.TempDir(), credstore.EnvTokenStore: credstore.KindFile}
 	for i := 0; i+1 < len(kv); i += 2 {
 		m[kv[i]] = kv[i+1]
 	}
@@ -193,7 +194,7 @@ func signIn(t *testing.T, r *devserver.Running) *signedIn {
 		t.Fatal(err)
 	}
 	getenv := testEnv(t)
-	store, _, err := credstore.Open(ctx, credstore.KindFile, getenv(EnvConfigDir), 0)
+	store, _, err := credstore.Open(ctx, credstore.KindFile, getenv(config.EnvConfigDir), 0)
 	if err != nil {
 		t.Fatal(err)
 	}

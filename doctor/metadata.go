@@ -8,8 +8,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/meshailabs-org/meshai-mcp-server/auth"
 	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/config"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/textutil"
 )
 
 // oauthSkip is why the OAuth checks do not apply, or "".
@@ -46,7 +47,7 @@ func (r *runner) checkChallenge(context.Context) {
 				schemes = append(schemes, c.Scheme)
 			}
 			res.Status, res.Detail = Fail, "the challenge names no Bearer scheme (only "+strings.Join(schemes, ", ")+"): not an OAuth-protected MCP server"
-			res.Fix = "if the server takes a key or password, pass it with --header \"Authorization: …\" or MESHAI_API_KEY; otherwise its operator must challenge with Bearer"
+			res.Fix = "if the server takes a key or password, pass it with --header \"Authorization: …\" or " + config.EnvAPIKey + "; otherwise its operator must challenge with Bearer"
 			return res
 		}
 		r.challenge = b
@@ -61,11 +62,11 @@ func (r *runner) checkChallenge(context.Context) {
 			return res
 		}
 		if _, err := oauth.ValidateEndpointURL(rm); err != nil {
-			res.Status, res.Detail = Fail, fmt.Sprintf("resource_metadata %q is not usable: %v", redactRaw(rm), err)
+			res.Status, res.Detail = Fail, fmt.Sprintf("resource_metadata %q is not usable: %v", textutil.RedactRawURL(rm), err)
 			res.Fix = "the server's operator must name an https (or loopback http) URL in resource_metadata"
 			return res
 		}
-		res.Status, res.Detail = OK, "Bearer resource_metadata="+redactRaw(rm)+", "+scope
+		res.Status, res.Detail = OK, "Bearer resource_metadata="+textutil.RedactRawURL(rm)+", "+scope
 		return res
 	})
 }
@@ -92,7 +93,7 @@ func (r *runner) checkResourceMetadata(ctx context.Context) {
 			}
 			return res
 		}
-		res.Status, res.Detail = Fail, oneLine(err.Error())
+		res.Status, res.Detail = Fail, textutil.OneLine(err.Error())
 		var ce *oauth.ChallengeError
 		switch {
 		case errors.As(err, &ce):
@@ -109,8 +110,8 @@ func (r *runner) checkResourceMetadata(ctx context.Context) {
 			res.Fix = "the server's operator must publish RFC 9728 metadata at " + strings.Join(wellKnownPRM(r.u), " or ") +
 				" (Claude, ChatGPT and Cursor need it)"
 			if errors.Is(lerr, oauth.ErrNoOAuth) {
-				res.Detail += "; " + oneLine(lerr.Error())
-				res.Fix = "the server shows no OAuth at all: if it takes an API key, set " + auth.EnvAPIKey +
+				res.Detail += "; " + textutil.OneLine(lerr.Error())
+				res.Fix = "the server shows no OAuth at all: if it takes an API key, set " + config.EnvAPIKey +
 					" (or pass --header \"Authorization: Bearer …\"); if it should offer a sign-in, " + res.Fix
 			}
 		case strings.Contains(err.Error(), "HTML page"):
@@ -126,7 +127,7 @@ func (r *runner) checkResourceMetadata(ctx context.Context) {
 
 // challengeFix is the fix for a metadata URL behind a bot-protection challenge.
 func challengeFix(ce *oauth.ChallengeError) string {
-	return "ask the server's operator to let API clients reach " + redactRaw(ce.URL) + ": a " + ce.Vendor +
+	return "ask the server's operator to let API clients reach " + textutil.RedactRawURL(ce.URL) + ": a " + ce.Vendor +
 		" WAF skip rule for the OAuth metadata paths (/.well-known/…), or the challenge off for them"
 }
 
@@ -175,7 +176,7 @@ func (r *runner) checkServerMetadata(ctx context.Context) {
 		md, err := oauth.DiscoverServer(sctx, r.client(), issuer)
 		if err != nil {
 			failed = true
-			res.Status, res.Detail = Fail, oneLine(err.Error())
+			res.Status, res.Detail = Fail, textutil.OneLine(err.Error())
 			var ce *oauth.ChallengeError
 			switch {
 			case errors.As(err, &ce):
@@ -257,7 +258,7 @@ func (r *runner) metadataChecks() []Result {
 		add("oauth.endpoints", "Endpoints", OK, "plain http on a loopback host (fine for a local server): "+md.AuthorizationEndpoint, "")
 	}
 	if err := md.RequirePKCE(); err != nil {
-		add("oauth.pkce", "PKCE S256", Fail, oneLine(err.Error()),
+		add("oauth.pkce", "PKCE S256", Fail, textutil.OneLine(err.Error()),
 			"the server's operator must support PKCE and advertise code_challenge_methods_supported: [\"S256\"]")
 	} else {
 		add("oauth.pkce", "PKCE S256", OK, "code_challenge_methods_supported: "+strings.Join(md.CodeChallengeMethodsSupported, ", "), "")

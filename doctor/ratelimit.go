@@ -16,7 +16,17 @@ func askedWait(h http.Header) (string, time.Time) {
 	if !ok || d <= 0 {
 		return "", time.Time{}
 	}
-	return ": it asks to wait " + ratelimit.WaitText(d, now.Add(d)), now.Add(d)
+	return waitUntil(now.Add(d)), now.Add(d)
+}
+
+// waitUntil quotes a wait that ends at until (": it asks to wait 45s (until 12:03:04 UTC)"), or "" for a zero
+// or past until.
+func waitUntil(until time.Time) string {
+	d := time.Until(until)
+	if until.IsZero() || d <= 0 {
+		return ""
+	}
+	return ": it asks to wait " + ratelimit.WaitText(d, until)
 }
 
 // limitedUntil is when the rate limit in err ends, or zero when err holds none or the server named no time.

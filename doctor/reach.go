@@ -11,18 +11,10 @@ import (
 	"strings"
 	"syscall"
 	"time"
-)
 
-// hostPort is u's host and port, with the scheme's default port.
-func hostPort(u *url.URL) string {
-	if u.Port() != "" {
-		return u.Host
-	}
-	if u.Scheme == "https" {
-		return net.JoinHostPort(u.Hostname(), "443")
-	}
-	return net.JoinHostPort(u.Hostname(), "80")
-}
+	"github.com/meshailabs-org/meshai-mcp-server/internal/netutil"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/textutil"
+)
 
 // checkDNS resolves the server's host name.
 func (r *runner) checkDNS(ctx context.Context) {
@@ -46,7 +38,7 @@ func (r *runner) checkDNS(ctx context.Context) {
 		defer cancel()
 		addrs, err := net.DefaultResolver.LookupHost(sctx, host)
 		if err != nil {
-			res.Status, res.Detail = Fail, fmt.Sprintf("cannot resolve %s: %s", host, oneLine(err.Error()))
+			res.Status, res.Detail = Fail, fmt.Sprintf("cannot resolve %s: %s", host, textutil.OneLine(err.Error()))
 			res.Fix = "check the host name in the URL for typos, and your network, VPN or DNS settings"
 			return res
 		}
@@ -62,9 +54,9 @@ func (r *runner) checkTCP(ctx context.Context) {
 		r.skip(id, title, "no usable URL")
 		return
 	}
-	target, what := hostPort(r.u), "the server"
+	target, what := netutil.HostPort(r.u), "the server"
 	if r.proxy != nil {
-		target, what = hostPort(r.proxy), "the proxy"
+		target, what = netutil.HostPort(r.proxy), "the proxy"
 	}
 	r.timed(func() Result {
 		res := Result{ID: id, Title: title}
@@ -90,10 +82,10 @@ func dialDetail(target, what string, err error) string {
 		return fmt.Sprintf("connection refused by %s, %s (ECONNREFUSED): nothing is listening there", target, what)
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return fmt.Sprintf("connection refused by %s (ECONNREFUSED): nothing is listening there", target)
-	case isTimeout(err):
+	case netutil.IsTimeout(err):
 		return fmt.Sprintf("no answer from %s (%s) in time", target, what)
 	}
-	return fmt.Sprintf("cannot connect to %s (%s): %s", target, what, oneLine(err.Error()))
+	return fmt.Sprintf("cannot connect to %s (%s): %s", target, what, textutil.OneLine(err.Error()))
 }
 
 // dialFix is the fix for a failed connection.
@@ -101,21 +93,15 @@ func dialFix(u *url.URL, target string, err error, proxied bool) string {
 	switch {
 	case proxied:
 		return "check the proxy variables (HTTPS_PROXY, HTTP_PROXY): the proxy does not accept connections"
-	case errors.Is(err, syscall.ECONNREFUSED) && u.Scheme == "https" && u.Port() == "" && isLoopback(u.Hostname()):
+	case errors.Is(err, syscall.ECONNREFUSED) && u.Scheme == "https" && u.Port() == "" && netutil.IsLoopback(u.Hostname()):
 		return "https without a port means port 443, where nothing runs on this machine: a local server usually " +
 			"listens on plain http on its own port — use its real address, e.g. http://127.0.0.1:8080/mcp"
-	case errors.Is(err, syscall.ECONNREFUSED) && isLoopback(u.Hostname()):
+	case errors.Is(err, syscall.ECONNREFUSED) && netutil.IsLoopback(u.Hostname()):
 		return "start the local server, or put the port it really listens on in the URL"
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "check the port in the URL; if it is right, the server is down — try again later or ask its operator"
 	}
 	return "check your network, VPN or firewall, and HTTPS_PROXY if you are behind a proxy"
-}
-
-// isTimeout reports a timeout of any kind.
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded)
 }
 
 // checkTLS shakes hands with the server and names certificate problems.
@@ -140,7 +126,7 @@ func (r *runner) checkTLS(ctx context.Context) {
 		sctx, cancel := r.step(ctx)
 		defer cancel()
 		d := &tls.Dialer{Config: &tls.Config{ServerName: r.u.Hostname(), RootCAs: r.opts.RootCAs, MinVersion: tls.VersionTLS12}}
-		c, err := d.DialContext(sctx, "tcp", hostPort(r.u))
+		c, err := d.DialContext(sctx, "tcp", netutil.HostPort(r.u))
 		if err != nil {
 			res.Status = Fail
 			res.Detail, res.Fix = tlsProblem(r.u, err)
@@ -163,7 +149,7 @@ func (r *runner) checkTLS(ctx context.Context) {
 
 // tlsProblem names a failed handshake and its fix.
 func tlsProblem(u *url.URL, err error) (detail, fix string) {
-	host := hostPort(u)
+	host := netutil.HostPort(u)
 	var (
 		rec  tls.RecordHeaderError
 		unk  x509.UnknownAuthorityError
@@ -173,7 +159,7 @@ func tlsProblem(u *url.URL, err error) (detail, fix string) {
 	switch {
 	case errors.As(err, &rec) && strings.HasPrefix(string(rec.RecordHeader[:]), "HTTP/"):
 		detail = fmt.Sprintf("%s answered the TLS handshake in plain HTTP (\"first record does not look like a TLS handshake\"): it is an http port, not https", host)
-		if isLoopback(u.Hostname()) {
+		if netutil.IsLoopback(u.Hostname()) {
 			return detail, fmt.Sprintf("use http://%s%s", u.Host, u.EscapedPath())
 		}
 		return detail, "use the server's https port, or http://" + u.Host + u.EscapedPath() + " with --allow-http if the server really has no TLS (tokens would travel unencrypted)"
@@ -181,7 +167,7 @@ func tlsProblem(u *url.URL, err error) (detail, fix string) {
 		return fmt.Sprintf("%s does not speak TLS (first record does not look like a TLS handshake)", host),
 			"check the port in the URL: something other than an https server listens there"
 	case errors.As(err, &cinv) && cinv.Reason == x509.Expired:
-		return fmt.Sprintf("the certificate of %s has expired or is not yet valid (%s)", host, oneLine(cinv.Error())),
+		return fmt.Sprintf("the certificate of %s has expired or is not yet valid (%s)", host, textutil.OneLine(cinv.Error())),
 			"the server's operator must renew the certificate; if it looks valid in a browser, check this machine's clock"
 	case errors.As(err, &hn):
 		return fmt.Sprintf("the certificate of %s is not valid for %s (it is for %s)", host, u.Hostname(), certName(hn.Certificate)),
@@ -190,14 +176,14 @@ func tlsProblem(u *url.URL, err error) (detail, fix string) {
 		return fmt.Sprintf("the certificate of %s is signed by an unknown authority (%s)", host, unknownIssuer(unk)),
 			"behind a corporate proxy or with a private CA, point SSL_CERT_FILE at its CA bundle; otherwise the server's operator must use a publicly trusted certificate"
 	case errors.As(err, &cinv):
-		return fmt.Sprintf("the certificate of %s is invalid: %s", host, oneLine(cinv.Error())),
+		return fmt.Sprintf("the certificate of %s is invalid: %s", host, textutil.OneLine(cinv.Error())),
 			"the server's operator must fix the certificate"
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return dialDetail(host, "the server", err), dialFix(u, host, err, false)
-	case isTimeout(err):
+	case netutil.IsTimeout(err):
 		return fmt.Sprintf("the TLS handshake with %s did not finish in time", host), "check your network, VPN or firewall"
 	}
-	return fmt.Sprintf("TLS handshake with %s failed: %s", host, oneLine(err.Error())), "check the URL's port and scheme; a middlebox may be interfering"
+	return fmt.Sprintf("TLS handshake with %s failed: %s", host, textutil.OneLine(err.Error())), "check the URL's port and scheme; a middlebox may be interfering"
 }
 
 // certName is the names a certificate is for.

@@ -21,6 +21,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/meshailabs-org/meshai-mcp-server/internal/netutil"
 )
 
 // testCert makes a CA and a leaf certificate for hosts (names or IPs) valid from notBefore to notAfter.
@@ -201,7 +203,7 @@ func TestDialFix(t *testing.T) {
 		{"https://mcp.example.com/mcp", refused, true, "check the proxy variables"},
 	} {
 		u, _ := url.Parse(c.raw)
-		if got := dialFix(u, hostPort(u), c.err, c.proxied); !strings.Contains(got, c.fix) {
+		if got := dialFix(u, netutil.HostPort(u), c.err, c.proxied); !strings.Contains(got, c.fix) {
 			t.Errorf("dialFix(%s, %v) = %q, want %q", c.raw, c.err, got, c.fix)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth"
 	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/textutil"
 )
 
 // hostClient is a desktop or web MCP client whose registration doctor can try (--check-clients).
@@ -74,7 +75,7 @@ func (r *runner) register(ctx context.Context, id, title, who string, md oauth.C
 	uris := strings.Join(md.RedirectURIs, ", ")
 	dc, err := oauth.RegisterClient(sctx, r.client(), r.meta.RegistrationEndpoint, md)
 	if err != nil && oauth.IsRateLimited(err) {
-		res.Status, res.Detail = Fail, fmt.Sprintf("could not try to register %s's redirect URIs: %s", who, oneLine(err.Error()))
+		res.Status, res.Detail = Fail, fmt.Sprintf("could not try to register %s's redirect URIs: %s", who, textutil.OneLine(err.Error()))
 		res.Fix = rateLimitFix(limitedUntil(err))
 		return res
 	}
@@ -103,7 +104,7 @@ func (r *runner) register(ctx context.Context, id, title, who string, md oauth.C
 
 // serverReason is the authorization server's own words from a failed registration, without the bridge's advice.
 func serverReason(err error) string {
-	text := oneLine(err.Error())
+	text := textutil.OneLine(err.Error())
 	if _, after, ok := strings.Cut(text, "refused to register the bridge: "); ok {
 		text = after
 	}

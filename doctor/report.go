@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/meshailabs-org/meshai-mcp-server/internal/textutil"
 )
 
 // groups are the sections of the text report, by check id prefix, in order.
@@ -35,7 +37,7 @@ func groupOf(id string) string {
 // WriteText prints the checklist: one line per check, the fix of each failure or warning under it.
 func (rep Report) WriteText(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "meshai-mcp-server doctor: %s\n", redactRaw(rep.URL))
+	fmt.Fprintf(&b, "meshai-mcp-server doctor: %s\n", textutil.RedactRawURL(rep.URL))
 	last := ""
 	for _, c := range rep.Checks {
 		if g := groupOf(c.ID); g != last {
@@ -69,7 +71,7 @@ func (rep Report) WriteJSON(w io.Writer) error {
 	if rep.Checks == nil {
 		rep.Checks = []Result{}
 	}
-	rep.URL = redactRaw(rep.URL)
+	rep.URL = textutil.RedactRawURL(rep.URL)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)

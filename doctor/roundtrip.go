@@ -7,10 +7,11 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/meshailabs-org/meshai-mcp-server/auth"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/config"
 )
 
-// checkRoundTrip runs an authenticated initialize and tools/list, as an MCP client would, and times them.
+// checkRoundTrip runs an authenticated initialize and tools/list through remote's Client, as the bridge would
+// for an MCP client, and times them.
 func (r *runner) checkRoundTrip(ctx context.Context) {
 	const initID, initTitle = "session.initialize", "Authenticated initialize"
 	const toolsID, toolsTitle = "session.tools", "tools/list"
@@ -24,7 +25,7 @@ func (r *runner) checkRoundTrip(ctx context.Context) {
 		r.skip(toolsID, toolsTitle, "no session")
 		return
 	case !r.endpoint.open && r.credential == "":
-		r.skip(initID, initTitle, "no credential: set "+auth.EnvAPIKey+", or run "+r.loginCmd("login")+" (or --refresh an expired sign-in)")
+		r.skip(initID, initTitle, "no credential: set "+config.EnvAPIKey+", or run "+r.loginCmd("login")+" (or --refresh an expired sign-in)")
 		r.skip(toolsID, toolsTitle, "no session")
 		return
 	}
@@ -32,63 +33,51 @@ func (r *runner) checkRoundTrip(ctx context.Context) {
 	if r.endpoint.open {
 		bearer, with = "", "no credential"
 	}
-	var session, version string
+	s := r.openSession(bearer)
+	defer s.close(ctx)
 	ok := false
 	r.timed(func() Result {
 		res := Result{ID: initID, Title: initTitle}
 		sctx, cancel := r.step(ctx)
 		defer cancel()
-		ex, err := r.rpc(sctx, r.u, bearer, "", "", "initialize", r.initializeParams(), 1)
+		m, took, err := s.call(sctx, 1, "initialize", r.initializeParams())
 		if err != nil {
 			res.Status = Fail
 			res.Detail, res.Fix = transportProblem(r.u, err)
 			return res
 		}
-		if res = r.judgeAuthenticated(res, ex, with); res.Status != "" {
+		if res = r.judgeAuthenticated(res, m, with); res.Status != "" {
 			return res
 		}
-		if ex.msg.Error != nil {
-			res.Status, res.Detail = Fail, "the server refused initialize: "+serverLine(ex.msg)
+		if m.Error != nil {
+			res.Status, res.Detail = Fail, "the server refused initialize: "+serverLine(m)
 			res.Fix = "the server's operator must fix its initialize handling; the message above says why"
 			return res
 		}
-		var init struct {
-			ProtocolVersion string `json:"protocolVersion"`
-		}
-		_ = json.Unmarshal(ex.msg.Result, &init)
-		session, version, ok = ex.header.Get("Mcp-Session-Id"), init.ProtocolVersion, true
+		ok = true
 		res.Status = OK
-		res.Detail = fmt.Sprintf("with %s in %d ms: %s", with, ex.took.Milliseconds(), serverLine(ex.msg))
-		if session != "" {
-			res.Detail += ", session opened"
-		}
+		res.Detail = fmt.Sprintf("with %s in %d ms: %s", with, took.Milliseconds(), serverLine(m))
 		return res
 	})
 	if !ok {
 		r.skip(toolsID, toolsTitle, "initialize did not succeed")
 		return
 	}
-	defer r.endSession(ctx, r.u, bearer, session)
 	r.timed(func() Result {
 		res := Result{ID: toolsID, Title: toolsTitle}
 		sctx, cancel := r.step(ctx)
 		defer cancel()
-		if _, err := r.rpc(sctx, r.u, bearer, session, version, "notifications/initialized", nil, 0); err != nil {
-			res.Status = Fail
-			res.Detail, res.Fix = transportProblem(r.u, err)
-			return res
-		}
-		ex, err := r.rpc(sctx, r.u, bearer, session, version, "tools/list", map[string]any{}, 2)
+		m, took, err := s.call(sctx, 2, "tools/list", map[string]any{}, "notifications/initialized")
 		if err != nil {
 			res.Status = Fail
 			res.Detail, res.Fix = transportProblem(r.u, err)
 			return res
 		}
-		if res = r.judgeAuthenticated(res, ex, with); res.Status != "" {
+		if res = r.judgeAuthenticated(res, m, with); res.Status != "" {
 			return res
 		}
-		if ex.msg.Error != nil {
-			res.Status, res.Detail = Fail, fmt.Sprintf("tools/list failed: JSON-RPC error %d: %s", ex.msg.Error.Code, ex.msg.Error.Message)
+		if m.Error != nil {
+			res.Status, res.Detail = Fail, fmt.Sprintf("tools/list failed: JSON-RPC error %d: %s", m.Error.Code, m.Error.Message)
 			res.Fix = "the server's operator must fix tools/list"
 			return res
 		}
@@ -98,7 +87,7 @@ func (r *runner) checkRoundTrip(ctx context.Context) {
 			} `json:"tools"`
 			NextCursor string `json:"nextCursor"`
 		}
-		_ = json.Unmarshal(ex.msg.Result, &list)
+		_ = json.Unmarshal(m.Result, &list)
 		names := make([]string, 0, len(list.Tools))
 		for _, t := range list.Tools[:min(len(list.Tools), 8)] {
 			names = append(names, t.Name)
@@ -108,33 +97,36 @@ func (r *runner) checkRoundTrip(ctx context.Context) {
 			more = " on the first page (more follow)"
 		}
 		res.Status = OK
-		res.Detail = fmt.Sprintf("%d tools%s in %d ms: %s", len(list.Tools), more, ex.took.Milliseconds(), strings.Join(names, ", "))
+		res.Detail = fmt.Sprintf("%d tools%s in %d ms: %s", len(list.Tools), more, took.Milliseconds(), strings.Join(names, ", "))
 		return res
 	})
 }
 
-// judgeAuthenticated returns a failed result for an answer that is not a JSON-RPC response, or res unchanged
-// (with no status) when it is one.
-func (r *runner) judgeAuthenticated(res Result, ex *exchange, with string) Result {
+// judgeAuthenticated returns a failed result for an answer the server did not give (remote's Client says what
+// it got instead), or res unchanged (with no status) for the server's own answer.
+func (r *runner) judgeAuthenticated(res Result, m *rpcMessage, with string) Result {
+	status, until, what, failed := upstreamFailure(m)
 	switch {
-	case ex.msg != nil:
+	case !failed:
 		return res
-	case ex.status == http.StatusUnauthorized && with == auth.EnvAPIKey:
-		res.Status, res.Detail = Fail, "the server refused "+auth.EnvAPIKey+" (401)"
-		res.Fix = "check " + auth.EnvAPIKey + ": copy the key again, or unset it to sign in with OAuth instead"
-	case ex.status == http.StatusUnauthorized:
+	case status == http.StatusUnauthorized && with == config.EnvAPIKey:
+		res.Status, res.Detail = Fail, "the server refused "+config.EnvAPIKey+" (401)"
+		res.Fix = "check " + config.EnvAPIKey + ": copy the key again, or unset it to sign in with OAuth instead"
+	case status == http.StatusUnauthorized:
 		res.Status, res.Detail = Fail, "the server refused the stored access token (401): it was revoked, or issued for another resource"
 		res.Fix = "run " + r.loginCmd("login")
-	case ex.status == http.StatusTooManyRequests:
-		wait, until := askedWait(ex.header)
-		res.Status, res.Detail = Fail, "the server is rate limiting (429)"+wait
+	case status == http.StatusTooManyRequests:
+		res.Status, res.Detail = Fail, "the server is rate limiting (429)"+waitUntil(until)
 		res.Fix = rateLimitFix(until)
-	case ex.status == http.StatusForbidden:
-		res.Status, res.Detail = Fail, "the server refused access (403) with "+with+": "+snippet(ex.body)
+	case status == http.StatusForbidden:
+		res.Status, res.Detail = Fail, "the server refused access (403) with "+with
 		res.Fix = "the account lacks permission for this server: ask its operator, or sign in with another account (" + r.loginCmd("logout") + ", then login)"
-	default:
-		res.Status, res.Detail = Fail, fmt.Sprintf("the server answered HTTP %d, not a JSON-RPC response: %s", ex.status, snippet(ex.body))
+	case status != 0:
+		res.Status, res.Detail = Fail, fmt.Sprintf("the server answered HTTP %d, not a JSON-RPC response: %s", status, what)
 		res.Fix = "run doctor again; if it persists, tell the server's operator"
+	default:
+		res.Status, res.Detail = Fail, "no answer from the server: "+what
+		res.Fix = "check the URL, your network, and HTTPS_PROXY if you are behind a proxy"
 	}
 	return res
 }

@@ -4,13 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/textutil"
 )
 
 // probeRefreshToken is the refresh token of doctor's token endpoint probe: no server ever issued it.
@@ -47,7 +46,7 @@ func (r *runner) checkToken(ctx context.Context) {
 			res.Detail, res.Fix = transportProblem(parsed(endpoint), err)
 			return res
 		}
-		return judgeToken(res, redactRaw(endpoint), ex)
+		return judgeToken(res, textutil.RedactRawURL(endpoint), ex)
 	})
 }
 
@@ -77,14 +76,14 @@ func judgeToken(res Result, where string, ex *exchange) Result {
 		res.Fix = "ask the server's operator to serve OAuth JSON at the token endpoint to API clients (no login wall, proxy page or bot protection in front of it)"
 	case isJSON && oauthErr.Error != "":
 		res.Status = OK
-		res.Detail = fmt.Sprintf("%s answered %d with the OAuth error %q, in JSON as clients expect", where, ex.status, clip(oneLine(oauthErr.Error), 60))
+		res.Detail = fmt.Sprintf("%s answered %d with the OAuth error %q, in JSON as clients expect", where, ex.status, clip(textutil.OneLine(oauthErr.Error), 60))
 	case ex.status >= 500:
 		res.Status = Fail
-		res.Detail = fmt.Sprintf("%s failed with HTTP %d: %s", where, ex.status, snippet(ex.body))
+		res.Detail = fmt.Sprintf("%s failed with HTTP %d: %s", where, ex.status, textutil.Snippet(ex.body))
 		res.Fix = "the server has a problem: try again later, or tell its operator"
 	default:
 		res.Status = Fail
-		res.Detail = fmt.Sprintf("%s answered HTTP %d without an OAuth error (%s): %s", where, ex.status, orNone(ex.mediaType()), snippet(ex.body))
+		res.Detail = fmt.Sprintf("%s answered HTTP %d without an OAuth error (%s): %s", where, ex.status, orNone(ex.mediaType()), textutil.Snippet(ex.body))
 		res.Fix = "the token endpoint must answer refused requests with a JSON error (RFC 6749 §5.2): check its URL in the metadata, or ask the server's operator"
 	}
 	return res
@@ -98,16 +97,7 @@ func (r *runner) postForm(ctx context.Context, endpoint string, form url.Values)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	start := time.Now()
-	resp, err := r.client().Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	ex := &exchange{status: resp.StatusCode, header: resp.Header}
-	ex.body, _ = io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	ex.took = time.Since(start)
-	return ex, nil
+	return r.send(req)
 }
 
 // clip cuts s to at most n bytes, marking the cut.

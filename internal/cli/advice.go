@@ -7,6 +7,7 @@ import (
 	"github.com/meshailabs-org/meshai-mcp-server/auth"
 	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
 	"github.com/meshailabs-org/meshai-mcp-server/bridge"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/config"
 	"github.com/meshailabs-org/meshai-mcp-server/remote"
 )
 
@@ -54,7 +55,7 @@ func noOAuthAdvice(err error) string {
 	if !errors.Is(err, oauth.ErrNoOAuth) {
 		return ""
 	}
-	return "this server takes an API key, not a sign-in: set " + auth.EnvAPIKey +
+	return "this server takes an API key, not a sign-in: set " + config.EnvAPIKey +
 		" in the MCP client's config for this server (or pass --header \"Authorization: Bearer …\")"
 }
 

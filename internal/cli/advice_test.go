@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -54,45 +53,6 @@ func TestAdvise(t *testing.T) {
 				t.Errorf("advise(%v) = %q, want it to hold %q", c.err, got, c.want)
 			}
 		})
-	}
-}
-
-// Every flag, command and variable the advice names exists: the flags in the real flag set, the commands and
-// variables in the usage text the command prints.
-func TestAdviceNamesRealFlags(t *testing.T) {
-	var help strings.Builder
-	if _, err := parseServe([]string{"-h"}, func(string) string { return "" }, &help); err == nil {
-		t.Fatal("-h did not print the usage")
-	}
-	flags := map[string]bool{}
-	for _, m := range regexp.MustCompile(`(?m)^\s+-([a-z][a-z0-9-]*)`).FindAllStringSubmatch(help.String(), -1) {
-		flags[m[1]] = true
-	}
-	if !flags["header"] || !flags["client-id"] {
-		t.Fatalf("the flag set was not read: %v", flags)
-	}
-	named := 0
-	for _, c := range adviceCases(t) {
-		a := advise(c.err)
-		for _, m := range regexp.MustCompile(`--([a-z][a-z0-9-]*)`).FindAllStringSubmatch(a, -1) {
-			named++
-			if !flags[m[1]] {
-				t.Errorf("%s: the advice names --%s, which is no flag: %q", c.name, m[1], a)
-			}
-		}
-		for _, m := range regexp.MustCompile("`(meshai-mcp-server [a-z]+)").FindAllStringSubmatch(a, -1) {
-			if !strings.Contains(help.String(), "  "+m[1]+" ") {
-				t.Errorf("%s: the advice names `%s`, which is no command: %q", c.name, m[1], a)
-			}
-		}
-		for _, v := range regexp.MustCompile(`\bMESHAI_[A-Z_]+`).FindAllString(a, -1) {
-			if !strings.Contains(help.String(), v) {
-				t.Errorf("%s: the advice names %s, which the usage does not: %q", c.name, v, a)
-			}
-		}
-	}
-	if named == 0 {
-		t.Error("no advice names a flag: the walk checked nothing")
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth"
 	"github.com/meshailabs-org/meshai-mcp-server/bridge"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/config"
 	"github.com/meshailabs-org/meshai-mcp-server/remote"
 	"golang.org/x/oauth2"
 )
@@ -65,6 +66,7 @@ func Main(env Env) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	cfg.dirNote = settleConfigDir(&cfg)
 	if action != "serve" {
 		err = account(ctx, action, cfg, env)
 	} else {
@@ -79,7 +81,7 @@ func Main(env Env) int {
 
 // serve relays stdio to the remote server until the client goes away.
 func serve(ctx context.Context, cfg Config, env Env) error {
-	log, closeLog := openLog(cfg.ConfigDir, cfg.Debug, cfg.Silent, env.Stderr)
+	log, closeLog := openConfigLog(cfg, env.Stderr)
 	defer closeLog()
 	roots, err := rootCAs(cfg.CAFiles)
 	if err != nil {
@@ -94,7 +96,7 @@ func serve(ctx context.Context, cfg Config, env Env) error {
 		token     oauth2.TokenSource
 		relocated func(*url.URL)
 	)
-	if key := env.Getenv(auth.EnvAPIKey); key != "" {
+	if key := env.Getenv(config.EnvAPIKey); key != "" {
 		if token, err = auth.APIKey(key); err != nil {
 			return err
 		}
@@ -106,7 +108,7 @@ func serve(ctx context.Context, cfg Config, env Env) error {
 		go si.KeepFresh(ctx)
 	}
 	log.Info("meshai-mcp-server starting", "version", Version, "url", cfg.URL.Redacted(), "transport", cfg.Mode,
-		"api_key", env.Getenv(auth.EnvAPIKey) != "", "extra_headers", len(cfg.Header), "ignored_tools", len(cfg.IgnoreTools))
+		"api_key", env.Getenv(config.EnvAPIKey) != "", "extra_headers", len(cfg.Header), "ignored_tools", len(cfg.IgnoreTools))
 	relay.Up = remote.New(remote.Options{
 		URL:          cfg.URL,
 		Mode:         cfg.Mode,
@@ -126,7 +128,7 @@ func serve(ctx context.Context, cfg Config, env Env) error {
 
 // serverName names the server in what the bridge tells the user: MeshAI for its own endpoint, else the host.
 func serverName(cfg Config) string {
-	if def, _ := url.Parse(DefaultURL); strings.EqualFold(cfg.URL.Host, def.Host) {
+	if def, _ := url.Parse(config.DefaultURL); strings.EqualFold(cfg.URL.Host, def.Host) {
 		return "MeshAI"
 	}
 	return cfg.URL.Hostname()

@@ -4,10 +4,8 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -19,18 +17,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/meshailabs-org/meshai-mcp-server/auth"
-	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/config"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/netutil"
 	"github.com/meshailabs-org/meshai-mcp-server/remote"
-)
-
-// DefaultURL is MeshAI's MCP endpoint, used when neither an argument nor MESHAI_MCP_URL names one.
-const DefaultURL = "https://auth.meshai.dev/v1/mcp"
-
-// Environment variables the bridge reads.
-const (
-	EnvURL       = "MESHAI_MCP_URL"
-	EnvConfigDir = "MESHAI_CONFIG_DIR"
 )
 
 // Config is what the command line and environment ask for.
@@ -40,8 +29,11 @@ type Config struct {
 	Mode      remote.Mode
 	Debug     bool
 	AllowHTTP bool
-	ConfigDir string
-	Version   bool
+	ConfigDir string // where tokens, locks and the log are kept (config.ResolveDir)
+	// RoamingDir is, on Windows, the %AppData% directory of earlier versions, moved to ConfigDir when a
+	// command starts (settleConfigDir).
+	RoamingDir string
+	Version    bool
 
 	// Sign-in (OAuth); unused when MESHAI_API_KEY is set.
 	TokenStore        string
@@ -64,79 +56,17 @@ type Config struct {
 	IgnoreTools []string // --ignore-tool patterns
 	Silent      bool     // --silent: no log lines on stderr (the log file keeps them)
 	CAFiles     []string // --ca-file, SSL_CERT_FILE, NODE_EXTRA_CA_CERTS: extra trusted CA certificates
+
+	dirNote string // what settleConfigDir did, for the log
 }
-
-// headerList collects repeated --header flags.
-type headerList []string
-
-func (h *headerList) String() string     { return strings.Join(*h, ", ") }
-func (h *headerList) Set(v string) error { *h = append(*h, v); return nil }
 
 // parseServe reads `[flags] [URL]`; flags may come before or after the URL, as with mcp-remote.
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
-	fs := flag.NewFlagSet("meshai-mcp-server", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var (
-		cfg        Config
-		headers    headerList
-		headerFile string
-		transport  string
+		cfg Config
+		a   serveArgs
 	)
-	fs.Var(&headers, "header", "extra HTTP header `\"Name: value\"` for every request (repeatable; ${VAR} is expanded)")
-	fs.StringVar(&headerFile, "header-file", "", "read headers from `PATH`, one \"Name: value\" per line")
-	fs.StringVar(&transport, "transport", string(remote.HTTPFirst), "http-first, sse-first, http-only or sse-only")
-	fs.BoolVar(&cfg.Debug, "debug", false, "verbose log on stderr")
-	fs.BoolVar(&cfg.AllowHTTP, "allow-http", false, "allow a plain-http URL on a host that is not loopback")
-	fs.BoolVar(&cfg.Version, "version", false, "print the version and exit")
-	fs.StringVar(&cfg.TokenStore, "token-store", getenv(credstore.EnvTokenStore), "where tokens are kept: auto, keychain or file (env "+credstore.EnvTokenStore+")")
-	fs.StringVar(&cfg.ClientID, "client-id", "", "a client pre-registered at the authorization server (skips registration)")
-	fs.StringVar(&cfg.ClientSecret, "client-secret", "", "its secret, if it has one")
-	fs.StringVar(&cfg.ClientMetadataURL, "client-metadata-url", "", "an https `URL` serving this client's ID metadata document, used as client_id where the server supports it")
-	fs.Func("static-oauth-client-info", "pre-registered client as JSON {\"client_id\":…, \"client_secret\":…} or @file (as mcp-remote)", func(v string) error {
-		return readClientInfo(v, getenv, &cfg)
-	})
-	fs.IntVar(&cfg.CallbackPort, "callback-port", 0, "pin the loopback port of the sign-in redirect (default: stable per server)")
-	fs.StringVar(&cfg.BrowserCommand, "browser-command", "", "open the sign-in URL with this `command` (the URL is appended; default $BROWSER, else the system browser)")
-	fs.BoolFunc("no-browser", "print the sign-in URL on stderr and open nothing (headless machines)", func(string) error {
-		cfg.BrowserCommand = auth.NoBrowser
-		return nil
-	})
-	cfg.AuthTimeout = 300 * time.Second
-	fs.Func("auth-timeout", "how long to wait for the browser sign-in: a duration (`90s`, 5m) or seconds, as mcp-remote (default 5m0s)", func(v string) error {
-		return parseSeconds(v, &cfg.AuthTimeout)
-	})
-	cfg.SignInWait = 5 * time.Second
-	fs.Func("sign-in-wait", "how long the client's initialize waits for a sign-in before the bridge completes the handshake itself and offers the meshai_sign_in tool (default 5s)", func(v string) error {
-		return parseSeconds(v, &cfg.SignInWait)
-	})
-	cfg.StallTimeout = 5 * time.Minute
-	fs.Func("stall-timeout", "give up on an answer that carries no complete message for this long: a duration or seconds (default 5m0s)", func(v string) error {
-		return parseSeconds(v, &cfg.StallTimeout)
-	})
-	fs.StringVar(&cfg.Resource, "resource", "", "the RFC 8707 resource `URI` to ask tokens for (default: the server URL); also keeps its sign-in apart")
-	fs.Func("authorize-param", "extra authorization request parameter `k=v` (repeatable; e.g. audience=…, access_type=offline)", func(v string) error {
-		return addAuthorizeParam(v, &cfg)
-	})
-	fs.Func("static-oauth-client-metadata", "client metadata laid over the registration request: JSON {\"client_name\":…} or @file (as mcp-remote)", func(v string) error {
-		return readClientMetadata(v, getenv, &cfg)
-	})
-	fs.StringVar(&cfg.CallbackHost, "host", "127.0.0.1", "host name of the sign-in redirect: 127.0.0.1, localhost or ::1")
-	fs.StringVar(&cfg.CallbackPath, "callback-path", auth.CallbackPath, "`path` of the sign-in redirect (mcp-remote uses /oauth/callback)")
-	fs.BoolVar(&cfg.DeviceCode, "device-code", false, "sign in with a code shown on stderr, entered on any device (RFC 8628): for machines with no browser")
-	fs.Func("ignore-tool", "hide tools matching `PATTERN` (* matches anything; case-insensitive) from tools/list and refuse their calls (repeatable)", func(v string) error {
-		if strings.TrimSpace(v) == "" {
-			return errors.New("empty pattern")
-		}
-		cfg.IgnoreTools = append(cfg.IgnoreTools, strings.TrimSpace(v))
-		return nil
-	})
-	fs.BoolVar(&cfg.Silent, "silent", false, "write no log lines on stderr (the log file keeps them; the sign-in URL is still printed)")
-	fs.BoolFunc("enable-proxy", "accepted for mcp-remote compatibility: HTTPS_PROXY, HTTP_PROXY and NO_PROXY are always honoured", func(string) error { return nil })
-	fs.Func("ca-file", "also trust the CA certificates in this PEM `file` (repeatable; SSL_CERT_FILE and NODE_EXTRA_CA_CERTS are read too)", func(v string) error {
-		cfg.CAFiles = append(cfg.CAFiles, v)
-		return nil
-	})
-	fs.Usage = func() { usage(fs) }
+	fs := serveFlagSet(&cfg, &a, getenv, stderr)
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -162,21 +92,21 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (Co
 	if len(positional) > 1 {
 		return cfg, fmt.Errorf("expected a URL and at most a callback port, got %q", positional)
 	}
-	raw := getenv(EnvURL)
+	raw := getenv(config.EnvURL)
 	if len(positional) == 1 {
 		raw = positional[0]
 	}
 	if raw == "" {
-		raw = DefaultURL
+		raw = config.DefaultURL
 	}
 	var err error
 	if cfg.URL, err = checkURL(raw, cfg.AllowHTTP); err != nil {
 		return cfg, err
 	}
-	if cfg.Mode, err = remote.ParseMode(transport); err != nil {
+	if cfg.Mode, err = remote.ParseMode(a.transport); err != nil {
 		return cfg, err
 	}
-	if cfg.Header, err = buildHeaders(headers, headerFile, getenv); err != nil {
+	if cfg.Header, err = buildHeaders(a.headers, a.headerFile, getenv); err != nil {
 		return cfg, err
 	}
 	if err = checkCallback(cfg.CallbackHost, cfg.CallbackPath); err != nil {
@@ -188,8 +118,21 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (Co
 		}
 	}
 	cfg.CAFiles = caFilesFromEnv(runtime.GOOS, getenv, cfg.CAFiles)
-	cfg.ConfigDir, err = configDir(getenv)
-	return cfg, err
+	dir, err := config.ResolveDir(getenv)
+	if err != nil {
+		return cfg, fmt.Errorf("%w; set %s to a writable directory", err, config.EnvConfigDir)
+	}
+	cfg.ConfigDir, cfg.RoamingDir = dir.Path, dir.Roaming
+	return cfg, nil
+}
+
+// settleConfigDir moves, on Windows, the roaming directory of earlier versions to cfg.ConfigDir once (or keeps
+// using it where the move fails), and returns the line to log about it, or "".
+func settleConfigDir(cfg *Config) string {
+	var note string
+	cfg.ConfigDir, note = config.MoveRoaming(config.Dir{Path: cfg.ConfigDir, Roaming: cfg.RoamingDir})
+	cfg.RoamingDir = ""
+	return note
 }
 
 // caFilesFromEnv adds SSL_CERT_FILE and NODE_EXTRA_CA_CERTS to the --ca-file list, each file once. On Linux and
@@ -214,21 +157,13 @@ func caFilesFromEnv(goos string, getenv func(string) string, files []string) []s
 func checkURL(raw string, allowHTTP bool) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return nil, fmt.Errorf("%q is not an http(s) URL: give the full MCP endpoint, e.g. %s", raw, DefaultURL)
+		return nil, fmt.Errorf("%q is not an http(s) URL: give the full MCP endpoint, e.g. %s", raw, config.DefaultURL)
 	}
-	if u.Scheme == "http" && !allowHTTP && !isLoopback(u.Hostname()) {
+	if u.Scheme == "http" && !allowHTTP && !netutil.IsLoopback(u.Hostname()) {
 		return nil, fmt.Errorf("refusing plain http to %s: tokens would travel unencrypted; use https, or pass --allow-http if you must", u.Host)
 	}
 	u.Fragment = ""
 	return u, nil
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
@@ -290,26 +225,6 @@ func redactHeader(l string) string {
 		return l[:4] + "…"
 	}
 	return l
-}
-
-func usage(fs *flag.FlagSet) {
-	fmt.Fprintf(fs.Output(), `meshai-mcp-server relays a desktop MCP client's stdio to a remote MCP server over HTTP.
-
-Usage:
-  meshai-mcp-server [flags] [URL]   serve stdio (URL: argument, else $%s, else %s)
-  meshai-mcp-server login [URL]     sign in now, in the browser
-  meshai-mcp-server status [URL]    show the stored sign-in
-  meshai-mcp-server logout [URL]    forget the stored sign-in
-  meshai-mcp-server doctor [URL]    check config, network, TLS, the server's OAuth setup and the stored sign-in
-  meshai-mcp-server version         print the version
-
-Environment:
-  MESHAI_API_KEY     sent as "Authorization: Bearer <key>"; no sign-in then
-  %s  config and log directory
-
-Flags:
-`, EnvURL, DefaultURL, EnvConfigDir)
-	fs.PrintDefaults()
 }
 
 // readClientInfo reads --static-oauth-client-info: JSON, or @file holding JSON, with ${VAR} expanded.

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/meshailabs-org/meshai-mcp-server/auth"
+	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/config"
 	"github.com/meshailabs-org/meshai-mcp-server/remote"
 )
 
@@ -20,9 +23,9 @@ func TestParseServeURL(t *testing.T) {
 		want    string
 		wantErr string
 	}{
-		{"default", nil, nil, DefaultURL, ""},
-		{"env", nil, map[string]string{EnvURL: "https://x.example/mcp"}, "https://x.example/mcp", ""},
-		{"argument beats env", []string{"https://a.example/mcp"}, map[string]string{EnvURL: "https://x.example/mcp"}, "https://a.example/mcp", ""},
+		{"default", nil, nil, config.DefaultURL, ""},
+		{"env", nil, map[string]string{config.EnvURL: "https://x.example/mcp"}, "https://x.example/mcp", ""},
+		{"argument beats env", []string{"https://a.example/mcp"}, map[string]string{config.EnvURL: "https://x.example/mcp"}, "https://a.example/mcp", ""},
 		{"loopback http", []string{"http://127.0.0.1:8080/mcp"}, nil, "http://127.0.0.1:8080/mcp", ""},
 		{"localhost http", []string{"http://localhost:8080/mcp"}, nil, "http://localhost:8080/mcp", ""},
 		{"ipv6 loopback", []string{"http://[::1]:8080/mcp"}, nil, "http://[::1]:8080/mcp", ""},
@@ -37,7 +40,7 @@ func TestParseServeURL(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := map[string]string{EnvConfigDir: t.TempDir()}
+			e := map[string]string{config.EnvConfigDir: t.TempDir()}
 			for k, v := range tt.env {
 				e[k] = v
 			}
@@ -59,14 +62,14 @@ func TestParseServeURL(t *testing.T) {
 }
 
 func TestParseServeDefaults(t *testing.T) {
-	cfg, err := parseServe([]string{"--transport", "sse-only", "--debug"}, env(map[string]string{EnvConfigDir: "/tmp/x"}), io.Discard)
+	cfg, err := parseServe([]string{"--transport", "sse-only", "--debug"}, env(map[string]string{config.EnvConfigDir: "/tmp/x"}), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Mode != remote.SSEOnly || !cfg.Debug || cfg.ConfigDir != "/tmp/x" {
 		t.Errorf("got %+v", cfg)
 	}
-	cfg, _ = parseServe(nil, env(map[string]string{EnvConfigDir: "/tmp/x"}), io.Discard)
+	cfg, _ = parseServe(nil, env(map[string]string{config.EnvConfigDir: "/tmp/x"}), io.Discard)
 	if cfg.Mode != remote.HTTPFirst {
 		t.Errorf("default transport = %s", cfg.Mode)
 	}
@@ -129,7 +132,7 @@ func TestBadFlagExitCode(t *testing.T) {
 func TestStaticClientInfo(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "client.json")
 	os.WriteFile(file, []byte(`{"client_id":"file-id","client_secret":"${SECRET}"}`), 0o600)
-	getenv := env(map[string]string{EnvConfigDir: t.TempDir(), "SECRET": "s3"})
+	getenv := env(map[string]string{config.EnvConfigDir: t.TempDir(), "SECRET": "s3"})
 	for _, tc := range []struct{ arg, id, secret string }{
 		{`{"client_id":"inline"}`, "inline", ""},
 		{"@" + file, "file-id", "s3"},
@@ -141,5 +144,14 @@ func TestStaticClientInfo(t *testing.T) {
 	}
 	if _, err := parseServe([]string{"--static-oauth-client-info", `{"nope":1}`}, getenv, io.Discard); err == nil {
 		t.Error("client info without client_id must be refused")
+	}
+}
+
+// auth states its own facts with the variable names it keeps until it reads internal/config's; they agree.
+func TestEnvNamesAgreeWithAuth(t *testing.T) {
+	for got, want := range map[string]string{auth.EnvAPIKey: config.EnvAPIKey, credstore.EnvTokenStore: config.EnvTokenStore} {
+		if got != want {
+			t.Errorf("auth names %s where internal/config names %s", got, want)
+		}
 	}
 }

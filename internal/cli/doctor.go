@@ -5,38 +5,23 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
-	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
 	"github.com/meshailabs-org/meshai-mcp-server/doctor"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/config"
 )
 
 // runDoctor runs `meshai-mcp-server doctor [flags] [URL]`: every check, a checklist on stdout, exit 1 when one failed.
 func runDoctor(env Env) int {
-	fs := flag.NewFlagSet("meshai-mcp-server doctor", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	var opts doctor.Options
-	asJSON := fs.Bool("json", false, "print the report as JSON (id, status ok|fail|warn|skip, title, detail, fix, duration_ms per check)")
-	fs.BoolVar(&opts.RegisterProbe, "register-probe", false, "register a client at the server to test dynamic registration (it creates a client there)")
-	fs.BoolVar(&opts.CheckClients, "check-clients", false, "with --register-probe: also try Claude's, ChatGPT's and Cursor's redirect URIs")
-	fs.BoolVar(&opts.Refresh, "refresh", false, "refresh the stored access token (the new tokens are saved)")
-	fs.StringVar(&opts.TokenStore, "token-store", "", "token store to check: auto, keychain or file (default $"+credstore.EnvTokenStore+", else auto)")
-	fs.BoolVar(&opts.AllowHTTP, "allow-http", false, "accept plain http to a host that is not loopback")
-	fs.DurationVar(&opts.Timeout, "timeout", 10*time.Second, "time limit of each network step")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), `meshai-mcp-server doctor checks configuration, network, the MCP endpoint, OAuth discovery, registration,
-stored credentials and an authenticated round trip, and says how to fix what fails. It exits 1 when a check fails.
-
-Usage:
-  meshai-mcp-server doctor [flags] [URL]   (URL: argument, else $%s, else %s)
-
-Flags:
-`, EnvURL, DefaultURL)
-		fs.PrintDefaults()
-	}
+	var (
+		opts   doctor.Options
+		asJSON bool
+	)
+	fs := doctorFlagSet(&opts, &asJSON, env.Stderr)
 	args := env.Args[1:]
 	var positional []string
 	for {
@@ -56,21 +41,28 @@ Flags:
 		fmt.Fprintf(env.Stderr, "meshai-mcp-server doctor: expected at most one URL, got %d\n", len(positional))
 		return 2
 	}
-	opts.URL = env.Getenv(EnvURL)
+	opts.URL = env.Getenv(config.EnvURL)
 	if len(positional) == 1 {
 		opts.URL = positional[0]
 	}
 	if opts.URL == "" {
-		opts.URL = DefaultURL
+		opts.URL = config.DefaultURL
 	}
 	opts.Getenv, opts.Version = env.Getenv, Version
-	opts.ConfigDir, _ = configDir(env.Getenv) // the bridge's own choice; "" lets doctor report why there is none
+	// The bridge's own choice, moved from the roaming profile first as the bridge would (else doctor's check would
+	// make the new, empty directory and strand the sign-in); "" lets doctor report why there is none.
+	if dir, err := config.ResolveDir(env.Getenv); err == nil {
+		var note string
+		if opts.ConfigDir, note = config.MoveRoaming(dir); note != "" {
+			fmt.Fprintln(env.Stderr, "meshai-mcp-server:", note)
+		}
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	rep := doctor.Run(ctx, opts)
 	write := rep.WriteText
-	if *asJSON {
+	if asJSON {
 		write = rep.WriteJSON
 	}
 	if err := write(env.Stdout); err != nil {
@@ -81,4 +73,29 @@ Flags:
 		return 1
 	}
 	return 0
+}
+
+// doctorFlagSet is the flag set of `meshai-mcp-server doctor`; parsing fills opts and asJSON.
+func doctorFlagSet(opts *doctor.Options, asJSON *bool, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("meshai-mcp-server doctor", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.BoolVar(asJSON, "json", false, "print the report as JSON (id, status ok|fail|warn|skip, title, detail, fix, duration_ms per check)")
+	fs.BoolVar(&opts.RegisterProbe, "register-probe", false, "register a client at the server to test dynamic registration (it creates a client there)")
+	fs.BoolVar(&opts.CheckClients, "check-clients", false, "with --register-probe: also try Claude's, ChatGPT's and Cursor's redirect URIs")
+	fs.BoolVar(&opts.Refresh, "refresh", false, "refresh the stored access token (the new tokens are saved)")
+	fs.StringVar(&opts.TokenStore, "token-store", "", "token store to check: auto, keychain or file (default $"+config.EnvTokenStore+", else auto)")
+	fs.BoolVar(&opts.AllowHTTP, "allow-http", false, "accept plain http to a host that is not loopback")
+	fs.DurationVar(&opts.Timeout, "timeout", 10*time.Second, "time limit of each network step")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), `meshai-mcp-server doctor checks configuration, network, the MCP endpoint, OAuth discovery, registration,
+stored credentials and an authenticated round trip, and says how to fix what fails. It exits 1 when a check fails.
+
+Usage:
+  meshai-mcp-server doctor [flags] [URL]   (URL: argument, else $%s, else %s)
+
+Flags:
+`, config.EnvURL, config.DefaultURL)
+		fs.PrintDefaults()
+	}
+	return fs
 }

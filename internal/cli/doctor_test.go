@@ -7,12 +7,13 @@ import (
 	"testing"
 
 	"github.com/meshailabs-org/meshai-mcp-server/devserver"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/config"
 )
 
 // doctorMain runs `meshai-mcp-server doctor args...` in-process and returns the exit code, stdout and stderr.
 func doctorMain(t *testing.T, e map[string]string, args ...string) (int, string, string) {
 	t.Helper()
-	m := map[string]string{EnvConfigDir: t.TempDir(), "MESHAI_TOKEN_STORE": "file"}
+	m := map[string]string{config.EnvConfigDir: t.TempDir(), "MESHAI_TOKEN_STORE": "file"}
 	for k, v := range e {
 		m[k] = v
 	}
@@ -45,7 +46,7 @@ func TestDoctorCommand(t *testing.T) {
 		t.Errorf("exit %d, report %+v", code, rep)
 	}
 
-	code, out, _ = doctorMain(t, map[string]string{EnvURL: mcpURL}, "--register-probe", "--check-clients")
+	code, out, _ = doctorMain(t, map[string]string{config.EnvURL: mcpURL}, "--register-probe", "--check-clients")
 	if code != 0 || !strings.Contains(out, "meshai-mcp-server doctor: "+mcpURL) || !strings.Contains(out, "✓ Registration as Cursor") {
 		t.Errorf("exit %d (the reference server accepts Cursor's cursor:// redirect URI):\n%s", code, out)
 	}
@@ -72,7 +73,7 @@ func TestDoctorFailureExitCode(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	_ = ln.Close()
-	code, out, _ := doctorMain(t, map[string]string{EnvURL: "http://" + addr + "/mcp"})
+	code, out, _ := doctorMain(t, map[string]string{config.EnvURL: "http://" + addr + "/mcp"})
 	if code != 1 || !strings.Contains(out, "✗ TCP connection: connection refused by "+addr+" (ECONNREFUSED)") || !strings.Contains(out, "fix: ") {
 		t.Errorf("exit %d:\n%s", code, out)
 	}

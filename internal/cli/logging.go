@@ -40,6 +40,15 @@ func openLog(dir string, debug, silent bool, stderr io.Writer) (*slog.Logger, fu
 	return slog.New(slog.NewTextHandler(io.MultiWriter(stderr, f), opts)), func() { f.Close() }
 }
 
+// openConfigLog is openLog for cfg, with the line about a config directory moved at start (settleConfigDir).
+func openConfigLog(cfg Config, stderr io.Writer) (*slog.Logger, func()) {
+	log, closeLog := openLog(cfg.ConfigDir, cfg.Debug, cfg.Silent, stderr)
+	if cfg.dirNote != "" {
+		log.Info(cfg.dirNote)
+	}
+	return log, closeLog
+}
+
 // rotating is a log file that rotates itself by size. Several bridges may append to the same file: each checks
 // the size it sees, and a rotation by one shows up to the others at their next rotation check.
 type rotating struct {

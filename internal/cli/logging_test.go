@@ -59,3 +59,33 @@ func TestLogRotationAcrossProcesses(t *testing.T) {
 		t.Errorf("the file was rotated twice for one overflow")
 	}
 }
+
+// A config directory moved at start is said once, on stderr and in the log file in its new place.
+func TestOpenConfigLogSaysTheMove(t *testing.T) {
+	for _, c := range []struct {
+		name, note string
+	}{
+		{"moved", "moved the config directory from R to L"},
+		{"nothing moved", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			var stderr strings.Builder
+			log, closeLog := openConfigLog(Config{ConfigDir: dir, dirNote: c.note}, &stderr)
+			log.Info("started")
+			closeLog()
+			file, err := os.ReadFile(filepath.Join(dir, LogFileName))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for where, text := range map[string]string{"stderr": stderr.String(), "the log file": string(file)} {
+				if got := strings.Count(text, "moved the config directory"); got != min(len(c.note), 1) {
+					t.Errorf("%s says the move %d times:\n%s", where, got, text)
+				}
+				if !strings.Contains(text, "started") {
+					t.Errorf("%s lost the next line:\n%s", where, text)
+				}
+			}
+		})
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshailabs-org/meshai-mcp-server/internal/config"
 	"github.com/meshailabs-org/meshai-mcp-server/remote"
 )
 
@@ -18,7 +19,7 @@ import (
 func TestMcpRemoteFlags(t *testing.T) {
 	meta := filepath.Join(t.TempDir(), "meta.json")
 	os.WriteFile(meta, []byte(`{"client_name":"${TEAM} bridge","logo_uri":"https://x.example/l.png"}`), 0o600)
-	getenv := env(map[string]string{EnvConfigDir: t.TempDir(), "TEAM": "acme"})
+	getenv := env(map[string]string{config.EnvConfigDir: t.TempDir(), "TEAM": "acme"})
 	tests := []struct {
 		name  string
 		args  []string
@@ -59,7 +60,7 @@ func TestMcpRemoteFlags(t *testing.T) {
 }
 
 func TestMcpRemoteFlagErrors(t *testing.T) {
-	getenv := env(map[string]string{EnvConfigDir: t.TempDir()})
+	getenv := env(map[string]string{config.EnvConfigDir: t.TempDir()})
 	tests := []struct {
 		args []string
 		want string
@@ -87,7 +88,7 @@ func TestMcpRemoteFlagErrors(t *testing.T) {
 // SSL_CERT_FILE and NODE_EXTRA_CA_CERTS (what mcp-remote users set for TLS-intercepting proxies) are read too.
 // Each file is read once; on Linux Go's system pool already is SSL_CERT_FILE.
 func TestCAFilesFromEnvironment(t *testing.T) {
-	cfg, err := parseServe([]string{"--ca-file", "/c.pem"}, env(map[string]string{EnvConfigDir: t.TempDir(), "NODE_EXTRA_CA_CERTS": "/n.pem"}), io.Discard)
+	cfg, err := parseServe([]string{"--ca-file", "/c.pem"}, env(map[string]string{config.EnvConfigDir: t.TempDir(), "NODE_EXTRA_CA_CERTS": "/n.pem"}), io.Discard)
 	if err != nil || strings.Join(cfg.CAFiles, ",") != "/c.pem,/n.pem" {
 		t.Fatalf("CA files %v, %v", cfg.CAFiles, err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth"
 	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/config"
 	"github.com/meshailabs-org/meshai-mcp-server/remote"
 )
 
@@ -20,7 +21,7 @@ var meshaiScopes = []string{"mcp:read", "mcp:execute"}
 
 // defaultScopes returns meshaiScopes for MeshAI's own endpoint and none for any other server.
 func defaultScopes(cfg Config) []string {
-	if def, _ := url.Parse(DefaultURL); strings.EqualFold(cfg.URL.Host, def.Host) {
+	if def, _ := url.Parse(config.DefaultURL); strings.EqualFold(cfg.URL.Host, def.Host) {
 		return meshaiScopes
 	}
 	return nil
@@ -55,7 +56,7 @@ func newSignIn(cfg Config, env Env, log *slog.Logger, hc *http.Client) *auth.Sig
 
 // account runs login, status or logout and prints what to do next.
 func account(ctx context.Context, action string, cfg Config, env Env) error {
-	log, closeLog := openLog(cfg.ConfigDir, cfg.Debug, cfg.Silent, env.Stderr)
+	log, closeLog := openConfigLog(cfg, env.Stderr)
 	defer closeLog()
 	roots, err := rootCAs(cfg.CAFiles)
 	if err != nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
 	"github.com/meshailabs-org/meshai-mcp-server/devserver"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/cli"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/config"
 )
 
 // BridgeArg, as the first argument of the demo binary, makes it run as the bridge (cli.Main with the rest).
@@ -71,7 +72,7 @@ func demo(ctx context.Context, out io.Writer) error {
 			env = append(env, kv)
 		}
 	}
-	env = append(env, cli.EnvConfigDir+"="+dir, credstore.EnvTokenStore+"="+credstore.KindFile)
+	env = append(env, config.EnvConfigDir+"="+dir, config.EnvTokenStore+"="+credstore.KindFile)
 	c := client.NewClient(transport.NewStdioWithOptions(self, env, []string{BridgeArg, "--no-browser", mcpURL},
 		transport.WithCommandStderrWriter(stderr)))
 	if err := c.Start(ctx); err != nil { // Start also wires the notification handler

@@ -2,7 +2,7 @@
 // Many Requests (and 503 Service Unavailable with a Retry-After), waits as long as the server asks, shares that
 // wait among every request to the same endpoint, and sends the request again when its body can be replayed. A
 // wait longer than a request may take becomes an *Error that quotes the time. It imports only the standard
-// library, so every package of the bridge (auth among them) may use it.
+// library and the leaf internal/timeutil, so every package of the bridge (auth among them) may use it.
 package ratelimit
 
 import (

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/meshailabs-org/meshai-mcp-server/internal/timeutil"
 )
 
 // Defaults of a Transport.
@@ -255,12 +257,8 @@ func discard(resp *http.Response) {
 
 // sleep waits d, or until ctx ends.
 func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
+	if !timeutil.Sleep(ctx, d) {
 		return fmt.Errorf("waiting out a rate limit: %w", ctx.Err())
 	}
+	return nil
 }

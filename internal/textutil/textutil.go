@@ -1,0 +1,79 @@
+// Package textutil makes text safe to put in a message or a log line: on one line, printable, bounded, and
+// without the parts of a URL that may carry a credential. It imports nothing of the project.
+package textutil
+
+import (
+	"errors"
+	"net/url"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// OneLine squeezes s onto one line: runs of white space, line breaks included, become one space.
+func OneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// snippetMax bounds what Snippet quotes of a body, in characters.
+const snippetMax = 200
+
+// Snippet is a short excerpt of an answer's body for a message: on one line, without control characters, at
+// most 200 characters (… when cut), or "(empty body)".
+func Snippet(b []byte) string {
+	if s := Quote(b, snippetMax); s != "" {
+		return s
+	}
+	return "(empty body)"
+}
+
+// Quote makes a server's words safe to quote: control characters become spaces, white space is squeezed onto
+// one line, and the text is cut to max characters, ending in … when cut. Bytes that are not UTF-8 are dropped.
+func Quote(b []byte, max int) string {
+	// Only the start can be shown: a body of megabytes is not scanned whole.
+	if limit := max*utf8.UTFMax + 64; len(b) > limit {
+		b = b[:limit]
+	}
+	s := strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(string(b), ""))
+	s = OneLine(s)
+	if utf8.RuneCountInString(s) > max {
+		s = string([]rune(s)[:max-1]) + "…"
+	}
+	return s
+}
+
+// RedactURL shows u without user info and with its query elided: either may carry a credential.
+func RedactURL(u *url.URL) string {
+	c := *u
+	c.User = nil
+	if c.RawQuery != "" {
+		c.RawQuery = "…"
+	}
+	c.Fragment = ""
+	return c.String()
+}
+
+// RedactRawURL is RedactURL for a string that may not parse: it is cut at the first ? or @.
+func RedactRawURL(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		return RedactURL(u)
+	}
+	if i := strings.IndexAny(raw, "?@"); i >= 0 {
+		return raw[:i] + "…"
+	}
+	return raw
+}
+
+// ScrubError is err's text with the URL of a *url.Error in it redacted (RedactRawURL): net/http's errors print
+// the whole URL, query and user info included.
+func ScrubError(err error) string {
+	text := err.Error()
+	var ue *url.Error
+	if errors.As(err, &ue) && ue.URL != "" {
+		text = strings.ReplaceAll(text, ue.URL, RedactRawURL(ue.URL))
+	}
+	return text
+}

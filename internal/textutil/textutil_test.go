@@ -1,0 +1,115 @@
+package textutil
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func TestOneLine(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                       "",
+		"  a \n\tb\r\n  c  ":     "a b c",
+		"no change":              "no change",
+		"line one\nline two\n\n": "line one line two",
+	} {
+		if got := OneLine(in); got != want {
+			t.Errorf("OneLine(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestSnippet(t *testing.T) {
+	long := strings.Repeat("x", 300)
+	for _, c := range []struct {
+		name string
+		in   []byte
+		want string
+	}{
+		{"empty", nil, "(empty body)"},
+		{"white space only", []byte(" \n\t "), "(empty body)"},
+		{"plain", []byte("bad gateway"), "bad gateway"},
+		{"lines squeezed", []byte("<html>\n  <body>denied</body>\n</html>"), "<html> <body>denied</body> </html>"},
+		{"control characters", []byte("a\x00b\x1bc\x7fd\u0085e"), "a b c d e"},
+		{"cut at 200", []byte(long), strings.Repeat("x", 199) + "…"},
+		{"exactly 200", []byte(long[:200]), long[:200]},
+		{"not UTF-8", []byte("ok\xff\xfe!"), "ok!"},
+		{"multibyte cut on a character", []byte(strings.Repeat("é", 250)), strings.Repeat("é", 199) + "…"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := Snippet(c.in); got != c.want {
+				t.Errorf("Snippet(%q) = %q, want %q", c.in, got, c.want)
+			}
+		})
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	for raw, want := range map[string]string{
+		"https://u:p@h.example/mcp?key=secret#frag": "https://h.example/mcp?…",
+		"https://h.example/mcp":                     "https://h.example/mcp",
+		"http://[::1]:8080/mcp?x=1":                 "http://[::1]:8080/mcp?…",
+	} {
+		u, err := url.Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := RedactURL(u); got != want {
+			t.Errorf("RedactURL(%q) = %q, want %q", raw, got, want)
+		}
+		if got := RedactRawURL(raw); got != want {
+			t.Errorf("RedactRawURL(%q) = %q, want %q", raw, got, want)
+		}
+	}
+	for raw, want := range map[string]string{
+		"%zz?key=secret":      "%zz…",
+		"%zz@user:pass":       "%zz…",
+		"%zz-nothing-to-hide": "%zz-nothing-to-hide",
+	} {
+		if got := RedactRawURL(raw); got != want {
+			t.Errorf("RedactRawURL(%q) = %q, want %q", raw, got, want)
+		}
+	}
+}
+
+func TestScrubError(t *testing.T) {
+	ue := &url.Error{Op: "Post", URL: "https://u:pw@h.example/mcp?key=secret", Err: errors.New("EOF")}
+	for _, c := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"url.Error", ue, `Post "https://h.example/mcp?…": EOF`},
+		{"wrapped", fmt.Errorf("initialize: %w", ue), `initialize: Post "https://h.example/mcp?…": EOF`},
+		{"no URL in it", errors.New("plain"), "plain"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := ScrubError(c.err)
+			if got != c.want {
+				t.Errorf("ScrubError = %q, want %q", got, c.want)
+			}
+			if strings.Contains(got, "secret") || strings.Contains(got, "pw") {
+				t.Errorf("a credential shows: %q", got)
+			}
+		})
+	}
+	// A transport error as net/http's Client makes it.
+	hc := &http.Client{Transport: failing{}}
+	_, err := hc.Get("http://user:pw@127.0.0.1:1/mcp?key=secret")
+	if err == nil {
+		t.Fatal("the failing transport answered")
+	}
+	if got := ScrubError(err); strings.Contains(got, "secret") || strings.Contains(got, "pw") || !strings.Contains(got, "127.0.0.1:1/mcp?…") {
+		t.Errorf("ScrubError(%v) = %q", err, got)
+	}
+}
+
+// failing is a transport that never answers.
+type failing struct{}
+
+func (failing) RoundTrip(*http.Request) (*http.Response, error) {
+	return nil, errors.New("connection refused")
+}
