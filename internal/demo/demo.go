@@ -22,7 +22,6 @@ import (
 	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
 	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
 	"github.com/meshailabs-org/meshai-mcp-server/devserver"
-	"github.com/meshailabs-org/meshai-mcp-server/internal/cli"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/config"
 )
 
@@ -93,7 +92,7 @@ func demo(ctx context.Context, out io.Writer) error {
 
 	init := mcp.InitializeRequest{}
 	init.Params.ProtocolVersion = mcp.LATEST_LEGACY_PROTOCOL_VERSION
-	init.Params.ClientInfo = mcp.Implementation{Name: "meshai-demo", Version: cli.Version}
+	init.Params.ClientInfo = mcp.Implementation{Name: "meshai-demo", Version: "1"}
 	res, err := c.Initialize(ctx, init)
 	if err != nil {
 		return fail("initialize", err)
