@@ -5,6 +5,7 @@ package textutil
 import (
 	"errors"
 	"net/url"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -56,24 +57,39 @@ func RedactURL(u *url.URL) string {
 	return c.String()
 }
 
-// RedactRawURL is RedactURL for a string that may not parse: it is cut at the first ? or @.
+// RedactRawURL is RedactURL for a string that may not parse. Then it is cut at the first ? or #, and what may be
+// user info, from the scheme's // (or the start) to the last @, becomes …: the password stands before the @.
 func RedactRawURL(raw string) string {
 	if u, err := url.Parse(raw); err == nil {
 		return RedactURL(u)
 	}
-	if i := strings.IndexAny(raw, "?@"); i >= 0 {
-		return raw[:i] + "…"
+	s, cut := raw, false
+	if i := strings.IndexAny(s, "?#"); i >= 0 {
+		s, cut = s[:i], true
 	}
-	return raw
+	if at := strings.LastIndex(s, "@"); at >= 0 {
+		start := 0
+		if i := strings.Index(s, "//"); i >= 0 && i < at {
+			start = i + 2
+		}
+		s = s[:start] + "…" + s[at:]
+	}
+	if cut {
+		s += "…"
+	}
+	return s
 }
 
 // ScrubError is err's text with the URL of a *url.Error in it redacted (RedactRawURL): net/http's errors print
-// the whole URL, query and user info included.
+// the whole URL, query and user info included. The URL is matched as url.Error prints it, quoted (a " or \ in
+// it is escaped then), and as it is.
 func ScrubError(err error) string {
 	text := err.Error()
 	var ue *url.Error
 	if errors.As(err, &ue) && ue.URL != "" {
-		text = strings.ReplaceAll(text, ue.URL, RedactRawURL(ue.URL))
+		safe := RedactRawURL(ue.URL)
+		text = strings.ReplaceAll(text, strconv.Quote(ue.URL), strconv.Quote(safe))
+		text = strings.ReplaceAll(text, ue.URL, safe)
 	}
 	return text
 }
