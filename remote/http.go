@@ -20,6 +20,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/meshailabs-org/meshai-mcp-server/internal/jsonrpc"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/textutil"
 	sse "github.com/tmaxmax/go-sse"
 )
 
@@ -190,7 +191,7 @@ func (c *Client) do(ctx context.Context, window time.Duration, build func() (*ht
 		if !isDialError(err) || time.Now().Add(backoff).After(deadline) {
 			return nil, describeNetError(c.url(), err)
 		}
-		c.log.Info("server unreachable, retrying", "in", backoff.String(), "err", scrub(err))
+		c.log.Info("server unreachable, retrying", "in", backoff.String(), "err", textutil.ScrubError(err))
 		if !sleep(ctx, backoff) {
 			return nil, &UpstreamError{Message: "the request was cancelled", Err: ctx.Err()}
 		}

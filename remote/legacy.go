@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/meshailabs-org/meshai-mcp-server/internal/jsonrpc"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/textutil"
 	sse "github.com/tmaxmax/go-sse"
 )
 
@@ -119,7 +120,7 @@ func (l *legacyConn) connect(ctx context.Context) error {
 	ls.ref = c.opened
 	c.conn, l.stream, c.inUse = l, ls, ls.ref
 	c.mu.Unlock()
-	c.log.Info("connected over legacy HTTP+SSE", "endpoint", redactURL(ls.endpoint))
+	c.log.Info("connected over legacy HTTP+SSE", "endpoint", textutil.RedactURL(ls.endpoint))
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/meshailabs-org/meshai-mcp-server/internal/jsonrpc"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/textutil"
 	sse "github.com/tmaxmax/go-sse"
 )
 
@@ -44,10 +45,10 @@ func (c *Client) relocate(cl *call, err error) bool {
 	old := c.url()
 	u, cn := c.findEndpoint(cl.ctx, &cl.msg)
 	if u == nil {
-		c.log.Info("no MCP endpoint at the usual paths either", "url", redactURL(old), "tried", strings.Join(candidatePaths, ", "))
+		c.log.Info("no MCP endpoint at the usual paths either", "url", textutil.RedactURL(old), "tried", strings.Join(candidatePaths, ", "))
 		return false
 	}
-	c.log.Info("the server's MCP endpoint is at "+redactURL(u)+"; using it", "configured", redactURL(old))
+	c.log.Info("the server's MCP endpoint is at "+textutil.RedactURL(u)+"; using it", "configured", textutil.RedactURL(old))
 	if c.opts.Relocated != nil {
 		c.opts.Relocated(u)
 	}
@@ -143,10 +144,10 @@ func (c *Client) probeDo(ctx context.Context, method string, u *url.URL, m *json
 	}
 	resp, err := c.opts.HTTPClient.Do(req)
 	if err != nil {
-		c.log.Debug("probe failed", "url", redactURL(u), "err", scrub(err))
+		c.log.Debug("probe failed", "url", textutil.RedactURL(u), "err", textutil.ScrubError(err))
 		return nil, err
 	}
-	c.log.Debug("probe", "http", method, "url", redactURL(u), "status", resp.StatusCode)
+	c.log.Debug("probe", "http", method, "url", textutil.RedactURL(u), "status", resp.StatusCode)
 	return resp, nil
 }
 

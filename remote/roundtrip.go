@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/meshailabs-org/meshai-mcp-server/internal/textutil"
 )
 
 // roundTrip POSTs a call and reads its answers: a JSON body, or an SSE stream that is resumed if it breaks.
@@ -71,7 +73,7 @@ func (s *streamableConn) relayAnswer(cl *call, a *serverAnswer) error {
 		return nil
 	}
 	return &UpstreamError{Message: fmt.Sprintf("%s answered HTTP %d with an error for another request of the batch",
-		redactURL(c.url()), a.status), Status: a.status}
+		textutil.RedactURL(c.url()), a.status), Status: a.status}
 }
 
 // maxIdleResumes bounds the resumes in a row that bring no new event: a server that keeps ending the stream
