@@ -11,6 +11,7 @@ import (
 
 	"github.com/meshailabs-org/meshai-mcp-server/internal/jsonrpc"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/textutil"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/timeutil"
 	sse "github.com/tmaxmax/go-sse"
 )
 
@@ -159,7 +160,7 @@ func (l *legacyConn) lost(ls *legacyStream, err error) {
 		if rerr == nil {
 			break
 		}
-		if time.Now().After(deadline) || !sleep(c.ctx, backoff) {
+		if time.Now().After(deadline) || !timeutil.Sleep(c.ctx, backoff) {
 			c.dropSession() // the next message reconnects and replays the handshake
 			c.failAll(rerr)
 			return

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/meshailabs-org/meshai-mcp-server/internal/textutil"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/timeutil"
 )
 
 // roundTrip POSTs a call and reads its answers: a JSON body, or an SSE stream that is resumed if it breaks.
@@ -135,7 +136,7 @@ func (s *streamableConn) readCallStream(cl *call, resp *http.Response, session h
 		if id != "" && id != last {
 			last, idle = id, 0
 		}
-		if !sleep(cl.ctx, 100*time.Millisecond) && !cl.isDone() {
+		if !timeutil.Sleep(cl.ctx, 100*time.Millisecond) && !cl.isDone() {
 			return nil
 		}
 	}
@@ -147,7 +148,7 @@ func (s *streamableConn) readCallStream(cl *call, resp *http.Response, session h
 func (cl *call) closeWhenDone() {
 	select {
 	case <-cl.done:
-		sleep(cl.ctx, 100*time.Millisecond)
+		timeutil.Sleep(cl.ctx, 100*time.Millisecond)
 		cl.cancel()
 	case <-cl.ctx.Done():
 	}
