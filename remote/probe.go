@@ -85,8 +85,8 @@ func (c *Client) findEndpoint(ctx context.Context, m *jsonrpc.Message) (*url.URL
 // to it (as JSON or on an SSE stream, a result or an error, whatever the status), or with 401 and a Bearer
 // challenge. A session the answer opened is ended.
 func (c *Client) probeStreamable(ctx context.Context, u *url.URL, m *jsonrpc.Message) bool {
-	id := fmt.Sprintf(`"meshai-mcp-server/probe/%d"`, c.seq.Add(1))
-	probe, err := withID(m.Raw, id)
+	id := json.RawMessage(fmt.Appendf(nil, `"meshai-mcp-server/probe/%d"`, c.seq.Add(1)))
+	probe, err := jsonrpc.WithID(m.Raw, id)
 	if err != nil {
 		return false
 	}
@@ -161,13 +161,12 @@ func (c *Client) endProbeSession(u *url.URL, session string) {
 }
 
 // answers reports whether raw is a JSON-RPC response with the given id.
-func answers(raw []byte, id string) bool {
+func answers(raw []byte, id json.RawMessage) bool {
 	m, err := jsonrpc.Parse(raw)
 	if err != nil || m.Kind != jsonrpc.KindResponse {
 		return false
 	}
-	var want json.RawMessage = []byte(id)
-	return jsonrpc.IDKey(m.ID) == jsonrpc.IDKey(want)
+	return jsonrpc.IDKey(m.ID) == jsonrpc.IDKey(id)
 }
 
 // bearerChallenge reports whether a WWW-Authenticate header offers the Bearer scheme (RFC 6750), as an MCP

@@ -107,7 +107,7 @@ func rpcAnswer(resp *http.Response, body []byte, m *jsonrpc.Message) []byte {
 		if m.Kind != jsonrpc.KindRequest {
 			return nil
 		}
-		withOwnID, err := withID(body, string(m.ID))
+		withOwnID, err := jsonrpc.WithID(body, m.ID)
 		if err != nil {
 			return nil
 		}
