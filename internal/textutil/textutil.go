@@ -29,21 +29,31 @@ func Snippet(b []byte) string {
 // Quote makes a server's words safe to quote: control characters become spaces, white space is squeezed onto
 // one line, and the text is cut to max characters, ending in … when cut. Bytes that are not UTF-8 are dropped.
 func Quote(b []byte, max int) string {
-	// Only the start can be shown: a body of megabytes is not scanned whole.
-	if limit := max*utf8.UTFMax + 64; len(b) > limit {
-		b = b[:limit]
-	}
-	s := strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
+	var out strings.Builder
+	out.Grow(min(len(b), max*utf8.UTFMax+1))
+	// Reading stops at the first character past max: a body of megabytes is not read whole, and a page that
+	// opens with a kilobyte of blank lines still shows its words.
+	n, gap := 0, false
+	for len(b) > 0 && n <= max {
+		r, size := utf8.DecodeRune(b)
+		b = b[size:]
+		switch {
+		case r == utf8.RuneError && size <= 1: // not UTF-8
+		case unicode.IsSpace(r) || unicode.IsControl(r):
+			gap = n > 0
+		default:
+			if gap {
+				out.WriteByte(' ')
+				n, gap = n+1, false
+			}
+			out.WriteRune(r)
+			n++
 		}
-		return r
-	}, strings.ToValidUTF8(string(b), ""))
-	s = OneLine(s)
-	if utf8.RuneCountInString(s) > max {
-		s = string([]rune(s)[:max-1]) + "…"
 	}
-	return s
+	if n > max {
+		return string([]rune(out.String())[:max-1]) + "…"
+	}
+	return out.String()
 }
 
 // RedactURL shows u without user info and with its query elided: either may carry a credential.

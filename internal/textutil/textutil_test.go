@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 func TestOneLine(t *testing.T) {
@@ -38,6 +39,10 @@ func TestSnippet(t *testing.T) {
 		{"exactly 200", []byte(long[:200]), long[:200]},
 		{"not UTF-8", []byte("ok\xff\xfe!"), "ok!"},
 		{"multibyte cut on a character", []byte(strings.Repeat("é", 250)), strings.Repeat("é", 199) + "…"},
+		{"a kilobyte of blank lines first", []byte(strings.Repeat("\n", 1000) + "<p>denied</p>"), "<p>denied</p>"},
+		{"cut after a long gap", []byte(strings.Repeat(" \t", 1000) + long), strings.Repeat("x", 199) + "…"},
+		{"200 and a trailing gap", []byte(long[:200] + strings.Repeat(" ", 1000)), long[:200]},
+		{"200 and one more word", []byte(long[:200] + "\n y"), long[:199] + "…"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if got := Snippet(c.in); got != c.want {
@@ -45,6 +50,31 @@ func TestSnippet(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzQuote holds Quote to its definition on the whole input: control characters to spaces, fields joined by
+// one space, cut to max characters; it must read no further than it needs to get there.
+func FuzzQuote(f *testing.F) {
+	for _, seed := range []string{"", "a b", "a\x00b\u0085c", "ok\xff\xfe!", strings.Repeat(" ", 900) + "x", strings.Repeat("é ", 30)} {
+		f.Add([]byte(seed), 20)
+	}
+	f.Fuzz(func(t *testing.T, b []byte, max int) {
+		if max < 1 || max > 300 {
+			return
+		}
+		want := OneLine(strings.Map(func(r rune) rune {
+			if unicode.IsControl(r) {
+				return ' '
+			}
+			return r
+		}, strings.ToValidUTF8(string(b), "")))
+		if r := []rune(want); len(r) > max {
+			want = string(r[:max-1]) + "…"
+		}
+		if got := Quote(b, max); got != want {
+			t.Errorf("Quote(%q, %d) = %q, want %q", b, max, got, want)
+		}
+	})
 }
 
 func TestRedactURL(t *testing.T) {
