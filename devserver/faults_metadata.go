@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strings"
+
+	"github.com/meshailabs-org/meshai-mcp-server/internal/netutil"
 )
 
 // The faults that edit a metadata document or the registration endpoint.
@@ -102,17 +102,11 @@ func (s *Server) pickyRegistration(w http.ResponseWriter, r *http.Request, next 
 	}
 	_ = json.Unmarshal(body, &md)
 	for _, raw := range md.RedirectURIs {
-		if u, err := url.Parse(raw); err == nil && u.Scheme == "http" && isLoopbackIP(u.Hostname()) {
+		if u, err := url.Parse(raw); err == nil && u.Scheme == "http" && netutil.IsLoopback(u.Hostname()) {
 			registrationError(w, "invalid_redirect_uri", "redirect URI "+raw+" is not allowed: only https redirect URIs are accepted")
 			return
 		}
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	next.ServeHTTP(w, r)
-}
-
-// isLoopbackIP reports whether host is localhost or a loopback IP literal.
-func isLoopbackIP(host string) bool {
-	ip := net.ParseIP(host)
-	return strings.EqualFold(host, "localhost") || ip != nil && ip.IsLoopback()
 }

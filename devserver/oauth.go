@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"maps"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -16,6 +15,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/meshailabs-org/meshai-mcp-server/internal/netutil"
 )
 
 // OAuth 2.1 authorization server of the reference server, enabled by Config.OAuth. It behaves like MeshAI's:
@@ -346,7 +347,7 @@ func checkRedirectURI(raw string) string {
 	switch {
 	case u.Scheme == "https":
 		return ""
-	case u.Scheme == "http" && isLoopbackHost(u.Hostname()):
+	case u.Scheme == "http" && netutil.IsLoopback(u.Hostname()):
 		return ""
 	case u.Scheme != "http" && !unsafeSchemes[u.Scheme]:
 		return ""
@@ -358,15 +359,6 @@ func checkRedirectURI(raw string) string {
 // unsafeSchemes can never be a redirect: they run code or read local data in the browser.
 var unsafeSchemes = map[string]bool{"javascript": true, "data": true, "file": true, "vbscript": true, "about": true, "blob": true, "ftp": true, "ws": true, "wss": true}
 
-// isLoopbackHost reports whether host is localhost or a loopback IP literal.
-func isLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 // redirectMatches reports whether the requested redirect URI matches a registered one: exactly, or for
 // loopback http URIs with any port (RFC 8252 §7.3).
 func redirectMatches(registered []string, requested string) bool {
@@ -374,12 +366,12 @@ func redirectMatches(registered []string, requested string) bool {
 		return true
 	}
 	q, err := url.Parse(requested)
-	if err != nil || q.Scheme != "http" || !isLoopbackHost(q.Hostname()) || q.Fragment != "" || q.User != nil {
+	if err != nil || q.Scheme != "http" || !netutil.IsLoopback(q.Hostname()) || q.Fragment != "" || q.User != nil {
 		return false
 	}
 	for _, reg := range registered {
 		p, err := url.Parse(reg)
-		if err != nil || p.Scheme != "http" || !isLoopbackHost(p.Hostname()) {
+		if err != nil || p.Scheme != "http" || !netutil.IsLoopback(p.Hostname()) {
 			continue
 		}
 		if strings.EqualFold(p.Hostname(), q.Hostname()) && p.EscapedPath() == q.EscapedPath() && p.RawQuery == q.RawQuery {

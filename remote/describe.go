@@ -13,7 +13,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/meshailabs-org/meshai-mcp-server/internal/netutil"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/ratelimit"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/textutil"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/webpage"
 )
 
@@ -46,7 +48,7 @@ func (e *UpstreamError) Unwrap() error { return e.Err }
 
 // errorData is the JSON-RPC error data the client gets with an UpstreamError.
 func (e *UpstreamError) data(u *url.URL) map[string]any {
-	d := map[string]any{"url": redactURL(u)}
+	d := map[string]any{"url": textutil.RedactURL(u)}
 	if e.Status != 0 {
 		d["status"] = e.Status
 	}
@@ -58,7 +60,7 @@ func (e *UpstreamError) data(u *url.URL) map[string]any {
 
 // describeNetError turns a transport failure into advice. The URL is shown without query or user info.
 func describeNetError(u *url.URL, err error) *UpstreamError {
-	host := hostPort(u)
+	host := netutil.HostPort(u)
 	var (
 		dns   *net.DNSError
 		unk   x509.UnknownAuthorityError
@@ -86,7 +88,7 @@ func describeNetError(u *url.URL, err error) *UpstreamError {
 		msg = fmt.Sprintf("the TLS certificate of %s is not valid for that name: check the host in the URL", host)
 	case errors.As(err, &cinv):
 		msg = fmt.Sprintf("the TLS certificate of %s is invalid (%s): check the server's certificate and this machine's clock", host, cinv.Error())
-	case isTimeout(err):
+	case netutil.IsTimeout(err):
 		msg, cause = fmt.Sprintf("no answer from %s in time", host), CauseTimeout
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
 		msg = fmt.Sprintf("the connection to %s was reset: the server or a proxy in between dropped it; the request may or may not have run, try again", host)
@@ -94,7 +96,7 @@ func describeNetError(u *url.URL, err error) *UpstreamError {
 		msg = fmt.Sprintf("the connection to %s closed before the answer (a server restart, or a proxy dropping it): "+
 			"the request may or may not have run; try again", host)
 	default:
-		msg = fmt.Sprintf("cannot reach %s: %v", host, scrub(err))
+		msg = fmt.Sprintf("cannot reach %s: %v", host, textutil.ScrubError(err))
 	}
 	return &UpstreamError{Message: msg, Err: err, Cause: cause}
 }
@@ -111,7 +113,7 @@ func credentialError(err error) *UpstreamError {
 
 // describeStatus turns an unexpected HTTP answer into advice. body is the start of the response body.
 func describeStatus(u *url.URL, status int, contentType string, body []byte) *UpstreamError {
-	where := redactURL(u)
+	where := textutil.RedactURL(u)
 	var (
 		msg   string
 		cause Cause
@@ -136,14 +138,9 @@ func describeStatus(u *url.URL, status int, contentType string, body []byte) *Up
 	case html:
 		msg = fmt.Sprintf("%s answered HTTP %d with an HTML page, not MCP: is this the MCP endpoint, and is a login page or proxy in front of it?", where, status)
 	default:
-		msg = fmt.Sprintf("%s answered HTTP %d: %s", where, status, snippet(body))
+		msg = fmt.Sprintf("%s answered HTTP %d: %s", where, status, textutil.Snippet(body))
 	}
 	return &UpstreamError{Message: msg, Status: status, Cause: cause}
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded)
 }
 
 // isDialError reports whether err happened before the request could reach the server, so that resending it
@@ -155,52 +152,4 @@ func isDialError(err error) bool {
 	}
 	var dns *net.DNSError
 	return errors.As(err, &dns) || errors.Is(err, syscall.ECONNREFUSED)
-}
-
-// snippet is a short, single-line, printable excerpt of a response body.
-func snippet(b []byte) string {
-	s := strings.Join(strings.Fields(string(b[:min(len(b), 200)])), " ")
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return -1
-		}
-		return r
-	}, s)
-	if s == "" {
-		return "(empty body)"
-	}
-	return s
-}
-
-func hostPort(u *url.URL) string {
-	if u.Port() != "" {
-		return u.Host
-	}
-	if u.Scheme == "https" {
-		return u.Hostname() + ":443"
-	}
-	return u.Hostname() + ":80"
-}
-
-// redactURL drops user info and the query, which may carry credentials.
-func redactURL(u *url.URL) string {
-	c := *u
-	c.User = nil
-	if c.RawQuery != "" {
-		c.RawQuery = "…"
-	}
-	c.Fragment = ""
-	return c.String()
-}
-
-// scrub removes the URL's query from an error text (url.Error prints the whole URL).
-func scrub(err error) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		if u, perr := url.Parse(ue.URL); perr == nil {
-			return fmt.Sprintf("%s %s: %v", ue.Op, redactURL(u), ue.Err)
-		}
-		return ue.Err.Error()
-	}
-	return err.Error()
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -19,22 +20,32 @@ func TestDescribeNetError(t *testing.T) {
 	u, _ := url.Parse("https://mcp.example.com/v1/mcp?key=secret")
 	tests := []struct {
 		name string
+		url  string // "" for u
 		err  error
 		want string
 	}{
-		{"refused", &net.OpError{Op: "dial", Err: &net.OpError{Err: syscall.ECONNREFUSED}}, "connection refused by mcp.example.com:443"},
-		{"dns", &net.DNSError{Err: "no such host", Name: "mcp.example.com", IsNotFound: true}, "cannot resolve host"},
-		{"plain http port", errors.New("http: server gave HTTP response to HTTPS client"), "speaks plain HTTP"},
-		{"reset", fmt.Errorf("read: %w", syscall.ECONNRESET), "was reset"},
-		{"closed after sending (server restart)", fmt.Errorf("Post \"http://x/mcp\": %w", io.EOF), "closed before the answer"},
-		{"other", &url.Error{Op: "Post", URL: u.String(), Err: errors.New("boom")}, "cannot reach"},
-		{"rate limited beyond the cap", &url.Error{Op: "Post", URL: u.String(), Err: &ratelimit.Error{Endpoint: ratelimit.Endpoint(u), Status: 429,
+		{"refused", "", &net.OpError{Op: "dial", Err: &net.OpError{Err: syscall.ECONNREFUSED}}, "connection refused by mcp.example.com:443"},
+		{"dns", "", &net.DNSError{Err: "no such host", Name: "mcp.example.com", IsNotFound: true}, "cannot resolve host"},
+		{"plain http port", "", errors.New("http: server gave HTTP response to HTTPS client"), "speaks plain HTTP"},
+		{"reset", "", fmt.Errorf("read: %w", syscall.ECONNRESET), "was reset"},
+		{"closed after sending (server restart)", "", fmt.Errorf("Post \"http://x/mcp\": %w", io.EOF), "closed before the answer"},
+		{"other", "", &url.Error{Op: "Post", URL: u.String(), Err: errors.New("boom")},
+			`cannot reach mcp.example.com:443: Post "https://mcp.example.com/v1/mcp?…": boom`},
+		{"IPv6 host, default port", "https://[::1]/mcp?key=secret", &net.OpError{Op: "dial", Err: syscall.ECONNREFUSED},
+			"connection refused by [::1]:443"},
+		{"IPv6 host, own port", "http://[2001:db8::1]:8080/mcp", &net.OpError{Op: "dial", Err: os.ErrDeadlineExceeded},
+			"no answer from [2001:db8::1]:8080 in time"},
+		{"rate limited beyond the cap", "", &url.Error{Op: "Post", URL: u.String(), Err: &ratelimit.Error{Endpoint: ratelimit.Endpoint(u), Status: 429,
 			Wait: 45 * time.Second, Until: time.Date(2026, 3, 4, 12, 3, 49, 0, time.UTC)}},
 			"https://mcp.example.com/v1/mcp is rate limiting (429): it asks to wait 45s (until 12:03:49 UTC); the request was not sent again"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := describeNetError(u, tt.err).Message
+			where := u
+			if tt.url != "" {
+				where, _ = url.Parse(tt.url)
+			}
+			got := describeNetError(where, tt.err).Message
 			if !strings.Contains(got, tt.want) {
 				t.Errorf("got %q, want it to contain %q", got, tt.want)
 			}
@@ -62,6 +73,8 @@ func TestDescribeStatus(t *testing.T) {
 		{502, "text/plain", "bad gateway", "try again later"},
 		{200, "", "<html><body>login</body></html>", "HTML page"},
 		{418, "text/plain", "I'm a\nteapot\x00", "I'm a teapot"},
+		{418, "text/plain", "", "answered HTTP 418: (empty body)"},
+		{418, "text/plain", strings.Repeat("x", 300), "answered HTTP 418: " + strings.Repeat("x", 199) + "…"},
 	}
 	for _, tt := range tests {
 		got := describeStatus(u, tt.status, tt.ct, []byte(tt.body))

@@ -20,6 +20,8 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/meshailabs-org/meshai-mcp-server/internal/jsonrpc"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/textutil"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/timeutil"
 	sse "github.com/tmaxmax/go-sse"
 )
 
@@ -190,22 +192,11 @@ func (c *Client) do(ctx context.Context, window time.Duration, build func() (*ht
 		if !isDialError(err) || time.Now().Add(backoff).After(deadline) {
 			return nil, describeNetError(c.url(), err)
 		}
-		c.log.Info("server unreachable, retrying", "in", backoff.String(), "err", scrub(err))
-		if !sleep(ctx, backoff) {
+		c.log.Info("server unreachable, retrying", "in", backoff.String(), "err", textutil.ScrubError(err))
+		if !timeutil.Sleep(ctx, backoff) {
 			return nil, &UpstreamError{Message: "the request was cancelled", Err: ctx.Err()}
 		}
 		backoff = min(backoff*2, 2*time.Second)
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }
 

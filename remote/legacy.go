@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/meshailabs-org/meshai-mcp-server/internal/jsonrpc"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/textutil"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/timeutil"
 	sse "github.com/tmaxmax/go-sse"
 )
 
@@ -119,7 +121,7 @@ func (l *legacyConn) connect(ctx context.Context) error {
 	ls.ref = c.opened
 	c.conn, l.stream, c.inUse = l, ls, ls.ref
 	c.mu.Unlock()
-	c.log.Info("connected over legacy HTTP+SSE", "endpoint", redactURL(ls.endpoint))
+	c.log.Info("connected over legacy HTTP+SSE", "endpoint", textutil.RedactURL(ls.endpoint))
 	return nil
 }
 
@@ -158,7 +160,7 @@ func (l *legacyConn) lost(ls *legacyStream, err error) {
 		if rerr == nil {
 			break
 		}
-		if time.Now().After(deadline) || !sleep(c.ctx, backoff) {
+		if time.Now().After(deadline) || !timeutil.Sleep(c.ctx, backoff) {
 			c.dropSession() // the next message reconnects and replays the handshake
 			c.failAll(rerr)
 			return

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/meshailabs-org/meshai-mcp-server/internal/ratelimit"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/timeutil"
 )
 
 // startListening opens the GET stream on session, where a Streamable HTTP server sends requests and
@@ -88,7 +89,7 @@ func (s *streamableConn) listen(ctx context.Context, session httpSession, ready 
 			c.log.Warn("GET stream refused", "status", resp.StatusCode)
 			errorBody(resp)
 		}
-		if !sleep(ctx, wait) {
+		if !timeutil.Sleep(ctx, wait) {
 			return
 		}
 		backoff = min(backoff*2, maxBackoff)

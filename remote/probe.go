@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/meshailabs-org/meshai-mcp-server/internal/jsonrpc"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/textutil"
 	sse "github.com/tmaxmax/go-sse"
 )
 
@@ -44,10 +45,10 @@ func (c *Client) relocate(cl *call, err error) bool {
 	old := c.url()
 	u, cn := c.findEndpoint(cl.ctx, &cl.msg)
 	if u == nil {
-		c.log.Info("no MCP endpoint at the usual paths either", "url", redactURL(old), "tried", strings.Join(candidatePaths, ", "))
+		c.log.Info("no MCP endpoint at the usual paths either", "url", textutil.RedactURL(old), "tried", strings.Join(candidatePaths, ", "))
 		return false
 	}
-	c.log.Info("the server's MCP endpoint is at "+redactURL(u)+"; using it", "configured", redactURL(old))
+	c.log.Info("the server's MCP endpoint is at "+textutil.RedactURL(u)+"; using it", "configured", textutil.RedactURL(old))
 	if c.opts.Relocated != nil {
 		c.opts.Relocated(u)
 	}
@@ -84,8 +85,8 @@ func (c *Client) findEndpoint(ctx context.Context, m *jsonrpc.Message) (*url.URL
 // to it (as JSON or on an SSE stream, a result or an error, whatever the status), or with 401 and a Bearer
 // challenge. A session the answer opened is ended.
 func (c *Client) probeStreamable(ctx context.Context, u *url.URL, m *jsonrpc.Message) bool {
-	id := fmt.Sprintf(`"meshai-mcp-server/probe/%d"`, c.seq.Add(1))
-	probe, err := withID(m.Raw, id)
+	id := json.RawMessage(fmt.Appendf(nil, `"meshai-mcp-server/probe/%d"`, c.seq.Add(1)))
+	probe, err := jsonrpc.WithID(m.Raw, id)
 	if err != nil {
 		return false
 	}
@@ -143,10 +144,10 @@ func (c *Client) probeDo(ctx context.Context, method string, u *url.URL, m *json
 	}
 	resp, err := c.opts.HTTPClient.Do(req)
 	if err != nil {
-		c.log.Debug("probe failed", "url", redactURL(u), "err", scrub(err))
+		c.log.Debug("probe failed", "url", textutil.RedactURL(u), "err", textutil.ScrubError(err))
 		return nil, err
 	}
-	c.log.Debug("probe", "http", method, "url", redactURL(u), "status", resp.StatusCode)
+	c.log.Debug("probe", "http", method, "url", textutil.RedactURL(u), "status", resp.StatusCode)
 	return resp, nil
 }
 
@@ -160,13 +161,12 @@ func (c *Client) endProbeSession(u *url.URL, session string) {
 }
 
 // answers reports whether raw is a JSON-RPC response with the given id.
-func answers(raw []byte, id string) bool {
+func answers(raw []byte, id json.RawMessage) bool {
 	m, err := jsonrpc.Parse(raw)
 	if err != nil || m.Kind != jsonrpc.KindResponse {
 		return false
 	}
-	var want json.RawMessage = []byte(id)
-	return jsonrpc.IDKey(m.ID) == jsonrpc.IDKey(want)
+	return jsonrpc.IDKey(m.ID) == jsonrpc.IDKey(id)
 }
 
 // bearerChallenge reports whether a WWW-Authenticate header offers the Bearer scheme (RFC 6750), as an MCP

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/meshailabs-org/meshai-mcp-server/internal/jsonrpc"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/textutil"
 )
 
 // sessionLost means the server answered 404 for want of a session: it forgot the one it had given (restart,
@@ -57,7 +58,7 @@ func (s *streamableConn) refusal(resp *http.Response, m *jsonrpc.Message, sessio
 	answer := rpcAnswer(resp, body, m)
 	if st == http.StatusNotFound && aboutSession(m, session.id, body, answer != nil) {
 		return &sessionLost{ref: session.ref, cause: &UpstreamError{
-			Message: fmt.Sprintf("%s has no session for this request (404: %s)", redactURL(c.url()), snippet(body)), Status: st}}
+			Message: fmt.Sprintf("%s has no session for this request (404: %s)", textutil.RedactURL(c.url()), textutil.Snippet(body)), Status: st}}
 	}
 	if answer != nil {
 		c.log.Info("the server refused the request with a JSON-RPC error; relaying it", "status", st)
@@ -106,7 +107,7 @@ func rpcAnswer(resp *http.Response, body []byte, m *jsonrpc.Message) []byte {
 		if m.Kind != jsonrpc.KindRequest {
 			return nil
 		}
-		withOwnID, err := withID(body, string(m.ID))
+		withOwnID, err := jsonrpc.WithID(body, m.ID)
 		if err != nil {
 			return nil
 		}

@@ -32,7 +32,7 @@ func TestServerErrorAnswersAreRelayed(t *testing.T) {
 		misbehave func(w http.ResponseWriter, r *http.Request)
 		token     oauth2.TokenSource
 		req       string
-		want      map[string]string // id → the exact answer, its error object (prefixed error=), or a part of it (prefixed ~)
+		want      map[string]string // id → the answer as JSON, to the byte (prefixed bytes=), its error object (prefixed error=), or a part of it (prefixed ~)
 	}{
 		{"400 with the request's id", answerWith(400, "application/json", toolNotFound), nil,
 			`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"x"}}`, map[string]string{"7": toolNotFound}},
@@ -40,9 +40,10 @@ func TestServerErrorAnswersAreRelayed(t *testing.T) {
 			`{"jsonrpc":"2.0","id":7,"error":{"code":-32601,"message":"Method not found"}}`), nil,
 			`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"x"}}`,
 			map[string]string{"7": `{"jsonrpc":"2.0","id":7,"error":{"code":-32601,"message":"Method not found"}}`}},
-		{"500 with a null id", answerWith(500, "application/json", `{"jsonrpc":"2.0","id":null,"error":{"code":-32603,"message":"internal","data":[1]}}`), nil,
+		{"500 with a null id: the request's id put in, every other byte as the server wrote it", answerWith(500, "application/json",
+			`{"jsonrpc": "2.0","id":null,"error":{"code":-32603, "message":"internal <b>&","data":[1]}}`), nil,
 			`{"jsonrpc":"2.0","id":"abc","method":"tools/call","params":{"name":"x"}}`,
-			map[string]string{`"abc"`: `error={"data":[1],"code":-32603,"message":"internal"}`}},
+			map[string]string{`"abc"`: `bytes={"jsonrpc": "2.0","id":"abc","error":{"code":-32603, "message":"internal <b>&","data":[1]}}`}},
 		{"400 with another request's id", answerWith(400, "application/json", strings.Replace(toolNotFound, `"id":7`, `"id":8`, 1)), nil,
 			`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"x"}}`, map[string]string{"7": `~"code":-32000`}},
 		{"400 in plain text", answerWith(400, "text/plain", toolNotFound), nil,
@@ -82,10 +83,12 @@ func TestServerErrorAnswersAreRelayed(t *testing.T) {
 				got := b.wait(t, `"id":`+id)
 				part, contains := strings.CutPrefix(want, "~")
 				errObj, isErr := strings.CutPrefix(want, "error=")
+				exact, isExact := strings.CutPrefix(want, "bytes=")
 				switch {
 				case contains && !strings.Contains(got, part),
 					isErr && !sameJSON(t, errorOf(t, got), errObj),
-					!contains && !isErr && !sameJSON(t, got, want):
+					isExact && got != exact,
+					!contains && !isErr && !isExact && !sameJSON(t, got, want):
 					t.Errorf("id %s: got %s, want %s", id, got, want)
 				}
 			}

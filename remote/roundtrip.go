@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/meshailabs-org/meshai-mcp-server/internal/textutil"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/timeutil"
 )
 
 // roundTrip POSTs a call and reads its answers: a JSON body, or an SSE stream that is resumed if it breaks.
@@ -71,7 +74,7 @@ func (s *streamableConn) relayAnswer(cl *call, a *serverAnswer) error {
 		return nil
 	}
 	return &UpstreamError{Message: fmt.Sprintf("%s answered HTTP %d with an error for another request of the batch",
-		redactURL(c.url()), a.status), Status: a.status}
+		textutil.RedactURL(c.url()), a.status), Status: a.status}
 }
 
 // maxIdleResumes bounds the resumes in a row that bring no new event: a server that keeps ending the stream
@@ -133,7 +136,7 @@ func (s *streamableConn) readCallStream(cl *call, resp *http.Response, session h
 		if id != "" && id != last {
 			last, idle = id, 0
 		}
-		if !sleep(cl.ctx, 100*time.Millisecond) && !cl.isDone() {
+		if !timeutil.Sleep(cl.ctx, 100*time.Millisecond) && !cl.isDone() {
 			return nil
 		}
 	}
@@ -145,7 +148,7 @@ func (s *streamableConn) readCallStream(cl *call, resp *http.Response, session h
 func (cl *call) closeWhenDone() {
 	select {
 	case <-cl.done:
-		sleep(cl.ctx, 100*time.Millisecond)
+		timeutil.Sleep(cl.ctx, 100*time.Millisecond)
 		cl.cancel()
 	case <-cl.ctx.Done():
 	}

@@ -90,7 +90,7 @@ func (c *Client) reopen(ctx context.Context, stale sessionRef) error {
 	if initReq == nil { // a client without a handshake (2026-07-28): there is nothing to replay
 		return cn.reopen(ctx, nil, nil, nil)
 	}
-	replay, err := withID(initReq, fmt.Sprintf(`"meshai-mcp-server/reinitialize/%d"`, c.seq.Add(1)))
+	replay, err := jsonrpc.WithID(initReq, fmt.Appendf(nil, `"meshai-mcp-server/reinitialize/%d"`, c.seq.Add(1)))
 	if err != nil {
 		return fmt.Errorf("replay initialize: %w", err)
 	}
@@ -161,18 +161,4 @@ func (c *Client) internalRequest(ctx context.Context, m *jsonrpc.Message, send f
 	case <-ctx.Done():
 		return nil, &UpstreamError{Message: "the server did not answer the re-initialize in time", Err: ctx.Err()}
 	}
-}
-
-// withID returns raw with its id replaced.
-func withID(raw []byte, id string) (jsonrpc.Message, error) {
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &fields); err != nil {
-		return jsonrpc.Message{}, err
-	}
-	fields["id"] = json.RawMessage(id)
-	b, err := json.Marshal(fields)
-	if err != nil {
-		return jsonrpc.Message{}, err
-	}
-	return jsonrpc.Parse(b)
 }

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 func TestOneLine(t *testing.T) {
@@ -38,6 +39,10 @@ func TestSnippet(t *testing.T) {
 		{"exactly 200", []byte(long[:200]), long[:200]},
 		{"not UTF-8", []byte("ok\xff\xfe!"), "ok!"},
 		{"multibyte cut on a character", []byte(strings.Repeat("é", 250)), strings.Repeat("é", 199) + "…"},
+		{"a kilobyte of blank lines first", []byte(strings.Repeat("\n", 1000) + "<p>denied</p>"), "<p>denied</p>"},
+		{"cut after a long gap", []byte(strings.Repeat(" \t", 1000) + long), strings.Repeat("x", 199) + "…"},
+		{"200 and a trailing gap", []byte(long[:200] + strings.Repeat(" ", 1000)), long[:200]},
+		{"200 and one more word", []byte(long[:200] + "\n y"), long[:199] + "…"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if got := Snippet(c.in); got != c.want {
@@ -45,6 +50,31 @@ func TestSnippet(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzQuote holds Quote to its definition on the whole input: control characters to spaces, fields joined by
+// one space, cut to max characters; it must read no further than it needs to get there.
+func FuzzQuote(f *testing.F) {
+	for _, seed := range []string{"", "a b", "a\x00b\u0085c", "ok\xff\xfe!", strings.Repeat(" ", 900) + "x", strings.Repeat("é ", 30)} {
+		f.Add([]byte(seed), 20)
+	}
+	f.Fuzz(func(t *testing.T, b []byte, max int) {
+		if max < 1 || max > 300 {
+			return
+		}
+		want := OneLine(strings.Map(func(r rune) rune {
+			if unicode.IsControl(r) {
+				return ' '
+			}
+			return r
+		}, strings.ToValidUTF8(string(b), "")))
+		if r := []rune(want); len(r) > max {
+			want = string(r[:max-1]) + "…"
+		}
+		if got := Quote(b, max); got != want {
+			t.Errorf("Quote(%q, %d) = %q, want %q", b, max, got, want)
+		}
+	})
 }
 
 func TestRedactURL(t *testing.T) {
@@ -64,13 +94,24 @@ func TestRedactURL(t *testing.T) {
 			t.Errorf("RedactRawURL(%q) = %q, want %q", raw, got, want)
 		}
 	}
+	// Strings that do not parse: the password stands before the @, the query after the ?.
 	for raw, want := range map[string]string{
-		"%zz?key=secret":      "%zz…",
-		"%zz@user:pass":       "%zz…",
-		"%zz-nothing-to-hide": "%zz-nothing-to-hide",
+		"%zz?key=secret":                            "%zz…",
+		"%zz-user:secret@h.example":                 "…@h.example",
+		"https://user:secret@h.example:bad/mcp":     "https://…@h.example:bad/mcp",
+		"https://user:se%zz@h.example/mcp":          "https://…@h.example/mcp",
+		"https://user:p@secret@h.example:bad/mcp":   "https://…@h.example:bad/mcp",
+		"https://user:secret@h.example:bad/?k=v@x":  "https://…@h.example:bad/…",
+		"https://h.example/%zz#access_token=secret": "https://h.example/%zz…",
+		"https://h.example:bad/mcp?key=secret#frag": "https://h.example:bad/mcp…",
+		"%zz-nothing-to-hide":                       "%zz-nothing-to-hide",
 	} {
-		if got := RedactRawURL(raw); got != want {
+		got := RedactRawURL(raw)
+		if got != want {
 			t.Errorf("RedactRawURL(%q) = %q, want %q", raw, got, want)
+		}
+		if strings.Contains(got, "secret") {
+			t.Errorf("RedactRawURL(%q) shows a credential: %q", raw, got)
 		}
 	}
 }
@@ -85,6 +126,14 @@ func TestScrubError(t *testing.T) {
 		{"url.Error", ue, `Post "https://h.example/mcp?…": EOF`},
 		{"wrapped", fmt.Errorf("initialize: %w", ue), `initialize: Post "https://h.example/mcp?…": EOF`},
 		{"no URL in it", errors.New("plain"), "plain"},
+		{"quote in the query", &url.Error{Op: "Get", URL: `https://h.example/mcp?key="secret`, Err: errors.New("EOF")},
+			`Get "https://h.example/mcp?…": EOF`},
+		{"backslash in the query", &url.Error{Op: "Get", URL: `https://h.example/mcp?key=a\secret`, Err: errors.New("EOF")},
+			`Get "https://h.example/mcp?…": EOF`},
+		{"does not parse", &url.Error{Op: "parse", URL: "https://user:secret@h.example:bad/mcp", Err: errors.New(`invalid port ":bad" after host`)},
+			`parse "https://…@h.example:bad/mcp": invalid port ":bad" after host`},
+		{"control character", &url.Error{Op: "parse", URL: "https://h.example/mcp?key=\x7fsecret", Err: errors.New("invalid control character in URL")},
+			`parse "https://h.example/mcp…": invalid control character in URL`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got := ScrubError(c.err)
@@ -96,14 +145,22 @@ func TestScrubError(t *testing.T) {
 			}
 		})
 	}
-	// A transport error as net/http's Client makes it.
+	// Errors as net/http's Client makes them, from a transport that fails and from URLs that do not parse.
 	hc := &http.Client{Transport: failing{}}
-	_, err := hc.Get("http://user:pw@127.0.0.1:1/mcp?key=secret")
-	if err == nil {
-		t.Fatal("the failing transport answered")
-	}
-	if got := ScrubError(err); strings.Contains(got, "secret") || strings.Contains(got, "pw") || !strings.Contains(got, "127.0.0.1:1/mcp?…") {
-		t.Errorf("ScrubError(%v) = %q", err, got)
+	for raw, want := range map[string]string{
+		"http://user:pw@127.0.0.1:1/mcp?key=secret":   "127.0.0.1:1/mcp?…",
+		`http://127.0.0.1:1/mcp?key="secret`:          "127.0.0.1:1/mcp?…",
+		`http://127.0.0.1:1/mcp?key=\secret`:          "127.0.0.1:1/mcp?…",
+		"http://127.0.0.1:1/mcp?key=\x7fsecret":       "127.0.0.1:1/mcp…",
+		"http://user:pw@127.0.0.1:bad/mcp?key=secret": "…@127.0.0.1:bad/mcp…",
+	} {
+		_, err := hc.Get(raw)
+		if err == nil {
+			t.Fatalf("Get(%q) did not fail", raw)
+		}
+		if got := ScrubError(err); strings.Contains(got, "secret") || strings.Contains(got, "pw") || !strings.Contains(got, want) {
+			t.Errorf("ScrubError(%v) = %q, want it to show %q", err, got, want)
+		}
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/meshailabs-org/meshai-mcp-server/bench"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/textutil"
 )
 
 // bridgeArgs and bridgeEnv are passed to the bridge of the relay measures.
@@ -210,7 +211,7 @@ func coldStarts(t *table, srv *server, bridgeBin, install, npmSkip, tmp string, 
 			metric = "start → exit, " + s.name
 		}
 		if s.err != nil {
-			t.skip(metric, oneLine(s.err.Error()))
+			t.skip(metric, textutil.Quote([]byte(s.err.Error()), 200))
 			continue
 		}
 		m := bench.Percentile(s.ds, 50)
@@ -386,12 +387,4 @@ func sizes(t *table, dist string) {
 		}
 		t.add(fmt.Sprintf("npm %s %s", kind, name), fmt.Sprintf("%.2f MB (%d bytes)", float64(size)/(1<<20), size), "", "")
 	}
-}
-
-func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return s
 }
