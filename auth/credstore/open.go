@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/meshailabs-org/meshai-mcp-server/internal/textutil"
 )
 
 // Open opens the token store of the given kind (auto, keychain or file; empty means auto) under configDir.
@@ -26,7 +28,7 @@ func Open(ctx context.Context, kind, configDir string, timeout time.Duration) (s
 				return nil, "", err // says what to do already
 			}
 			return nil, "", fmt.Errorf("the OS keychain is not usable (%s): unlock or set it up, or use --token-store file (%s=file)",
-				oneLine(err), EnvTokenStore)
+				textutil.OneLine(err.Error()), EnvTokenStore)
 		}
 		return k, "", nil
 	case KindAuto, "":
@@ -78,8 +80,5 @@ func reason(err error, timeout time.Duration) string {
 	if errors.Is(err, errKeychainTimeout) {
 		return fmt.Sprintf("it did not answer within %s; it may be locked", timeout)
 	}
-	return oneLine(err)
+	return textutil.OneLine(err.Error())
 }
-
-// oneLine keeps an error on one line for the warning.
-func oneLine(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }
