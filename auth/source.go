@@ -13,7 +13,7 @@ import (
 )
 
 // ErrSignInRequired means there are no usable tokens: the interactive sign-in has to run.
-var ErrSignInRequired = errors.New("sign-in required: run `meshai-mcp-server login`, or use the client's sign-in link")
+var ErrSignInRequired = errors.New("sign-in required")
 
 // TokenStore keeps the tokens of one server, issuer and client.
 type TokenStore interface {

@@ -8,11 +8,13 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth"
 	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
 	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
 	"github.com/meshailabs-org/meshai-mcp-server/devserver"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/config"
 	"github.com/meshailabs-org/meshai-mcp-server/remote"
 )
 
@@ -39,6 +41,24 @@ func adviceCases(t *testing.T) []adviceCase {
 		{"state expired, no iss", &auth.AuthorizationError{Code: "access_denied", Description: "OAUTH_STATE_EXPIRED", MissingIss: true}, "to try again"},
 		{"server error", &auth.AuthorizationError{Code: "temporarily_unavailable"}, "to try again in a moment"},
 		{"bad request", &auth.AuthorizationError{Code: "invalid_scope"}, "refused the sign-in request itself (invalid_scope): ask the server's operator"},
+		{"registration refuses the redirect URI", signInError(t, devserver.FaultRegistrationRejectsRedirect),
+			"the server may accept other redirect URIs: try --callback-port, --host or --callback-path, or a client registered there, with --client-id"},
+		{"registration answers without an OAuth error", fmt.Errorf("sign-in: %w", &oauth.RegistrationError{Endpoint: "https://as/register", Status: 404}),
+			"pass --client-id (and --client-secret) of a client registered there"},
+		{"registration refused in the server's words", &oauth.RegistrationError{Status: 400, Code: "invalid_client_metadata"}, ""},
+		{"no registration", signInError(t, devserver.FaultNoRegistration), "pass --client-id (and --client-secret) of a client registered there"},
+		{"no registration for the device grant", &auth.NoRegistrationError{Issuer: "https://as", Device: true},
+			"pass --client-id of a client registered there for the device grant"},
+		{"no device grant", &auth.NoDeviceGrantError{Issuer: "https://as"},
+			"drop --device-code to sign in with a browser, or run `meshai-mcp-server login` on a machine that has one"},
+		{"configured client refused", &auth.ClientRefusedError{ClientID: "mine", Configured: true},
+			"check --client-id and --client-secret, or drop them to let the bridge register itself"},
+		{"registration forgotten", fmt.Errorf("redeem the sign-in code: %w", &auth.ClientRefusedError{ClientID: "dyn"}), "to register and sign in anew"},
+		{"browser too slow, met again later", &auth.FailedError{Err: &auth.TimeoutError{After: 2 * time.Second}},
+			"for a new sign-in link, and finish in the browser within that time (raise --auth-timeout to allow more)"},
+		{"stored sign-in unreadable", fmt.Errorf("the stored sign-in for https://x is unreadable: %w", credstore.ErrUnreadable),
+			"to start clean, run `meshai-mcp-server logout`, then call the meshai_sign_in tool"},
+		{"sign-in required", fmt.Errorf("%w (invalid_grant)", auth.ErrSignInRequired), "sign in: call the meshai_sign_in tool (or run `meshai-mcp-server login`)"},
 		{"token refused as JSON", &oauth.TokenError{Status: 400, Code: "invalid_grant"}, ""},
 		{"plain error", errors.New("boom"), ""},
 		{"nil", nil, ""},
@@ -111,5 +131,40 @@ func TestAdviseUpstream(t *testing.T) {
 		if tc.want == "" && got != "" || !strings.Contains(got, tc.want) {
 			t.Errorf("cause %d: advice %q, want it to name %q", tc.cause, got, tc.want)
 		}
+	}
+}
+
+// login, status and logout print their failures with the advice, as serving does: auth's facts, then what to do.
+func TestCommandsPrintAdvice(t *testing.T) {
+	r, err := devserver.Listen("127.0.0.1:0", devserver.Config{OAuth: true, Faults: []devserver.Fault{devserver.FaultNoRegistration}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.Close() })
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want []string // the fact, then the advice
+	}{
+		{"login, no registration", []string{"login", r.URL + "/v1/mcp"}, nil,
+			[]string{"offers no dynamic registration, and no client is configured: pass --client-id (and --client-secret)"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := map[string]string{config.EnvConfigDir: t.TempDir(), config.EnvTokenStore: credstore.KindFile}
+			for k, v := range tc.env {
+				m[k] = v
+			}
+			var out, errOut strings.Builder
+			code := Main(Env{Args: tc.args, Getenv: env(m), Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut})
+			if code != 1 {
+				t.Errorf("exit code %d, want 1", code)
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(errOut.String(), want) {
+					t.Errorf("stderr lacks %q:\n%s", want, errOut.String())
+				}
+			}
+		})
 	}
 }
