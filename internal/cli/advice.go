@@ -32,7 +32,7 @@ func advise(err error) string {
 // (failedAdvice) gets the advice for its cause when a rule knows it.
 var adviceRules = []func(error) string{noOAuthAdvice, challengeAdvice, refusalAdvice, freshTokenAdvice,
 	registrationAdvice, noRegistrationAdvice, noDeviceGrantAdvice, clientRefusedAdvice, timeoutAdvice,
-	unreadableAdvice, signInRequiredAdvice, failedAdvice}
+	unreadableAdvice, signInRequiredAdvice, keychainAdvice, storeKindAdvice, failedAdvice}
 
 // freshTokenAdvice: the server refused a token it had just issued; another window would be refused the same way.
 func freshTokenAdvice(err error) string {
@@ -125,6 +125,26 @@ func signInRequiredAdvice(err error) string {
 	}
 	return "sign in: " + signInAgain
 }
+
+// keychainAdvice: the OS keychain did not answer, or failed the probe; files are the other store.
+func keychainAdvice(err error) string {
+	var ke *credstore.KeychainError
+	if !errors.As(err, &ke) {
+		return ""
+	}
+	return "unlock the OS keychain (or set one up), or keep the tokens in files: --token-store file (" + config.EnvTokenStore + "=file)"
+}
+
+// storeKindAdvice: --token-store or its variable names no store.
+func storeKindAdvice(err error) string {
+	if !errors.Is(err, credstore.ErrUnknownKind) {
+		return ""
+	}
+	return "choose auto, keychain or file with --token-store or " + config.EnvTokenStore
+}
+
+// keychainFallbackAdvice follows credstore's warning that the tokens went to files because the keychain failed.
+const keychainFallbackAdvice = " (choose with --token-store keychain|file or " + config.EnvTokenStore + ")"
 
 // signInAgain is how a user starts another sign-in: the bridge's tool, or the login command.
 const signInAgain = "call the " + bridge.SignInTool + " tool (or run `meshai-mcp-server login`)"

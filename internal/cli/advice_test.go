@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -59,6 +60,9 @@ func adviceCases(t *testing.T) []adviceCase {
 		{"stored sign-in unreadable", fmt.Errorf("the stored sign-in for https://x is unreadable: %w", credstore.ErrUnreadable),
 			"to start clean, run `meshai-mcp-server logout`, then call the meshai_sign_in tool"},
 		{"sign-in required", fmt.Errorf("%w (invalid_grant)", auth.ErrSignInRequired), "sign in: call the meshai_sign_in tool (or run `meshai-mcp-server login`)"},
+		{"keychain does not answer", fmt.Errorf("OS keychain: read x: %w", &credstore.KeychainError{Timeout: 3 * time.Second}),
+			"unlock the OS keychain (or set one up), or keep the tokens in files: --token-store file (MESHAI_TOKEN_STORE=file)"},
+		{"no such token store", openError(t, "vault"), "choose auto, keychain or file with --token-store or MESHAI_TOKEN_STORE"},
 		{"token refused as JSON", &oauth.TokenError{Status: 400, Code: "invalid_grant"}, ""},
 		{"plain error", errors.New("boom"), ""},
 		{"nil", nil, ""},
@@ -94,6 +98,16 @@ func signInError(t *testing.T, f devserver.Fault) error {
 	err = s.Login(t.Context(), nil, nil)
 	if err == nil {
 		t.Fatalf("sign-in against %s succeeded", f)
+	}
+	return err
+}
+
+// openError is what opening a token store of the given kind ends with.
+func openError(t *testing.T, kind string) error {
+	t.Helper()
+	_, _, err := credstore.Open(context.Background(), kind, t.TempDir(), 0)
+	if err == nil {
+		t.Fatalf("opening a %q store succeeded", kind)
 	}
 	return err
 }
@@ -141,6 +155,7 @@ func TestCommandsPrintAdvice(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = r.Close() })
+	const nowhere = "https://mcp.example.invalid/v1/mcp" // never asked: each failure comes before any request
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -149,6 +164,10 @@ func TestCommandsPrintAdvice(t *testing.T) {
 	}{
 		{"login, no registration", []string{"login", r.URL + "/v1/mcp"}, nil,
 			[]string{"offers no dynamic registration, and no client is configured: pass --client-id (and --client-secret)"}},
+		{"status, no such store", []string{"status", "--token-store", "vault", nowhere}, nil,
+			[]string{`unknown token store "vault": the kinds are auto, keychain and file: choose auto, keychain or file with --token-store`}},
+		{"logout, no such store", []string{"logout", nowhere}, map[string]string{config.EnvTokenStore: "vault"},
+			[]string{`forget the sign-in: unknown token store "vault"`, "with --token-store or MESHAI_TOKEN_STORE"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := map[string]string{config.EnvConfigDir: t.TempDir(), config.EnvTokenStore: credstore.KindFile}
@@ -166,5 +185,28 @@ func TestCommandsPrintAdvice(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// When the keychain fails and the tokens go to files, the warning says how to choose the store. The session bus
+// named here does not exist, so on Linux the keychain fails; where a keychain needs no bus, it answers instead.
+func TestKeychainFallbackWarningAdvises(t *testing.T) {
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path="+filepath.Join(t.TempDir(), "no-bus"))
+	var stderr strings.Builder
+	store := lazyStore(Config{TokenStore: credstore.KindAuto, ConfigDir: t.TempDir()}, Env{Stderr: &stderr})
+	kind := store.Kind()
+	warned := stderr.String()
+	t.Logf("store %s, warning %q", kind, warned)
+	switch kind {
+	case credstore.KindFile:
+		if !strings.Contains(warned, "0600 files in ") || !strings.HasSuffix(warned, keychainFallbackAdvice+"\n") {
+			t.Errorf("the file store was chosen with the warning %q; want where the tokens are, then %q", warned, keychainFallbackAdvice)
+		}
+	case credstore.KindKeychain:
+		if warned != "" {
+			t.Errorf("the keychain answered, yet a warning was printed: %q", warned)
+		}
+	default:
+		t.Errorf("store kind %q", kind)
 	}
 }
