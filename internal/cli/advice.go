@@ -32,7 +32,7 @@ func advise(err error) string {
 // (failedAdvice) gets the advice for its cause when a rule knows it.
 var adviceRules = []func(error) string{noOAuthAdvice, challengeAdvice, refusalAdvice, freshTokenAdvice,
 	registrationAdvice, noRegistrationAdvice, noDeviceGrantAdvice, clientRefusedAdvice, timeoutAdvice,
-	unreadableAdvice, signInRequiredAdvice, keychainAdvice, storeKindAdvice, failedAdvice}
+	unreadableAdvice, signInRequiredAdvice, keychainAdvice, storeKindAdvice, apiKeyAdvice, failedAdvice}
 
 // freshTokenAdvice: the server refused a token it had just issued; another window would be refused the same way.
 func freshTokenAdvice(err error) string {
@@ -145,6 +145,17 @@ func storeKindAdvice(err error) string {
 
 // keychainFallbackAdvice follows credstore's warning that the tokens went to files because the keychain failed.
 const keychainFallbackAdvice = " (choose with --token-store keychain|file or " + config.EnvTokenStore + ")"
+
+// apiKeyAdvice: the API key the bridge read from its variable cannot be sent.
+func apiKeyAdvice(err error) string {
+	switch {
+	case errors.Is(err, auth.ErrEmptyAPIKey):
+		return "set " + config.EnvAPIKey + " to your API key, or unset it to sign in"
+	case errors.Is(err, auth.ErrMalformedAPIKey):
+		return "copy the key into " + config.EnvAPIKey + " again, without quotes or line breaks"
+	}
+	return ""
+}
 
 // signInAgain is how a user starts another sign-in: the bridge's tool, or the login command.
 const signInAgain = "call the " + bridge.SignInTool + " tool (or run `meshai-mcp-server login`)"

@@ -63,6 +63,8 @@ func adviceCases(t *testing.T) []adviceCase {
 		{"keychain does not answer", fmt.Errorf("OS keychain: read x: %w", &credstore.KeychainError{Timeout: 3 * time.Second}),
 			"unlock the OS keychain (or set one up), or keep the tokens in files: --token-store file (MESHAI_TOKEN_STORE=file)"},
 		{"no such token store", openError(t, "vault"), "choose auto, keychain or file with --token-store or MESHAI_TOKEN_STORE"},
+		{"empty API key", apiKeyError(t, " \n"), "set MESHAI_API_KEY to your API key, or unset it to sign in"},
+		{"API key with a line break inside", apiKeyError(t, "sk-1\nsk-2"), "copy the key into MESHAI_API_KEY again"},
 		{"token refused as JSON", &oauth.TokenError{Status: 400, Code: "invalid_grant"}, ""},
 		{"plain error", errors.New("boom"), ""},
 		{"nil", nil, ""},
@@ -108,6 +110,16 @@ func openError(t *testing.T, kind string) error {
 	_, _, err := credstore.Open(context.Background(), kind, t.TempDir(), 0)
 	if err == nil {
 		t.Fatalf("opening a %q store succeeded", kind)
+	}
+	return err
+}
+
+// apiKeyError is what auth.APIKey says of key.
+func apiKeyError(t *testing.T, key string) error {
+	t.Helper()
+	_, err := auth.APIKey(key)
+	if err == nil {
+		t.Fatalf("the API key %q was taken", key)
 	}
 	return err
 }
@@ -168,6 +180,8 @@ func TestCommandsPrintAdvice(t *testing.T) {
 			[]string{`unknown token store "vault": the kinds are auto, keychain and file: choose auto, keychain or file with --token-store`}},
 		{"logout, no such store", []string{"logout", nowhere}, map[string]string{config.EnvTokenStore: "vault"},
 			[]string{`forget the sign-in: unknown token store "vault"`, "with --token-store or MESHAI_TOKEN_STORE"}},
+		{"serve, API key with a space inside", []string{nowhere}, map[string]string{config.EnvAPIKey: "sk 1"},
+			[]string{"the API key contains spaces or control characters: copy the key into MESHAI_API_KEY again"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := map[string]string{config.EnvConfigDir: t.TempDir(), config.EnvTokenStore: credstore.KindFile}
