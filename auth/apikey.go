@@ -13,18 +13,22 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// EnvAPIKey names the environment variable whose value is sent as the bearer token; when set, no sign-in is needed.
-const EnvAPIKey = "MESHAI_API_KEY"
+// ErrEmptyAPIKey: the API key is empty, or white space only.
+var ErrEmptyAPIKey = errors.New("the API key is empty")
+
+// ErrMalformedAPIKey: the API key has white space or control characters inside, which no server would accept.
+var ErrMalformedAPIKey = errors.New("the API key contains spaces or control characters")
 
 // APIKey returns a token source for a static API key. Surrounding whitespace (a pasted newline) is dropped;
-// a key with whitespace or control characters inside is refused, because no server would accept it.
+// a key with whitespace or control characters inside is refused (ErrMalformedAPIKey), because no server would
+// accept it, and so is an empty one (ErrEmptyAPIKey).
 func APIKey(key string) (oauth2.TokenSource, error) {
 	key = strings.TrimSpace(key)
 	if key == "" {
-		return nil, errors.New(EnvAPIKey + " is empty: set it to your MeshAI API key, or unset it to sign in")
+		return nil, ErrEmptyAPIKey
 	}
 	if strings.IndexFunc(key, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
-		return nil, errors.New(EnvAPIKey + " contains spaces or control characters: copy the key again, without quotes or line breaks")
+		return nil, ErrMalformedAPIKey
 	}
 	return oauth2.StaticTokenSource(&oauth2.Token{AccessToken: key, TokenType: "Bearer"}), nil
 }

@@ -194,8 +194,8 @@ func (l *Loopback) handle(w http.ResponseWriter, r *http.Request) {
 	wrongIss := issuer != "" && hasIss && (len(iss) != 1 || iss[0] != issuer)
 	missingIss := issuer != "" && !hasIss && issReq
 	if e := q.Get("error"); e != "" && !wrongIss {
-		desc := redactAll(q.Get("error_description"), append([]string{q.Get("state")}, q["code"]...))
-		ae := &AuthorizationError{Code: oauth.CleanText(redactAll(e, q["code"]), 64), Description: oauth.CleanText(desc, 200), MissingIss: missingIss}
+		desc := oauth.Redact(q.Get("error_description"), append([]string{q.Get("state")}, q["code"]...)...)
+		ae := &AuthorizationError{Code: oauth.CleanText(oauth.Redact(e, q["code"]...), 64), Description: oauth.CleanText(desc, 200), MissingIss: missingIss}
 		l.finish(Callback{}, ae)
 		msg := "The server said: " + oauth.ErrorText(ae.Code, ae.Description) + "."
 		if missingIss {
@@ -226,17 +226,6 @@ func (l *Loopback) handle(w http.ResponseWriter, r *http.Request) {
 
 func (l *Loopback) finish(cb Callback, err error) {
 	l.once.Do(func() { l.result <- callbackResult{cb, err} })
-}
-
-// redactAll replaces each non-empty secret in s: a server that echoes the state or a code must not put them
-// in a log line.
-func redactAll(s string, secrets []string) string {
-	for _, v := range secrets {
-		if v != "" {
-			s = strings.ReplaceAll(s, v, "[redacted]")
-		}
-	}
-	return s
 }
 
 // page writes a small HTML page, escaping whatever the server sent (html.EscapeString: the page has no

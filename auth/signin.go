@@ -442,8 +442,7 @@ func (s *SignIn) interactive(ctx context.Context, ch *oauth.Challenge, scopes []
 	cb, err := lb.Wait(wctx)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("the sign-in was not completed in the browser within %s (--auth-timeout): open the sign-in link "+
-				"printed on stderr (or call the meshai_sign_in tool) and try again: %w", s.authTimeout(), err)
+			return &TimeoutError{After: s.authTimeout()}
 		}
 		return fmt.Errorf("sign-in did not complete: %w", err)
 	}
@@ -452,8 +451,7 @@ func (s *SignIn) interactive(ctx context.Context, ch *oauth.Challenge, scopes []
 	if err != nil {
 		if oauth.IsInvalidClient(err) && s.ClientID == "" && s.ClientMetadataURL == "" {
 			_ = credstore.ForgetRegistration(ctx, s.Store, regKey)
-			return fmt.Errorf("redeem the sign-in code: the authorization server no longer knows this app's registration "+
-				"(invalid_client); the next sign-in registers it again: sign in once more: %w", err)
+			return fmt.Errorf("redeem the sign-in code: %w", &ClientRefusedError{ClientID: reg.ClientID, Err: err})
 		}
 		return fmt.Errorf("redeem the sign-in code: %w", err)
 	}
@@ -487,7 +485,7 @@ func (s *SignIn) signedIn(ctx context.Context, meta *oauth.ServerMetadata, reg *
 }
 
 // dropForgottenClient handles a client the token endpoint answered invalid_client for: a dynamic registration is
-// deleted (the caller registers again), a client the user configured is an error that says which flag to check.
+// deleted (the caller registers again), a client the user configured is a *ClientRefusedError.
 func (s *SignIn) dropForgottenClient(ctx context.Context, reg *credstore.Registration, key credstore.ClientKey) (*credstore.Registration, error) {
 	s.mu.Lock()
 	gone := s.goneClient
@@ -496,8 +494,7 @@ func (s *SignIn) dropForgottenClient(ctx context.Context, reg *credstore.Registr
 	case gone == "":
 		return reg, nil
 	case s.ClientID != "" && s.ClientID == gone:
-		return nil, fmt.Errorf("the authorization server refused client_id %s (invalid_client): check --client-id and --client-secret, "+
-			"or drop them to let the bridge register itself", gone)
+		return nil, &ClientRefusedError{ClientID: gone, Configured: true}
 	case reg == nil || reg.ClientID != gone:
 		return reg, nil
 	}
@@ -535,7 +532,7 @@ func (s *SignIn) registration(ctx context.Context, meta *oauth.ServerMetadata, r
 		return stored, nil
 	}
 	if meta.RegistrationEndpoint == "" {
-		return nil, fmt.Errorf("the authorization server %s offers no dynamic registration: pass --client-id (and --client-secret) of a client registered there", meta.Issuer)
+		return nil, &NoRegistrationError{Issuer: meta.Issuer}
 	}
 	md := oauth.NativeClient(redirect, strings.Join(scopes, " "), s.Version)
 	if len(s.ClientMetadata) > 0 {
@@ -627,11 +624,11 @@ func toTokens(t *oauth2.Token, scopes []string) *credstore.Tokens {
 }
 
 // readSignIn reads the last sign-in's record and tokens (see credstore.ReadSignIn); a record that cannot be read is
-// an error that says what to do.
+// an error that names the server (and is credstore.ErrUnreadable).
 func (s *SignIn) readSignIn(ctx context.Context) (*credstore.SignInRecord, *credstore.Tokens, error) {
 	rec, t, err := credstore.ReadSignIn(ctx, s.Store, s.resource())
 	if rec == nil && errors.Is(err, credstore.ErrUnreadable) {
-		return nil, nil, fmt.Errorf("the stored sign-in for %s is unreadable: run `meshai-mcp-server logout` and sign in again", s.serverURL().Redacted())
+		return nil, nil, fmt.Errorf("the stored sign-in for %s is unreadable: %w", s.serverURL().Redacted(), credstore.ErrUnreadable)
 	}
 	return rec, t, err
 }

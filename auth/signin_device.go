@@ -14,8 +14,7 @@ import (
 // on any device with a browser, while the bridge polls the token endpoint. No port is bound.
 func (s *SignIn) deviceSignIn(ctx context.Context, meta *oauth.ServerMetadata, resource string, scopes []string) error {
 	if meta.DeviceAuthorizationEndpoint == "" {
-		return fmt.Errorf("the authorization server %s offers no device sign-in (RFC 8628): drop --device-code to sign in with a browser, "+
-			"or run `meshai-mcp-server login` on a machine that has one and copy its token store", meta.Issuer)
+		return &NoDeviceGrantError{Issuer: meta.Issuer}
 	}
 	reg, err := s.deviceRegistration(ctx, meta, resource, scopes)
 	if err != nil {
@@ -58,7 +57,7 @@ func (s *SignIn) deviceRegistration(ctx context.Context, meta *oauth.ServerMetad
 		return reg, nil
 	}
 	if meta.RegistrationEndpoint == "" {
-		return nil, fmt.Errorf("the authorization server %s offers no dynamic registration: pass --client-id of a client registered there for the device grant", meta.Issuer)
+		return nil, &NoRegistrationError{Issuer: meta.Issuer, Device: true}
 	}
 	dc, err := oauth.RegisterClient(ctx, s.httpClient(), meta.RegistrationEndpoint, oauth.DeviceClient(strings.Join(scopes, " "), s.Version))
 	if err != nil {

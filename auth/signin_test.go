@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strings"
 	"testing"
 	"time"
 
@@ -104,7 +103,7 @@ func TestResourceOverride(t *testing.T) {
 }
 
 // After invalid_client: a dynamic registration is deleted so the sign-in registers anew; a client the user
-// configured is an error naming the flags; another client's registration is left alone.
+// configured is a *ClientRefusedError; another client's registration is left alone.
 func TestForgottenClient(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -130,7 +129,8 @@ func TestForgottenClient(t *testing.T) {
 		t.Fatalf("still stored: %v (goneClient %q)", stored, s.goneClient)
 	}
 	mine := &SignIn{ServerURL: u, ConfigDir: dir, Store: store, ClientID: "mine", goneClient: "mine"}
-	if _, err := mine.dropForgottenClient(ctx, nil, key); err == nil || !strings.Contains(err.Error(), "--client-id") {
-		t.Fatalf("a configured client the server refuses: %v", err)
+	_, err = mine.dropForgottenClient(ctx, nil, key)
+	if ce := (*ClientRefusedError)(nil); !errors.As(err, &ce) || *ce != (ClientRefusedError{ClientID: "mine", Configured: true}) {
+		t.Fatalf("a configured client the server refuses: %v, want a *ClientRefusedError for client mine", err)
 	}
 }

@@ -8,11 +8,12 @@ import (
 	"time"
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/timeutil"
 	"golang.org/x/oauth2"
 )
 
 // ErrSignInRequired means there are no usable tokens: the interactive sign-in has to run.
-var ErrSignInRequired = errors.New("sign-in required: run `meshai-mcp-server login`, or use the client's sign-in link")
+var ErrSignInRequired = errors.New("sign-in required")
 
 // TokenStore keeps the tokens of one server, issuer and client.
 type TokenStore interface {
@@ -187,7 +188,7 @@ func (s *Source) RefreshLoop(ctx context.Context, onError func(error)) {
 			wait = time.Until(cur.Expiry) - s.earlyFor(cur) + 10*time.Millisecond
 		}
 		s.mu.Unlock()
-		if !sleepCtx(ctx, max(wait, 100*time.Millisecond)) {
+		if !timeutil.Sleep(ctx, max(wait, 100*time.Millisecond)) {
 			return
 		}
 		if cur == nil {
@@ -204,7 +205,7 @@ func (s *Source) RefreshLoop(ctx context.Context, onError func(error)) {
 			return
 		default:
 			onError(err)
-			if !sleepCtx(ctx, backoff) {
+			if !timeutil.Sleep(ctx, backoff) {
 				return
 			}
 			backoff = min(2*backoff, 5*time.Minute)
@@ -224,15 +225,4 @@ func (s *Source) timeout() time.Duration {
 		return s.Timeout
 	}
 	return 30 * time.Second
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/meshailabs-org/meshai-mcp-server/auth"
 	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
 	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/config"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/textutil"
 	"golang.org/x/oauth2"
 )
@@ -22,9 +23,9 @@ func (r *runner) loginCmd(verb string) string {
 // checkStored reports the stored sign-in without changing it: present, expiry, scopes, refresh token.
 func (r *runner) checkStored(ctx context.Context) {
 	const id, title = "creds.stored", "Stored credentials"
-	if key := r.opts.Getenv(auth.EnvAPIKey); key != "" {
-		r.credential, r.credKind = strings.TrimSpace(key), auth.EnvAPIKey
-		r.add(Result{ID: id, Title: title, Status: OK, Detail: auth.EnvAPIKey + " is set: the bridge sends it and does not sign in"})
+	if key := r.opts.Getenv(config.EnvAPIKey); key != "" {
+		r.credential, r.credKind = strings.TrimSpace(key), config.EnvAPIKey
+		r.add(Result{ID: id, Title: title, Status: OK, Detail: config.EnvAPIKey + " is set: the bridge sends it and does not sign in"})
 		return
 	}
 	switch {
@@ -116,8 +117,8 @@ func (r *runner) judgeTokens(res Result, t *credstore.Tokens) Result {
 func (r *runner) checkRefresh(ctx context.Context) {
 	const id, title = "creds.refresh", "Token refresh"
 	switch {
-	case r.credKind == auth.EnvAPIKey:
-		r.skip(id, title, auth.EnvAPIKey+" is used")
+	case r.credKind == config.EnvAPIKey:
+		r.skip(id, title, config.EnvAPIKey+" is used")
 		return
 	case r.storedTok == nil:
 		r.skip(id, title, "no stored sign-in")

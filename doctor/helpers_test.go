@@ -20,7 +20,7 @@ import (
 // testEnv is a Getenv with a private config dir and the file token store, plus kv pairs.
 func testEnv(t *testing.T, kv ...string) func(string) string {
 	t.Helper()
-	m := map[string]string{config.EnvConfigDir: t.TempDir(), credstore.EnvTokenStore: credstore.KindFile}
+	m := map[string]string{config.EnvConfigDir: t.TempDir(), config.EnvTokenStore: credstore.KindFile}
 	for i := 0; i+1 < len(kv); i += 2 {
 		m[kv[i]] = kv[i+1]
 	}

@@ -83,7 +83,26 @@ func TestArchitectureMatchesGoList(t *testing.T) {
 			}
 		}
 	}
-	leaves := []string{"internal/ratelimit", "internal/webpage"} // what every layer may import
+	// The leaf packages import nothing of the project but each other: every room and every layer may import them.
+	leaves := []string{"internal/ratelimit", "internal/webpage", "internal/textutil", "internal/netutil", "internal/timeutil", "internal/config"}
+	for _, leaf := range leaves {
+		deps, ok := edges[leaf]
+		if !ok {
+			t.Errorf("go list has no %s: update the leaves", leaf)
+		}
+		for _, d := range deps {
+			if !slices.Contains(leaves, d) {
+				t.Errorf("%s is listed as a leaf, but imports %s", leaf, d)
+			}
+		}
+	}
+	for pkg, deps := range edges {
+		for _, d := range deps {
+			if (pkg == "auth" || strings.HasPrefix(pkg, "auth/")) && !strings.HasPrefix(d, "auth/") && !slices.Contains(leaves, d) {
+				t.Errorf("%s imports %s: auth imports no other room of the house, only its own packages and the leaves", pkg, d)
+			}
+		}
+	}
 	for _, layer := range []string{"auth/oauth", "auth/credstore"} {
 		deps, ok := edges[layer]
 		if !ok {

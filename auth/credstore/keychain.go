@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/zalando/go-keyring"
+
+	"github.com/meshailabs-org/meshai-mcp-server/internal/textutil"
 )
 
 // KeychainService is the service name under which the OS keychain keeps the bridge's items.
@@ -52,15 +54,24 @@ func (k *keychainStore) Kind() string { return KindKeychain }
 // errKeychainTimeout marks a keychain call that did not return in time.
 var errKeychainTimeout = errors.New("keychain timeout")
 
-// keychainTimeoutError says which call hung and what the user can do.
-type keychainTimeoutError struct{ timeout time.Duration }
-
-func (e keychainTimeoutError) Error() string {
-	return fmt.Sprintf("the OS keychain did not answer within %s (it may be locked, or waiting for an unlock prompt "+
-		"nobody can see): unlock it, or use --token-store file (%s=file)", e.timeout, EnvTokenStore)
+// KeychainError: the OS keychain could not be used. Either it did not answer within Timeout (it may be locked, or
+// waiting for an unlock prompt nobody can see), or it answered the probe that Open makes with Err.
+type KeychainError struct {
+	Timeout time.Duration // non-zero: the call was given up on after this long
+	Err     error         // what the keychain answered, when it did
 }
 
-func (e keychainTimeoutError) Is(target error) bool { return target == errKeychainTimeout }
+func (e *KeychainError) Error() string {
+	if e.Timeout > 0 {
+		return fmt.Sprintf("the OS keychain did not answer within %s (it may be locked, or waiting for an unlock prompt nobody can see)", e.Timeout)
+	}
+	return fmt.Sprintf("the OS keychain is not usable (%s)", textutil.OneLine(e.Err.Error()))
+}
+
+func (e *KeychainError) Unwrap() error { return e.Err }
+
+// Is reports a timeout as errKeychainTimeout.
+func (e *KeychainError) Is(target error) bool { return target == errKeychainTimeout && e.Timeout > 0 }
 
 type keyringResult struct {
 	value string
@@ -87,7 +98,7 @@ func (k *keychainStore) call(ctx context.Context, op func() (string, error)) (st
 		}
 		return r.value, r.err
 	case <-timer.C:
-		return "", keychainTimeoutError{k.timeout}
+		return "", &KeychainError{Timeout: k.timeout}
 	case <-ctx.Done():
 		return "", ctx.Err()
 	}

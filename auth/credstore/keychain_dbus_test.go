@@ -4,6 +4,7 @@ package credstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -21,13 +22,14 @@ func init() { helperJobs["dbus-hang"] = func(a []string) error { return helperDB
 func helperDBusHang(dir string) error {
 	ctx := context.Background()
 	_, _, err := Open(ctx, KindKeychain, dir, 300*time.Millisecond)
-	if err == nil || !strings.Contains(err.Error(), "did not answer within 300ms") || !strings.Contains(err.Error(), "--token-store file") {
-		return fmt.Errorf("Open(keychain) = %v; want a timeout error after 300ms", err)
+	var ke *KeychainError
+	if !errors.As(err, &ke) || ke.Timeout != 300*time.Millisecond || !strings.Contains(err.Error(), "did not answer within 300ms") {
+		return fmt.Errorf("Open(keychain) = %v; want a *KeychainError timing out after 300ms", err)
 	}
 	s, warn, err := Open(ctx, KindAuto, dir, 300*time.Millisecond)
-	if err != nil || s.Kind() != KindFile ||
-		!strings.Contains(warn, "did not answer") || !strings.Contains(warn, "0600 files") || strings.Contains(warn, "\n") {
-		return fmt.Errorf("Open(auto) = %v, %q, %v; want the file store and a one-line warning", s, warn, err)
+	if err != nil || s.Kind() != KindFile || !strings.Contains(warn, "did not answer") ||
+		!strings.Contains(warn, "0600 files in "+filepath.Join(dir, "tokens")) || strings.Contains(warn, "\n") || strings.Contains(warn, "--") {
+		return fmt.Errorf("Open(auto) = %v, %q, %v; want the file store and a one-line warning stating where, naming no flag", s, warn, err)
 	}
 	fmt.Println(warn)
 	return nil
@@ -83,7 +85,8 @@ func TestOpenStoreWithoutSessionBus(t *testing.T) {
 	if err != nil || s.Kind() != KindFile || !strings.Contains(warn, "no D-Bus session bus") || !strings.Contains(warn, filepath.Join(dir, "tokens")) {
 		t.Fatalf("Open(auto) = %v, %q, %v", s, warn, err)
 	}
-	if _, _, err := Open(context.Background(), KindKeychain, dir, 0); err == nil || !strings.Contains(err.Error(), "--token-store file") {
-		t.Fatalf("Open(keychain) = %v", err)
+	_, _, err = Open(context.Background(), KindKeychain, dir, 0)
+	if ke := (*KeychainError)(nil); !errors.As(err, &ke) || ke.Timeout != 0 || ke.Err == nil || !strings.Contains(err.Error(), "not usable (no D-Bus session bus") {
+		t.Fatalf("Open(keychain) = %v, want a *KeychainError with the reason", err)
 	}
 }

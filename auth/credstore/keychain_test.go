@@ -163,9 +163,10 @@ func TestKeychainTimeout(t *testing.T) {
 				if took := time.Since(start); took != 100*time.Millisecond {
 					t.Errorf("gave up after %s; want the 100ms timeout", took)
 				}
+				var ke *KeychainError
 				if !errors.Is(err, errKeychainTimeout) || !strings.Contains(err.Error(), "did not answer within 100ms") ||
-					!strings.Contains(err.Error(), "--token-store file") {
-					t.Fatalf("err = %v", err)
+					!errors.As(err, &ke) || ke.Timeout != 100*time.Millisecond {
+					t.Fatalf("err = %v, want a *KeychainError timing out after 100ms", err)
 				}
 				ctx, cancel := context.WithCancel(context.Background())
 				time.AfterFunc(20*time.Millisecond, cancel)
@@ -188,8 +189,8 @@ func TestOpenStoreKinds(t *testing.T) {
 	if err != nil || warn != "" || s.Kind() != KindFile {
 		t.Fatalf("Open(file) = %v, %q, %v", s, warn, err)
 	}
-	if _, _, err := Open(ctx, "vault", dir, 0); err == nil || !strings.Contains(err.Error(), "use auto, keychain or file") {
-		t.Fatalf("Open(vault) = %v", err)
+	if _, _, err := Open(ctx, "vault", dir, 0); !errors.Is(err, ErrUnknownKind) || !strings.Contains(err.Error(), `unknown token store "vault"`) {
+		t.Fatalf("Open(vault) = %v, want ErrUnknownKind naming the kind", err)
 	}
 	if _, _, err := Open(ctx, "file", "", 0); err == nil {
 		t.Fatal("Open(file) with no directory succeeded")

@@ -9,11 +9,14 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/meshailabs-org/meshai-mcp-server/internal/textutil"
 )
 
 // Open opens the token store of the given kind (auto, keychain or file; empty means auto) under configDir.
 // auto uses the OS keychain when a probe answers within timeout (0: DefaultKeychainTimeout), and otherwise a file,
-// returning a one-line warning for the caller to print. keychain fails, saying what to do, when the probe does not answer.
+// returning a one-line warning for the caller to print. keychain fails with a *KeychainError when the probe does
+// not pass; a kind that is none of these is ErrUnknownKind.
 func Open(ctx context.Context, kind, configDir string, timeout time.Duration) (s Store, warning string, err error) {
 	switch strings.ToLower(strings.TrimSpace(kind)) {
 	case KindFile:
@@ -22,11 +25,10 @@ func Open(ctx context.Context, kind, configDir string, timeout time.Duration) (s
 	case KindKeychain:
 		k := newKeychainStore(timeout)
 		if err := probeKeychain(ctx, k); err != nil {
-			if errors.Is(err, errKeychainTimeout) || ctx.Err() != nil {
-				return nil, "", err // says what to do already
+			if ke := (*KeychainError)(nil); errors.As(err, &ke) || ctx.Err() != nil {
+				return nil, "", err
 			}
-			return nil, "", fmt.Errorf("the OS keychain is not usable (%s): unlock or set it up, or use --token-store file (%s=file)",
-				oneLine(err), EnvTokenStore)
+			return nil, "", &KeychainError{Err: err}
 		}
 		return k, "", nil
 	case KindAuto, "":
@@ -42,13 +44,16 @@ func Open(ctx context.Context, kind, configDir string, timeout time.Duration) (s
 		if err != nil {
 			return nil, "", err
 		}
-		warning = fmt.Sprintf("meshai-mcp-server: the OS keychain is not usable (%s); tokens are kept in 0600 files in %s "+
-			"(choose with --token-store keychain|file or %s)", reason(perr, k.timeout), f.dir, EnvTokenStore)
+		warning = fmt.Sprintf("meshai-mcp-server: the OS keychain is not usable (%s); tokens are kept in 0600 files in %s",
+			reason(perr, k.timeout), f.dir)
 		return f, warning, nil
 	default:
-		return nil, "", fmt.Errorf("unknown token store %q: use auto, keychain or file (--token-store or %s)", kind, EnvTokenStore)
+		return nil, "", fmt.Errorf("%w %q: the kinds are auto, keychain and file", ErrUnknownKind, kind)
 	}
 }
+
+// ErrUnknownKind: the token store asked for is none of auto, keychain and file.
+var ErrUnknownKind = errors.New("unknown token store")
 
 // probeKeychain writes, reads back and deletes a throwaway item; its name is random, so bridges starting side by side
 // do not trip over each other's probes.
@@ -78,8 +83,5 @@ func reason(err error, timeout time.Duration) string {
 	if errors.Is(err, errKeychainTimeout) {
 		return fmt.Sprintf("it did not answer within %s; it may be locked", timeout)
 	}
-	return oneLine(err)
+	return textutil.OneLine(err.Error())
 }
-
-// oneLine keeps an error on one line for the warning.
-func oneLine(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }

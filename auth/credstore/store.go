@@ -33,9 +33,6 @@ const (
 	KindFile     = "file"
 )
 
-// EnvTokenStore names the environment variable that chooses the token store (auto, keychain or file).
-const EnvTokenStore = "MESHAI_TOKEN_STORE"
-
 // maxNameLen bounds a name; keychains and file systems both take it comfortably.
 const maxNameLen = 128
 

@@ -3,6 +3,7 @@ package oauth
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -21,11 +22,18 @@ type AuthRequest struct {
 	Issuer      string // the validated metadata issuer, recorded for the RFC 9207 check
 }
 
-// reservedParams are set by the flow and may not be overridden by --authorize-param.
+// reservedParams are set by the flow; an extra parameter may not override them.
 var reservedParams = map[string]bool{
 	"response_type": true, "client_id": true, "redirect_uri": true, "state": true, "scope": true,
 	"code_challenge": true, "code_challenge_method": true, "resource": true,
 }
+
+// ReservedParam reports whether the authorization request parameter k (in any case) is one the flow sets itself,
+// which NewAuthRequest refuses as an extra.
+func ReservedParam(k string) bool { return reservedParams[strings.ToLower(k)] }
+
+// ErrReservedParam: an extra authorization request parameter would override one the flow sets itself.
+var ErrReservedParam = errors.New("the sign-in sets that parameter itself")
 
 // NewAuthRequest builds the authorization URL: response_type=code, PKCE S256, a fresh state, the RFC 8707
 // resource, the scopes (omitted when none), and extra parameters that do not touch the flow's own.
@@ -49,8 +57,8 @@ func NewAuthRequest(authorizeURL, issuer, clientID, redirectURI, resource string
 		opts = append(opts, oauth2.SetAuthURLParam("resource", resource))
 	}
 	for k, vs := range extra {
-		if reservedParams[strings.ToLower(k)] {
-			return nil, fmt.Errorf("--authorize-param %s: the sign-in sets that parameter itself", k)
+		if ReservedParam(k) {
+			return nil, fmt.Errorf("extra authorization request parameter %s: %w", k, ErrReservedParam)
 		}
 		for _, v := range vs {
 			opts = append(opts, oauth2.SetAuthURLParam(k, v))

@@ -3,6 +3,7 @@ package oauth
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"net/url"
 	"strings"
 	"testing"
@@ -48,7 +49,13 @@ func TestNewAuthRequestRefuses(t *testing.T) {
 	if _, err := NewAuthRequest("javascript:alert(1)", "", "c", "http://127.0.0.1:1/callback", "", nil, nil); err == nil {
 		t.Error("a javascript: endpoint must be refused")
 	}
-	if _, err := NewAuthRequest("https://a.example/authorize", "", "c", "http://127.0.0.1:1/callback", "", nil, url.Values{"State": {"x"}}); err == nil {
-		t.Error("--authorize-param must not override state")
+	for _, k := range []string{"State", "resource", "SCOPE", "code_challenge_method"} {
+		_, err := NewAuthRequest("https://a.example/authorize", "", "c", "http://127.0.0.1:1/callback", "", nil, url.Values{k: {"x"}})
+		if !errors.Is(err, ErrReservedParam) || !strings.Contains(err.Error(), "parameter "+k+":") || !ReservedParam(k) {
+			t.Errorf("an extra %s = %v: it must not override the flow's own, and the error must name it", k, err)
+		}
+	}
+	if ReservedParam("audience") {
+		t.Error("audience is no parameter of the flow's own")
 	}
 }

@@ -167,7 +167,7 @@ func (e *deviceError) Unwrap() error { return e.err }
 func checkDeviceCode(endpoint string, dj deviceJSON) (*DeviceCode, error) {
 	bad := func(what string) error { // what may quote the server's values: never the device code among them
 		return fmt.Errorf("the device authorization endpoint %s answered %s; ask the server's operator, or sign in with the browser",
-			endpoint, redact(what, dj.DeviceCode))
+			endpoint, Redact(what, dj.DeviceCode))
 	}
 	if dj.DeviceCode == "" {
 		return nil, bad("without a device_code")
@@ -269,8 +269,8 @@ func (c *TokenClient) PollDevice(ctx context.Context, dc *DeviceCode) (*oauth2.T
 			return nil, fmt.Errorf("poll for the device sign-in: %w", err)
 		}
 		netErrors = 0
-		te.Code = redact(te.Code, dc.code)
-		te.Description = redact(te.Description, dc.code)
+		te.Code = Redact(te.Code, dc.code)
+		te.Description = Redact(te.Description, dc.code)
 		if te.Status == http.StatusTooManyRequests { // a 429 that names no wait, whatever its code: slow down (§3.5)
 			interval += slowDownSeconds * time.Second
 			continue
@@ -291,14 +291,6 @@ func (c *TokenClient) PollDevice(ctx context.Context, dc *DeviceCode) (*oauth2.T
 			return nil, fmt.Errorf("poll for the device sign-in: %w; sign in again", te)
 		}
 	}
-}
-
-// redact replaces secret in s.
-func redact(s, secret string) string {
-	if secret == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, secret, "[device code]")
 }
 
 // RunDeviceFlow runs a whole device sign-in: it asks endpoint for codes (sending scopes and the RFC 8707

@@ -231,7 +231,7 @@ func TestPollDevice(t *testing.T) {
 		{name: "no access token", script: []answer{{status: 200, body: `{"token_type":"Bearer"}`}}, wantErr: "without an access token"},
 		{name: "unsupported grant type", script: []answer{oauthErr("unsupported_grant_type", "")}, wantErr: "sign in with the browser"},
 		{name: "invalid_client", script: []answer{oauthErr("invalid_client", "")}, wantErr: "register the client again"},
-		{name: "error echoing the device code", script: []answer{oauthErr("invalid_grant", "unknown device_code "+secretDeviceCode)}, wantErr: "[device code]"},
+		{name: "error echoing the device code", script: []answer{oauthErr("invalid_grant", "unknown device_code "+secretDeviceCode)}, wantErr: "unknown device_code [redacted]"},
 		{name: "HTML error page", script: []answer{{status: 502, body: "<html>bad gateway</html>"}}, wantErr: "HTTP 502"},
 	}
 	for _, tt := range tests {

@@ -3,9 +3,10 @@ package oauth
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
+
+	"github.com/meshailabs-org/meshai-mcp-server/internal/netutil"
 )
 
 // ValidateEndpointURL checks a URL taken from a metadata document before the bridge fetches it or a browser
@@ -29,7 +30,7 @@ func ValidateEndpointURL(raw string) (*url.URL, error) {
 	switch strings.ToLower(u.Scheme) {
 	case "https":
 	case "http":
-		if !loopbackHostname(u.Hostname()) {
+		if !netutil.IsLoopback(u.Hostname()) {
 			return nil, fmt.Errorf("%q uses plain http: only https is allowed, except on a loopback host", raw)
 		}
 	default:
@@ -50,15 +51,6 @@ func isURIChar(r rune) bool {
 		return true
 	}
 	return strings.ContainsRune("-._~:/?#[]@!$&()*+,;=%", r)
-}
-
-// loopbackHostname reports localhost or a loopback IP literal.
-func loopbackHostname(h string) bool {
-	if strings.EqualFold(h, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
 }
 
 // BrowserURL checks a URL before any opener sees it, by the same rules as every endpoint from metadata

@@ -3,6 +3,8 @@ package oauth
 import (
 	"strings"
 	"testing"
+
+	"github.com/meshailabs-org/meshai-mcp-server/internal/netutil"
 )
 
 func TestValidateEndpointURL(t *testing.T) {
@@ -61,7 +63,7 @@ func FuzzValidateEndpointURL(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if u.Scheme != "https" && !(u.Scheme == "http" && loopbackHostname(u.Hostname())) {
+		if u.Scheme != "https" && !(u.Scheme == "http" && netutil.IsLoopback(u.Hostname())) {
 			t.Fatalf("accepted scheme %q in %q", u.Scheme, raw)
 		}
 		if u.User != nil || u.Fragment != "" || u.Host == "" {

@@ -1,5 +1,7 @@
 package oauth
 
+import "strings"
+
 // ErrorText is an OAuth error code and description (RFC 6749 §5.2), the server's words shortened and stripped of
 // anything unprintable, for an error message.
 func ErrorText(code, desc string) string {
@@ -21,4 +23,15 @@ func CleanText(s string, n int) string {
 		out = append(out[:n], '…')
 	}
 	return string(out)
+}
+
+// Redact replaces each non-empty secret in s with "[redacted]": a server that echoes a code, a state or a device
+// code back in its error must not put it in a message or a log line.
+func Redact(s string, secrets ...string) string {
+	for _, v := range secrets {
+		if v != "" {
+			s = strings.ReplaceAll(s, v, "[redacted]")
+		}
+	}
+	return s
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -67,8 +66,25 @@ type DynamicClient struct {
 	ExpiresAt    time.Time // zero: the secret does not expire
 }
 
-// RegisterClient performs dynamic client registration at endpoint. A refusal is returned with the server's own
-// error, and says what to try when it is about the redirect URI.
+// RegistrationError is a dynamic client registration (RFC 7591) the authorization server refused: with its
+// OAuth error when the answer held one, else with the HTTP status alone.
+type RegistrationError struct {
+	Endpoint        string
+	Status          int
+	Code            string // the server's error code (RFC 7591 §3.2.2); "" when it sent none
+	Description     string // its error_description
+	RedirectRefused bool   // the code was invalid_redirect_uri: the server may accept other redirect URIs
+}
+
+func (e *RegistrationError) Error() string {
+	if e.Code != "" {
+		return "the authorization server refused to register the bridge: " + ErrorText(e.Code, e.Description)
+	}
+	return fmt.Sprintf("registration at %s answered HTTP %d with no OAuth error: the server may not support dynamic registration", e.Endpoint, e.Status)
+}
+
+// RegisterClient performs dynamic client registration at endpoint. A refusal is a *RegistrationError with the
+// server's own error.
 func RegisterClient(ctx context.Context, hc *http.Client, endpoint string, md ClientMetadata) (*DynamicClient, error) {
 	body, err := json.Marshal(md)
 	if err != nil {
@@ -106,14 +122,12 @@ func RegisterClient(ctx context.Context, hc *http.Client, endpoint string, md Cl
 		return nil, tooManyRequests("registration endpoint", endpoint, resp.Header)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		re := &RegistrationError{Endpoint: endpoint, Status: resp.StatusCode}
 		if jerr == nil && r.Error != "" {
-			msg := fmt.Sprintf("the authorization server refused to register the bridge: %s", ErrorText(r.Error, r.ErrorDescription))
-			if r.Error == "invalid_redirect_uri" {
-				msg += "; it may only accept other redirect URIs: try --callback-port, or pre-registered credentials with --client-id"
-			}
-			return nil, errors.New(msg)
+			re.Code, re.Description = r.Error, r.ErrorDescription
+			re.RedirectRefused = r.Error == "invalid_redirect_uri"
 		}
-		return nil, fmt.Errorf("registration at %s answered HTTP %d: the server may not support dynamic registration; use --client-id", endpoint, resp.StatusCode)
+		return nil, re
 	}
 	if jerr != nil || r.ClientID == "" {
 		return nil, fmt.Errorf("registration at %s answered without a client_id", endpoint)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth"
+	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
 	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
 	"github.com/meshailabs-org/meshai-mcp-server/bridge"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/config"
@@ -27,8 +28,11 @@ func advise(err error) string {
 }
 
 // adviceRules are tried in order, each about one kind of typed fact; a package with facts of its own (such as
-// rate limits) gets a rule here.
-var adviceRules = []func(error) string{noOAuthAdvice, challengeAdvice, refusalAdvice, freshTokenAdvice, failedAdvice}
+// rate limits) gets a rule here. The specific come first: a failed sign-in that a later request met
+// (failedAdvice) gets the advice for its cause when a rule knows it.
+var adviceRules = []func(error) string{noOAuthAdvice, challengeAdvice, refusalAdvice, freshTokenAdvice,
+	registrationAdvice, noRegistrationAdvice, noDeviceGrantAdvice, clientRefusedAdvice, timeoutAdvice,
+	unreadableAdvice, signInRequiredAdvice, keychainAdvice, storeKindAdvice, apiKeyAdvice, failedAdvice}
 
 // freshTokenAdvice: the server refused a token it had just issued; another window would be refused the same way.
 func freshTokenAdvice(err error) string {
@@ -45,6 +49,112 @@ func failedAdvice(err error) string {
 		return ""
 	}
 	return signInAgain + " to try again"
+}
+
+// registrationAdvice: the authorization server refused the bridge's dynamic registration. A refusal in its own
+// words other than of the redirect URI is the server's to explain.
+func registrationAdvice(err error) string {
+	var re *oauth.RegistrationError
+	switch {
+	case !errors.As(err, &re):
+		return ""
+	case re.RedirectRefused:
+		return "the server may accept other redirect URIs: try --callback-port, --host or --callback-path, " +
+			"or a client registered there, with --client-id"
+	case re.Code == "":
+		return "pass --client-id (and --client-secret) of a client registered there"
+	}
+	return ""
+}
+
+// noRegistrationAdvice: the bridge cannot register itself, so the user must name a client.
+func noRegistrationAdvice(err error) string {
+	var ne *auth.NoRegistrationError
+	switch {
+	case !errors.As(err, &ne):
+		return ""
+	case ne.Device:
+		return "pass --client-id of a client registered there for the device grant"
+	}
+	return "pass --client-id (and --client-secret) of a client registered there"
+}
+
+// noDeviceGrantAdvice: --device-code asked for a grant the authorization server does not offer.
+func noDeviceGrantAdvice(err error) string {
+	var ne *auth.NoDeviceGrantError
+	if !errors.As(err, &ne) {
+		return ""
+	}
+	return "drop --device-code to sign in with a browser, or run `meshai-mcp-server login` on a machine that has one and copy its token store"
+}
+
+// clientRefusedAdvice: invalid_client. The user's own client is theirs to fix; a forgotten registration is
+// registered anew by the next sign-in.
+func clientRefusedAdvice(err error) string {
+	var ce *auth.ClientRefusedError
+	switch {
+	case !errors.As(err, &ce):
+		return ""
+	case ce.Configured:
+		return "check --client-id and --client-secret, or drop them to let the bridge register itself"
+	}
+	return signInAgain + " to register and sign in anew"
+}
+
+// timeoutAdvice: the browser step took longer than --auth-timeout allows.
+func timeoutAdvice(err error) string {
+	var te *auth.TimeoutError
+	if !errors.As(err, &te) {
+		return ""
+	}
+	return signInAgain + " for a new sign-in link, and finish in the browser within that time (raise --auth-timeout to allow more)"
+}
+
+// unreadableAdvice: the stored sign-in is damaged or was edited by hand.
+func unreadableAdvice(err error) string {
+	if !errors.Is(err, credstore.ErrUnreadable) {
+		return ""
+	}
+	return "to start clean, run `meshai-mcp-server logout`, then " + signInAgain
+}
+
+// signInRequiredAdvice: no usable tokens, and nothing here starts a sign-in by itself.
+func signInRequiredAdvice(err error) string {
+	if !errors.Is(err, auth.ErrSignInRequired) {
+		return ""
+	}
+	return "sign in: " + signInAgain
+}
+
+// keychainAdvice: the OS keychain did not answer, or failed the probe; files are the other store.
+func keychainAdvice(err error) string {
+	var ke *credstore.KeychainError
+	if !errors.As(err, &ke) {
+		return ""
+	}
+	return "unlock the OS keychain (or set one up), or keep the tokens in files: --token-store file (" + config.EnvTokenStore + "=file)"
+}
+
+// storeKindAdvice: --token-store or its variable names no store.
+func storeKindAdvice(err error) string {
+	if !errors.Is(err, credstore.ErrUnknownKind) {
+		return ""
+	}
+	return "choose auto, keychain or file with --token-store or " + config.EnvTokenStore
+}
+
+// keychainFallbackAdvice follows credstore's warning that the tokens went to files because the keychain failed.
+const keychainFallbackAdvice = " (choose with --token-store keychain|file or " + config.EnvTokenStore + ")"
+
+// apiKeyAdvice: the API key the bridge read from its variable cannot be sent.
+func apiKeyAdvice(err error) string {
+	switch {
+	case errors.Is(err, auth.ErrEmptyAPIKey):
+		return "set " + config.EnvAPIKey + " to your API key, or unset it to sign in"
+	case errors.Is(err, auth.ErrMalformedAPIKey):
+		return "copy the key into " + config.EnvAPIKey + " again, without quotes or line breaks"
+	}
+	return ""
 }
 
 // signInAgain is how a user starts another sign-in: the bridge's tool, or the login command.
@@ -98,7 +208,7 @@ func refusalAdvice(err error) string {
 func adviseUpstream(e *remote.UpstreamError) string {
 	switch e.Cause {
 	case remote.CauseCredentials:
-		return "set " + auth.EnvAPIKey + " to a valid key, or pass --header \"Authorization: Bearer …\""
+		return "set " + config.EnvAPIKey + " to a valid key, or pass --header \"Authorization: Bearer …\""
 	case remote.CausePlainHTTP:
 		return "use that http:// URL (loopback hosts are allowed as they are; others need --allow-http)"
 	case remote.CauseUnknownAuthority:

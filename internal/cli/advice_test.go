@@ -6,13 +6,16 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth"
 	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
 	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
 	"github.com/meshailabs-org/meshai-mcp-server/devserver"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/config"
 	"github.com/meshailabs-org/meshai-mcp-server/remote"
 )
 
@@ -39,6 +42,29 @@ func adviceCases(t *testing.T) []adviceCase {
 		{"state expired, no iss", &auth.AuthorizationError{Code: "access_denied", Description: "OAUTH_STATE_EXPIRED", MissingIss: true}, "to try again"},
 		{"server error", &auth.AuthorizationError{Code: "temporarily_unavailable"}, "to try again in a moment"},
 		{"bad request", &auth.AuthorizationError{Code: "invalid_scope"}, "refused the sign-in request itself (invalid_scope): ask the server's operator"},
+		{"registration refuses the redirect URI", signInError(t, devserver.FaultRegistrationRejectsRedirect),
+			"the server may accept other redirect URIs: try --callback-port, --host or --callback-path, or a client registered there, with --client-id"},
+		{"registration answers without an OAuth error", fmt.Errorf("sign-in: %w", &oauth.RegistrationError{Endpoint: "https://as/register", Status: 404}),
+			"pass --client-id (and --client-secret) of a client registered there"},
+		{"registration refused in the server's words", &oauth.RegistrationError{Status: 400, Code: "invalid_client_metadata"}, ""},
+		{"no registration", signInError(t, devserver.FaultNoRegistration), "pass --client-id (and --client-secret) of a client registered there"},
+		{"no registration for the device grant", &auth.NoRegistrationError{Issuer: "https://as", Device: true},
+			"pass --client-id of a client registered there for the device grant"},
+		{"no device grant", &auth.NoDeviceGrantError{Issuer: "https://as"},
+			"drop --device-code to sign in with a browser, or run `meshai-mcp-server login` on a machine that has one"},
+		{"configured client refused", &auth.ClientRefusedError{ClientID: "mine", Configured: true},
+			"check --client-id and --client-secret, or drop them to let the bridge register itself"},
+		{"registration forgotten", fmt.Errorf("redeem the sign-in code: %w", &auth.ClientRefusedError{ClientID: "dyn"}), "to register and sign in anew"},
+		{"browser too slow, met again later", &auth.FailedError{Err: &auth.TimeoutError{After: 2 * time.Second}},
+			"for a new sign-in link, and finish in the browser within that time (raise --auth-timeout to allow more)"},
+		{"stored sign-in unreadable", fmt.Errorf("the stored sign-in for https://x is unreadable: %w", credstore.ErrUnreadable),
+			"to start clean, run `meshai-mcp-server logout`, then call the meshai_sign_in tool"},
+		{"sign-in required", fmt.Errorf("%w (invalid_grant)", auth.ErrSignInRequired), "sign in: call the meshai_sign_in tool (or run `meshai-mcp-server login`)"},
+		{"keychain does not answer", fmt.Errorf("OS keychain: read x: %w", &credstore.KeychainError{Timeout: 3 * time.Second}),
+			"unlock the OS keychain (or set one up), or keep the tokens in files: --token-store file (MESHAI_TOKEN_STORE=file)"},
+		{"no such token store", openError(t, "vault"), "choose auto, keychain or file with --token-store or MESHAI_TOKEN_STORE"},
+		{"empty API key", apiKeyError(t, " \n"), "set MESHAI_API_KEY to your API key, or unset it to sign in"},
+		{"API key with a line break inside", apiKeyError(t, "sk-1\nsk-2"), "copy the key into MESHAI_API_KEY again"},
 		{"token refused as JSON", &oauth.TokenError{Status: 400, Code: "invalid_grant"}, ""},
 		{"plain error", errors.New("boom"), ""},
 		{"nil", nil, ""},
@@ -78,6 +104,26 @@ func signInError(t *testing.T, f devserver.Fault) error {
 	return err
 }
 
+// openError is what opening a token store of the given kind ends with.
+func openError(t *testing.T, kind string) error {
+	t.Helper()
+	_, _, err := credstore.Open(context.Background(), kind, t.TempDir(), 0)
+	if err == nil {
+		t.Fatalf("opening a %q store succeeded", kind)
+	}
+	return err
+}
+
+// apiKeyError is what auth.APIKey says of key.
+func apiKeyError(t *testing.T, key string) error {
+	t.Helper()
+	_, err := auth.APIKey(key)
+	if err == nil {
+		t.Fatalf("the API key %q was taken", key)
+	}
+	return err
+}
+
 // refreshError is what a refresh at the reference server's token endpoint with fault f ends with.
 func refreshError(t *testing.T, f devserver.Fault) error {
 	t.Helper()
@@ -111,5 +157,70 @@ func TestAdviseUpstream(t *testing.T) {
 		if tc.want == "" && got != "" || !strings.Contains(got, tc.want) {
 			t.Errorf("cause %d: advice %q, want it to name %q", tc.cause, got, tc.want)
 		}
+	}
+}
+
+// login, status and logout print their failures with the advice, as serving does: auth's facts, then what to do.
+func TestCommandsPrintAdvice(t *testing.T) {
+	r, err := devserver.Listen("127.0.0.1:0", devserver.Config{OAuth: true, Faults: []devserver.Fault{devserver.FaultNoRegistration}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.Close() })
+	const nowhere = "https://mcp.example.invalid/v1/mcp" // never asked: each failure comes before any request
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want []string // the fact, then the advice
+	}{
+		{"login, no registration", []string{"login", r.URL + "/v1/mcp"}, nil,
+			[]string{"offers no dynamic registration, and no client is configured: pass --client-id (and --client-secret)"}},
+		{"status, no such store", []string{"status", "--token-store", "vault", nowhere}, nil,
+			[]string{`unknown token store "vault": the kinds are auto, keychain and file: choose auto, keychain or file with --token-store`}},
+		{"logout, no such store", []string{"logout", nowhere}, map[string]string{config.EnvTokenStore: "vault"},
+			[]string{`forget the sign-in: unknown token store "vault"`, "with --token-store or MESHAI_TOKEN_STORE"}},
+		{"serve, API key with a space inside", []string{nowhere}, map[string]string{config.EnvAPIKey: "sk 1"},
+			[]string{"the API key contains spaces or control characters: copy the key into MESHAI_API_KEY again"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := map[string]string{config.EnvConfigDir: t.TempDir(), config.EnvTokenStore: credstore.KindFile}
+			for k, v := range tc.env {
+				m[k] = v
+			}
+			var out, errOut strings.Builder
+			code := Main(Env{Args: tc.args, Getenv: env(m), Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut})
+			if code != 1 {
+				t.Errorf("exit code %d, want 1", code)
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(errOut.String(), want) {
+					t.Errorf("stderr lacks %q:\n%s", want, errOut.String())
+				}
+			}
+		})
+	}
+}
+
+// When the keychain fails and the tokens go to files, the warning says how to choose the store. The session bus
+// named here does not exist, so on Linux the keychain fails; where a keychain needs no bus, it answers instead.
+func TestKeychainFallbackWarningAdvises(t *testing.T) {
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path="+filepath.Join(t.TempDir(), "no-bus"))
+	var stderr strings.Builder
+	store := lazyStore(Config{TokenStore: credstore.KindAuto, ConfigDir: t.TempDir()}, Env{Stderr: &stderr})
+	kind := store.Kind()
+	warned := stderr.String()
+	t.Logf("store %s, warning %q", kind, warned)
+	switch kind {
+	case credstore.KindFile:
+		if !strings.Contains(warned, "0600 files in ") || !strings.HasSuffix(warned, keychainFallbackAdvice+"\n") {
+			t.Errorf("the file store was chosen with the warning %q; want where the tokens are, then %q", warned, keychainFallbackAdvice)
+		}
+	case credstore.KindKeychain:
+		if warned != "" {
+			t.Errorf("the keychain answered, yet a warning was printed: %q", warned)
+		}
+	default:
+		t.Errorf("store kind %q", kind)
 	}
 }

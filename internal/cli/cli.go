@@ -72,8 +72,8 @@ func Main(env Env) int {
 	} else {
 		err = serve(ctx, cfg, env)
 	}
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "meshai-mcp-server:", err)
+	if err != nil { // login, status and logout print their failures here: with the advice, as the bridge shows them
+		fmt.Fprintln(env.Stderr, "meshai-mcp-server:", withAdvice(err))
 		return 1
 	}
 	return 0

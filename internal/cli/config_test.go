@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/meshailabs-org/meshai-mcp-server/auth"
-	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/config"
 	"github.com/meshailabs-org/meshai-mcp-server/remote"
 )
@@ -144,14 +142,5 @@ func TestStaticClientInfo(t *testing.T) {
 	}
 	if _, err := parseServe([]string{"--static-oauth-client-info", `{"nope":1}`}, getenv, io.Discard); err == nil {
 		t.Error("client info without client_id must be refused")
-	}
-}
-
-// auth states its own facts with the variable names it keeps until it reads internal/config's; they agree.
-func TestEnvNamesAgreeWithAuth(t *testing.T) {
-	for got, want := range map[string]string{auth.EnvAPIKey: config.EnvAPIKey, credstore.EnvTokenStore: config.EnvTokenStore} {
-		if got != want {
-			t.Errorf("auth names %s where internal/config names %s", got, want)
-		}
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
 )
 
 // parseSeconds reads a duration ("90s", "5m") or, as mcp-remote takes it, a number of seconds.
@@ -29,10 +31,10 @@ func parseSeconds(v string, d *time.Duration) error {
 	return nil
 }
 
-// reservedAuthorizeParams are set by the bridge itself: an --authorize-param may not change them.
-var reservedAuthorizeParams = map[string]string{
-	"response_type": "", "client_id": "", "redirect_uri": "", "state": "", "code_challenge": "",
-	"code_challenge_method": "", "resource": " (use --resource)", "scope": " (scopes come from the server's challenge and metadata)",
+// reservedAuthorizeHints say, for a parameter the sign-in sets itself (oauth.ReservedParam), where its value
+// comes from instead.
+var reservedAuthorizeHints = map[string]string{
+	"resource": " (use --resource)", "scope": " (scopes come from the server's challenge and metadata)",
 }
 
 // addAuthorizeParam reads one --authorize-param k=v.
@@ -42,8 +44,8 @@ func addAuthorizeParam(v string, cfg *Config) error {
 	if !ok || k == "" {
 		return fmt.Errorf("%q: expected key=value", v)
 	}
-	if hint, reserved := reservedAuthorizeParams[strings.ToLower(k)]; reserved {
-		return fmt.Errorf("%s is set by the bridge and cannot be overridden%s", k, hint)
+	if oauth.ReservedParam(k) { // refused here, at parsing, rather than when a sign-in builds its request
+		return fmt.Errorf("%s is set by the bridge and cannot be overridden%s", k, reservedAuthorizeHints[strings.ToLower(k)])
 	}
 	if cfg.AuthorizeParams == nil {
 		cfg.AuthorizeParams = url.Values{}

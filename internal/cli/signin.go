@@ -111,7 +111,8 @@ func account(ctx context.Context, action string, cfg Config, env Env) error {
 	return nil
 }
 
-// lazyStore is the token store cfg asks for, opened on first use; its warning, if any, goes to stderr.
+// lazyStore is the token store cfg asks for, opened on first use; its warning, if any, goes to stderr with the
+// way to choose.
 func lazyStore(cfg Config, env Env) credstore.Store {
-	return credstore.OpenLazy(cfg.TokenStore, cfg.ConfigDir, 0, func(w string) { fmt.Fprintln(env.Stderr, w) })
+	return credstore.OpenLazy(cfg.TokenStore, cfg.ConfigDir, 0, func(w string) { fmt.Fprintln(env.Stderr, w+keychainFallbackAdvice) })
 }

@@ -1,0 +1,69 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// The sign-in's failures, stated as facts with the values involved; what to do about them (which flag, which
+// command) is the caller's to say.
+
+// TimeoutError: the browser sign-in was not completed within the time allowed (SignIn.AuthTimeout).
+type TimeoutError struct {
+	After time.Duration
+}
+
+func (e *TimeoutError) Error() string {
+	return fmt.Sprintf("the sign-in was not completed in the browser within %s", e.After)
+}
+
+// Unwrap makes a TimeoutError a context.DeadlineExceeded.
+func (e *TimeoutError) Unwrap() error { return context.DeadlineExceeded }
+
+// ClientRefusedError: the authorization server answered invalid_client for ClientID. A client the user
+// configured (Configured) stays refused; a dynamic registration is forgotten, and the next sign-in registers anew.
+type ClientRefusedError struct {
+	ClientID   string
+	Configured bool  // the client is SignIn.ClientID, not one the bridge registered
+	Err        error // the token endpoint's answer, when there is one
+}
+
+func (e *ClientRefusedError) Error() string {
+	msg := fmt.Sprintf("the authorization server refused client_id %s (invalid_client)", e.ClientID)
+	if !e.Configured {
+		msg = fmt.Sprintf("the authorization server no longer knows this app's registration (client_id %s, invalid_client); "+
+			"it is forgotten here, and the next sign-in registers anew", e.ClientID)
+	}
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+func (e *ClientRefusedError) Unwrap() error { return e.Err }
+
+// NoRegistrationError: the authorization server offers no dynamic registration (RFC 7591) and no client was
+// given, so the bridge has no client to sign in with (for the device grant, when Device).
+type NoRegistrationError struct {
+	Issuer string
+	Device bool
+}
+
+func (e *NoRegistrationError) Error() string {
+	msg := fmt.Sprintf("the authorization server %s offers no dynamic registration, and no client is configured", e.Issuer)
+	if e.Device {
+		msg += " for the device grant"
+	}
+	return msg
+}
+
+// NoDeviceGrantError: a device sign-in was asked for, and the authorization server offers no device
+// authorization endpoint (RFC 8628).
+type NoDeviceGrantError struct {
+	Issuer string
+}
+
+func (e *NoDeviceGrantError) Error() string {
+	return fmt.Sprintf("the authorization server %s offers no device sign-in (RFC 8628)", e.Issuer)
+}
