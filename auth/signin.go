@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -464,12 +465,13 @@ func (s *SignIn) signedIn(ctx context.Context, meta *oauth.ServerMetadata, reg *
 	if tok.Extra("scope") == nil {
 		granted = scopes
 	}
-	// The tokens are kept under the client at meta.Issuer (reg.Issuer is always meta.Issuer here).
-	if err := credstore.SaveTokens(ctx, s.Store, resource, reg, toTokens(tok, granted)); err != nil {
+	// The tokens are kept where the record and the next start look for them: under this server's own key, even
+	// when the grant's resource (the server's metadata's) is another, such as its origin.
+	if err := credstore.SaveTokens(ctx, s.Store, s.resource(), reg, toTokens(tok, granted)); err != nil {
 		return fmt.Errorf("save the tokens: %w", err)
 	}
 	rec := credstore.SignInRecord{Registration: *reg, TokenEndpoint: meta.TokenEndpoint, RevocationEndpoint: meta.RevocationEndpoint,
-		UserinfoEndpoint: meta.UserinfoEndpoint}
+		UserinfoEndpoint: meta.UserinfoEndpoint, Resource: resource}
 	if err := credstore.SaveSignIn(ctx, s.Store, s.resource(), &rec); err != nil {
 		return fmt.Errorf("save the sign-in: %w", err)
 	}
@@ -560,7 +562,7 @@ func (s *SignIn) newSource(rec credstore.SignInRecord) *Source {
 	return &Source{
 		Store:  grant,
 		Lock:   func(ctx context.Context) (func(), error) { return grant.Lock(ctx, s.ConfigDir) },
-		Client: s.tokenClient(meta, &rec.Registration, s.resource()),
+		Client: s.tokenClient(meta, &rec.Registration, cmp.Or(rec.Resource, s.resource())), // refresh for the grant's resource
 	}
 }
 

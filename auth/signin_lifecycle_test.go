@@ -312,3 +312,45 @@ func TestWaitingForAnotherBridgeIsShown(t *testing.T) {
 		t.Fatalf("state after the sign-in = %+v", st)
 	}
 }
+
+// A server whose protected-resource metadata names its origin, not the endpoint, as the resource: the tokens are
+// kept where the next start looks for them (no sign-in at every start), and a refresh asks for the grant's
+// resource.
+func TestOriginResourceSignInSurvivesARestart(t *testing.T) {
+	var b browserStub
+	b.open(t)
+	srv, err := devserver.Listen("127.0.0.1:0", devserver.Config{OAuth: true, AutoApprove: true, OriginResource: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	origin := srv.URL
+	ts := srv
+	dir := t.TempDir()
+	store, _, err := credstore.Open(context.Background(), credstore.KindFile, dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(ts.URL + "/v1/mcp")
+	newSignIn := func() *SignIn { return &SignIn{ServerURL: u, ConfigDir: dir, Store: store} }
+	first := newSignIn()
+	resp, err := http.Post(ts.URL+"/v1/mcp", "application/json", strings.NewReader(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if err := first.Reauthorize(context.Background(), http.StatusUnauthorized, resp.Header.Values("WWW-Authenticate"), ""); err != nil {
+		t.Fatalf("sign-in: %v", err)
+	}
+	tok, err := newSignIn().Token() // the next start
+	if err != nil || tok.AccessToken == "" {
+		t.Fatalf("the next start finds no token (%v, %v): it would sign in again", tok, err)
+	}
+	src, err := newSignIn().source(context.Background())
+	if err != nil || src == nil || src.Client.Resource != origin {
+		t.Fatalf("refresh would ask for resource %q, want the grant's %q (%v)", src.Client.Resource, origin, err)
+	}
+	if n := b.opens.Load(); n != 1 {
+		t.Fatalf("browser opened %d times, want 1", n)
+	}
+}

@@ -176,7 +176,12 @@ func (o *oauthServer) issuer(r *http.Request) string {
 }
 
 // resource is the canonical URI of the MCP endpoint, the audience of every token.
-func (o *oauthServer) resource(r *http.Request) string { return o.issuer(r) + mcpPath }
+func (o *oauthServer) resource(r *http.Request) string {
+	if o.s.cfg.OriginResource {
+		return o.issuer(r)
+	}
+	return o.issuer(r) + mcpPath
+}
 
 // prmURL is the protected resource metadata URL advertised in challenges.
 func (o *oauthServer) prmURL(r *http.Request) string { return o.issuer(r) + prmPath + mcpPath }

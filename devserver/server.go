@@ -68,6 +68,7 @@ type Config struct {
 	AccessTokenTTL time.Duration     // OAuth: access token lifetime; 0 means 60m
 	Users          map[string]string // OAuth: username -> password for the login page; nil means {"demo": "demo"}
 	DeviceInterval time.Duration     // OAuth: the device grant's polling interval (whole seconds, at least 1); 0 means 5s
+	OriginResource bool              // OAuth: the protected resource is the server's origin, not its MCP endpoint (RFC 9728 allows either)
 
 	// Faults breaks the server on purpose, one way per entry (see faults.go), so clients and doctor can be
 	// tested against each failure. It is the initial set; SetFaults replaces it while the server runs.

@@ -14,6 +14,9 @@ type SignInRecord struct {
 	TokenEndpoint      string `json:"token_endpoint"`
 	RevocationEndpoint string `json:"revocation_endpoint,omitempty"`
 	UserinfoEndpoint   string `json:"userinfo_endpoint,omitempty"`
+	// Resource is the RFC 8707 resource the grant was issued for (the server's metadata may name its origin
+	// rather than the endpoint); "" in records of earlier versions, which used the endpoint's.
+	Resource string `json:"resource,omitempty"`
 }
 
 // recordName is where the sign-in of the server resource is kept.
