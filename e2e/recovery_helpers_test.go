@@ -309,7 +309,13 @@ type recSession struct {
 
 func newRecSession(t *testing.T, env []string, args ...string) *recSession {
 	t.Helper()
-	return &recSession{t: t, rb: startRawIn(t, t.TempDir(), env, args...), seq: 100}
+	s := &recSession{t: t, rb: startRawIn(t, t.TempDir(), env, args...), seq: 100}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("client's stdout:\n%s", s.stdout())
+		}
+	})
+	return s
 }
 
 func (s *recSession) read() map[string]any {

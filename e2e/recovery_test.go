@@ -146,11 +146,6 @@ func runFailRow(t *testing.T, row failRow, tm recTiming) {
 	args := append([]string{"--browser-command", r.browser.command, "--sign-in-wait", tm.signInWait()}, row.args...)
 	r.s = newRecSession(t, r.env, append(args, r.url)...)
 	s := r.s
-	defer func() {
-		if t.Failed() {
-			t.Logf("client's stdout:\n%s", s.stdout())
-		}
-	}()
 
 	init := s.initialize()
 	if !standsIn(init) {
@@ -369,11 +364,6 @@ func TestRecoveryCorruptTokenFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := newRecSession(t, env, "--browser-command", b.command, "--sign-in-wait", "1m", url)
-	defer func() {
-		if t.Failed() {
-			t.Logf("client's stdout:\n%s", s.stdout())
-		}
-	}()
 	init := s.initialize()
 	t.Logf("initialize: serverInfo.title %q", title(init))
 	s.notify("notifications/initialized")
@@ -397,11 +387,6 @@ func TestRecoveryConfigDirDeleted(t *testing.T) {
 	// Signed in by `login`, so that the bridge's own sign-in later is no second one within moments of the first.
 	recLogin(t, env, b, url)
 	s := newRecSession(t, env, "--browser-command", b.command, "--sign-in-wait", "1m", url)
-	defer func() {
-		if t.Failed() {
-			t.Logf("client's stdout:\n%s", s.stdout())
-		}
-	}()
 	if init := s.initialize(); standsIn(init) {
 		t.Fatalf("signed in already, the handshake must be the server's: %q", title(init))
 	}
@@ -473,11 +458,6 @@ func TestRecoverySeedURLWithoutPath(t *testing.T) {
 		b := newRecBrowser(t, browserAuto)
 		env := signInEnv(t.TempDir())
 		s := newRecSession(t, env, "--browser-command", b.command, "--sign-in-wait", "1m", srv.URL)
-		defer func() {
-			if t.Failed() {
-				t.Logf("client's stdout:\n%s", s.stdout())
-			}
-		}()
 		if init := s.initialize(); standsIn(init) {
 			t.Errorf("the sign-in with an auto-approving browser must complete within the initialize: %q", title(init))
 		}
