@@ -42,13 +42,10 @@ func (c *Client) relocate(cl *call, err error) bool {
 	if !first {
 		return false
 	}
-	old := c.url()
 	u, cn := c.findEndpoint(cl.ctx, &cl.msg)
 	if u == nil {
-		c.log.Info("no MCP endpoint at the usual paths either", "url", textutil.RedactURL(old), "tried", strings.Join(candidatePaths, ", "))
 		return false
 	}
-	c.log.Info("the server's MCP endpoint is at "+textutil.RedactURL(u)+"; using it", "configured", textutil.RedactURL(old))
 	if c.opts.Relocated != nil {
 		c.opts.Relocated(u)
 	}
@@ -61,9 +58,20 @@ func (c *Client) relocate(cl *call, err error) bool {
 }
 
 // findEndpoint probes the candidate paths the transport mode allows, in order, and returns the first that
-// answers like MCP, with its transport.
+// answers like MCP, with its transport; it logs what it found.
 func (c *Client) findEndpoint(ctx context.Context, m *jsonrpc.Message) (*url.URL, conn) {
 	cur := c.url()
+	u, cn := c.probeCandidates(ctx, m, cur)
+	if u == nil {
+		c.log.Info("no MCP endpoint at the usual paths either", "url", textutil.RedactURL(cur), "tried", strings.Join(candidatePaths, ", "))
+	} else {
+		c.log.Info("the server's MCP endpoint is at "+textutil.RedactURL(u)+"; using it", "configured", textutil.RedactURL(cur))
+	}
+	return u, cn
+}
+
+// probeCandidates tries the candidate paths on cur's origin, in order.
+func (c *Client) probeCandidates(ctx context.Context, m *jsonrpc.Message, cur *url.URL) (*url.URL, conn) {
 	for _, p := range candidatePaths {
 		if p == cur.Path {
 			continue

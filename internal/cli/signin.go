@@ -66,7 +66,6 @@ func account(ctx context.Context, action string, cfg Config, env Env) error {
 	si := newSignIn(cfg, env, log, hc)
 	if p := cfg.URL.Path; p == "" || p == "/" { // a bare origin: use the endpoint the bridge would find there
 		if u := remote.FindEndpoint(ctx, remote.Options{URL: cfg.URL, Mode: cfg.Mode, HTTPClient: hc, Header: cfg.Header, Logger: log}); u != nil {
-			log.Info("the server's MCP endpoint is at "+u.Redacted()+"; using it", "configured", cfg.URL.Redacted())
 			si.Relocate(u)
 		}
 	}
