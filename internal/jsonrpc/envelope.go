@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"strings"
 	"sync"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -22,8 +23,12 @@ type envelope struct {
 	BadMethod bool
 }
 
-// errNotJSON marks input that is not one JSON value; its offset says where reading stopped.
-type errNotJSON struct{ offset int64 }
+// errNotJSON marks input that is not one JSON value, or nested deeper than maxDepth; its offset says where
+// reading stopped.
+type errNotJSON struct {
+	offset int64
+	deep   bool
+}
 
 func (e errNotJSON) Error() string { return "invalid JSON" }
 
@@ -33,7 +38,8 @@ var decoders = sync.Pool{New: func() any { return new(jsontext.Decoder) }}
 
 // readEnvelope validates raw as exactly one JSON value (what json.Valid accepts, invalid UTF-8 and repeated names
 // included) and, when it is an object, reads its top-level id, method, params, result and error. Names match
-// exactly, as JSON-RPC's do; a repeated name counts its last value, as encoding/json does.
+// exactly, as JSON-RPC's do; a repeated name counts its last value, as encoding/json does. On an error the fields
+// read before it are returned with it.
 func readEnvelope(raw []byte) (envelope, error) {
 	dec := decoders.Get().(*jsontext.Decoder)
 	defer decoders.Put(dec)
@@ -45,12 +51,16 @@ func readEnvelope(raw []byte) (envelope, error) {
 	if err != nil {
 		var se *jsontext.SyntacticError
 		if errors.As(err, &se) {
-			return envelope{}, errNotJSON{se.ByteOffset}
+			// The decoder's depth limit shows as a pointer as deep as the limit.
+			return env, errNotJSON{offset: se.ByteOffset, deep: strings.Count(string(se.JSONPointer), "/") >= maxDepth}
 		}
-		return envelope{}, errNotJSON{dec.InputOffset()}
+		return env, errNotJSON{offset: dec.InputOffset()}
 	}
 	return env, nil
 }
+
+// maxDepth is jsontext's nesting limit: a value nested deeper is refused, whether it is JSON or not.
+const maxDepth = 10000
 
 // readFields reads one value: an object's routing fields, or any other value skipped whole.
 func readFields(dec *jsontext.Decoder, raw []byte) (envelope, error) {
@@ -119,7 +129,7 @@ func end(dec *jsontext.Decoder) error {
 	case err == io.EOF:
 		return nil
 	case err == nil:
-		return errNotJSON{dec.InputOffset()} // a second value
+		return errNotJSON{offset: dec.InputOffset()} // a second value
 	}
 	return err
 }

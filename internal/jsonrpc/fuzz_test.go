@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -17,6 +18,7 @@ func FuzzParse(f *testing.F) {
 		`{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"m"}}`,
 		`[{"jsonrpc":"2.0","id":1,"method":"a"},{"jsonrpc":"2.0","method":"b"}]`,
 		`[]`, `[1]`, `"s"`, `{`, "\xff", `{"id":{"a":1},"method":""}`, `{"result":null,"id":[1]}`,
+		`{"id":"\"]","method":"m","params":` + strings.Repeat("[", 10001) + `]}`, `{"id":2,"method":"m","params":{x}}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -33,6 +35,10 @@ func FuzzParse(f *testing.F) {
 			if (m.Kind == KindRequest || m.Kind == KindResponse) && m.ID == nil {
 				t.Fatalf("%v without id: %q", m.Kind, in)
 			}
+			// Peek, which steps over what Parse validated, reads the same kind and id.
+			if kind, id := Peek(m.Raw); m.Kind != KindBatch && (kind != m.Kind || !bytes.Equal(id, m.ID)) {
+				t.Fatalf("Peek(%q) = %v %s, Parse says %v %s", in, kind, id, m.Kind, m.ID)
+			}
 			// The id and params are the very bytes of the message, whole values.
 			for _, part := range [][]byte{m.ID, m.Params} {
 				if part != nil && (!json.Valid(part) || !bytes.Contains(m.Raw, part)) {
@@ -46,6 +52,10 @@ func FuzzParse(f *testing.F) {
 		}
 		if errors.Is(err, ErrParse) && len(trimmed) > 0 && json.Valid(trimmed) {
 			t.Fatalf("valid JSON %q reported as a parse error", in)
+		}
+		// An id kept with an error is a whole value of the input.
+		if m.ID != nil && (!json.Valid(m.ID) || !bytes.Contains(in, m.ID)) {
+			t.Fatalf("error for %q keeps the id %q", in, m.ID)
 		}
 		// Whatever the input, the error answer is valid JSON.
 		if !json.Valid(ErrorResponse(m.ID, CodeInvalidRequest, err.Error(), nil)) {

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 )
 
 // Kind says what a message is.
@@ -52,8 +54,9 @@ var (
 	ErrInvalid = errors.New("invalid request")
 )
 
-// Parse inspects raw. It returns ErrParse for malformed JSON and ErrInvalid for JSON that is not a message;
-// in the ErrInvalid case the returned Message still carries the id when one could be read.
+// Parse inspects raw. It returns ErrParse for malformed JSON and ErrInvalid for JSON that is not a message (or
+// is nested deeper than the decoder's limit); in either case the returned Message still carries the id when one
+// could be read.
 func Parse(raw []byte) (Message, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
@@ -91,7 +94,7 @@ func parseBatch(raw []byte) (Message, error) {
 func parseOne(raw []byte) (Message, error) {
 	env, err := readEnvelope(raw)
 	if err != nil {
-		return Message{}, fmt.Errorf("%w: %s", ErrParse, syntaxError(err))
+		return failed(raw, env, err)
 	}
 	if !env.Object || env.BadMethod {
 		return Message{}, fmt.Errorf("%w: a JSON-RPC message must be a JSON object", ErrInvalid)
@@ -122,6 +125,34 @@ func parseOne(raw []byte) (Message, error) {
 	return m, nil
 }
 
+// failed is Parse's answer for raw that the decoder refused: a parse error, or an invalid request when raw is
+// nested deeper than the decoder goes. Either keeps the id when it can be read, so the client's request still
+// gets its answer: one the decoder read whole before it stopped, or, past the depth limit, the top-level id
+// found by stepping over the nested values.
+func failed(raw []byte, env envelope, err error) (Message, error) {
+	var m Message
+	if isID(env.ID) {
+		m.ID = env.ID
+	}
+	if nj := (errNotJSON{}); errors.As(err, &nj) && nj.deep {
+		if m.ID == nil {
+			members(raw, func(name, value []byte) bool {
+				if memberName(name) == "id" && isID(value) && json.Valid(value) {
+					m.ID = value
+				}
+				return true
+			})
+		}
+		return m, fmt.Errorf("%w: nested more than %d levels deep, the bridge's limit", ErrInvalid, maxDepth)
+	}
+	return m, fmt.Errorf("%w: %s", ErrParse, syntaxError(err))
+}
+
+// isID reports whether v can be a request's id: a string or a number (null, or no id, names no request).
+func isID(v []byte) bool {
+	return len(v) > 0 && (v[0] == '"' || v[0] == '-' || (v[0] >= '0' && v[0] <= '9'))
+}
+
 // syntaxError says where the JSON went wrong, without echoing the content (it may hold secrets).
 func syntaxError(err error) string {
 	var nj errNotJSON
@@ -131,16 +162,74 @@ func syntaxError(err error) string {
 	return "invalid JSON"
 }
 
-// IDKey returns a map key for an id: the same key for the same id however it was spaced.
+// IDKey returns a map key for an id, equal for ids that name the same request: strings compare by their text
+// (escapes decoded: "a" and "\u0061" are one id), numbers by their value (1, 1.0 and 1e0 are one id, as most
+// servers read them), and a string never equals a number ("1" is not 1). Other values, which JSON-RPC does not
+// allow as ids, compare by their compact text.
 func IDKey(id json.RawMessage) string {
-	if !bytes.ContainsAny(id, " \t\r\n") {
-		return string(id) // nothing for Compact to remove: the usual case, without its buffer
+	id = bytes.TrimSpace(id)
+	switch {
+	case len(id) == 0:
+		return ""
+	case id[0] == '"':
+		if bytes.IndexByte(id, '\\') < 0 {
+			return string(id) // nothing to decode: the usual case, without a copy of the text
+		}
+		var s string
+		if json.Unmarshal(id, &s) != nil {
+			return string(id)
+		}
+		return `"` + s + `"`
+	case id[0] == '-' || (id[0] >= '0' && id[0] <= '9'):
+		return numberKey(id)
 	}
 	var buf bytes.Buffer
 	if json.Compact(&buf, id) != nil {
 		return string(id)
 	}
 	return buf.String()
+}
+
+// maxIntKey bounds the digits of a number whose key is written out as an integer.
+const maxIntKey = 30
+
+// numberKey is the key of a JSON number: its value as significant digits and a power of ten, written as a plain
+// integer when it is one of up to maxIntKey digits (so that the usual ids are their own key), else as
+// "digits e exponent".
+func numberKey(lit []byte) string {
+	plain := len(lit) <= maxIntKey
+	for i, c := range lit {
+		plain = plain && (c >= '0' && c <= '9' || (c == '-' && i == 0))
+	}
+	if plain && string(lit) != "-0" {
+		return string(lit) // an integer as JSON writes it: no leading zeros, already its own key
+	}
+	s := string(lit)
+	sign := ""
+	if rest, ok := strings.CutPrefix(s, "-"); ok {
+		sign, s = "-", rest
+	}
+	mant, exp, _ := strings.Cut(strings.ToLower(s), "e")
+	whole, frac, _ := strings.Cut(mant, ".")
+	digits := strings.TrimLeft(whole+frac, "0")
+	e := -len(frac)
+	if exp != "" {
+		n, err := strconv.Atoi(exp)
+		if err != nil || n > 1e9 || n < -1e9 {
+			return "n" + string(lit) // an exponent no id needs: compared as written
+		}
+		e += n
+	}
+	trimmed := strings.TrimRight(digits, "0")
+	e += len(digits) - len(trimmed)
+	digits = trimmed
+	switch {
+	case digits == "":
+		return "0"
+	case e >= 0 && len(digits)+e <= maxIntKey:
+		return sign + digits + strings.Repeat("0", e)
+	}
+	return sign + digits + "e" + strconv.Itoa(e)
 }
 
 // IDs returns the ids of the requests in m (one for a request, several for a batch).

@@ -36,9 +36,18 @@ func TestParse(t *testing.T) {
 		{"names match exactly", `{"ID":1,"Method":"m","id":3,"result":{}}`, KindResponse, "", "3", nil},
 		{"method not a string", `{"id":1,"method":7}`, KindInvalid, "", "", ErrInvalid},
 		{"method null, result", `{"id":1,"method":null,"result":1}`, KindResponse, "", "1", nil},
-		{"trailing value", `{"id":1,"method":"m"} {}`, KindInvalid, "", "", ErrParse},
-		{"trailing garbage", `{"id":1,"method":"m"}x`, KindInvalid, "", "", ErrParse},
-		{"unclosed string in a skipped value", `{"id":1,"result":{"a":"b}}`, KindInvalid, "", "", ErrParse},
+		{"trailing value keeps the id", `{"id":1,"method":"m"} {}`, KindInvalid, "", "1", ErrParse},
+		{"trailing garbage keeps the id", `{"id":1,"method":"m"}x`, KindInvalid, "", "1", ErrParse},
+		{"broken after the id keeps it", `{"jsonrpc":"2.0","id":"r-9","method":"m","params":{oops}}`, KindInvalid, "", `"r-9"`, ErrParse},
+		{"broken before the id: none", `{"jsonrpc":"2.0","method":"m","params":{oops},"id":4}`, KindInvalid, "", "", ErrParse},
+		{"null id is no id", `{"id":null,"params":{oops}}`, KindInvalid, "", "", ErrParse},
+		{"deep params after the id", `{"jsonrpc":"2.0","id":7,"method":"m","params":` + nested(100000) + `}`, KindInvalid, "", "7", ErrInvalid},
+		{"deep params before the id", `{"jsonrpc":"2.0","method":"m","params":` + nested(100000) + `,"id":"x"}`, KindInvalid, "", `"x"`, ErrInvalid},
+		{"deep params, escaped name", `{"params":` + nested(20000) + `,"\u0069d":8,"method":"m"}`, KindInvalid, "", "8", ErrInvalid},
+		{"deep id is no id", `{"method":"m","id":` + nested(20000) + `}`, KindInvalid, "", "", ErrInvalid},
+		{"deep and broken", `{"method":"m","params":` + nested(20000)[:100000] + `,"id":3}`, KindInvalid, "", "", ErrInvalid},
+		{"just within the limit", `{"id":5,"method":"m","params":` + nested(9998) + `}`, KindRequest, "m", "5", nil},
+		{"unclosed string in a skipped value", `{"id":1,"result":{"a":"b}}`, KindInvalid, "", "1", ErrParse},
 		{"number key", `{1:2}`, KindInvalid, "", "", ErrParse},
 	}
 	for _, tt := range tests {
@@ -55,6 +64,11 @@ func TestParse(t *testing.T) {
 			}
 		})
 	}
+}
+
+// nested is n arrays, one in the other, with strings that hold brackets.
+func nested(n int) string {
+	return strings.Repeat(`["]\\",`, n) + `0` + strings.Repeat(`]`, n)
 }
 
 func TestParseBatch(t *testing.T) {
@@ -82,8 +96,75 @@ func TestParseErrorHidesContent(t *testing.T) {
 }
 
 func TestIDKey(t *testing.T) {
-	if IDKey([]byte(` "a" `)) != IDKey([]byte(`"a"`)) || IDKey([]byte("1")) == IDKey([]byte(`"1"`)) {
-		t.Error("IDKey must ignore spacing and keep types apart")
+	tests := []struct {
+		a, b string
+		same bool
+	}{
+		{` "a" `, `"a"`, true},
+		{`"a"`, `"\u0061"`, true},
+		{`"a\"b"`, `"a\u0022b"`, true},
+		{`"a"`, `"b"`, false},
+		{`1`, `"1"`, false},
+		{`1`, `1.0`, true},
+		{`1`, `1e0`, true},
+		{`100`, `1E2`, true},
+		{`100`, `1.00e+2`, true},
+		{`0`, `-0`, true},
+		{`0`, `0.000e5`, true},
+		{`-5`, `-5.0`, true},
+		{`-5`, `5`, false},
+		{`1.5`, `15e-1`, true},
+		{`1.5`, `1.50`, true},
+		{`1.5`, `1.05`, false},
+		{`12`, `1.2`, false},
+		{`9007199254740993`, `9007199254740992`, false}, // equal as float64: not as ids
+		{`1000000000000000000000000000000`, `1e30`, true},
+		{`10000000000000000000000000000000000000000`, `1e40`, true},
+		{`1e999999999999`, `1e999999999999`, true},
+		{`1e999999999999`, `1e999999999998`, false},
+		{`[ 1 ,2 ]`, `[1,2]`, true},
+		{`{"a":1}`, `[1]`, false},
+	}
+	for _, tt := range tests {
+		if got := IDKey([]byte(tt.a)) == IDKey([]byte(tt.b)); got != tt.same {
+			t.Errorf("IDKey(%s) == IDKey(%s) is %v, want %v (%q, %q)", tt.a, tt.b, got, tt.same, IDKey([]byte(tt.a)), IDKey([]byte(tt.b)))
+		}
+	}
+	if k := IDKey([]byte("12345")); k != "12345" {
+		t.Errorf("an integer id is its own key, got %q", k)
+	}
+}
+
+func TestPeek(t *testing.T) {
+	tests := []struct {
+		in   string
+		kind Kind
+		id   string
+	}{
+		{`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`, KindRequest, "1"},
+		{`{"jsonrpc":"2.0","method":"n","id":null}`, KindNotification, ""},
+		{`{"jsonrpc":"2.0","method":"n"}`, KindNotification, ""},
+		{`{"result":{"text":"a \"}\\\" ] [ {"},"id" : "x" }`, KindResponse, `"x"`},
+		{`{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"m"}}`, KindResponse, "null"},
+		{`{"method":null,"result":[1,{"a":[2]}],"id":[ 1 ,2 ]}`, KindResponse, "[ 1 ,2 ]"},
+		{`{"method":"","error":{},"id":3}`, KindResponse, "3"},
+		{`{"\u0069d":4,"\u006dethod":"m"}`, KindRequest, "4"},
+		{`{"id":1,"id":2,"result":{}}`, KindResponse, "2"},
+		{`[{"id":1,"result":{}}]`, KindBatch, ""},
+		{`{"id":1}`, KindInvalid, ""},
+		{`{"id":1,"result":`, KindInvalid, ""},
+		{`{"id":1,"result":"abc`, KindInvalid, ""},
+		{`"s"`, KindInvalid, ""},
+		{``, KindInvalid, ""},
+	}
+	for _, tt := range tests {
+		kind, id := Peek([]byte(tt.in))
+		if kind != tt.kind || string(id) != tt.id {
+			t.Errorf("Peek(%s) = %v %s, want %v %s", tt.in, kind, id, tt.kind, tt.id)
+		}
+		if m, err := Parse([]byte(tt.in)); err == nil && (m.Kind != kind || string(m.ID) != string(id)) {
+			t.Errorf("Peek(%s) = %v %s, Parse says %v %s", tt.in, kind, id, m.Kind, m.ID)
+		}
 	}
 }
 
