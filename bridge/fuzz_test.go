@@ -29,10 +29,11 @@ func FuzzRelayFraming(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		var out bytes.Buffer
 		w := NewWriter(&out)
-		up := &echoUp{out: w}
+		up := &echoUp{}
 		// A small limit makes "huge line" reachable; IgnoreTools turns on the tools/call and tools/list paths.
 		r := &Relay{In: bytes.NewReader(in), Out: w, Up: up, MaxMessageBytes: 256, Grace: time.Millisecond,
 			IgnoreTools: []string{"delete_*"}}
+		up.relay = r
 		done := make(chan error, 1)
 		go func() { done <- r.Run(context.Background()) }()
 		select {

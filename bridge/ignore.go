@@ -36,14 +36,15 @@ func wildcard(pat, s string) bool {
 	return strings.HasSuffix(s, parts[len(parts)-1])
 }
 
-// filterTools answers a tools/list with the ignored tools left out; anything it cannot read passes unchanged.
-func (r *Relay) filterTools(raw []byte) {
+// filterTools answers the client's tools/list id with the server's answer raw, the ignored tools left out;
+// anything it cannot read passes unchanged.
+func (r *Relay) filterTools(id json.RawMessage, raw []byte) {
 	out, err := r.withoutIgnored(raw)
 	if err != nil {
 		r.Log.Debug("tools/list answer left as is", "err", err)
 		out = raw
 	}
-	r.Out.Write(out)
+	r.answer(id, out)
 }
 
 func (r *Relay) withoutIgnored(raw []byte) ([]byte, error) {

@@ -19,7 +19,7 @@ func (r *Relay) local(m jsonrpc.Message) bool {
 		}
 		if r.ignored(name) {
 			r.Log.Info("refused a call of an ignored tool", "tool", name)
-			r.Out.Write(jsonrpc.ErrorResponse(m.ID, jsonrpc.CodeInvalidParams, fmt.Sprintf("Tool %q is not available (%s)", name, r.ignoredWhy()), nil))
+			r.refuse(m.ID, jsonrpc.CodeInvalidParams, fmt.Sprintf("Tool %q is not available (%s)", name, r.ignoredWhy()))
 			return true
 		}
 	}
@@ -36,7 +36,7 @@ func (r *Relay) local(m jsonrpc.Message) bool {
 		return true
 	case offered && m.Kind == jsonrpc.KindRequest && m.Method == "tools/list":
 		// The sign-in was lost: the server's tools wait for it, and the way to it is the sign-in tool.
-		r.Out.Write(result(m.ID, r.signInToolList()))
+		r.reply(m.ID, r.signInToolList())
 		return true
 	case state == stateConnected:
 		return r.standIn(m, caps)
@@ -77,7 +77,7 @@ func (r *Relay) whilePending(m jsonrpc.Message) {
 		return
 	case jsonrpc.KindBatch:
 		for _, id := range m.IDs(jsonrpc.KindRequest) {
-			r.Out.Write(jsonrpc.ErrorResponse(id, jsonrpc.CodeUpstream, r.notSignedIn(), nil))
+			r.refuse(id, jsonrpc.CodeUpstream, r.notSignedIn())
 		}
 		return
 	default:
@@ -86,21 +86,21 @@ func (r *Relay) whilePending(m jsonrpc.Message) {
 	defer r.connectAgain() // after the answer: list_changed must not overtake it
 	switch m.Method {
 	case "tools/list":
-		r.Out.Write(result(m.ID, r.signInToolList()))
+		r.reply(m.ID, r.signInToolList())
 	case "tools/call":
-		r.Out.Write(result(m.ID, toolText(r.notSignedIn(), true)))
+		r.reply(m.ID, toolText(r.notSignedIn(), true))
 	case "logging/setLevel":
 		p := r.pending
 		p.mu.Lock()
 		p.logLevel = m.Params
 		p.mu.Unlock()
-		r.Out.Write(result(m.ID, json.RawMessage(`{}`)))
+		r.reply(m.ID, json.RawMessage(`{}`))
 	default:
 		if res, ok := emptyAnswer(m.Method); ok {
-			r.Out.Write(result(m.ID, res))
+			r.reply(m.ID, res)
 			return
 		}
-		r.Out.Write(jsonrpc.ErrorResponse(m.ID, jsonrpc.CodeUpstream, r.notSignedIn(), nil))
+		r.refuse(m.ID, jsonrpc.CodeUpstream, r.notSignedIn())
 	}
 }
 
@@ -129,9 +129,9 @@ func (r *Relay) standIn(m jsonrpc.Message, caps capabilities) bool {
 		return false
 	}
 	if res, ok := emptyAnswer(m.Method); ok {
-		r.Out.Write(result(m.ID, res))
+		r.reply(m.ID, res)
 	} else {
-		r.Out.Write(jsonrpc.ErrorResponse(m.ID, jsonrpc.CodeInvalidParams, fmt.Sprintf("%s offers nothing for %s", r.ServerName, m.Method), nil))
+		r.refuse(m.ID, jsonrpc.CodeInvalidParams, fmt.Sprintf("%s offers nothing for %s", r.ServerName, m.Method))
 	}
 	return true
 }
@@ -184,7 +184,7 @@ func (r *Relay) callSignInTool(id json.RawMessage) {
 	default:
 		text = r.outcome(3 * time.Second)
 	}
-	r.Out.Write(result(id, toolText(text, false)))
+	r.reply(id, toolText(text, false))
 }
 
 // outcome waits up to wait for the attempt under way to show where it goes — a link to open, the tools

@@ -70,7 +70,7 @@ func (r *Relay) initialize(m jsonrpc.Message) {
 	p.mu.Lock()
 	if p.state != stateNew {
 		p.mu.Unlock()
-		r.Out.Write(jsonrpc.ErrorResponse(m.ID, jsonrpc.CodeInvalidRequest, "Invalid Request: the session is already initialized", nil))
+		r.refuse(m.ID, jsonrpc.CodeInvalidRequest, "Invalid Request: the session is already initialized")
 		return
 	}
 	p.state, p.initReq, p.inFlight, p.answered = stateWaiting, m, true, make(chan struct{})
@@ -121,7 +121,7 @@ func (r *Relay) standInForInitialize(why string) bool {
 	} else {
 		r.Log.Info("signing in: answering initialize for the server, which connects when the sign-in is done")
 	}
-	r.Out.Write(r.ownInitialize(init))
+	r.answer(init.ID, r.ownInitialize(init))
 	st, _ := r.SignIn.Watch()
 	r.signInChanged(st)
 	return true
@@ -137,8 +137,9 @@ func (r *Relay) initAnswer(raw []byte) {
 		p.state = stateDirect
 		close(p.answered)
 		p.bump()
+		id := p.initReq.ID
 		p.mu.Unlock()
-		r.Out.Write(raw)
+		r.answer(id, raw)
 		return
 	}
 	if p.state == stateWaiting { // refused: the handshake holds anyway, and the sign-in tool says why
@@ -213,12 +214,12 @@ func (r *Relay) connected(initialized []byte, logLevel json.RawMessage) {
 		}
 	}
 	r.notifyClient("notice", fmt.Sprintf("Signed in to %s: its tools are available now.", r.ServerName))
-	r.Out.Write([]byte(`{"jsonrpc":"2.0","method":"notifications/tools/list_changed"}`))
+	r.tell([]byte(`{"jsonrpc":"2.0","method":"notifications/tools/list_changed"}`))
 	if caps.Prompts != nil {
-		r.Out.Write([]byte(`{"jsonrpc":"2.0","method":"notifications/prompts/list_changed"}`))
+		r.tell([]byte(`{"jsonrpc":"2.0","method":"notifications/prompts/list_changed"}`))
 	}
 	if caps.Resources != nil {
-		r.Out.Write([]byte(`{"jsonrpc":"2.0","method":"notifications/resources/list_changed"}`))
+		r.tell([]byte(`{"jsonrpc":"2.0","method":"notifications/resources/list_changed"}`))
 	}
 }
 
@@ -270,7 +271,7 @@ func (r *Relay) signInChanged(st SignInState) {
 		r.notifyClient("error", fmt.Sprintf("Signing in to %s failed: %s.%s", r.ServerName, st.Problem, tryAgain(st.Problem)))
 	}
 	if toggled {
-		r.Out.Write([]byte(`{"jsonrpc":"2.0","method":"notifications/tools/list_changed"}`))
+		r.tell([]byte(`{"jsonrpc":"2.0","method":"notifications/tools/list_changed"}`))
 	}
 	if connect {
 		r.reconnect()
@@ -348,7 +349,7 @@ func (r *Relay) promisedVersion() string {
 func (r *Relay) notifyClient(level, text string) {
 	b, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "method": "notifications/message",
 		"params": map[string]any{"level": level, "logger": "meshai-mcp-server", "data": text}})
-	r.Out.Write(b)
+	r.tell(b)
 }
 
 // result builds a JSON-RPC success response.

@@ -109,7 +109,6 @@ func (s *slowServer) methods() []string {
 	return out
 }
 
-func (s *slowServer) Pending() int                { return 0 }
 func (s *slowServer) Close(context.Context) error { return nil }
 
 // session drives a Relay over pipes, as a desktop client does.

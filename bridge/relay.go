@@ -20,16 +20,14 @@ import (
 
 // Upstream is the remote side of the relay; *remote.Client implements it.
 type Upstream interface {
-	// Send relays one message; every request it is given is answered through the Writer.
+	// Send relays one message; every request it is given is answered through the relay's Deliver.
 	Send(m jsonrpc.Message)
-	// Pending reports how many requests still wait for an answer.
-	Pending() int
 	// Close ends the remote session.
 	Close(ctx context.Context) error
 }
 
-// Relay copies messages from In to Up, and Up's messages reach Out: through Deliver, or straight through the
-// Writer handed to Up when the relay has nothing to intercept (no SignIn, no IgnoreTools).
+// Relay copies messages from In to Up, and Up's messages reach Out through Deliver: each request of the client
+// gets exactly one answer, whatever the server sends.
 type Relay struct {
 	In  io.Reader
 	Out *Writer
@@ -59,6 +57,9 @@ type Relay struct {
 	watchMu  sync.Mutex
 	watches  map[string]func([]byte) // handlers of the answers to some requests, by IDKey
 	watching atomic.Bool             // len(watches) > 0
+	inflight *inflight               // the client's requests waiting for their answer
+	drops    dropLog
+	ending   atomic.Bool // the input ended or the relay is stopping: the client gets only answers
 }
 
 func (r *Relay) init() {
@@ -81,21 +82,30 @@ func (r *Relay) init() {
 		r.stop = make(chan struct{})
 		r.pending = &pending{changed: make(chan struct{})}
 		r.watches = map[string]func([]byte){}
+		r.inflight = newInflight()
+		r.Out.setLog(r.Log)
 	})
 }
 
-// Deliver takes one message from the server to the client; hand it to Up as its way out.
+// Deliver takes one message from the server to the client, a message Up has parsed (jsonrpc.Parse); hand it to
+// Up as its way out. An answer reaches the client only when one of its requests waits for it.
 func (r *Relay) Deliver(msg []byte) {
 	r.init()
-	if r.watching.Load() {
-		if m, err := jsonrpc.Parse(msg); err == nil && m.Kind == jsonrpc.KindResponse {
-			if h := r.unwatch(m.ID); h != nil {
+	kind, id := jsonrpc.Peek(msg)
+	switch kind {
+	case jsonrpc.KindResponse:
+		if r.watching.Load() {
+			if h := r.unwatch(id); h != nil {
 				h(msg)
 				return
 			}
 		}
+		r.answer(id, msg)
+	case jsonrpc.KindBatch:
+		r.deliverBatch(msg)
+	default:
+		r.tell(msg)
 	}
-	r.Out.Write(msg)
 }
 
 // watch hands the answer to request id to h instead of the client.
@@ -128,11 +138,14 @@ func (r *Relay) Run(ctx context.Context) error {
 	var err error
 	select {
 	case err = <-eof:
+		r.ending.Store(true)
 		r.Log.Debug("end of input", "err", err)
 		r.drain(ctx)
 	case <-ctx.Done():
+		r.ending.Store(true)
 		r.Log.Info("stopping", "reason", context.Cause(ctx))
 	case <-r.Out.Broken():
+		r.ending.Store(true)
 		r.Log.Info("the client stopped reading; stopping")
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
@@ -143,11 +156,15 @@ func (r *Relay) Run(ctx context.Context) error {
 	return err
 }
 
-// drain gives requests still running at end of input a moment to be answered.
+// drain gives the client's requests still running at end of input a moment to be answered. The relay's own
+// (a sign-in's initialize) do not hold it up.
 func (r *Relay) drain(ctx context.Context) {
-	deadline := time.Now().Add(r.Grace)
-	for r.Up.Pending() > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
-		time.Sleep(10 * time.Millisecond)
+	grace := time.NewTimer(r.Grace)
+	defer grace.Stop()
+	select {
+	case <-r.inflight.idle():
+	case <-grace.C:
+	case <-ctx.Done():
 	}
 }
 
@@ -183,19 +200,33 @@ func (r *Relay) handle(line []byte) {
 	case err == nil:
 	case errors.Is(err, jsonrpc.ErrParse):
 		r.Log.Warn("malformed JSON from the client", "err", err)
-		r.Out.Write(jsonrpc.ErrorResponse(nil, jsonrpc.CodeParseError, "Parse error: "+err.Error(), nil))
+		r.refuseUnread(m.ID, jsonrpc.CodeParseError, "Parse error: "+err.Error())
 		return
 	default:
 		r.Log.Warn("invalid message from the client", "err", err)
-		r.Out.Write(jsonrpc.ErrorResponse(m.ID, jsonrpc.CodeInvalidRequest, "Invalid Request: "+err.Error(), nil))
+		r.refuseUnread(m.ID, jsonrpc.CodeInvalidRequest, "Invalid Request: "+err.Error())
 		return
 	}
 	r.Log.Debug("client →", "kind", m.Kind, "method", m.Method, "id", string(m.ID))
 	r.route(m)
 }
 
+// refuseUnread answers a message the relay could not read with an error that carries its id when one could be
+// read and no request in flight uses it (the client would take the error for that request's answer), else null.
+func (r *Relay) refuseUnread(id json.RawMessage, code int, message string) {
+	if id != nil && r.inflight.claim(id) {
+		r.refuse(id, code, message)
+		return
+	}
+	r.Out.Write(jsonrpc.ErrorResponse(nil, code, message, nil))
+}
+
 // route relays m, unless the relay must answer it itself (see local.go) or rework the server's answer.
 func (r *Relay) route(m jsonrpc.Message) {
+	m, ok := r.claim(m)
+	if !ok {
+		return
+	}
 	switch {
 	case r.SignIn != nil && m.Kind == jsonrpc.KindRequest && m.Method == "initialize":
 		r.initialize(m)
@@ -203,7 +234,7 @@ func (r *Relay) route(m jsonrpc.Message) {
 	case (r.SignIn != nil || len(r.IgnoreTools) > 0) && r.local(m):
 		return
 	case len(r.IgnoreTools) > 0 && m.Kind == jsonrpc.KindRequest && m.Method == "tools/list":
-		r.watch(m.ID, r.filterTools)
+		r.watch(m.ID, func(raw []byte) { r.filterTools(m.ID, raw) })
 	}
 	r.Up.Send(m)
 }

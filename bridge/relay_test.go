@@ -14,9 +14,10 @@ import (
 	"github.com/meshailabs-org/meshai-mcp-server/internal/jsonrpc"
 )
 
-// echoUp answers every request with a result that echoes its method, the way a server would.
+// echoUp answers every request with a result that echoes its method, the way a server would, through the
+// relay's Deliver.
 type echoUp struct {
-	out    *Writer
+	relay  *Relay
 	mu     sync.Mutex
 	sent   []jsonrpc.Message
 	closed bool
@@ -28,10 +29,9 @@ func (u *echoUp) Send(m jsonrpc.Message) {
 	u.mu.Unlock()
 	for _, id := range m.IDs(jsonrpc.KindRequest) {
 		b, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": id, "result": map[string]any{"method": m.Method}})
-		u.out.Write(b)
+		u.relay.Deliver(b)
 	}
 }
-func (u *echoUp) Pending() int { return 0 }
 func (u *echoUp) Close(context.Context) error {
 	u.mu.Lock()
 	u.closed = true
@@ -43,8 +43,9 @@ func run(t *testing.T, input string, max int) ([]map[string]any, *echoUp) {
 	t.Helper()
 	var out bytes.Buffer
 	w := NewWriter(&out)
-	up := &echoUp{out: w}
+	up := &echoUp{}
 	r := &Relay{In: strings.NewReader(input), Out: w, Up: up, MaxMessageBytes: max}
+	up.relay = r
 	if err := r.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -150,9 +151,10 @@ func TestRunStopsWhenTheClientStopsReading(t *testing.T) {
 	w := NewWriter(brokenPipe{})
 	pr, pw := io.Pipe()
 	defer pw.Close()
-	up := &echoUp{out: w}
+	up := &echoUp{}
+	up.relay = &Relay{In: pr, Out: w, Up: up}
 	done := make(chan error, 1)
-	go func() { done <- (&Relay{In: pr, Out: w, Up: up}).Run(context.Background()) }()
+	go func() { done <- up.relay.Run(context.Background()) }()
 	io.WriteString(pw, `{"jsonrpc":"2.0","id":1,"method":"ping"}`+"\n")
 	select {
 	case <-done:
@@ -165,10 +167,11 @@ func TestRunStopsOnCancel(t *testing.T) {
 	pr, pw := io.Pipe()
 	defer pw.Close()
 	w := NewWriter(io.Discard)
-	up := &echoUp{out: w}
+	up := &echoUp{}
+	up.relay = &Relay{In: pr, Out: w, Up: up}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- (&Relay{In: pr, Out: w, Up: up}).Run(ctx) }()
+	go func() { done <- up.relay.Run(ctx) }()
 	cancel()
 	select {
 	case <-done:

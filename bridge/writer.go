@@ -3,7 +3,9 @@ package bridge
 import (
 	"bufio"
 	"io"
+	"log/slog"
 	"sync"
+	"unicode/utf8"
 )
 
 // Writer writes JSON-RPC messages to the client, one per line, whole: concurrent writers never interleave.
@@ -12,6 +14,7 @@ type Writer struct {
 	w      *bufio.Writer
 	broken chan struct{}
 	err    error
+	log    *slog.Logger // where replaced bytes are reported; nil for nowhere
 }
 
 // NewWriter returns a Writer on w (the process's stdout).
@@ -19,8 +22,26 @@ func NewWriter(w io.Writer) *Writer {
 	return &Writer{w: bufio.NewWriterSize(w, 64<<10), broken: make(chan struct{})}
 }
 
-// Write sends one message (a JSON value without newlines) and flushes it.
+// setLog makes w report there the bytes it replaces.
+func (w *Writer) setLog(l *slog.Logger) {
+	w.mu.Lock()
+	w.log = l
+	w.mu.Unlock()
+}
+
+// Write sends one message (a JSON value without newlines) and flushes it. Bytes that are not UTF-8, which JSON
+// text must be, are replaced with U+FFFD.
 func (w *Writer) Write(msg []byte) {
+	if !utf8.Valid(msg) {
+		var n int
+		msg, n = validUTF8(msg)
+		w.mu.Lock()
+		log := w.log
+		w.mu.Unlock()
+		if log != nil {
+			log.Warn("replaced bytes that are not UTF-8 in a message for the client with U+FFFD", "bytes", n)
+		}
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.err != nil {
