@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
 	"github.com/pkg/browser"
@@ -26,31 +27,53 @@ const NoBrowser = "-"
 
 // OpenBrowser opens raw, after checking it with oauth.BrowserURL, in command (the URL appended as its last argument;
 // no shell is involved) or, when command is empty, $BROWSER, else the system's browser. The URL is printed to
-// stderr first in every case, so a user on a machine without a browser can copy it.
-func OpenBrowser(raw, command string, stderr io.Writer) error {
+// stderr first in every case, so a user on a machine without a browser can copy it. stop stops the command if it
+// still runs and returns once it has exited: a sign-in that is abandoned (the bridge shutting down) leaves no
+// command of its own behind.
+func OpenBrowser(raw, command string, stderr io.Writer) (stop func(), err error) {
+	stop = func() {}
 	u, err := oauth.BrowserURL(raw)
 	if err != nil {
-		return err
+		return stop, err
 	}
 	fmt.Fprintf(stderr, "meshai-mcp-server: to sign in, open this URL in a browser:\n\n    %s\n\n", u)
 	if command == NoBrowser {
-		return nil
+		return stop, nil
 	}
 	if command == "" {
 		command = os.Getenv("BROWSER")
 	}
 	if command == "" {
 		if err := openWithSystem(u.String()); err != nil {
-			return fmt.Errorf("could not open a browser (%v): open the URL above by hand", err)
+			return stop, fmt.Errorf("could not open a browser (%v): open the URL above by hand", err)
 		}
-		return nil
+		return stop, nil
 	}
 	args := strings.Fields(command)
 	cmd := exec.Command(args[0], append(args[1:], u.String())...)
 	cmd.Stdout, cmd.Stderr = stderr, stderr
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("browser command %q: %w; open the URL above by hand", args[0], err)
+		return stop, fmt.Errorf("browser command %q: %w; open the URL above by hand", args[0], err)
 	}
-	go cmd.Wait()
-	return nil
+	return running(cmd), nil
+}
+
+// running waits for cmd in the background and returns what stops it: a kill, then the wait for its exit (and,
+// WaitDelay bounding it, for the output of what it started).
+func running(cmd *exec.Cmd) (stop func()) {
+	cmd.WaitDelay = time.Second
+	exited := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		close(exited)
+	}()
+	return func() {
+		select {
+		case <-exited:
+			return
+		default:
+		}
+		cmd.Process.Kill()
+		<-exited
+	}
 }

@@ -16,7 +16,7 @@ func TestOpenBrowserRefusesDollarBeforeOpening(t *testing.T) {
 	defer func() { openWithSystem = old }()
 	t.Setenv("BROWSER", "")
 	var stderr strings.Builder
-	err := OpenBrowser("http://127.0.0.1:8080/oauth/authorize$(touch$IFS./pwned)?client_id=a", "", &stderr)
+	_, err := OpenBrowser("http://127.0.0.1:8080/oauth/authorize$(touch$IFS./pwned)?client_id=a", "", &stderr)
 	if err == nil || !strings.Contains(err.Error(), `"$"`) || opened || stderr.Len() != 0 {
 		t.Fatalf("err %v, opened %v, stderr %q", err, opened, stderr.String())
 	}
@@ -32,7 +32,7 @@ func TestOpenBrowserCommandGetsOnlyTheURL(t *testing.T) {
 	}
 	var stderr strings.Builder
 	const u = "https://auth.example.com/authorize?state=a%20b&x=(id);ls*"
-	if err := OpenBrowser(u, script+" --new-window", &stderr); err != nil {
+	if _, err := OpenBrowser(u, script+" --new-window", &stderr); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(stderr.String(), u) {
@@ -62,11 +62,11 @@ func TestOpenBrowserRefusesBeforeOpening(t *testing.T) {
 	openWithSystem = func(string) error { opened = true; return nil }
 	defer func() { openWithSystem = old }()
 	var stderr strings.Builder
-	if err := OpenBrowser("file:///etc/passwd", "", &stderr); err == nil || opened || stderr.Len() != 0 {
+	if _, err := OpenBrowser("file:///etc/passwd", "", &stderr); err == nil || opened || stderr.Len() != 0 {
 		t.Fatalf("err %v, opened %v, stderr %q", err, opened, stderr.String())
 	}
 	t.Setenv("BROWSER", "")
-	if err := OpenBrowser("https://auth.example.com/authorize", "", &stderr); err != nil || !opened {
+	if _, err := OpenBrowser("https://auth.example.com/authorize", "", &stderr); err != nil || !opened {
 		t.Fatalf("a valid URL goes to the system opener: %v %v", err, opened)
 	}
 }
@@ -77,7 +77,7 @@ func TestNoBrowserOnlyPrints(t *testing.T) {
 	openWithSystem = func(string) error { opened = true; return nil }
 	defer func() { openWithSystem = old }()
 	var stderr strings.Builder
-	if err := OpenBrowser("https://auth.example.com/authorize?x=1", NoBrowser, &stderr); err != nil || opened {
+	if _, err := OpenBrowser("https://auth.example.com/authorize?x=1", NoBrowser, &stderr); err != nil || opened {
 		t.Fatalf("err %v, opened %v", err, opened)
 	}
 	if !strings.Contains(stderr.String(), "https://auth.example.com/authorize?x=1") {

@@ -435,13 +435,16 @@ func (s *SignIn) interactive(ctx context.Context, ch *oauth.Challenge, scopes []
 	s.setAuthURL(ar.URL)
 	defer s.setAuthURL("")
 	s.logf("signing in", "issuer", meta.Issuer, "scopes", strings.Join(scopes, " "), "redirect", reg.RedirectURI)
-	if err := OpenBrowser(ar.URL, s.BrowserCommand, s.stderr()); err != nil {
+	stopBrowser, err := OpenBrowser(ar.URL, s.BrowserCommand, s.stderr())
+	if err != nil {
 		s.logf("could not open a browser", "err", err)
 	}
 	wctx, cancel := context.WithTimeout(ctx, s.authTimeout())
 	defer cancel()
 	cb, err := lb.Wait(wctx)
 	if err != nil {
+		stopBrowser() // abandoned or timed out: a browser command still running has nothing left to open
+
 		if errors.Is(err, context.DeadlineExceeded) {
 			return &TimeoutError{After: s.authTimeout()}
 		}
