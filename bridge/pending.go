@@ -76,7 +76,7 @@ func (r *Relay) initialize(m jsonrpc.Message) {
 	p.state, p.initReq, p.inFlight, p.answered = stateWaiting, m, true, make(chan struct{})
 	p.mu.Unlock()
 	r.watch(m.ID, r.initAnswer)
-	go r.Up.Send(m)
+	r.sendAsync(m)
 	wait := time.NewTimer(r.SignInWait)
 	defer wait.Stop()
 	waited := false
@@ -295,7 +295,7 @@ func (r *Relay) reconnect() {
 		p.mu.Unlock()
 		r.watch(id, func([]byte) {})
 		if m, err := jsonrpc.Parse([]byte(`{"jsonrpc":"2.0","id":` + string(id) + `,"method":"ping"}`)); err == nil {
-			go r.Up.Send(m)
+			r.sendAsync(m)
 		}
 		return
 	default:
@@ -315,7 +315,7 @@ func (r *Relay) reconnect() {
 	}
 	r.Log.Info("connecting", "attempt", attempt)
 	r.watch(id, r.initAnswer)
-	go r.Up.Send(m)
+	r.sendAsync(m)
 }
 
 // ownInitialize is the relay's answer to the client's initialize while the server cannot be reached yet.

@@ -60,6 +60,20 @@ type Relay struct {
 	inflight *inflight               // the client's requests waiting for their answer
 	drops    dropLog
 	ending   atomic.Bool // the input ended or the relay is stopping: the client gets only answers
+	sendMu   sync.Mutex
+	sends    sync.WaitGroup // sendAsync's
+	closing  bool           // Run waits for sends: sendAsync starts none
+}
+
+// sendAsync sends m upstream without waiting for it; Run waits for it to return before it does.
+func (r *Relay) sendAsync(m jsonrpc.Message) {
+	r.sendMu.Lock()
+	defer r.sendMu.Unlock()
+	if r.closing {
+		r.Log.Debug("stopping: not sent", "method", m.Method)
+		return
+	}
+	r.sends.Go(func() { r.Up.Send(m) })
 }
 
 func (r *Relay) init() {
@@ -152,6 +166,18 @@ func (r *Relay) Run(ctx context.Context) error {
 	defer cancel()
 	if cerr := r.Up.Close(cctx); cerr != nil {
 		r.Log.Debug("closing the session", "err", cerr)
+	}
+	// A send of the relay's own may be a sign-in under way, which Close has just abandoned: it stops what it
+	// started (a browser command) before the process may end.
+	r.sendMu.Lock()
+	r.closing = true
+	r.sendMu.Unlock()
+	sent := make(chan struct{})
+	go func() { r.sends.Wait(); close(sent) }()
+	select {
+	case <-sent:
+	case <-cctx.Done():
+		r.Log.Debug("stopping without waiting any longer for the relay's own requests")
 	}
 	return err
 }
