@@ -18,6 +18,7 @@ import (
 // relay's Deliver.
 type echoUp struct {
 	relay  *Relay
+	twice  bool // answer every request twice, as a hostile server may
 	mu     sync.Mutex
 	sent   []jsonrpc.Message
 	closed bool
@@ -30,6 +31,9 @@ func (u *echoUp) Send(m jsonrpc.Message) {
 	for _, id := range m.IDs(jsonrpc.KindRequest) {
 		b, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": id, "result": map[string]any{"method": m.Method}})
 		u.relay.Deliver(b)
+		if u.twice {
+			u.relay.Deliver(b)
+		}
 	}
 }
 func (u *echoUp) Close(context.Context) error {
