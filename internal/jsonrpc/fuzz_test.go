@@ -19,6 +19,7 @@ func FuzzParse(f *testing.F) {
 		`[{"jsonrpc":"2.0","id":1,"method":"a"},{"jsonrpc":"2.0","method":"b"}]`,
 		`[]`, `[1]`, `"s"`, `{`, "\xff", `{"id":{"a":1},"method":""}`, `{"result":null,"id":[1]}`,
 		`{"id":"\"]","method":"m","params":` + strings.Repeat("[", 10001) + `]}`, `{"id":2,"method":"m","params":{x}}`,
+		`{"result":{"t":"` + strings.Repeat(`x`, 40) + `\\\"` + strings.Repeat(`y`, 40) + `\\"},"id":"` + strings.Repeat(`\\`, 20) + `"}`,
 	} {
 		f.Add([]byte(s))
 	}

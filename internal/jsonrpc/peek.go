@@ -19,7 +19,11 @@ func Peek(raw []byte) (Kind, json.RawMessage) {
 		method, answer bool
 	)
 	ok := members(raw, func(name, value []byte) bool {
-		switch memberName(name) {
+		n := name[1 : len(name)-1]
+		if bytes.IndexByte(n, '\\') >= 0 {
+			n = []byte(memberName(name))
+		}
+		switch string(n) {
 		case "id":
 			id = value
 		case "method":
@@ -106,23 +110,38 @@ func skipSpace(raw []byte, i int) int {
 	return i
 }
 
-// stringEnd returns the index just past the string that opens at raw[i], or -1 when it is not closed.
+// stringEnd returns the index just past the string that opens at raw[i], or -1 when it is not closed. It jumps
+// to the next quote with IndexByte when that is far (plain text), and walks byte by byte over stretches where
+// quotes are close together (JSON quoted in a text), where a call per quote would cost more than it saves.
 func stringEnd(raw []byte, i int) int {
-	for j := i + 1; ; {
+	j := i + 1 // raw[j] never follows a backslash that escapes it
+	for j < len(raw) {
 		k := bytes.IndexByte(raw[j:], '"')
 		if k < 0 {
 			return -1
 		}
-		q := j + k
-		escapes := 0
-		for p := q - 1; p > i && raw[p] == '\\'; p-- {
-			escapes++
+		if k >= 32 {
+			q := j + k
+			escapes := 0
+			for p := q - 1; p >= j && raw[p] == '\\'; p-- {
+				escapes++
+			}
+			if escapes%2 == 0 {
+				return q + 1
+			}
+			j = q + 1
+			continue
 		}
-		if escapes%2 == 0 {
-			return q + 1
+		for end := min(len(raw), j+4096); j < end; j++ {
+			switch raw[j] {
+			case '\\':
+				j++ // the escaped byte
+			case '"':
+				return j + 1
+			}
 		}
-		j = q + 1
 	}
+	return -1
 }
 
 // valueEnd returns the index just past the value that starts at raw[i], or -1 when it does not end.
