@@ -279,8 +279,12 @@ func TestMalformedInputGetsAnErrorAndTheBridgeLivesOn(t *testing.T) {
 	rb := startRaw(t, bridgeEnv(t), srv.URL+"/v1/mcp")
 	rb.send(t, `{"jsonrpc":"2.0","id":1,"method":`)
 	m := rb.next(t)
-	if e, _ := m["error"].(map[string]any); m["id"] != nil || e["code"] != float64(-32700) {
-		t.Fatalf("want a parse error with id null, got %v", m)
+	if e, _ := m["error"].(map[string]any); m["id"] != float64(1) || e["code"] != float64(-32700) {
+		t.Fatalf("want a parse error with the id read before the JSON broke (1), got %v", m)
+	}
+	rb.send(t, `{"jsonrpc":"2.0","method":"x","params":{oops},"id":1}`)
+	if m := rb.next(t); m["id"] != nil {
+		t.Fatalf("an id after the break cannot be trusted: want id null, got %v", m)
 	}
 	rb.send(t, `[1,2]`)
 	if e, _ := rb.next(t)["error"].(map[string]any); e["code"] != float64(-32600) {
