@@ -299,3 +299,32 @@ func TestUnreadableRequestKeepsItsID(t *testing.T) {
 		})
 	}
 }
+
+// closingServer is a slowServer whose Close fails the initialize it holds, as remote.Client's Close fails what is
+// in flight.
+type closingServer struct{ *slowServer }
+
+func (s closingServer) Close(context.Context) error {
+	s.gate <- "the bridge is shutting down"
+	return nil
+}
+
+// A client that disconnects while a sign-in is pending gets no advice after its input ended: the sign-in's
+// initialize, failed by the shutdown, says nothing to it.
+func TestNoAdviceAfterEndOfInput(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var stdout bytes.Buffer
+		si := &fakeSignIn{}
+		si.set(true, "https://as.example/authorize?x=1")
+		r := &Relay{In: strings.NewReader(initLine + "\n" + `{"jsonrpc":"2.0","method":"notifications/initialized"}` + "\n"),
+			Out: NewWriter(&stdout), SignIn: si, SignInWait: time.Second, ServerName: "MeshAI"}
+		r.Up = closingServer{&slowServer{relay: r, caps: `{"tools":{}}`, gate: make(chan string)}}
+		if err := r.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSuffix(stdout.String(), "\n"), "\n")
+		if len(lines) != 2 || !strings.Contains(lines[0], `"id":1`) || !strings.Contains(lines[1], "as.example/authorize") {
+			t.Errorf("want the initialize answer and the link, nothing after the input ended; got\n%s", stdout.String())
+		}
+	})
+}
