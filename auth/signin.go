@@ -34,12 +34,12 @@ type SignIn struct {
 	ConfigDir         string
 	Store             credstore.Store
 	HTTP              *http.Client
-	DefaultScopes     []string // when neither the challenge nor the server's metadata names scopes
-	ClientID          string   // pre-registered client, skipping registration
-	ClientSecret      string   // its secret, if it has one
-	ClientMetadataURL string   // an https client ID metadata document, used where the server supports them
-	CallbackPort      int      // pins the loopback port
-	BrowserCommand    string   // "" = $BROWSER, else the system browser
+	Scopes            oauth.ScopeRule // how a first sign-in's scopes are chosen (--scope, MeshAI's documented scopes)
+	ClientID          string          // pre-registered client, skipping registration
+	ClientSecret      string          // its secret, if it has one
+	ClientMetadataURL string          // an https client ID metadata document, used where the server supports them
+	CallbackPort      int             // pins the loopback port
+	BrowserCommand    string          // "" = $BROWSER, else the system browser
 	AuthTimeout       time.Duration
 	AuthorizeParams   url.Values      // --authorize-param
 	Resource          string          // the RFC 8707 resource to ask for; "" = the server URL's canonical form
@@ -91,6 +91,9 @@ func (s *SignIn) serverURL() *url.URL {
 	}
 	return s.ServerURL
 }
+
+// Endpoint is the MCP endpoint signed in to: ServerURL, unless Relocate moved it.
+func (s *SignIn) Endpoint() *url.URL { return s.serverURL() }
 
 // Watch returns where the sign-in stands and a channel that is closed at its next change.
 func (s *SignIn) Watch() (State, <-chan struct{}) { return s.life.get() }
@@ -390,13 +393,7 @@ func (s *SignIn) interactive(ctx context.Context, ch *oauth.Challenge, scopes []
 		return err
 	}
 	if scopes == nil {
-		challengeScope := ""
-		if ch != nil {
-			challengeScope = ch.Scope()
-		}
-		if scopes = oauth.ChooseScopes(challengeScope, prm); len(scopes) == 0 {
-			scopes = s.DefaultScopes
-		}
+		scopes = s.chooseScopes(ch, prm)
 	}
 	if s.DeviceCode {
 		return s.deviceSignIn(ctx, meta, resource, scopes)

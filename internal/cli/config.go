@@ -44,6 +44,7 @@ type Config struct {
 	BrowserCommand    string
 	AuthTimeout       time.Duration
 	Resource          string          // --resource: the RFC 8707 resource, instead of the URL's canonical form
+	Scopes            []string        // --scope: the scopes to ask for, replacing the choice (oauth.ScopeRule)
 	AuthorizeParams   url.Values      // --authorize-param k=v, added to the authorization request
 	ClientMetadata    json.RawMessage // --static-oauth-client-metadata: fields laid over the registration request
 	CallbackHost      string          // --host: the loopback redirect's host name

@@ -63,6 +63,9 @@ func serveFlagSet(cfg *Config, a *serveArgs, getenv func(string) string, stderr 
 		return parseSeconds(v, &cfg.StallTimeout)
 	})
 	fs.StringVar(&cfg.Resource, "resource", "", "the RFC 8707 resource `URI` to ask tokens for (default: the server URL); also keeps its sign-in apart")
+	fs.Func("scope", "the scopes to ask for, space-separated (`\"a b\"`), instead of the server's challenge or metadata (a 403 insufficient_scope still adds what it asks for)", func(v string) error {
+		return parseScopes(v, &cfg.Scopes)
+	})
 	fs.Func("authorize-param", "extra authorization request parameter `k=v` (repeatable; e.g. audience=…, access_type=offline)", func(v string) error {
 		return addAuthorizeParam(v, cfg)
 	})
