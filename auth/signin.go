@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,26 +29,30 @@ import (
 // authorization-code flow with PKCE in the browser — discovery from the server's own 401, registration, loopback
 // redirect, token exchange — once for all the bridges on this machine.
 type SignIn struct {
-	ServerURL         *url.URL
-	ConfigDir         string
-	Store             credstore.Store
-	HTTP              *http.Client
-	Scopes            oauth.ScopeRule // how a first sign-in's scopes are chosen (--scope, MeshAI's documented scopes)
-	ClientID          string          // pre-registered client, skipping registration
-	ClientSecret      string          // its secret, if it has one
-	ClientMetadataURL string          // an https client ID metadata document, used where the server supports them
-	CallbackPort      int             // pins the loopback port
-	BrowserCommand    string          // "" = $BROWSER, else the system browser
-	AuthTimeout       time.Duration
-	AuthorizeParams   url.Values      // --authorize-param
-	Resource          string          // the RFC 8707 resource to ask for; "" = the server URL's canonical form
-	ClientMetadata    json.RawMessage // fields laid over the dynamic registration request
-	CallbackHost      string          // the loopback redirect's host: 127.0.0.1 (default), localhost or ::1
-	CallbackPath      string          // the loopback redirect's path (default CallbackPath)
-	DeviceCode        bool            // sign in with the device authorization grant (RFC 8628): no browser here
-	Stderr            io.Writer       // where the sign-in URL is printed
-	Version           string
-	Log               *slog.Logger
+	ServerURL        *url.URL
+	ConfigDir        string
+	Store            credstore.Store
+	HTTP             *http.Client
+	Scopes           oauth.ScopeRule // how a first sign-in's scopes are chosen (--scope, MeshAI's documented scopes)
+	ClientID         string          // pre-registered client, skipping registration
+	ClientSecret     string          // its secret, if it has one
+	ClientAuthMethod string          // its token_endpoint_auth_method (a client.json's); "" chooses by the server's metadata
+	// AuthorizationURL and TokenURL, when set, are the authorization server's endpoints, for a server that publishes
+	// no metadata; RegistrationURL, optionally, its dynamic registration endpoint. Discovery of the server is skipped.
+	AuthorizationURL, TokenURL, RegistrationURL string
+	ClientMetadataURL                           string // an https client ID metadata document, used where the server supports them
+	CallbackPort                                int    // pins the loopback port
+	BrowserCommand                              string // "" = $BROWSER, else the system browser
+	AuthTimeout                                 time.Duration
+	AuthorizeParams                             url.Values      // --authorize-param
+	Resource                                    string          // the RFC 8707 resource to ask for; "" = the server URL's canonical form
+	ClientMetadata                              json.RawMessage // fields laid over the dynamic registration request
+	CallbackHost                                string          // the loopback redirect's host: 127.0.0.1 (default), localhost or ::1
+	CallbackPath                                string          // the loopback redirect's path (default CallbackPath)
+	DeviceCode                                  bool            // sign in with the device authorization grant (RFC 8628): no browser here
+	Stderr                                      io.Writer       // where the sign-in URL is printed
+	Version                                     string
+	Log                                         *slog.Logger
 
 	mu       sync.Mutex
 	src      *Source
@@ -378,6 +381,11 @@ func (s *SignIn) interactive(ctx context.Context, ch *oauth.Challenge, scopes []
 	prm, err := oauth.DiscoverResource(ctx, hc, s.serverURL(), ch)
 	var meta *oauth.ServerMetadata
 	switch {
+	case s.manualEndpoints():
+		meta, prm, err = s.manualMetadata(), usable(prm, err), nil
+		if prm != nil && s.Resource == "" {
+			resource = prm.Resource
+		}
 	case errors.Is(err, oauth.ErrNoResourceMetadata): // a 2025-03-26 server
 		meta, err = oauth.LegacyServerMetadata(ctx, hc, s.serverURL())
 	case err == nil:
@@ -428,10 +436,11 @@ func (s *SignIn) interactive(ctx context.Context, ch *oauth.Challenge, scopes []
 	if err != nil {
 		return err
 	}
-	lb.Expect(ar.State, meta.Issuer, meta.AuthorizationResponseIssParameterSupported)
+	lb.Expect(ar.State, s.expectedIssuer(meta), meta.AuthorizationResponseIssParameterSupported)
 	s.setAuthURL(ar.URL)
 	defer s.setAuthURL("")
 	s.logf("signing in", "issuer", meta.Issuer, "scopes", strings.Join(scopes, " "), "redirect", reg.RedirectURI)
+	s.showRedirect(reg)
 	if err := OpenBrowser(ar.URL, s.BrowserCommand, s.stderr()); err != nil {
 		s.logf("could not open a browser", "err", err)
 	}
@@ -440,13 +449,20 @@ func (s *SignIn) interactive(ctx context.Context, ch *oauth.Challenge, scopes []
 	cb, err := lb.Wait(wctx)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
-			return &TimeoutError{After: s.authTimeout()}
+			te := &TimeoutError{After: s.authTimeout()}
+			if s.configuredClient() {
+				te.ClientID, te.RedirectURI = reg.ClientID, reg.RedirectURI
+			}
+			return te
 		}
 		return fmt.Errorf("sign-in did not complete: %w", err)
 	}
 	tc := s.tokenClient(meta, reg, resource)
 	tok, err := tc.Exchange(ctx, cb.Code, ar.Verifier, reg.RedirectURI)
 	if err != nil {
+		if oauth.IsInvalidClient(err) && s.configuredClient() {
+			return fmt.Errorf("redeem the sign-in code: %w", &ClientRefusedError{ClientID: reg.ClientID, Configured: true, Method: reg.TokenEndpointAuthMethod, Err: err})
+		}
 		if oauth.IsInvalidClient(err) && s.ClientID == "" && s.ClientMetadataURL == "" {
 			_ = credstore.ForgetRegistration(ctx, s.Store, regKey)
 			return fmt.Errorf("redeem the sign-in code: %w", &ClientRefusedError{ClientID: reg.ClientID, Err: err})
@@ -512,15 +528,8 @@ func (s *SignIn) dropForgottenClient(ctx context.Context, reg *credstore.Registr
 func (s *SignIn) registration(ctx context.Context, meta *oauth.ServerMetadata, resource string, stored *credstore.Registration, port int, scopes []string) (*credstore.Registration, error) {
 	redirect := "http://" + net.JoinHostPort(s.callbackHost(), strconv.Itoa(port)) + s.callbackPath()
 	if s.ClientID != "" {
-		method := oauth.AuthNone
-		if s.ClientSecret != "" {
-			method = oauth.AuthBasic
-			if !slices.Contains(meta.TokenEndpointAuthMethodsSupported, oauth.AuthBasic) && slices.Contains(meta.TokenEndpointAuthMethodsSupported, oauth.AuthPost) {
-				method = oauth.AuthPost
-			}
-		}
 		return &credstore.Registration{Issuer: meta.Issuer, ClientID: s.ClientID, ClientSecret: s.ClientSecret,
-			TokenEndpointAuthMethod: method, RedirectURI: redirect, CallbackPort: port}, nil
+			TokenEndpointAuthMethod: s.clientAuthMethod(meta), RedirectURI: redirect, CallbackPort: port}, nil
 	}
 	if s.ClientMetadataURL != "" && meta.ClientIDMetadataDocumentSupported {
 		// The URL is the client_id; the document it serves lists the loopback redirect URIs.

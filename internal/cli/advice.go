@@ -96,7 +96,7 @@ func clientRefusedAdvice(err error) string {
 	case !errors.As(err, &ce):
 		return ""
 	case ce.Configured:
-		return "check --client-id and --client-secret, or drop them to let the bridge register itself"
+		return "check --client-id and --client-secret, and how the client authenticates (token_endpoint_auth_method in a --static-oauth-client-info file), or drop them to let the bridge register itself"
 	}
 	return signInAgain + " to register and sign in anew"
 }
@@ -106,6 +106,11 @@ func timeoutAdvice(err error) string {
 	var te *auth.TimeoutError
 	if !errors.As(err, &te) {
 		return ""
+	}
+	if te.RedirectURI != "" {
+		return "register " + te.RedirectURI + " as a redirect URI of client_id " + te.ClientID + " at the authorization server, " +
+			"or make the bridge use one the client has registered: --callback-port, --host and --callback-path " +
+			"(or the redirect_uris of a --static-oauth-client-info file); then " + signInAgain
 	}
 	return signInAgain + " for a new sign-in link, and finish in the browser within that time (raise --auth-timeout to allow more)"
 }
