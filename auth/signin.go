@@ -437,10 +437,10 @@ func (s *SignIn) interactive(ctx context.Context, ch *oauth.Challenge, scopes []
 		return err
 	}
 	lb.Expect(ar.State, s.expectedIssuer(meta), meta.AuthorizationResponseIssParameterSupported)
+	s.showRedirect(reg) // before the URL, so whoever shows the URL shows the redirect URI with it
 	s.setAuthURL(ar.URL)
 	defer s.setAuthURL("")
 	s.logf("signing in", "issuer", meta.Issuer, "scopes", strings.Join(scopes, " "), "redirect", reg.RedirectURI)
-	s.showRedirect(reg)
 	if err := OpenBrowser(ar.URL, s.BrowserCommand, s.stderr()); err != nil {
 		s.logf("could not open a browser", "err", err)
 	}

@@ -72,6 +72,9 @@ func (s *SignIn) setAuthURL(u string) {
 	s.life.update(func(st *State) {
 		if st.Phase == SigningIn {
 			st.URL = u
+			if u == "" {
+				st.RedirectURI = ""
+			}
 		}
 	})
 }

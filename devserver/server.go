@@ -169,12 +169,15 @@ func New(cfg Config) *Server {
 		server.WithEventStore(trackingStore{EventStore: server.NewInMemoryEventStore(), calls: s.calls}),
 		server.WithHTTPContextFunc(s.calls.detach),
 		server.WithStreamableHTTPLogger(logger),
+		// Reached under its public name (PublicURL) through a proxy, the Host is not loopback by design.
+		server.WithDisableLocalhostProtection(cfg.PublicURL != ""),
 	)
 	s.sse = server.NewSSEServer(s.mcp,
 		server.WithStaticBasePath("/v1"),
 		server.WithSSEEndpoint("/sse"),
 		server.WithMessageEndpoint("/message"),
 		server.WithSSEContextFunc(markLegacy),
+		server.WithSSEDisableLocalhostProtection(cfg.PublicURL != ""),
 	)
 	return s
 }
