@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -26,8 +27,9 @@ const meshAIHost = "auth.meshai.dev"
 // meshAIStandIn makes a local server answer as https://auth.meshai.dev for the processes given its environment:
 // a certificate for that name from a CA of the test's own (SSL_CERT_FILE), and an HTTPS proxy (HTTPS_PROXY) that
 // tunnels every CONNECT to the local server, whatever host it names. The bridge's own code then sees MeshAI's
-// real URL: nothing in it is told it is under test. It returns the server's TLS config and the environment.
-func meshAIStandIn(t *testing.T, serverAddr func() string) (*tls.Config, []string) {
+// real URL: nothing in it is told it is under test. It returns the server's TLS config, the environment, and the
+// function that names the server's address once it listens.
+func meshAIStandIn(t *testing.T) (*tls.Config, []string, func(addr string)) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -53,6 +55,7 @@ func meshAIStandIn(t *testing.T, serverAddr func() string) (*tls.Config, []strin
 	if err != nil {
 		t.Fatal(err)
 	}
+	var target atomic.Pointer[string]
 	var wg sync.WaitGroup
 	t.Cleanup(func() { ln.Close(); wg.Wait() })
 	wg.Go(func() {
@@ -61,10 +64,11 @@ func meshAIStandIn(t *testing.T, serverAddr func() string) (*tls.Config, []strin
 			if err != nil {
 				return
 			}
-			wg.Go(func() { tunnel(c, serverAddr()) })
+			wg.Go(func() { tunnel(c, *target.Load()) })
 		}
 	})
-	return cfg, []string{"HTTPS_PROXY=http://" + ln.Addr().String(), "SSL_CERT_FILE=" + caFile, "NO_PROXY=", "no_proxy=", "HTTP_PROXY=", "http_proxy=", "https_proxy="}
+	env := []string{"HTTPS_PROXY=http://" + ln.Addr().String(), "SSL_CERT_FILE=" + caFile, "NO_PROXY=", "no_proxy=", "HTTP_PROXY=", "http_proxy=", "https_proxy="}
+	return cfg, env, func(addr string) { target.Store(&addr) }
 }
 
 // tunnel answers one CONNECT by joining the client to addr.

@@ -41,12 +41,14 @@ func TestScopesLoginServeDoctorAgree(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
 			defer cancel()
 			tt.cfg.OAuth, tt.cfg.AutoApprove, tt.cfg.Step = true, true, 5*time.Millisecond
-			var srv *devserver.Running
-			var extraEnv []string
-			url := ""
+			var (
+				extraEnv []string
+				setAddr  = func(string) {}
+				url      = ""
+			)
 			if tt.meshai {
 				var tlsCfg *tls.Config
-				tlsCfg, extraEnv = meshAIStandIn(t, func() string { return srv.Addr })
+				tlsCfg, extraEnv, setAddr = meshAIStandIn(t)
 				tt.cfg.TLS, tt.cfg.PublicURL = tlsCfg, "https://"+meshAIHost
 				url = "https://" + meshAIHost + "/v1/mcp"
 			}
@@ -54,6 +56,7 @@ func TestScopesLoginServeDoctorAgree(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			setAddr(srv.Addr)
 			t.Cleanup(func() { srv.Close() })
 			if url == "" {
 				url = srv.URL + "/v1/mcp"
