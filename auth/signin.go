@@ -29,30 +29,33 @@ import (
 // authorization-code flow with PKCE in the browser — discovery from the server's own 401, registration, loopback
 // redirect, token exchange — once for all the bridges on this machine.
 type SignIn struct {
-	ServerURL        *url.URL
-	ConfigDir        string
-	Store            credstore.Store
-	HTTP             *http.Client
-	Scopes           oauth.ScopeRule // how a first sign-in's scopes are chosen (--scope, MeshAI's documented scopes)
-	ClientID         string          // pre-registered client, skipping registration
-	ClientSecret     string          // its secret, if it has one
-	ClientAuthMethod string          // its token_endpoint_auth_method (a client.json's); "" chooses by the server's metadata
+	ServerURL         *url.URL
+	ConfigDir         string
+	Store             credstore.Store
+	HTTP              *http.Client
+	Scopes            oauth.ScopeRule // how a first sign-in's scopes are chosen (--scope, MeshAI's documented scopes)
+	ClientID          string          // pre-registered client, skipping registration
+	ClientSecret      string          // its secret, if it has one
+	ClientMetadataURL string          // an https client ID metadata document, used where the server supports them
+	CallbackPort      int             // pins the loopback port
+	BrowserCommand    string          // "" = $BROWSER, else the system browser
+	AuthTimeout       time.Duration
+	AuthorizeParams   url.Values      // --authorize-param
+	Resource          string          // the RFC 8707 resource to ask for; "" = the server URL's canonical form
+	ClientMetadata    json.RawMessage // fields laid over the dynamic registration request
+	CallbackHost      string          // the loopback redirect's host: 127.0.0.1 (default), localhost or ::1
+	CallbackPath      string          // the loopback redirect's path (default CallbackPath)
+	DeviceCode        bool            // sign in with the device authorization grant (RFC 8628): no browser here
+	Stderr            io.Writer       // where the sign-in URL is printed
+	Version           string
+	Log               *slog.Logger
+
+	// ClientAuthMethod is how ClientID authenticates at the token endpoint (a client.json's
+	// token_endpoint_auth_method); "" chooses by the server's metadata (clientAuthMethod).
+	ClientAuthMethod string
 	// AuthorizationURL and TokenURL, when set, are the authorization server's endpoints, for a server that publishes
 	// no metadata; RegistrationURL, optionally, its dynamic registration endpoint. Discovery of the server is skipped.
 	AuthorizationURL, TokenURL, RegistrationURL string
-	ClientMetadataURL                           string // an https client ID metadata document, used where the server supports them
-	CallbackPort                                int    // pins the loopback port
-	BrowserCommand                              string // "" = $BROWSER, else the system browser
-	AuthTimeout                                 time.Duration
-	AuthorizeParams                             url.Values      // --authorize-param
-	Resource                                    string          // the RFC 8707 resource to ask for; "" = the server URL's canonical form
-	ClientMetadata                              json.RawMessage // fields laid over the dynamic registration request
-	CallbackHost                                string          // the loopback redirect's host: 127.0.0.1 (default), localhost or ::1
-	CallbackPath                                string          // the loopback redirect's path (default CallbackPath)
-	DeviceCode                                  bool            // sign in with the device authorization grant (RFC 8628): no browser here
-	Stderr                                      io.Writer       // where the sign-in URL is printed
-	Version                                     string
-	Log                                         *slog.Logger
 
 	mu       sync.Mutex
 	src      *Source

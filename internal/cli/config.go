@@ -39,21 +39,24 @@ type Config struct {
 	ClientID          string
 	ClientSecret      string
 	ClientMetadataURL string
-	ClientAuthMethod  string   // the client.json's token_endpoint_auth_method; "" lets the sign-in choose
-	ClientRedirects   []string // the client.json's redirect_uris; the loopback one sets the callback (applyClientRedirect)
+	CallbackPort      int
+	BrowserCommand    string
+	AuthTimeout       time.Duration
+	Resource          string          // --resource: the RFC 8707 resource, instead of the URL's canonical form
+	Scopes            []string        // --scope: the scopes to ask for, replacing the choice (oauth.ScopeRule)
+	AuthorizeParams   url.Values      // --authorize-param k=v, added to the authorization request
+	ClientMetadata    json.RawMessage // --static-oauth-client-metadata: fields laid over the registration request
+	CallbackHost      string          // --host: the loopback redirect's host name
+	CallbackPath      string          // --callback-path: the loopback redirect's path
+	DeviceCode        bool            // --device-code: sign in with the device authorization grant (RFC 8628)
+	SignInWait        time.Duration   // how long initialize waits for a sign-in before the bridge answers it
+
+	// From a client.json (--static-oauth-client-info): its token_endpoint_auth_method ("" lets the sign-in choose)
+	// and its redirect_uris, whose loopback one sets the callback (applyClientRedirect).
+	ClientAuthMethod string
+	ClientRedirects  []string
 	// Endpoints set by hand, for servers that publish no metadata (--authorization-url, --token-url, --registration-url).
 	AuthorizationURL, TokenURL, RegistrationURL string
-	CallbackPort                                int
-	BrowserCommand                              string
-	AuthTimeout                                 time.Duration
-	Resource                                    string          // --resource: the RFC 8707 resource, instead of the URL's canonical form
-	Scopes                                      []string        // --scope: the scopes to ask for, replacing the choice (oauth.ScopeRule)
-	AuthorizeParams                             url.Values      // --authorize-param k=v, added to the authorization request
-	ClientMetadata                              json.RawMessage // --static-oauth-client-metadata: fields laid over the registration request
-	CallbackHost                                string          // --host: the loopback redirect's host name
-	CallbackPath                                string          // --callback-path: the loopback redirect's path
-	DeviceCode                                  bool            // --device-code: sign in with the device authorization grant (RFC 8628)
-	SignInWait                                  time.Duration   // how long initialize waits for a sign-in before the bridge answers it
 
 	StallTimeout time.Duration // --stall-timeout: how long an answer may carry no complete message
 
