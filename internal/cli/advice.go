@@ -171,7 +171,8 @@ func noOAuthAdvice(err error) string {
 		return ""
 	}
 	return "this server takes an API key, not a sign-in: set " + config.EnvAPIKey +
-		" in the MCP client's config for this server (or pass --header \"Authorization: Bearer …\")"
+		" in the MCP client's config for this server (or pass --header \"Authorization: Bearer …\"); " +
+		"if it has a sign-in whose endpoints it does not publish, give them with --authorization-url and --token-url"
 }
 
 // challengeAdvice: bot protection answered where an API answer was expected; only the operator can change that.
