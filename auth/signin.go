@@ -430,6 +430,10 @@ func (s *SignIn) interactive(ctx context.Context, ch *oauth.Challenge, scopes []
 		return err
 	}
 	defer lb.Close()
+	if s.configuredClient() && s.CallbackPort != 0 && lb.Port() != s.CallbackPort {
+		// Another port would send a redirect URI the client's registration does not list.
+		return &CallbackPortBusyError{Port: s.CallbackPort, ClientID: s.ClientID}
+	}
 	// Registration depends on the port the loopback really got.
 	reg, err = s.registration(ctx, meta, resource, reg, lb.Port(), scopes)
 	if err != nil {

@@ -205,3 +205,29 @@ func TestSignInScopes(t *testing.T) {
 		})
 	}
 }
+
+// The port a pre-registered client's redirect URI names is taken: the sign-in stops there, rather than sending a
+// redirect URI on another port that the registration does not list.
+func TestPreregisteredPortBusy(t *testing.T) {
+	busy, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	port := busy.Addr().(*net.TCPAddr).Port
+	srv, err := devserver.Listen("127.0.0.1:0", devserver.Config{OAuth: true, AutoApprove: true, Clients: []devserver.Client{
+		{ID: "sigil", RedirectURIs: []string{"http://127.0.0.1:" + strconv.Itoa(port) + "/callback"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	b := &browserStub{}
+	b.open(t)
+	s := newLifecycleSignIn(t, srv, t.TempDir())
+	s.ClientID, s.CallbackPort = "sigil", port
+	err = s.Login(context.Background(), nil, nil)
+	var pe *CallbackPortBusyError
+	if !errors.As(err, &pe) || pe.Port != port || b.opens.Load() != 0 {
+		t.Fatalf("err = %v, %d browser opens; want the port named and no browser", err, b.opens.Load())
+	}
+}

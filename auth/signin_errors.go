@@ -79,3 +79,14 @@ type NoDeviceGrantError struct {
 func (e *NoDeviceGrantError) Error() string {
 	return fmt.Sprintf("the authorization server %s offers no device sign-in (RFC 8628)", e.Issuer)
 }
+
+// CallbackPortBusyError: the loopback port a client registered beforehand needs for its redirect URI (a pinned
+// CallbackPort) is taken by another program, and any other port would send a redirect URI it does not list.
+type CallbackPortBusyError struct {
+	Port     int
+	ClientID string
+}
+
+func (e *CallbackPortBusyError) Error() string {
+	return fmt.Sprintf("port %d, which the redirect URI of client_id %s needs, is in use by another program", e.Port, e.ClientID)
+}

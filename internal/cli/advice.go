@@ -31,7 +31,7 @@ func advise(err error) string {
 // rate limits) gets a rule here. The specific come first: a failed sign-in that a later request met
 // (failedAdvice) gets the advice for its cause when a rule knows it.
 var adviceRules = []func(error) string{noOAuthAdvice, challengeAdvice, refusalAdvice, freshTokenAdvice,
-	registrationAdvice, noRegistrationAdvice, noDeviceGrantAdvice, clientRefusedAdvice, timeoutAdvice,
+	registrationAdvice, noRegistrationAdvice, portBusyAdvice, noDeviceGrantAdvice, clientRefusedAdvice, timeoutAdvice,
 	unreadableAdvice, signInRequiredAdvice, keychainAdvice, storeKindAdvice, apiKeyAdvice, failedAdvice}
 
 // freshTokenAdvice: the server refused a token it had just issued; another window would be refused the same way.
@@ -225,4 +225,14 @@ func adviseUpstream(e *remote.UpstreamError) string {
 		return "for tools that stay silent longer, raise --stall-timeout"
 	}
 	return advise(e)
+}
+
+// portBusyAdvice: the port a pre-registered client's redirect URI names is taken.
+func portBusyAdvice(err error) string {
+	var pe *auth.CallbackPortBusyError
+	if !errors.As(err, &pe) {
+		return ""
+	}
+	return fmt.Sprintf("stop the program listening on port %d, or register another loopback redirect URI for the client and use its port "+
+		"(--callback-port, or the redirect_uris of the --static-oauth-client-info file)", pe.Port)
 }
