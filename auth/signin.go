@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,12 +33,12 @@ type SignIn struct {
 	ConfigDir         string
 	Store             credstore.Store
 	HTTP              *http.Client
-	DefaultScopes     []string // when neither the challenge nor the server's metadata names scopes
-	ClientID          string   // pre-registered client, skipping registration
-	ClientSecret      string   // its secret, if it has one
-	ClientMetadataURL string   // an https client ID metadata document, used where the server supports them
-	CallbackPort      int      // pins the loopback port
-	BrowserCommand    string   // "" = $BROWSER, else the system browser
+	Scopes            oauth.ScopeRule // how a first sign-in's scopes are chosen (--scope, MeshAI's documented scopes)
+	ClientID          string          // pre-registered client, skipping registration
+	ClientSecret      string          // its secret, if it has one
+	ClientMetadataURL string          // an https client ID metadata document, used where the server supports them
+	CallbackPort      int             // pins the loopback port
+	BrowserCommand    string          // "" = $BROWSER, else the system browser
 	AuthTimeout       time.Duration
 	AuthorizeParams   url.Values      // --authorize-param
 	Resource          string          // the RFC 8707 resource to ask for; "" = the server URL's canonical form
@@ -50,6 +49,13 @@ type SignIn struct {
 	Stderr            io.Writer       // where the sign-in URL is printed
 	Version           string
 	Log               *slog.Logger
+
+	// ClientAuthMethod is how ClientID authenticates at the token endpoint (a client.json's
+	// token_endpoint_auth_method); "" chooses by the server's metadata (clientAuthMethod).
+	ClientAuthMethod string
+	// AuthorizationURL and TokenURL, when set, are the authorization server's endpoints, for a server that publishes
+	// no metadata; RegistrationURL, optionally, its dynamic registration endpoint. Discovery of the server is skipped.
+	AuthorizationURL, TokenURL, RegistrationURL string
 
 	mu       sync.Mutex
 	src      *Source
@@ -91,6 +97,9 @@ func (s *SignIn) serverURL() *url.URL {
 	}
 	return s.ServerURL
 }
+
+// Endpoint is the MCP endpoint signed in to: ServerURL, unless Relocate moved it.
+func (s *SignIn) Endpoint() *url.URL { return s.serverURL() }
 
 // Watch returns where the sign-in stands and a channel that is closed at its next change.
 func (s *SignIn) Watch() (State, <-chan struct{}) { return s.life.get() }
@@ -375,6 +384,11 @@ func (s *SignIn) interactive(ctx context.Context, ch *oauth.Challenge, scopes []
 	prm, err := oauth.DiscoverResource(ctx, hc, s.serverURL(), ch)
 	var meta *oauth.ServerMetadata
 	switch {
+	case s.manualEndpoints():
+		meta, prm, err = s.manualMetadata(), usable(prm, err), nil
+		if prm != nil && s.Resource == "" {
+			resource = prm.Resource
+		}
 	case errors.Is(err, oauth.ErrNoResourceMetadata): // a 2025-03-26 server
 		meta, err = oauth.LegacyServerMetadata(ctx, hc, s.serverURL())
 	case err == nil:
@@ -390,13 +404,7 @@ func (s *SignIn) interactive(ctx context.Context, ch *oauth.Challenge, scopes []
 		return err
 	}
 	if scopes == nil {
-		challengeScope := ""
-		if ch != nil {
-			challengeScope = ch.Scope()
-		}
-		if scopes = oauth.ChooseScopes(challengeScope, prm); len(scopes) == 0 {
-			scopes = s.DefaultScopes
-		}
+		scopes = s.chooseScopes(ch, prm)
 	}
 	if s.DeviceCode {
 		return s.deviceSignIn(ctx, meta, resource, scopes)
@@ -422,6 +430,10 @@ func (s *SignIn) interactive(ctx context.Context, ch *oauth.Challenge, scopes []
 		return err
 	}
 	defer lb.Close()
+	if s.configuredClient() && s.CallbackPort != 0 && lb.Port() != s.CallbackPort {
+		// Another port would send a redirect URI the client's registration does not list.
+		return &CallbackPortBusyError{Port: s.CallbackPort, ClientID: s.ClientID}
+	}
 	// Registration depends on the port the loopback really got.
 	reg, err = s.registration(ctx, meta, resource, reg, lb.Port(), scopes)
 	if err != nil {
@@ -431,7 +443,8 @@ func (s *SignIn) interactive(ctx context.Context, ch *oauth.Challenge, scopes []
 	if err != nil {
 		return err
 	}
-	lb.Expect(ar.State, meta.Issuer, meta.AuthorizationResponseIssParameterSupported)
+	lb.Expect(ar.State, s.expectedIssuer(meta), meta.AuthorizationResponseIssParameterSupported)
+	s.showRedirect(reg) // before the URL, so whoever shows the URL shows the redirect URI with it
 	s.setAuthURL(ar.URL)
 	defer s.setAuthURL("")
 	s.logf("signing in", "issuer", meta.Issuer, "scopes", strings.Join(scopes, " "), "redirect", reg.RedirectURI)
@@ -446,13 +459,20 @@ func (s *SignIn) interactive(ctx context.Context, ch *oauth.Challenge, scopes []
 		stopBrowser() // abandoned or timed out: a browser command still running has nothing left to open
 
 		if errors.Is(err, context.DeadlineExceeded) {
-			return &TimeoutError{After: s.authTimeout()}
+			te := &TimeoutError{After: s.authTimeout()}
+			if s.configuredClient() {
+				te.ClientID, te.RedirectURI = reg.ClientID, reg.RedirectURI
+			}
+			return te
 		}
 		return fmt.Errorf("sign-in did not complete: %w", err)
 	}
 	tc := s.tokenClient(meta, reg, resource)
 	tok, err := tc.Exchange(ctx, cb.Code, ar.Verifier, reg.RedirectURI)
 	if err != nil {
+		if oauth.IsInvalidClient(err) && s.configuredClient() {
+			return fmt.Errorf("redeem the sign-in code: %w", &ClientRefusedError{ClientID: reg.ClientID, Configured: true, Method: reg.TokenEndpointAuthMethod, Err: err})
+		}
 		if oauth.IsInvalidClient(err) && s.ClientID == "" && s.ClientMetadataURL == "" {
 			_ = credstore.ForgetRegistration(ctx, s.Store, regKey)
 			return fmt.Errorf("redeem the sign-in code: %w", &ClientRefusedError{ClientID: reg.ClientID, Err: err})
@@ -518,15 +538,8 @@ func (s *SignIn) dropForgottenClient(ctx context.Context, reg *credstore.Registr
 func (s *SignIn) registration(ctx context.Context, meta *oauth.ServerMetadata, resource string, stored *credstore.Registration, port int, scopes []string) (*credstore.Registration, error) {
 	redirect := "http://" + net.JoinHostPort(s.callbackHost(), strconv.Itoa(port)) + s.callbackPath()
 	if s.ClientID != "" {
-		method := oauth.AuthNone
-		if s.ClientSecret != "" {
-			method = oauth.AuthBasic
-			if !slices.Contains(meta.TokenEndpointAuthMethodsSupported, oauth.AuthBasic) && slices.Contains(meta.TokenEndpointAuthMethodsSupported, oauth.AuthPost) {
-				method = oauth.AuthPost
-			}
-		}
 		return &credstore.Registration{Issuer: meta.Issuer, ClientID: s.ClientID, ClientSecret: s.ClientSecret,
-			TokenEndpointAuthMethod: method, RedirectURI: redirect, CallbackPort: port}, nil
+			TokenEndpointAuthMethod: s.clientAuthMethod(meta), RedirectURI: redirect, CallbackPort: port}, nil
 	}
 	if s.ClientMetadataURL != "" && meta.ClientIDMetadataDocumentSupported {
 		// The URL is the client_id; the document it serves lists the loopback redirect URIs.

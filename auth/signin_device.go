@@ -41,11 +41,7 @@ func (s *SignIn) deviceSignIn(ctx context.Context, meta *oauth.ServerMetadata, r
 // or a new dynamic registration without redirect URIs.
 func (s *SignIn) deviceRegistration(ctx context.Context, meta *oauth.ServerMetadata, resource string, scopes []string) (*credstore.Registration, error) {
 	if s.ClientID != "" {
-		method := oauth.AuthNone
-		if s.ClientSecret != "" {
-			method = oauth.AuthBasic
-		}
-		return &credstore.Registration{Issuer: meta.Issuer, ClientID: s.ClientID, ClientSecret: s.ClientSecret, TokenEndpointAuthMethod: method}, nil
+		return &credstore.Registration{Issuer: meta.Issuer, ClientID: s.ClientID, ClientSecret: s.ClientSecret, TokenEndpointAuthMethod: s.clientAuthMethod(meta)}, nil
 	}
 	key := credstore.ClientKey{Resource: resource, Issuer: meta.Issuer, Device: true}
 	reg, _ := credstore.LoadRegistration(ctx, s.Store, key)
@@ -76,6 +72,9 @@ func (s *SignIn) setAuthURL(u string) {
 	s.life.update(func(st *State) {
 		if st.Phase == SigningIn {
 			st.URL = u
+			if u == "" {
+				st.RedirectURI = ""
+			}
 		}
 	})
 }

@@ -12,10 +12,18 @@ import (
 // TimeoutError: the browser sign-in was not completed within the time allowed (SignIn.AuthTimeout).
 type TimeoutError struct {
 	After time.Duration
+	// ClientID and RedirectURI are set when the client was registered beforehand: the likely cause is then that
+	// its registration lacks RedirectURI, so the server showed its own error page and never sent the browser back.
+	ClientID, RedirectURI string
 }
 
 func (e *TimeoutError) Error() string {
-	return fmt.Sprintf("the sign-in was not completed in the browser within %s", e.After)
+	msg := fmt.Sprintf("the sign-in was not completed in the browser within %s", e.After)
+	if e.RedirectURI != "" {
+		msg += fmt.Sprintf("; the browser never came back to %s: the likely cause is that client_id %s does not have this redirect URI registered, "+
+			"so the authorization server showed its own error page instead of sending the browser back", e.RedirectURI, e.ClientID)
+	}
+	return msg
 }
 
 // Unwrap makes a TimeoutError a context.DeadlineExceeded.
@@ -25,12 +33,16 @@ func (e *TimeoutError) Unwrap() error { return context.DeadlineExceeded }
 // configured (Configured) stays refused; a dynamic registration is forgotten, and the next sign-in registers anew.
 type ClientRefusedError struct {
 	ClientID   string
-	Configured bool  // the client is SignIn.ClientID, not one the bridge registered
-	Err        error // the token endpoint's answer, when there is one
+	Configured bool   // the client is SignIn.ClientID, not one the bridge registered
+	Method     string // how the bridge authenticated it, when known (client_secret_basic, client_secret_post, none)
+	Err        error  // the token endpoint's answer, when there is one
 }
 
 func (e *ClientRefusedError) Error() string {
 	msg := fmt.Sprintf("the authorization server refused client_id %s (invalid_client)", e.ClientID)
+	if e.Method != "" {
+		msg = fmt.Sprintf("the authorization server refused client_id %s authenticated with %s (invalid_client)", e.ClientID, e.Method)
+	}
 	if !e.Configured {
 		msg = fmt.Sprintf("the authorization server no longer knows this app's registration (client_id %s, invalid_client); "+
 			"it is forgotten here, and the next sign-in registers anew", e.ClientID)
@@ -66,4 +78,15 @@ type NoDeviceGrantError struct {
 
 func (e *NoDeviceGrantError) Error() string {
 	return fmt.Sprintf("the authorization server %s offers no device sign-in (RFC 8628)", e.Issuer)
+}
+
+// CallbackPortBusyError: the loopback port a client registered beforehand needs for its redirect URI (a pinned
+// CallbackPort) is taken by another program, and any other port would send a redirect URI it does not list.
+type CallbackPortBusyError struct {
+	Port     int
+	ClientID string
+}
+
+func (e *CallbackPortBusyError) Error() string {
+	return fmt.Sprintf("port %d, which the redirect URI of client_id %s needs, is in use by another program", e.Port, e.ClientID)
 }

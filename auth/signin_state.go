@@ -40,6 +40,9 @@ type State struct {
 	URL string
 	// UserCode is the code to enter at URL in a device sign-in.
 	UserCode string
+	// RedirectURI is, while SigningIn with a client registered beforehand, the redirect URI the sign-in sends,
+	// which that client's registration must list.
+	RedirectURI string
 	// Elsewhere: while SigningIn, another bridge on this machine holds the sign-in and this one waits for it.
 	Elsewhere bool
 	// Err is why the sign-in failed, when Failed.

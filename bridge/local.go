@@ -200,7 +200,7 @@ func (r *Relay) outcome(wait time.Duration) string {
 		p.mu.Unlock()
 		switch {
 		case st.Phase == SigningIn && st.URL != "":
-			return fmt.Sprintf("Open this link in a browser to sign in to %s:\n%s\nThe server's tools appear here as soon as the sign-in completes.", r.ServerName, st.URL)
+			return fmt.Sprintf("Open this link in a browser to sign in to %s:\n%s\n%sThe server's tools appear here as soon as the sign-in completes.", r.ServerName, st.URL, noteLine(st.Note))
 		case st.Phase == SignInFailed:
 			return fmt.Sprintf("Signing in to %s failed: %s.%s", r.ServerName, st.Problem, tryAgain(st.Problem))
 		case state == statePending && !inFlight && lastErr != "":
@@ -284,4 +284,12 @@ func (r *Relay) ignoredWhy() string {
 		return r.IgnoreReason
 	}
 	return "hidden by the bridge's configuration"
+}
+
+// noteLine is a sign-in's note as a line of its own, or "".
+func noteLine(note string) string {
+	if note == "" {
+		return ""
+	}
+	return note + "\n"
 }

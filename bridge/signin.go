@@ -24,6 +24,9 @@ type SignInState struct {
 	Phase SignInPhase
 	// URL is what the user must open while SigningIn, once known.
 	URL string
+	// Note is, while SigningIn, what else the user must know to finish, e.g. the redirect URI a client registered
+	// beforehand must list; shown with URL.
+	Note string
 	// Elsewhere: while SigningIn, another bridge on this machine runs the sign-in and this one waits for it.
 	Elsewhere bool
 	// Problem says, when SignInFailed, what went wrong and the one thing to do, in words for the user.

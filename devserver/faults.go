@@ -149,7 +149,7 @@ func (s *Server) serveFaulty(fs faultSet, w http.ResponseWriter, r *http.Request
 	case path == mcpPath && noToken && fs.has(FaultNoWWWAuthenticate):
 		http.Error(w, "Unauthorized", http.StatusUnauthorized)
 	case path == mcpPath && noToken && fs.has(FaultNoPRM) && s.oauth != nil:
-		unauthorized(w, `Bearer scope="`+defaultScope+`"`, "missing bearer token")
+		unauthorized(w, "Bearer"+s.oauth.challengeScope(" "), "missing bearer token")
 	case strings.HasPrefix(path, prmPath) && fs.has(FaultNoPRM):
 		http.NotFound(w, r)
 	case strings.HasPrefix(path, prmPath) && fs.has(FaultPRMHTML):

@@ -1,11 +1,14 @@
 package devserver
 
 import (
+	"cmp"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 )
@@ -24,19 +27,27 @@ type Running struct {
 
 // Listen starts serving on addr (e.g. "127.0.0.1:0") and returns once it accepts connections.
 func Listen(addr string, cfg Config) (*Running, error) {
+	if err := checkClients(cfg.Clients); err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("devserver: listen on %s: %w", addr, err)
 	}
+	scheme := "http"
+	if cfg.TLS != nil {
+		scheme = "https"
+		ln = tls.NewListener(ln, cfg.TLS)
+	}
 	s := New(cfg)
-	s.baseURL = "http://" + ln.Addr().String()
+	s.baseURL = cmp.Or(strings.TrimSuffix(cfg.PublicURL, "/"), scheme+"://"+ln.Addr().String())
 	hs := &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	r := &Running{
-		URL:    "http://" + ln.Addr().String(),
+		URL:    scheme + "://" + ln.Addr().String(),
 		Addr:   ln.Addr().String(),
 		srv:    s,
 		hs:     hs,

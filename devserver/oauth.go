@@ -71,6 +71,7 @@ type oauthClient struct {
 	RedirectURIs []string
 	GrantTypes   []string
 	IssuedAt     time.Time
+	Exact        bool // pre-registered (Config.Clients): redirect URIs match exactly, without the loopback port leeway
 }
 
 // authCode is an issued, not yet redeemed (or redeemed, for reuse detection) authorization code.
@@ -127,6 +128,7 @@ type oauthServer struct {
 	refresh  map[string]*refreshToken
 	pendings map[string]*pendingAuth
 	devices  deviceStore // RFC 8628 device authorizations (oauth_device.go)
+	asked    []string    // the scope parameter of each authorization request (AskedScopes)
 	stats    oauthStats
 	counts   tokenCounter // token requests by grant type (counters.go)
 }
@@ -193,7 +195,7 @@ func (o *oauthServer) protectedResourceMetadata(w http.ResponseWriter, r *http.R
 	writeJSON(w, http.StatusOK, map[string]any{
 		"resource":                 o.resource(r),
 		"authorization_servers":    []string{o.issuer(r)},
-		"scopes_supported":         resourceScopes,
+		"scopes_supported":         o.resourceScopes(),
 		"bearer_methods_supported": []string{"header"},
 		"resource_name":            "MeshAI MCP server",
 	})
@@ -213,7 +215,7 @@ func (o *oauthServer) serverMetadata(w http.ResponseWriter, r *http.Request) {
 		"introspection_endpoint":                         iss + introspectPath,
 		"userinfo_endpoint":                              iss + userinfoPath,
 		"device_authorization_endpoint":                  iss + devicePath,
-		"scopes_supported":                               serverScopes,
+		"scopes_supported":                               o.serverScopes(),
 		"response_types_supported":                       []string{"code"},
 		"response_modes_supported":                       []string{"query"},
 		"grant_types_supported":                          []string{"authorization_code", "refresh_token", deviceGrantType},
@@ -302,7 +304,7 @@ func (o *oauthServer) register(w http.ResponseWriter, r *http.Request) {
 		registrationError(w, "invalid_client_metadata", "application_type must be native or web")
 		return
 	}
-	if _, ok := parseScope(md.Scope); !ok {
+	if _, ok := o.parseScope(md.Scope); !ok {
 		md.Scope = "" // RFC 7591 §2: the server may ignore a scope it does not support; it is not registered
 	}
 	c := &oauthClient{ID: "mcp_" + randomToken(16), Name: md.ClientName, AppType: md.AppType,
@@ -387,10 +389,11 @@ func redirectMatches(registered []string, requested string) bool {
 }
 
 // parseScope splits a scope string and checks every scope is one the server grants; duplicates are dropped.
-func parseScope(scope string) ([]string, bool) {
+func (o *oauthServer) parseScope(scope string) ([]string, bool) {
 	var out []string
+	grantable := o.serverScopes()
 	for _, sc := range strings.Fields(scope) {
-		if !slices.Contains(serverScopes, sc) {
+		if !slices.Contains(grantable, sc) {
 			return nil, false
 		}
 		if !slices.Contains(out, sc) {
@@ -590,7 +593,7 @@ func (o *oauthServer) refreshGrant(w http.ResponseWriter, r *http.Request, c *oa
 	}
 	scope := g.scope
 	if req := f.Get("scope"); req != "" {
-		want, ok := parseScope(req)
+		want, ok := o.parseScope(req)
 		if !ok {
 			tokenError(w, http.StatusBadRequest, "invalid_scope", "unsupported scope")
 			return

@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -67,7 +68,7 @@ func (o *oauthServer) validateAuthRequest(w http.ResponseWriter, r *http.Request
 		o.errorPage(w, http.StatusBadRequest, "The application is not registered with MeshAI (unknown client_id).")
 		return authRequest{}, false
 	}
-	if redirectURI == "" || !redirectMatches(c.RedirectURIs, redirectURI) {
+	if redirectURI == "" || !(redirectMatches(c.RedirectURIs, redirectURI) && (!c.Exact || slices.Contains(c.RedirectURIs, redirectURI))) {
 		o.errorPage(w, http.StatusBadRequest, "The redirect_uri is missing or not registered for this application.")
 		return authRequest{}, false
 	}
@@ -96,10 +97,11 @@ func (o *oauthServer) validateAuthRequest(w http.ResponseWriter, r *http.Request
 		return fail("invalid_target", "unknown resource; this server protects "+o.resource(r))
 	}
 	scope := q.Get("scope")
+	o.noteAuthorization(scope)
 	if strings.TrimSpace(scope) == "" {
 		scope = defaultScope
 	}
-	scopes, ok := parseScope(scope)
+	scopes, ok := o.parseScope(scope)
 	if !ok {
 		return fail("invalid_scope", "unsupported scope")
 	}

@@ -80,7 +80,7 @@ func (o *oauthServer) deviceAuthorization(w http.ResponseWriter, r *http.Request
 	if strings.TrimSpace(scope) == "" {
 		scope = defaultScope
 	}
-	scopes, ok := parseScope(scope)
+	scopes, ok := o.parseScope(scope)
 	if !ok {
 		tokenError(w, http.StatusBadRequest, "invalid_scope", "unsupported scope")
 		return

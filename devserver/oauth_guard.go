@@ -25,11 +25,11 @@ func (s *Server) requireOAuth(next http.Handler) http.Handler {
 		} else {
 			at, ok := o.lookupAccess(tok)
 			if !ok || at.resource != o.resource(r) {
-				challenge := `Bearer resource_metadata="` + o.prmURL(r) + `", scope="` + defaultScope + `"`
+				challenge := `Bearer resource_metadata="` + o.prmURL(r) + `"` + o.challengeScope(", ")
 				msg := "missing bearer token"
 				if has {
 					challenge = `Bearer error="invalid_token", error_description="the access token is invalid or expired", ` +
-						`resource_metadata="` + o.prmURL(r) + `", scope="` + defaultScope + `"`
+						`resource_metadata="` + o.prmURL(r) + `"` + o.challengeScope(", ")
 					msg = "invalid or expired access token"
 				}
 				unauthorized(w, challenge, msg)

@@ -14,6 +14,7 @@ package devserver
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"log/slog"
@@ -69,6 +70,17 @@ type Config struct {
 	Users          map[string]string // OAuth: username -> password for the login page; nil means {"demo": "demo"}
 	DeviceInterval time.Duration     // OAuth: the device grant's polling interval (whole seconds, at least 1); 0 means 5s
 	OriginResource bool              // OAuth: the protected resource is the server's origin, not its MCP endpoint (RFC 9728 allows either)
+	// ScopesSupported, when set, is the protected resource metadata's scopes_supported, and the authorization
+	// server grants these too: e.g. OpenID's and mcp:manage beside MeshAI's, as some deployments list them.
+	ScopesSupported  []string
+	NoChallengeScope bool // OAuth: the 401 challenge names no scope, so clients fall back to scopes_supported
+	// Clients are clients registered by the operator beforehand (as Sigil's or Neotoma's guides have one register):
+	// their own client_id, secret, token endpoint auth method and redirect URIs, which must match exactly.
+	Clients []Client
+	// TLS, when set, makes Listen serve https with it. PublicURL, when set, is the base URL clients reach the server
+	// at (through a proxy, under another name): the OAuth issuer and every URL the metadata names start with it.
+	TLS       *tls.Config
+	PublicURL string
 
 	// Faults breaks the server on purpose, one way per entry (see faults.go), so clients and doctor can be
 	// tested against each failure. It is the initial set; SetFaults replaces it while the server runs.
@@ -121,6 +133,7 @@ func New(cfg Config) *Server {
 	s.tools = newToolCalls()
 	if cfg.OAuth {
 		s.oauth = newOAuthServer(s)
+		s.oauth.preregister(cfg.Clients)
 	}
 
 	hooks := &server.Hooks{}
@@ -156,12 +169,15 @@ func New(cfg Config) *Server {
 		server.WithEventStore(trackingStore{EventStore: server.NewInMemoryEventStore(), calls: s.calls}),
 		server.WithHTTPContextFunc(s.calls.detach),
 		server.WithStreamableHTTPLogger(logger),
+		// Reached under its public name (PublicURL) through a proxy, the Host is not loopback by design.
+		server.WithDisableLocalhostProtection(cfg.PublicURL != ""),
 	)
 	s.sse = server.NewSSEServer(s.mcp,
 		server.WithStaticBasePath("/v1"),
 		server.WithSSEEndpoint("/sse"),
 		server.WithMessageEndpoint("/message"),
 		server.WithSSEContextFunc(markLegacy),
+		server.WithSSEDisableLocalhostProtection(cfg.PublicURL != ""),
 	)
 	return s
 }

@@ -79,6 +79,7 @@ type Options struct {
 	HTTP          *http.Client        // nil: the bridge's client (remote.NewHTTPClient) with the proxy variables of Getenv
 	RootCAs       *x509.CertPool      // nil: the system roots, for the TLS check
 	Version       string              // reported to the server in clientInfo and registrations
+	Scopes        []string            // --scope: the scopes the bridge is told to ask for (oauth.ScopeRule.Fixed)
 }
 
 // runner carries what one check learns for the next.
@@ -97,6 +98,7 @@ type runner struct {
 	challenge  *oauth.Challenge
 	prm        *oauth.ProtectedResource
 	meta       *oauth.ServerMetadata
+	scopes     []string                // what a sign-in asks for (checkScopes); nil omits the scope parameter
 	rec        *credstore.SignInRecord // the stored sign-in: its client and token endpoint, once read
 	storedTok  *credstore.Tokens       // its tokens; never printed
 	credential string                  // bearer for the round trip: the API key or the stored access token; never printed
@@ -117,7 +119,7 @@ func Run(ctx context.Context, opts Options) Report {
 		r.checkURL, r.checkProxy, r.checkConfigDir, r.checkStore,
 		r.checkDNS, r.checkTCP, r.checkTLS,
 		r.checkEndpoint, r.checkChallenge,
-		r.checkResourceMetadata, r.checkServerMetadata, r.checkToken,
+		r.checkResourceMetadata, r.checkScopes, r.checkServerMetadata, r.checkToken,
 		r.checkRegistration,
 		r.checkStored, r.checkRefresh,
 		r.checkRoundTrip,

@@ -28,6 +28,7 @@ func TestHealthyReferenceServer(t *testing.T) {
 		{"mcp.endpoint", OK, "answered 401"},
 		{"mcp.challenge", OK, `scope="mcp:read mcp:execute"`},
 		{"oauth.prm", OK, "named by WWW-Authenticate"},
+		{"oauth.scopes", OK, "mcp:read mcp:execute (from the server's 401 challenge)"},
 		{"oauth.as", OK, "(RFC 8414)"},
 		{"oauth.issuer", OK, "matches"},
 		{"oauth.endpoints", OK, "loopback"},

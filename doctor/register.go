@@ -45,7 +45,7 @@ func (r *runner) checkRegistration(ctx context.Context) {
 	port := auth.SignInPorts(resource, r.meta.Issuer)[0] // the port the bridge's sign-in tries first
 	redirect := fmt.Sprintf("http://127.0.0.1:%d%s", port, auth.CallbackPath)
 	r.timed(func() Result {
-		md := oauth.NativeClient(redirect, "", r.version())
+		md := oauth.NativeClient(redirect, strings.Join(r.scopes, " "), r.version())
 		md.ClientName = "meshai-mcp-server doctor probe"
 		return r.register(ctx, id, title, "the bridge", md)
 	})

@@ -77,19 +77,6 @@ func resourceCovers(prm string, server *url.URL) bool {
 	return prefix == "" || path == prefix || strings.HasPrefix(path, prefix+"/")
 }
 
-// ChooseScopes picks the scopes of a first authorization per the MCP "Scope Selection Strategy": the scope
-// of the 401 challenge when it has one, else every scope the PRM lists in scopes_supported, else none (nil:
-// omit the scope parameter).
-func ChooseScopes(challengeScope string, prm *ProtectedResource) []string {
-	if s := strings.Fields(challengeScope); len(s) > 0 {
-		return UnionScopes(nil, s)
-	}
-	if prm != nil && len(prm.ScopesSupported) > 0 {
-		return UnionScopes(nil, prm.ScopesSupported)
-	}
-	return nil
-}
-
 // UnionScopes returns the scopes of a then those of b not already present, in order and without duplicates:
 // the set to re-authorize with on a step-up (previously requested scopes plus the challenge's).
 func UnionScopes(a, b []string) []string {

@@ -76,27 +76,6 @@ func TestResourceCovers(t *testing.T) {
 	}
 }
 
-func TestChooseScopes(t *testing.T) {
-	prm := &ProtectedResource{ScopesSupported: []string{"mcp:basic", "mcp:read", "mcp:write"}}
-	tests := []struct {
-		name      string
-		challenge string
-		prm       *ProtectedResource
-		want      []string
-	}{
-		{"challenge wins, even outside scopes_supported", "mcp:admin  mcp:basic", prm, []string{"mcp:admin", "mcp:basic"}},
-		{"else all of scopes_supported", "", prm, []string{"mcp:basic", "mcp:read", "mcp:write"}},
-		{"blank challenge scope counts as none", "   ", prm, []string{"mcp:basic", "mcp:read", "mcp:write"}},
-		{"else none", "", &ProtectedResource{}, nil},
-		{"no PRM", "", nil, nil},
-	}
-	for _, tt := range tests {
-		if got := ChooseScopes(tt.challenge, tt.prm); !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("%s: got %q, want %q", tt.name, got, tt.want)
-		}
-	}
-}
-
 func TestUnionScopes(t *testing.T) {
 	tests := []struct{ a, b, want []string }{
 		{[]string{"mcp:basic"}, []string{"mcp:basic", "mcp:write"}, []string{"mcp:basic", "mcp:write"}},

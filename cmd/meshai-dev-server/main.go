@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -34,6 +35,14 @@ func run(args []string) error {
 	autoApprove := fs.Bool("auto-approve", false, "with --oauth: approve authorization requests at once, without the login page")
 	tokenTTL := fs.Duration("access-token-ttl", 60*time.Minute, "with --oauth: access token lifetime")
 	retryAfter := fs.Duration("retry-after", time.Second, "with a rate-limit-* --fault: the Retry-After of the 429 answers (rounded up to whole seconds)")
+	scopes := fs.String("scopes-supported", "", "with --oauth: the protected resource metadata's scopes_supported, space-separated (e.g. \"openid profile email mcp:read mcp:execute mcp:manage\"); granted too")
+	noChallengeScope := fs.Bool("no-challenge-scope", false, "with --oauth: the 401 challenge names no scope")
+	var clients []devserver.Client
+	fs.Func("client", "with --oauth: a client registered beforehand, as a client.json ({\"client_id\", \"client_secret\", \"token_endpoint_auth_method\", \"redirect_uris\"}) or @file (repeatable); its redirect URIs match exactly", func(v string) error {
+		c, err := readClient(v)
+		clients = append(clients, c)
+		return err
+	})
 	var faults []devserver.Fault
 	fs.Func("fault", "break the server on purpose, for testing clients and doctor (repeatable): "+faultNames(), func(v string) error {
 		f, err := devserver.ParseFault(v)
@@ -52,7 +61,7 @@ func run(args []string) error {
 	defer stop()
 	r, err := devserver.Listen(*listen, devserver.Config{APIKey: *apiKey, Step: *step, Logger: logger,
 		OAuth: *oauth, AutoApprove: *autoApprove, AccessTokenTTL: *tokenTTL, Faults: faults,
-		RetryAfter: *retryAfter})
+		RetryAfter: *retryAfter, ScopesSupported: strings.Fields(*scopes), NoChallengeScope: *noChallengeScope, Clients: clients})
 	if err != nil {
 		return err
 	}
@@ -72,4 +81,27 @@ func faultNames() string {
 		names[i] = string(f)
 	}
 	return strings.Join(names, ", ")
+}
+
+// readClient reads a --client: a client.json as mcp-remote's --static-oauth-client-info takes it, or @file.
+func readClient(v string) (devserver.Client, error) {
+	raw := []byte(v)
+	if path, ok := strings.CutPrefix(v, "@"); ok {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return devserver.Client{}, fmt.Errorf("client file: %w", err)
+		}
+		raw = b
+	}
+	var c struct {
+		ID           string   `json:"client_id"`
+		Secret       string   `json:"client_secret"`
+		AuthMethod   string   `json:"token_endpoint_auth_method"`
+		RedirectURIs []string `json:"redirect_uris"`
+		Name         string   `json:"client_name"`
+	}
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return devserver.Client{}, fmt.Errorf("client: %w", err)
+	}
+	return devserver.Client{ID: c.ID, Secret: c.Secret, AuthMethod: c.AuthMethod, RedirectURIs: c.RedirectURIs, Name: c.Name}, nil
 }

@@ -31,7 +31,7 @@ func advise(err error) string {
 // rate limits) gets a rule here. The specific come first: a failed sign-in that a later request met
 // (failedAdvice) gets the advice for its cause when a rule knows it.
 var adviceRules = []func(error) string{noOAuthAdvice, challengeAdvice, refusalAdvice, freshTokenAdvice,
-	registrationAdvice, noRegistrationAdvice, noDeviceGrantAdvice, clientRefusedAdvice, timeoutAdvice,
+	registrationAdvice, noRegistrationAdvice, portBusyAdvice, noDeviceGrantAdvice, clientRefusedAdvice, timeoutAdvice,
 	unreadableAdvice, signInRequiredAdvice, keychainAdvice, storeKindAdvice, apiKeyAdvice, failedAdvice}
 
 // freshTokenAdvice: the server refused a token it had just issued; another window would be refused the same way.
@@ -96,7 +96,7 @@ func clientRefusedAdvice(err error) string {
 	case !errors.As(err, &ce):
 		return ""
 	case ce.Configured:
-		return "check --client-id and --client-secret, or drop them to let the bridge register itself"
+		return "check --client-id and --client-secret, and how the client authenticates (token_endpoint_auth_method in a --static-oauth-client-info file), or drop them to let the bridge register itself"
 	}
 	return signInAgain + " to register and sign in anew"
 }
@@ -106,6 +106,11 @@ func timeoutAdvice(err error) string {
 	var te *auth.TimeoutError
 	if !errors.As(err, &te) {
 		return ""
+	}
+	if te.RedirectURI != "" {
+		return "register " + te.RedirectURI + " as a redirect URI of client_id " + te.ClientID + " at the authorization server, " +
+			"or make the bridge use one the client has registered: --callback-port, --host and --callback-path " +
+			"(or the redirect_uris of a --static-oauth-client-info file); then " + signInAgain
 	}
 	return signInAgain + " for a new sign-in link, and finish in the browser within that time (raise --auth-timeout to allow more)"
 }
@@ -166,7 +171,8 @@ func noOAuthAdvice(err error) string {
 		return ""
 	}
 	return "this server takes an API key, not a sign-in: set " + config.EnvAPIKey +
-		" in the MCP client's config for this server (or pass --header \"Authorization: Bearer …\")"
+		" in the MCP client's config for this server (or pass --header \"Authorization: Bearer …\"); " +
+		"if it has a sign-in whose endpoints it does not publish, give them with --authorization-url and --token-url"
 }
 
 // challengeAdvice: bot protection answered where an API answer was expected; only the operator can change that.
@@ -219,4 +225,14 @@ func adviseUpstream(e *remote.UpstreamError) string {
 		return "for tools that stay silent longer, raise --stall-timeout"
 	}
 	return advise(e)
+}
+
+// portBusyAdvice: the port a pre-registered client's redirect URI names is taken.
+func portBusyAdvice(err error) string {
+	var pe *auth.CallbackPortBusyError
+	if !errors.As(err, &pe) {
+		return ""
+	}
+	return fmt.Sprintf("stop the program listening on port %d, or register another loopback redirect URI for the client and use its port "+
+		"(--callback-port, or the redirect_uris of the --static-oauth-client-info file)", pe.Port)
 }

@@ -3,7 +3,6 @@ package cli
 import (
 	"bufio"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -44,12 +43,20 @@ type Config struct {
 	BrowserCommand    string
 	AuthTimeout       time.Duration
 	Resource          string          // --resource: the RFC 8707 resource, instead of the URL's canonical form
+	Scopes            []string        // --scope: the scopes to ask for, replacing the choice (oauth.ScopeRule)
 	AuthorizeParams   url.Values      // --authorize-param k=v, added to the authorization request
 	ClientMetadata    json.RawMessage // --static-oauth-client-metadata: fields laid over the registration request
 	CallbackHost      string          // --host: the loopback redirect's host name
 	CallbackPath      string          // --callback-path: the loopback redirect's path
 	DeviceCode        bool            // --device-code: sign in with the device authorization grant (RFC 8628)
 	SignInWait        time.Duration   // how long initialize waits for a sign-in before the bridge answers it
+
+	// From a client.json (--static-oauth-client-info): its token_endpoint_auth_method ("" lets the sign-in choose)
+	// and its redirect_uris, whose loopback one sets the callback (applyClientRedirect).
+	ClientAuthMethod string
+	ClientRedirects  []string
+	// Endpoints set by hand, for servers that publish no metadata (--authorization-url, --token-url, --registration-url).
+	AuthorizationURL, TokenURL, RegistrationURL string
 
 	StallTimeout time.Duration // --stall-timeout: how long an answer may carry no complete message
 
@@ -107,6 +114,12 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (Co
 		return cfg, err
 	}
 	if cfg.Header, err = buildHeaders(a.headers, a.headerFile, getenv); err != nil {
+		return cfg, err
+	}
+	if err = applyClientRedirect(&cfg, flagsSet(fs)); err != nil {
+		return cfg, err
+	}
+	if err = checkEndpoints(&cfg); err != nil {
 		return cfg, err
 	}
 	if err = checkCallback(cfg.CallbackHost, cfg.CallbackPath); err != nil {
@@ -225,26 +238,4 @@ func redactHeader(l string) string {
 		return l[:4] + "…"
 	}
 	return l
-}
-
-// readClientInfo reads --static-oauth-client-info: JSON, or @file holding JSON, with ${VAR} expanded.
-func readClientInfo(v string, getenv func(string) string, cfg *Config) error {
-	raw := []byte(v)
-	if path, ok := strings.CutPrefix(v, "@"); ok {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return fmt.Errorf("client info file: %w", err)
-		}
-		raw = b
-	}
-	expanded := envRef.ReplaceAllStringFunc(string(raw), func(ref string) string { return getenv(ref[2 : len(ref)-1]) })
-	var info struct {
-		ClientID     string `json:"client_id"`
-		ClientSecret string `json:"client_secret"`
-	}
-	if err := json.Unmarshal([]byte(expanded), &info); err != nil || info.ClientID == "" {
-		return errors.New(`expected {"client_id": "...", "client_secret": "..."} (client_secret optional)`)
-	}
-	cfg.ClientID, cfg.ClientSecret = info.ClientID, info.ClientSecret
-	return nil
 }

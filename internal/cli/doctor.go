@@ -85,6 +85,9 @@ func doctorFlagSet(opts *doctor.Options, asJSON *bool, stderr io.Writer) *flag.F
 	fs.BoolVar(&opts.Refresh, "refresh", false, "refresh the stored access token (the new tokens are saved)")
 	fs.StringVar(&opts.TokenStore, "token-store", "", "token store to check: auto, keychain or file (default $"+config.EnvTokenStore+", else auto)")
 	fs.BoolVar(&opts.AllowHTTP, "allow-http", false, "accept plain http to a host that is not loopback")
+	fs.Func("scope", "the scopes the bridge is told to ask for (its --scope), space-separated", func(v string) error {
+		return parseScopes(v, &opts.Scopes)
+	})
 	fs.DurationVar(&opts.Timeout, "timeout", 10*time.Second, "time limit of each network step")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), `meshai-mcp-server doctor checks configuration, network, the MCP endpoint, OAuth discovery, registration,

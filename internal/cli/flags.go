@@ -41,9 +41,12 @@ func serveFlagSet(cfg *Config, a *serveArgs, getenv func(string) string, stderr 
 	fs.StringVar(&cfg.ClientID, "client-id", "", "a client pre-registered at the authorization server (skips registration)")
 	fs.StringVar(&cfg.ClientSecret, "client-secret", "", "its secret, if it has one")
 	fs.StringVar(&cfg.ClientMetadataURL, "client-metadata-url", "", "an https `URL` serving this client's ID metadata document, used as client_id where the server supports it")
-	fs.Func("static-oauth-client-info", "pre-registered client as JSON {\"client_id\":…, \"client_secret\":…} or @file (as mcp-remote)", func(v string) error {
+	fs.Func("static-oauth-client-info", "pre-registered client as JSON {\"client_id\":…, \"client_secret\":…, \"redirect_uris\":[…], \"token_endpoint_auth_method\":…} or @file (as mcp-remote); its loopback redirect URI sets the callback's host, port and path", func(v string) error {
 		return readClientInfo(v, getenv, cfg)
 	})
+	fs.StringVar(&cfg.AuthorizationURL, "authorization-url", "", "the authorization endpoint `URL`, for a server that publishes no OAuth metadata (with --token-url)")
+	fs.StringVar(&cfg.TokenURL, "token-url", "", "the token endpoint `URL`, for a server that publishes no OAuth metadata (with --authorization-url)")
+	fs.StringVar(&cfg.RegistrationURL, "registration-url", "", "the dynamic registration endpoint `URL`, with --authorization-url and --token-url (optional: else give --client-id)")
 	fs.IntVar(&cfg.CallbackPort, "callback-port", 0, "pin the loopback port of the sign-in redirect (default: stable per server)")
 	fs.StringVar(&cfg.BrowserCommand, "browser-command", "", "open the sign-in URL with this `command` (the URL is appended; default $BROWSER, else the system browser)")
 	fs.BoolFunc("no-browser", "print the sign-in URL on stderr and open nothing (headless machines)", func(string) error {
@@ -63,6 +66,9 @@ func serveFlagSet(cfg *Config, a *serveArgs, getenv func(string) string, stderr 
 		return parseSeconds(v, &cfg.StallTimeout)
 	})
 	fs.StringVar(&cfg.Resource, "resource", "", "the RFC 8707 resource `URI` to ask tokens for (default: the server URL); also keeps its sign-in apart")
+	fs.Func("scope", "the scopes to ask for, space-separated (`\"a b\"`), instead of the server's challenge or metadata (a 403 insufficient_scope still adds what it asks for)", func(v string) error {
+		return parseScopes(v, &cfg.Scopes)
+	})
 	fs.Func("authorize-param", "extra authorization request parameter `k=v` (repeatable; e.g. audience=…, access_type=offline)", func(v string) error {
 		return addAuthorizeParam(v, cfg)
 	})

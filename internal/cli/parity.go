@@ -34,7 +34,22 @@ func parseSeconds(v string, d *time.Duration) error {
 // reservedAuthorizeHints say, for a parameter the sign-in sets itself (oauth.ReservedParam), where its value
 // comes from instead.
 var reservedAuthorizeHints = map[string]string{
-	"resource": " (use --resource)", "scope": " (scopes come from the server's challenge and metadata)",
+	"resource": " (use --resource)", "scope": " (use --scope)",
+}
+
+// parseScopes reads --scope: scopes separated by spaces (RFC 6749 §3.3), at least one.
+func parseScopes(v string, scopes *[]string) error {
+	s := oauth.UnionScopes(nil, strings.Fields(v))
+	if len(s) == 0 {
+		return errors.New(`expected scopes separated by spaces, e.g. "mcp:read mcp:execute"`)
+	}
+	for _, sc := range s {
+		if strings.ContainsAny(sc, `"\\`) {
+			return fmt.Errorf("scope %q: a scope cannot hold a quote or a backslash (RFC 6749 §3.3)", sc)
+		}
+	}
+	*scopes = s
+	return nil
 }
 
 // addAuthorizeParam reads one --authorize-param k=v.

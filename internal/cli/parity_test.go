@@ -73,7 +73,7 @@ func TestMcpRemoteFlagErrors(t *testing.T) {
 		{[]string{"--authorize-param", "state=x"}, "cannot be overridden"},
 		{[]string{"--authorize-param", "resource=x"}, "use --resource"},
 		{[]string{"--authorize-param", "Code_Challenge=x"}, "Code_Challenge is set by the bridge and cannot be overridden"},
-		{[]string{"--authorize-param", "scope=x"}, "scopes come from the server's challenge"},
+		{[]string{"--authorize-param", "scope=x"}, "use --scope"},
 		{[]string{"--authorize-param", "novalue"}, "key=value"},
 		{[]string{"--static-oauth-client-metadata", `[1]`}, "JSON object"},
 		{[]string{"--static-oauth-client-metadata", `{"redirect_uris":["https://evil"]}`}, "redirect_uris is set by the bridge"},

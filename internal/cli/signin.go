@@ -5,26 +5,20 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth"
 	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
+	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/config"
 	"github.com/meshailabs-org/meshai-mcp-server/remote"
 )
 
-// meshaiScopes are requested from MeshAI when neither its challenge nor its metadata names scopes. Other servers
-// get no scope parameter then, as the MCP spec asks.
-var meshaiScopes = []string{"mcp:read", "mcp:execute"}
-
-// defaultScopes returns meshaiScopes for MeshAI's own endpoint and none for any other server.
-func defaultScopes(cfg Config) []string {
-	if def, _ := url.Parse(config.DefaultURL); strings.EqualFold(cfg.URL.Host, def.Host) {
-		return meshaiScopes
-	}
-	return nil
+// scopeRule is how cfg's sign-in chooses scopes: --scope, else the challenge's, else MeshAI's documented scopes on
+// its own servers (config.IsMeshAI), else the metadata's. doctor builds the same rule (doctor.Options.Scopes).
+func scopeRule(cfg Config) oauth.ScopeRule {
+	return oauth.ScopeRule{Fixed: cfg.Scopes, Preferred: config.PreferredScopes(cfg.URL.Hostname())}
 }
 
 // newSignIn prepares the OAuth side for cfg.URL. The token store opens on first use, so a start-up with no
@@ -35,9 +29,13 @@ func newSignIn(cfg Config, env Env, log *slog.Logger, hc *http.Client) *auth.Sig
 		ConfigDir:         cfg.ConfigDir,
 		Store:             lazyStore(cfg, env),
 		HTTP:              hc,
-		DefaultScopes:     defaultScopes(cfg),
+		Scopes:            scopeRule(cfg),
 		ClientID:          cfg.ClientID,
 		ClientSecret:      cfg.ClientSecret,
+		ClientAuthMethod:  cfg.ClientAuthMethod,
+		AuthorizationURL:  cfg.AuthorizationURL,
+		TokenURL:          cfg.TokenURL,
+		RegistrationURL:   cfg.RegistrationURL,
 		ClientMetadataURL: cfg.ClientMetadataURL,
 		ClientMetadata:    cfg.ClientMetadata,
 		CallbackPort:      cfg.CallbackPort,
@@ -72,7 +70,10 @@ func account(ctx context.Context, action string, cfg Config, env Env) error {
 	out := env.Stdout
 	switch action {
 	case "login":
-		if err := si.Login(ctx, nil, nil); err != nil {
+		// The server's challenge, as serving meets it on the first request: the scopes it names come first.
+		ch := oauth.FindBearer(oauth.ParseWWWAuthenticate(remote.Challenge(ctx, remote.Options{URL: si.Endpoint(), Mode: cfg.Mode,
+			HTTPClient: hc, Header: cfg.Header, Logger: log})))
+		if err := si.Login(ctx, ch, nil); err != nil {
 			return err
 		}
 		fmt.Fprintf(out, "Signed in to %s. Desktop clients using meshai-mcp-server now connect without asking.\n", cfg.URL.Redacted())

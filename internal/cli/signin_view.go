@@ -18,6 +18,10 @@ type signInView struct{ si *auth.SignIn }
 func (v signInView) Watch() (bridge.SignInState, <-chan struct{}) {
 	st, changed := v.si.Watch()
 	out := bridge.SignInState{URL: st.URL, Elsewhere: st.Elsewhere}
+	if st.RedirectURI != "" {
+		out.Note = "This sign-in uses a client registered beforehand (--client-id): its registration must list the redirect URI " +
+			st.RedirectURI + " exactly, or the server shows its own error page and the sign-in never completes."
+	}
 	switch st.Phase {
 	case auth.SigningIn:
 		out.Phase = bridge.SigningIn
