@@ -1,0 +1,164 @@
+package clientconfig
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+
+	"github.com/tailscale/hujson"
+)
+
+// claudeCode is Claude Code: configured through its own command, `claude mcp add --scope user` and `claude mcp
+// remove --scope user` (code.claude.com/docs/en/mcp), when `claude` is on PATH — Claude Code rewrites
+// ~/.claude.json often, so its command is the safe writer — and else through that file.
+type claudeCode struct {
+	file fileClient // ~/.claude.json, read to know the current entry, and written when there is no command
+}
+
+func (c claudeCode) Name() string { return c.file.name }
+
+func (c claudeCode) Found(env Env) bool {
+	if _, err := env.lookPath("claude"); err == nil {
+		return true
+	}
+	return c.file.Found(env) || exists(c.file.file(env))
+}
+
+func (c claudeCode) Install(ctx context.Context, env Env, e Entry, dryRun bool) (Result, error) {
+	claude, err := env.lookPath("claude")
+	if err != nil {
+		return c.file.Install(ctx, env, e, dryRun)
+	}
+	res := Result{Client: c.Name()}
+	have, found, err := c.current(env)
+	switch {
+	case err != nil:
+		return res, err
+	case found && have.Equal(e):
+		res.Action, res.Where = Unchanged, "claude mcp get "+Name
+		return res, nil
+	}
+	var cmds [][]string
+	res.Action = Added
+	if found {
+		res.Action = Updated
+		cmds = append(cmds, []string{"mcp", "remove", "--scope", "user", Name})
+	}
+	add := []string{"mcp", "add", "--scope", "user"}
+	for _, k := range sortedKeys(e.Env) {
+		add = append(add, "-e", k+"="+e.Env[k])
+	}
+	cmds = append(cmds, append(append(add, Name, "--", e.Command), e.Args...))
+	return c.run(ctx, claude, res, cmds, secrets(e), dryRun)
+}
+
+func (c claudeCode) Uninstall(ctx context.Context, env Env, dryRun bool) (Result, error) {
+	claude, err := env.lookPath("claude")
+	if err != nil {
+		return c.file.Uninstall(ctx, env, dryRun)
+	}
+	res := Result{Client: c.Name()}
+	if _, found, err := c.current(env); err != nil || !found {
+		res.Action, res.Where = Absent, "claude mcp get "+Name
+		return res, err
+	}
+	res.Action = Removed
+	return c.run(ctx, claude, res, [][]string{{"mcp", "remove", "--scope", "user", Name}}, nil, dryRun)
+}
+
+// run runs the claude commands (or, in a dry run, lists them), with secret values hidden in what it reports.
+func (c claudeCode) run(ctx context.Context, claude string, res Result, cmds [][]string, secret []string, dryRun bool) (Result, error) {
+	hide := func(s string) string {
+		for _, v := range secret {
+			s = strings.ReplaceAll(s, v, "***")
+		}
+		return s
+	}
+	var shown []string
+	for _, args := range cmds {
+		shown = append(shown, hide("claude "+strings.Join(args, " ")))
+	}
+	res.Where = strings.Join(shown, " && ")
+	if dryRun {
+		res.Diff = "would run: " + strings.Join(shown, "\n           ") + "\n"
+		return res, nil
+	}
+	for i, args := range cmds {
+		out, err := exec.CommandContext(ctx, claude, args...).CombinedOutput()
+		if err != nil {
+			return res, fmt.Errorf("%s: %w: %s", shown[i], err, hide(strings.TrimSpace(string(out))))
+		}
+	}
+	return res, nil
+}
+
+// current is the entry in Claude Code's user scope (the top-level mcpServers of ~/.claude.json), if any.
+func (c claudeCode) current(env Env) (Entry, bool, error) {
+	path, err := c.file.file(env)
+	if err != nil {
+		return Entry{}, false, err
+	}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Entry{}, false, nil
+	} else if err != nil {
+		return Entry{}, false, err
+	}
+	root, err := parseObject(path, b)
+	if err != nil {
+		return Entry{}, false, err
+	}
+	servers, err := childObject(path, b, root.Value.(*hujson.Object), "mcpServers")
+	if err != nil || servers == nil {
+		return Entry{}, false, err
+	}
+	i := memberIndex(servers, Name)
+	if i < 0 {
+		return Entry{}, false, nil
+	}
+	v := servers.Members[i].Value.Clone()
+	v.Standardize()
+	var e Entry
+	if err := json.Unmarshal(v.Pack(), &e); err != nil {
+		return Entry{}, true, nil // something else under our name: replaced
+	}
+	if len(e.Env) == 0 {
+		e.Env = nil
+	}
+	return e, true, nil
+}
+
+// lookPath finds a command on PATH (env.LookPath in tests).
+func (e Env) lookPath(name string) (string, error) {
+	if e.LookPath != nil {
+		return e.LookPath(name)
+	}
+	return exec.LookPath(name)
+}
+
+// secrets are the values of e's environment that must not be shown.
+func secrets(e Entry) []string {
+	var s []string
+	for _, v := range e.Env {
+		if v != "" {
+			s = append(s, v)
+		}
+	}
+	return s
+}
+
+// sortedKeys are m's keys in order.
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

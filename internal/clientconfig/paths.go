@@ -1,0 +1,90 @@
+package clientconfig
+
+import (
+	"errors"
+	"path"
+	"path/filepath"
+	"runtime"
+	"strings"
+)
+
+// Env is where a client's files are: the OS and the user's directories, passed in so that every OS's paths can
+// be tested on any machine.
+type Env struct {
+	OS            string // runtime.GOOS of the machine
+	Home          string // the home directory ($HOME; %USERPROFILE% on Windows)
+	AppData       string // %APPDATA% (Windows)
+	XDGConfigHome string // $XDG_CONFIG_HOME (Linux; "" for $HOME/.config)
+	// LookPath finds a command (Claude Code's claude); nil for exec.LookPath.
+	LookPath func(name string) (string, error)
+}
+
+// join joins like filepath.Join would on e.OS, so that a Windows path is written with backslashes in tests on
+// Linux too.
+func (e Env) join(base string, elem ...string) string {
+	switch {
+	case e.OS == runtime.GOOS:
+		return filepath.Join(append([]string{base}, elem...)...)
+	case e.OS == "windows":
+		return strings.TrimRight(base, `\/`) + `\` + strings.Join(elem, `\`)
+	}
+	return path.Join(append([]string{base}, elem...)...)
+}
+
+// home is the home directory, or an error that names the variable to set.
+func (e Env) home() (string, error) {
+	if e.Home == "" {
+		if e.OS == "windows" {
+			return "", errors.New("%USERPROFILE% is not set")
+		}
+		return "", errors.New("$HOME is not set")
+	}
+	return e.Home, nil
+}
+
+// appConfigDir is the path app (a directory, and names under it) where an Electron app (Claude Desktop, VS
+// Code) keeps its files on e.OS: Electron's
+// app.getPath("appData") — ~/Library/Application Support on macOS, %APPDATA% on Windows, $XDG_CONFIG_HOME or
+// ~/.config on Linux.
+func (e Env) appConfigDir(app ...string) (string, error) {
+	switch e.OS {
+	case "windows":
+		if e.AppData == "" {
+			return "", errors.New("%APPDATA% is not set")
+		}
+		return e.join(e.AppData, app...), nil
+	case "darwin":
+		home, err := e.home()
+		if err != nil {
+			return "", err
+		}
+		return e.join(home, append([]string{"Library", "Application Support"}, app...)...), nil
+	}
+	if e.XDGConfigHome != "" && path.IsAbs(e.XDGConfigHome) {
+		return e.join(e.XDGConfigHome, app...), nil
+	}
+	home, err := e.home()
+	if err != nil {
+		return "", err
+	}
+	return e.join(home, append([]string{".config"}, app...)...), nil
+}
+
+// inHome is a path under the home directory, the same on every OS (~/.cursor, ~/.codeium, ~/.claude.json).
+func (e Env) inHome(elem ...string) (string, error) {
+	home, err := e.home()
+	if err != nil {
+		return "", err
+	}
+	return e.join(home, elem...), nil
+}
+
+// EnvFor is the Env of a machine running goos, read from its environment variables through getenv: %USERPROFILE%
+// and %APPDATA% on Windows, $HOME and $XDG_CONFIG_HOME elsewhere.
+func EnvFor(goos string, getenv func(string) string) Env {
+	env := Env{OS: goos, Home: getenv("HOME"), XDGConfigHome: getenv("XDG_CONFIG_HOME")}
+	if goos == "windows" {
+		env.Home, env.AppData, env.XDGConfigHome = getenv("USERPROFILE"), getenv("APPDATA"), ""
+	}
+	return env
+}
