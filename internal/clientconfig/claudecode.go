@@ -14,8 +14,8 @@ import (
 	"github.com/tailscale/hujson"
 )
 
-// claudeCode is Claude Code: configured through its own command, `claude mcp add --scope user` and `claude mcp
-// remove --scope user` (code.claude.com/docs/en/mcp), when `claude` is on PATH — Claude Code rewrites
+// claudeCode is Claude Code: configured through its own command, `claude mcp add -s user` and `claude mcp
+// remove -s user` (code.claude.com/docs/en/mcp), when `claude` is on PATH — Claude Code rewrites
 // ~/.claude.json often, so its command is the safe writer — and else through that file.
 type claudeCode struct {
 	file fileClient // ~/.claude.json, read to know the current entry, and written when there is no command
@@ -48,9 +48,9 @@ func (c claudeCode) Install(ctx context.Context, env Env, e Entry, dryRun bool) 
 	res.Action = Added
 	if found {
 		res.Action = Updated
-		cmds = append(cmds, []string{"mcp", "remove", "--scope", "user", Name})
+		cmds = append(cmds, []string{"mcp", "remove", "-s", "user", Name})
 	}
-	add := []string{"mcp", "add", "--scope", "user"}
+	add := []string{"mcp", "add", "-s", "user"}
 	for _, k := range sortedKeys(e.Env) {
 		add = append(add, "-e", k+"="+e.Env[k])
 	}
@@ -69,7 +69,7 @@ func (c claudeCode) Uninstall(ctx context.Context, env Env, dryRun bool) (Result
 		return res, err
 	}
 	res.Action = Removed
-	return c.run(ctx, claude, res, [][]string{{"mcp", "remove", "--scope", "user", Name}}, nil, dryRun)
+	return c.run(ctx, claude, res, [][]string{{"mcp", "remove", "-s", "user", Name}}, nil, dryRun)
 }
 
 // run runs the claude commands (or, in a dry run, lists them), with secret values hidden in what it reports.

@@ -62,3 +62,7 @@ func NewEntry(o EntryOptions) Entry {
 func (e Entry) Equal(o Entry) bool {
 	return e.Command == o.Command && slices.Equal(e.Args, o.Args) && maps.Equal(e.Env, o.Env)
 }
+
+// PromptedKey stands for an API key that the client asks the user for (VS Code's input prompt): given as
+// EntryOptions.APIKey when the key itself is not at hand.
+const PromptedKey = "${input:" + InputID + "}"

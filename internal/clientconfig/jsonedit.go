@@ -255,13 +255,29 @@ func removeAt(root *hujson.Value, ptr string) error {
 	if parent == nil {
 		return fmt.Errorf("no %s", ptr)
 	}
-	var closing *hujson.Extra
+	var (
+		closing *hujson.Extra
+		last    func() *hujson.Value // the last member's value or last element, nil when there is none
+	)
 	switch c := parent.Value.(type) {
 	case *hujson.Object:
 		closing = &c.AfterExtra
+		last = func() *hujson.Value {
+			if len(c.Members) == 0 {
+				return nil
+			}
+			return &c.Members[len(c.Members)-1].Value
+		}
 	case *hujson.Array:
 		closing = &c.AfterExtra
+		last = func() *hujson.Value {
+			if len(c.Elements) == 0 {
+				return nil
+			}
+			return &c.Elements[len(c.Elements)-1]
+		}
 	}
+	trailingComma := last() != nil && last().AfterExtra != nil
 	indent, hadLine := lineIndent(*closing)
 	patch, err := json.Marshal([]map[string]string{{"op": "remove", "path": ptr}})
 	if err != nil {
@@ -270,17 +286,13 @@ func removeAt(root *hujson.Value, ptr string) error {
 	if err := root.Patch(patch); err != nil {
 		return err
 	}
+	if l := last(); l != nil && trailingComma && l.AfterExtra == nil {
+		l.AfterExtra = hujson.Extra{}
+	}
 	if i := bytes.LastIndexByte(*closing, '\n'); hadLine && i >= 0 && len(bytes.Trim((*closing)[i+1:], " \t")) == 0 {
 		*closing = append((*closing)[:i+1:i+1], indent...)
 	}
-	empty := false
-	switch c := parent.Value.(type) {
-	case *hujson.Object:
-		empty = len(c.Members) == 0
-	case *hujson.Array:
-		empty = len(c.Elements) == 0
-	}
-	if empty && closing.IsStandard() {
+	if last() == nil && closing.IsStandard() {
 		*closing = nil
 		if parentPtr != "" {
 			return removeAt(root, parentPtr)

@@ -29,7 +29,7 @@ func cursorQuery() string {
 
 // VSCodeLink is VS Code's install link for the entry (code.visualstudio.com/docs/copilot/guides/
 // mcp-developer-guide, "MCP URL handler"): vscode:mcp/install?URL-ENCODED(JSON of name and configuration), the
-// object `code --add-mcp` takes.
+// object that VS Code's command line option add-mcp takes.
 func VSCodeLink() string {
 	e := linkEntry()
 	b, _ := json.Marshal(struct {
