@@ -125,7 +125,7 @@ func runInstall(env Env, install bool) int {
 			res, err = c.Uninstall(ctx, cenv, o.dryRun)
 		}
 		if err != nil {
-			fmt.Fprintf(env.Stderr, "%s: %s: %v (the file was not changed)\n", cmd, c.Name(), err)
+			fmt.Fprintf(env.Stderr, "%s: %s: %v\n", cmd, c.Name(), err)
 			failed = true
 			continue
 		}

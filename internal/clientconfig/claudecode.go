@@ -41,7 +41,7 @@ func (c claudeCode) Install(ctx context.Context, env Env, e Entry, dryRun bool) 
 	case err != nil:
 		return res, err
 	case found && have.Equal(e):
-		res.Action, res.Where = Unchanged, "claude mcp get "+Name
+		res.Action, res.Where = Unchanged, c.path(env)
 		return res, nil
 	}
 	var cmds [][]string
@@ -65,7 +65,7 @@ func (c claudeCode) Uninstall(ctx context.Context, env Env, dryRun bool) (Result
 	}
 	res := Result{Client: c.Name()}
 	if _, found, err := c.current(env); err != nil || !found {
-		res.Action, res.Where = Absent, "claude mcp get "+Name
+		res.Action, res.Where = Absent, c.path(env)
 		return res, err
 	}
 	res.Action = Removed
@@ -96,6 +96,12 @@ func (c claudeCode) run(ctx context.Context, claude string, res Result, cmds [][
 		}
 	}
 	return res, nil
+}
+
+// path is ~/.claude.json, where the current entry is read.
+func (c claudeCode) path(env Env) string {
+	p, _ := c.file.file(env)
+	return p
 }
 
 // current is the entry in Claude Code's user scope (the top-level mcpServers of ~/.claude.json), if any.

@@ -51,7 +51,7 @@ func changeFile(path string, dryRun, secret bool, change func(src []byte) ([]byt
 	}
 	out, action, err := change(src)
 	if err != nil {
-		return res, err
+		return res, fmt.Errorf("%w (the file was not changed)", err)
 	}
 	res.Action = action
 	if bytes.Equal(out, src) {
