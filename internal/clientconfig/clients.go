@@ -91,11 +91,15 @@ func exists(p string, err error) bool {
 var (
 	// Claude Desktop: claude_desktop_config.json in the app's directory (Settings → Developer → Edit Config).
 	// modelcontextprotocol.io/quickstart/user: ~/Library/Application Support/Claude on macOS, %APPDATA%\Claude on
-	// Windows; Linux builds (not Anthropic's) use Electron's ~/.config/Claude.
+	// Windows — the MSIX package's copy of it when the app is one (claudeDesktopDir); Linux builds (not
+	// Anthropic's) use Electron's ~/.config/Claude.
 	claudeDesktop = fileClient{
-		name:   "claude-desktop",
-		dir:    func(env Env) (string, error) { return env.appConfigDir("Claude") },
-		file:   func(env Env) (string, error) { return env.appConfigDir("Claude", "claude_desktop_config.json") },
+		name: "claude-desktop",
+		dir:  func(env Env) (string, error) { return env.claudeDesktopDir() },
+		file: func(env Env) (string, error) {
+			dir, err := env.claudeDesktopDir()
+			return env.join(dir, "claude_desktop_config.json"), err
+		},
 		format: mcpServers{server: plainServer},
 	}
 	// Cursor: the global ~/.cursor/mcp.json, key mcpServers (cursor.com/docs/context/mcp, "Configuration

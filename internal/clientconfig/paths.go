@@ -2,6 +2,7 @@ package clientconfig
 
 import (
 	"errors"
+	"fmt"
 	"path"
 	"path/filepath"
 	"runtime"
@@ -14,9 +15,20 @@ type Env struct {
 	OS            string // runtime.GOOS of the machine
 	Home          string // the home directory ($HOME; %USERPROFILE% on Windows)
 	AppData       string // %APPDATA% (Windows)
+	LocalAppData  string // %LOCALAPPDATA% (Windows: where MSIX packages keep their files)
 	XDGConfigHome string // $XDG_CONFIG_HOME (Linux; "" for $HOME/.config)
 	// LookPath finds a command (Claude Code's claude); nil for exec.LookPath.
 	LookPath func(name string) (string, error)
+	// Glob lists the paths that match a pattern (Claude Desktop's MSIX package); nil for filepath.Glob.
+	Glob func(pattern string) ([]string, error)
+}
+
+// glob is e.Glob, or filepath.Glob.
+func (e Env) glob(pattern string) ([]string, error) {
+	if e.Glob != nil {
+		return e.Glob(pattern)
+	}
+	return filepath.Glob(pattern)
 }
 
 // join joins like filepath.Join would on e.OS, so that a Windows path is written with backslashes in tests on
@@ -84,7 +96,35 @@ func (e Env) inHome(elem ...string) (string, error) {
 func EnvFor(goos string, getenv func(string) string) Env {
 	env := Env{OS: goos, Home: getenv("HOME"), XDGConfigHome: getenv("XDG_CONFIG_HOME")}
 	if goos == "windows" {
-		env.Home, env.AppData, env.XDGConfigHome = getenv("USERPROFILE"), getenv("APPDATA"), ""
+		env.Home, env.AppData, env.LocalAppData, env.XDGConfigHome = getenv("USERPROFILE"), getenv("APPDATA"), getenv("LOCALAPPDATA"), ""
 	}
 	return env
+}
+
+// claudeDesktopDir is Claude Desktop's directory. On Windows the app has been an MSIX package since early 2026
+// (the Store build and claude.ai's installer alike): Windows shows it a private copy of %APPDATA%, under
+// %LOCALAPPDATA%\Packages\Claude_<publisher id>\LocalCache\Roaming, and it never reads %APPDATA%\Claude
+// (anthropics/claude-code#26073, #25579). That directory is used when the package is there; %APPDATA%\Claude
+// for the older installer, and elsewhere.
+func (e Env) claudeDesktopDir() (string, error) {
+	if e.OS == "windows" && e.LocalAppData != "" {
+		pkgs, _ := e.glob(e.join(e.LocalAppData, "Packages", "Claude_*"))
+		var dirs, withFile []string
+		for _, p := range pkgs {
+			dir := e.join(p, "LocalCache", "Roaming", "Claude")
+			dirs = append(dirs, dir)
+			if m, _ := e.glob(e.join(dir, "claude_desktop_config.json")); len(m) > 0 {
+				withFile = append(withFile, dir)
+			}
+		}
+		switch {
+		case len(dirs) == 1:
+			return dirs[0], nil
+		case len(withFile) == 1:
+			return withFile[0], nil
+		case len(dirs) > 1:
+			return "", fmt.Errorf("found several Claude Desktop packages (%s) and cannot tell which one runs: add the entry by hand to the claude_desktop_config.json of the one you use", strings.Join(pkgs, ", "))
+		}
+	}
+	return e.appConfigDir("Claude")
 }

@@ -1,6 +1,9 @@
 package clientconfig
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // Every client's file on each OS, from the documented locations (see the comments on the clients).
 func TestPaths(t *testing.T) {
@@ -68,5 +71,49 @@ func TestEnvFor(t *testing.T) {
 	}
 	if got := EnvFor("windows", getenv); got.Home != `C:\Users\ann` || got.AppData != `C:\Users\ann\AppData\Roaming` || got.XDGConfigHome != "" {
 		t.Errorf("windows: %+v", got)
+	}
+}
+
+// On Windows, Claude Desktop installed as an MSIX package reads its package's copy of %APPDATA%: that file is
+// the one changed when the package is there; with two packages, the one that has a config file; else an error.
+func TestClaudeDesktopMSIX(t *testing.T) {
+	const (
+		local   = `C:\Users\ann\AppData\Local`
+		pkg     = local + `\Packages\Claude_pzs8sxrjxfjjc`
+		other   = local + `\Packages\Claude_otherpublisher`
+		inPkg   = pkg + `\LocalCache\Roaming\Claude\claude_desktop_config.json`
+		inOther = other + `\LocalCache\Roaming\Claude\claude_desktop_config.json`
+	)
+	tests := []struct {
+		name    string
+		present []string // what Glob finds
+		want    string   // "" for an error
+	}{
+		{"no package", nil, `C:\Users\ann\AppData\Roaming\Claude\claude_desktop_config.json`},
+		{"package", []string{pkg}, inPkg},
+		{"two packages, one with a config", []string{pkg, other, inOther}, inOther},
+		{"two packages, no config", []string{pkg, other}, ""},
+	}
+	for _, tt := range tests {
+		env := Env{OS: "windows", Home: `C:\Users\ann`, AppData: `C:\Users\ann\AppData\Roaming`, LocalAppData: local,
+			Glob: func(pattern string) ([]string, error) {
+				var m []string
+				for _, p := range tt.present {
+					if p == pattern || (strings.HasSuffix(pattern, `\Claude_*`) && strings.HasPrefix(p, strings.TrimSuffix(pattern, "*")) && !strings.Contains(p[len(pattern)-1:], `\`)) {
+						m = append(m, p)
+					}
+				}
+				return m, nil
+			}}
+		got, err := claudeDesktop.file(env)
+		if tt.want == "" {
+			if err == nil || !strings.Contains(err.Error(), "several Claude Desktop packages") {
+				t.Errorf("%s: %q, %v; want an error", tt.name, got, err)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("%s: %q, %v; want %q", tt.name, got, err, tt.want)
+		}
 	}
 }
