@@ -128,12 +128,18 @@ var (
 		format: mcpServers{server: plainServer},
 	}
 	// Claude Code without its command: the user scope is the top-level mcpServers of ~/.claude.json
-	// (code.claude.com/docs/en/mcp, "MCP installation scopes"), entries with "type": "stdio" as `claude mcp add`
-	// writes them.
+	// (code.claude.com/docs/en/mcp, "MCP installation scopes"; $CLAUDE_CONFIG_DIR/.claude.json when that is set),
+	// entries with "type": "stdio" as `claude mcp add` writes them.
 	claudeCodeFile = fileClient{
-		name:   "claude-code",
-		dir:    func(env Env) (string, error) { return env.inHome(".claude") },
-		file:   func(env Env) (string, error) { return env.inHome(".claude.json") },
+		name: "claude-code",
+		dir: func(env Env) (string, error) {
+			dir, _, err := env.claudeCodeDir()
+			return dir, err
+		},
+		file: func(env Env) (string, error) {
+			_, file, err := env.claudeCodeDir()
+			return file, err
+		},
 		format: mcpServers{server: stdioServer},
 	}
 )

@@ -12,11 +12,13 @@ import (
 // Env is where a client's files are: the OS and the user's directories, passed in so that every OS's paths can
 // be tested on any machine.
 type Env struct {
-	OS            string // runtime.GOOS of the machine
-	Home          string // the home directory ($HOME; %USERPROFILE% on Windows)
-	AppData       string // %APPDATA% (Windows)
-	LocalAppData  string // %LOCALAPPDATA% (Windows: where MSIX packages keep their files)
-	XDGConfigHome string // $XDG_CONFIG_HOME (Linux; "" for $HOME/.config)
+	OS           string // runtime.GOOS of the machine
+	Home         string // the home directory ($HOME; %USERPROFILE% on Windows)
+	AppData      string // %APPDATA% (Windows)
+	LocalAppData string // %LOCALAPPDATA% (Windows: where MSIX packages keep their files)
+	// ClaudeConfigDir is $CLAUDE_CONFIG_DIR: Claude Code's directory, and the home of its .claude.json, when set.
+	ClaudeConfigDir string
+	XDGConfigHome   string // $XDG_CONFIG_HOME (Linux; "" for $HOME/.config)
 	// LookPath finds a command (Claude Code's claude); nil for exec.LookPath.
 	LookPath func(name string) (string, error)
 	// Glob lists the paths that match a pattern (Claude Desktop's MSIX package); nil for filepath.Glob.
@@ -92,9 +94,9 @@ func (e Env) inHome(elem ...string) (string, error) {
 }
 
 // EnvFor is the Env of a machine running goos, read from its environment variables through getenv: %USERPROFILE%
-// and %APPDATA% on Windows, $HOME and $XDG_CONFIG_HOME elsewhere.
+// and %APPDATA% on Windows, $HOME and $XDG_CONFIG_HOME elsewhere; $CLAUDE_CONFIG_DIR everywhere.
 func EnvFor(goos string, getenv func(string) string) Env {
-	env := Env{OS: goos, Home: getenv("HOME"), XDGConfigHome: getenv("XDG_CONFIG_HOME")}
+	env := Env{OS: goos, Home: getenv("HOME"), XDGConfigHome: getenv("XDG_CONFIG_HOME"), ClaudeConfigDir: getenv("CLAUDE_CONFIG_DIR")}
 	if goos == "windows" {
 		env.Home, env.AppData, env.LocalAppData, env.XDGConfigHome = getenv("USERPROFILE"), getenv("APPDATA"), getenv("LOCALAPPDATA"), ""
 	}
@@ -127,4 +129,17 @@ func (e Env) claudeDesktopDir() (string, error) {
 		}
 	}
 	return e.appConfigDir("Claude")
+}
+
+// claudeCodeDir is Claude Code's directory, and the file that holds its user-scope servers: ~/.claude and
+// ~/.claude.json, or $CLAUDE_CONFIG_DIR and the .claude.json in it (anthropics/claude-code#48448).
+func (e Env) claudeCodeDir() (dir, file string, err error) {
+	if e.ClaudeConfigDir != "" {
+		return e.ClaudeConfigDir, e.join(e.ClaudeConfigDir, ".claude.json"), nil
+	}
+	if dir, err = e.inHome(".claude"); err != nil {
+		return "", "", err
+	}
+	file, err = e.inHome(".claude.json")
+	return dir, file, err
 }

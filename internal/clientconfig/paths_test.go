@@ -35,6 +35,7 @@ func TestPaths(t *testing.T) {
 		{claudeCodeFile, mac, "/Users/ann/.claude.json"},
 		{claudeCodeFile, win, `C:\Users\ann\.claude.json`},
 		{claudeCodeFile, linux, "/home/ann/.claude.json"},
+		{claudeCodeFile, Env{OS: "linux", Home: "/home/ann", ClaudeConfigDir: "/home/ann/.claude-work"}, "/home/ann/.claude-work/.claude.json"},
 	}
 	for _, tt := range tests {
 		got, err := tt.client.file(tt.env)
@@ -64,12 +65,13 @@ func TestPathsNeedTheirVariables(t *testing.T) {
 }
 
 func TestEnvFor(t *testing.T) {
-	vars := map[string]string{"HOME": "/home/ann", "XDG_CONFIG_HOME": "/cfg", "USERPROFILE": `C:\Users\ann`, "APPDATA": `C:\Users\ann\AppData\Roaming`}
+	vars := map[string]string{"CLAUDE_CONFIG_DIR": "/cc", "HOME": "/home/ann", "XDG_CONFIG_HOME": "/cfg", "USERPROFILE": `C:\Users\ann`, "APPDATA": `C:\Users\ann\AppData\Roaming`}
 	getenv := func(k string) string { return vars[k] }
-	if got, want := EnvFor("linux", getenv), (Env{OS: "linux", Home: "/home/ann", XDGConfigHome: "/cfg"}); got.OS != want.OS || got.Home != want.Home || got.XDGConfigHome != want.XDGConfigHome || got.AppData != "" {
+	if got, want := EnvFor("linux", getenv), (Env{OS: "linux", Home: "/home/ann", XDGConfigHome: "/cfg"}); got.OS != want.OS || got.Home != want.Home || got.XDGConfigHome != want.XDGConfigHome || got.AppData != "" || got.ClaudeConfigDir != "/cc" {
 		t.Errorf("linux: %+v", got)
 	}
-	if got := EnvFor("windows", getenv); got.Home != `C:\Users\ann` || got.AppData != `C:\Users\ann\AppData\Roaming` || got.XDGConfigHome != "" {
+	vars["LOCALAPPDATA"] = `C:\Users\ann\AppData\Local`
+	if got := EnvFor("windows", getenv); got.LocalAppData != `C:\Users\ann\AppData\Local` || got.Home != `C:\Users\ann` || got.AppData != `C:\Users\ann\AppData\Roaming` || got.XDGConfigHome != "" {
 		t.Errorf("windows: %+v", got)
 	}
 }
