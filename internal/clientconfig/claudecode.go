@@ -44,18 +44,32 @@ func (c claudeCode) Install(ctx context.Context, env Env, e Entry, dryRun bool) 
 		res.Action, res.Where = Unchanged, c.path(env)
 		return res, nil
 	}
-	var cmds [][]string
 	res.Action = Added
 	if found {
 		res.Action = Updated
+	}
+	var cmds [][]string
+	if found {
 		cmds = append(cmds, []string{"mcp", "remove", "-s", "user", Name})
 	}
+	cmds = append(cmds, addCommand(e))
+	res, done, err := c.run(ctx, claude, res, cmds, secrets(e), dryRun)
+	if err != nil && found && done == 1 { // removed, but not added again: put the old entry back
+		if _, _, rerr := c.run(ctx, claude, Result{}, [][]string{addCommand(have)}, secrets(have), false); rerr != nil {
+			return res, fmt.Errorf("%w; the previous entry was removed and could not be put back: %w", err, rerr)
+		}
+		return res, fmt.Errorf("%w; the previous entry was put back", err)
+	}
+	return res, err
+}
+
+// addCommand is the claude command that adds e in the user scope.
+func addCommand(e Entry) []string {
 	add := []string{"mcp", "add", "-s", "user"}
 	for _, k := range sortedKeys(e.Env) {
 		add = append(add, "-e", k+"="+e.Env[k])
 	}
-	cmds = append(cmds, append(append(add, Name, "--", e.Command), e.Args...))
-	return c.run(ctx, claude, res, cmds, secrets(e), dryRun)
+	return append(append(add, Name, "--", e.Command), e.Args...)
 }
 
 func (c claudeCode) Uninstall(ctx context.Context, env Env, dryRun bool) (Result, error) {
@@ -69,11 +83,13 @@ func (c claudeCode) Uninstall(ctx context.Context, env Env, dryRun bool) (Result
 		return res, err
 	}
 	res.Action = Removed
-	return c.run(ctx, claude, res, [][]string{{"mcp", "remove", "-s", "user", Name}}, nil, dryRun)
+	res, _, err = c.run(ctx, claude, res, [][]string{{"mcp", "remove", "-s", "user", Name}}, nil, dryRun)
+	return res, err
 }
 
-// run runs the claude commands (or, in a dry run, lists them), with secret values hidden in what it reports.
-func (c claudeCode) run(ctx context.Context, claude string, res Result, cmds [][]string, secret []string, dryRun bool) (Result, error) {
+// run runs the claude commands one after the other until one fails (or, in a dry run, lists them), with secret
+// values hidden in what it reports; done is the number of commands that succeeded.
+func (c claudeCode) run(ctx context.Context, claude string, res Result, cmds [][]string, secret []string, dryRun bool) (_ Result, done int, _ error) {
 	hide := func(s string) string {
 		for _, v := range secret {
 			s = strings.ReplaceAll(s, v, "***")
@@ -87,15 +103,15 @@ func (c claudeCode) run(ctx context.Context, claude string, res Result, cmds [][
 	res.Where = strings.Join(shown, " && ")
 	if dryRun {
 		res.Diff = "would run: " + strings.Join(shown, "\n           ") + "\n"
-		return res, nil
+		return res, 0, nil
 	}
 	for i, args := range cmds {
 		out, err := exec.CommandContext(ctx, claude, args...).CombinedOutput()
 		if err != nil {
-			return res, fmt.Errorf("%s: %w: %s", shown[i], err, hide(strings.TrimSpace(string(out))))
+			return res, i, fmt.Errorf("%s: %w: %s", shown[i], err, hide(strings.TrimSpace(string(out))))
 		}
 	}
-	return res, nil
+	return res, len(cmds), nil
 }
 
 // path is ~/.claude.json, where the current entry is read.

@@ -114,3 +114,25 @@ func TestClaudeCodeCommandFails(t *testing.T) {
 		t.Errorf("error: %v", err)
 	}
 }
+
+// An update is a remove and an add; when the add fails, the old entry is put back.
+func TestClaudeCodeFailedUpdatePutsTheOldEntryBack(t *testing.T) {
+	dir := t.TempDir()
+	calls := filepath.Join(dir, "calls")
+	script := "#!/bin/sh\necho \"$*\" >> '" + calls + "'\ncase \"$*\" in *mcp.example.com*) echo 'no network' >&2; exit 1;; esac\n"
+	os.WriteFile(filepath.Join(dir, "claude"), []byte(script), 0o755)
+	env := Env{OS: "linux", Home: t.TempDir(), LookPath: func(n string) (string, error) { return filepath.Join(dir, n), nil }}
+	os.WriteFile(filepath.Join(env.Home, ".claude.json"), []byte(`{"mcpServers": {"meshai": {"type": "stdio", "command": "npx", "args": ["-y", "meshai-mcp-server"]}}}`), 0o600)
+	_, err := claudeCode{file: claudeCodeFile}.Install(context.Background(), env, NewEntry(EntryOptions{URL: "https://mcp.example.com/mcp"}), false)
+	if err == nil || !strings.Contains(err.Error(), "no network") || !strings.Contains(err.Error(), "the previous entry was put back") {
+		t.Errorf("error: %v", err)
+	}
+	want := []string{
+		"mcp remove -s user meshai",
+		"mcp add -s user meshai -- npx -y meshai-mcp-server https://mcp.example.com/mcp",
+		"mcp add -s user meshai -- npx -y meshai-mcp-server",
+	}
+	if got := readCalls(t, calls); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("calls\n%q\nwant\n%q", got, want)
+	}
+}
