@@ -128,3 +128,37 @@ func TestInstallCommand(t *testing.T) {
 		t.Errorf("no client found: exit %d\n%s", code, errOut)
 	}
 }
+
+// --command self writes this binary's own absolute path, and refuses when npx runs it from its cache.
+func TestInstallCommandSelf(t *testing.T) {
+	home, noClaude := t.TempDir(), t.TempDir()
+	bin, err := filepath.EvalSymlinks(bridgeBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := installRun(t, home, noClaude, "install", "--client", "cursor", "--command", "self")
+	if code != 0 || !strings.Contains(out, "cursor          added") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	if got := readFile(t, filepath.Join(home, ".cursor", "mcp.json")); !strings.Contains(got, `"command": "`+bin+`"`) || strings.Contains(got, "npx") {
+		t.Errorf("the entry does not start %s:\n%s", bin, got)
+	}
+
+	cached := filepath.Join(t.TempDir(), "_npx", "0123abcd", "node_modules", "@meshai", "mcp-server-linux-x64", "bin", "meshai-mcp-server")
+	if err := os.MkdirAll(filepath.Dir(cached), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(bridgeBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cached, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(cached, "install", "--client", "cursor", "--command", "self")
+	cmd.Env = []string{"HOME=" + home, "PATH=" + noClaude}
+	out2, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out2), "runs from npx's cache") || !strings.Contains(string(out2), "npm i -g meshai-mcp-server") {
+		t.Errorf("from npx's cache: %v\n%s", err, out2)
+	}
+}
