@@ -106,6 +106,10 @@ func runInstall(env Env, install bool) int {
 		fmt.Fprintf(env.Stderr, "%s: %v\n", cmd, err)
 		return 2
 	}
+	if len(clients) == 0 { // uninstall on a machine without any of them
+		fmt.Fprintf(env.Stdout, "found none of %s here: nothing to remove\n", strings.Join(clientconfig.Names(), ", "))
+		return 0
+	}
 	var entry clientconfig.Entry
 	if install {
 		if entry, err = installEntry(o, positional, clients, env.Getenv); err != nil {
@@ -165,7 +169,8 @@ func chooseClients(env clientconfig.Env, names []string, install bool) ([]client
 				chosen = append(chosen, c)
 			}
 		}
-		if len(chosen) == 0 && install {
+		switch {
+		case len(chosen) == 0 && install:
 			return nil, fmt.Errorf("found none of %s on this machine: name one with --client to create its configuration", strings.Join(clientconfig.Names(), ", "))
 		}
 		return chosen, nil

@@ -52,3 +52,11 @@ func TestInstallAPIKeyEnvVSCodeAlone(t *testing.T) {
 		t.Errorf("exit %d\n%s\n%s", code, out, errOut)
 	}
 }
+
+// uninstall on a machine without any client has nothing to do, and says so.
+func TestUninstallNothingFound(t *testing.T) {
+	code, out, errOut := installMain(t, nil, "uninstall")
+	if code != 0 || !strings.Contains(out, "nothing to remove") || errOut != "" {
+		t.Errorf("exit %d\n%s\n%s", code, out, errOut)
+	}
+}

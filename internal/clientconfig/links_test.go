@@ -71,6 +71,20 @@ func TestReadmeInstallLinks(t *testing.T) {
 	if got := example.MCPServers[Name]; got.Command != want.Command || !slices.Equal(got.Args, want.Args) {
 		t.Errorf("README's hand-written entry is %+v, want %+v", got, want)
 	}
+
+	// The hand-written VS Code example is what install writes with --api-key-env.
+	vs := byHand[strings.Index(byHand, "**VS Code**"):]
+	vs = vs[strings.Index(vs, "```json\n")+len("```json\n"):]
+	var vsExample struct {
+		Servers map[string]any `json:"servers"`
+		Inputs  []any          `json:"inputs"`
+	}
+	if err := json.Unmarshal([]byte(vs[:strings.Index(vs, "```")]), &vsExample); err != nil {
+		t.Fatalf("README's VS Code example: %v", err)
+	}
+	if !jsonEqual(vsExample.Servers[Name], vscodeServer(NewEntry(EntryOptions{APIKey: "k"}))) || len(vsExample.Inputs) != 1 || !jsonEqual(vsExample.Inputs[0], apiKeyInput) {
+		t.Errorf("README's VS Code example differs from what install writes: %+v", vsExample)
+	}
 }
 
 // decodeLink reads an install link as the client does: which client, and the entry in it.
