@@ -1,6 +1,8 @@
 package clientconfig
 
 import (
+	"bytes"
+
 	"github.com/meshailabs-org/meshai-mcp-server/internal/config"
 	"github.com/tailscale/hujson"
 )
@@ -26,9 +28,12 @@ type format interface {
 }
 
 // edit parses src, lets change edit its top-level object and returns the document packed again, and whether
-// change changed anything.
+// change changed anything. A byte-order mark (Notepad writes one) and CRLF line ends are kept, so that what is
+// added looks like the rest of the file.
 func edit(file string, src []byte, change func(root *hujson.Value, obj *hujson.Object, l layout) (bool, error)) ([]byte, bool, error) {
-	root, err := parseObject(file, src)
+	bom := []byte("\ufeff")
+	body, hadBOM := bytes.CutPrefix(src, bom)
+	root, err := parseObject(file, body)
 	if err != nil {
 		return nil, false, err
 	}
@@ -38,10 +43,16 @@ func edit(file string, src []byte, change func(root *hujson.Value, obj *hujson.O
 		return src, false, err
 	}
 	out := root.Pack()
-	if len(src) == 0 || src[len(src)-1] == '\n' {
+	if len(body) == 0 || body[len(body)-1] == '\n' {
 		if len(out) == 0 || out[len(out)-1] != '\n' {
 			out = append(out, '\n')
 		}
+	}
+	if bytes.Contains(body, []byte("\r\n")) {
+		out = bytes.ReplaceAll(bytes.ReplaceAll(out, []byte("\r\n"), []byte("\n")), []byte("\n"), []byte("\r\n"))
+	}
+	if hadBOM {
+		out = append(bom, out...)
 	}
 	return out, true, nil
 }

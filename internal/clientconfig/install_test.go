@@ -339,3 +339,28 @@ func TestSymlinkIsFollowed(t *testing.T) {
 		t.Errorf("the target has no entry: %v", got)
 	}
 }
+
+// A file written on Windows (a byte-order mark, CRLF line ends) keeps both: what install adds has CRLF too, and
+// uninstall gives the file back byte for byte.
+func TestWindowsStyleFile(t *testing.T) {
+	ctx := context.Background()
+	env := Env{OS: "linux", Home: t.TempDir(), LookPath: noClaude}
+	path, _ := claudeDesktop.file(env)
+	seed := "\ufeff{\r\n  \"mcpServers\": {\r\n    \"a\": {\"command\": \"x\"}\r\n  }\r\n}\r\n"
+	os.MkdirAll(filepath.Dir(path), 0o755)
+	os.WriteFile(path, []byte(seed), 0o644)
+	if res, err := claudeDesktop.Install(ctx, env, NewEntry(EntryOptions{}), false); err != nil || res.Action != Added {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	b, _ := os.ReadFile(path)
+	if !strings.HasPrefix(string(b), "\ufeff{") || strings.Count(string(b), "\n") != strings.Count(string(b), "\r\n") || !strings.Contains(string(b), `"meshai"`) {
+		t.Errorf("installed:\n%q", b)
+	}
+	if res, err := claudeDesktop.Install(ctx, env, NewEntry(EntryOptions{}), false); err != nil || res.Action != Unchanged {
+		t.Errorf("again: %+v, %v", res, err)
+	}
+	if res, err := claudeDesktop.Uninstall(ctx, env, false); err != nil || res.Action != Removed {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	assertFile(t, path, seed)
+}

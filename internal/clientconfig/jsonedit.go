@@ -15,9 +15,10 @@ import (
 // is not changed is written back byte for byte, comments included, and what is added is laid out like its
 // neighbours.
 
-// parseObject parses b as a document whose top level is an object. An empty file is an empty object. Errors name
-// the file and the line.
+// parseObject parses b as a document whose top level is an object. An empty file is an empty object; a
+// byte-order mark is skipped. Errors name the file and the line.
 func parseObject(file string, b []byte) (hujson.Value, error) {
+	b = bytes.TrimPrefix(b, []byte("\ufeff"))
 	if len(bytes.TrimSpace(b)) == 0 {
 		b = []byte("{}\n")
 	}
