@@ -247,9 +247,8 @@ func closeComposite(closing *hujson.Extra, l layout, wasEmpty bool) {
 }
 
 // removeAt removes the value at the JSON pointer ptr from root, with the comments that belong to it (hujson's
-// rules), keeps the closing brace or bracket where it was, and removes the composite that held it as well when
-// that is left empty (it was made for the value, as install does). ptr names a member or element of a
-// composite.
+// rules), and keeps the closing brace or bracket where it was; a composite left empty is written {} or [] (it
+// stays: it may be the user's, as Cursor's {"mcpServers": {}}). ptr names a member or element of a composite.
 func removeAt(root *hujson.Value, ptr string) error {
 	parentPtr := ptr[:strings.LastIndexByte(ptr, '/')]
 	parent := root.Find(parentPtr)
@@ -295,9 +294,6 @@ func removeAt(root *hujson.Value, ptr string) error {
 	}
 	if last() == nil && closing.IsStandard() {
 		*closing = nil
-		if parentPtr != "" {
-			return removeAt(root, parentPtr)
-		}
 	}
 	return nil
 }
