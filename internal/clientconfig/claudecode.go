@@ -1,6 +1,7 @@
 package clientconfig
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -37,10 +38,11 @@ func (c claudeCode) Install(ctx context.Context, env Env, e Entry, dryRun bool) 
 	}
 	res := Result{Client: c.Name()}
 	have, found, err := c.current(env)
-	switch {
-	case err != nil:
+	if err != nil {
 		return res, err
-	case found && have.Equal(e):
+	}
+	e = e.keepingEnvOf(have)
+	if found && have.Equal(e) {
 		res.Action, res.Where = Unchanged, c.path(env)
 		return res, nil
 	}
@@ -132,6 +134,7 @@ func (c claudeCode) current(env Env) (Entry, bool, error) {
 	} else if err != nil {
 		return Entry{}, false, err
 	}
+	b = bytes.TrimPrefix(b, []byte("\ufeff"))
 	root, err := parseObject(path, b)
 	if err != nil {
 		return Entry{}, false, err

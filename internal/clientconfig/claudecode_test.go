@@ -56,6 +56,11 @@ func TestClaudeCodeThroughItsCommand(t *testing.T) {
 			[]string{"mcp remove -s user meshai", "mcp add -s user meshai -- npx -y meshai-mcp-server https://mcp.example.com/mcp"}},
 		{"key", `{"projects": {}}`, NewEntry(EntryOptions{APIKey: "sk-secret"}), Added,
 			[]string{"mcp add -s user -e MESHAI_API_KEY=sk-secret meshai -- npx -y meshai-mcp-server"}},
+		{"the user's variables stay, the key goes", `{"mcpServers": {"meshai": {"type": "stdio", "command": "npx", "args": ["-y", "meshai-mcp-server"], "env": {"MESHAI_API_KEY": "old", "HTTPS_PROXY": "p"}}}}`,
+			NewEntry(EntryOptions{}), Updated,
+			[]string{"mcp remove -s user meshai", "mcp add -s user -e HTTPS_PROXY=p meshai -- npx -y meshai-mcp-server"}},
+		{"the user's variables only: unchanged", `{"mcpServers": {"meshai": {"type": "stdio", "command": "npx", "args": ["-y", "meshai-mcp-server"], "env": {"HTTPS_PROXY": "p"}}}}`,
+			NewEntry(EntryOptions{}), Unchanged, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -58,7 +58,8 @@ func edit(file string, src []byte, change func(root *hujson.Value, obj *hujson.O
 }
 
 // setServer sets the server Name under serversKey to server; the action is Added, Updated or Unchanged.
-func setServer(file string, src []byte, obj *hujson.Object, l layout, serversKey string, server any) (Action, error) {
+// An entry that is there already, as an object, is updated field by field (mergeServer).
+func setServer(file string, src []byte, root *hujson.Value, obj *hujson.Object, l layout, serversKey string, server any) (Action, error) {
 	servers, err := childObject(file, src, obj, serversKey)
 	if err != nil {
 		return "", err
@@ -67,17 +68,25 @@ func setServer(file string, src []byte, obj *hujson.Object, l layout, serversKey
 		_, err := setMember(obj, l, serversKey, map[string]any{Name: server})
 		return Added, err
 	}
-	existed := memberIndex(servers, Name) >= 0
-	changed, err := setMember(servers, objectLayout(servers, l), Name, server)
+	sl := objectLayout(servers, l)
+	i := memberIndex(servers, Name)
+	if i < 0 {
+		_, err := setMember(servers, sl, Name, server)
+		return Added, err
+	}
+	var changed bool
+	if have, ok := servers.Members[i].Value.Value.(*hujson.Object); ok {
+		changed, err = mergeServer(root, pointer(serversKey, Name), have, sl, server)
+	} else {
+		changed, err = setMember(servers, sl, Name, server)
+	}
 	switch {
 	case err != nil:
 		return "", err
 	case !changed:
 		return Unchanged, nil
-	case existed:
-		return Updated, nil
 	}
-	return Added, nil
+	return Updated, nil
 }
 
 // removeServer removes the server Name under serversKey: Removed, or Absent when there is none.
@@ -108,9 +117,9 @@ func stdioServer(e Entry) any {
 
 func (f mcpServers) install(file string, src []byte, e Entry) ([]byte, Action, error) {
 	var action Action
-	out, _, err := edit(file, src, func(_ *hujson.Value, obj *hujson.Object, l layout) (bool, error) {
+	out, _, err := edit(file, src, func(root *hujson.Value, obj *hujson.Object, l layout) (bool, error) {
 		var err error
-		action, err = setServer(file, src, obj, l, "mcpServers", f.server(e))
+		action, err = setServer(file, src, root, obj, l, "mcpServers", f.server(e))
 		return action != Unchanged, err
 	})
 	return out, action, err
@@ -164,7 +173,7 @@ func (vscode) install(file string, src []byte, e Entry) ([]byte, Action, error) 
 	_, wantKey := e.Env[config.EnvAPIKey]
 	out, _, err := edit(file, src, func(root *hujson.Value, obj *hujson.Object, l layout) (bool, error) {
 		var err error
-		if action, err = setServer(file, src, obj, l, "servers", vscodeServer(e)); err != nil {
+		if action, err = setServer(file, src, root, obj, l, "servers", vscodeServer(e)); err != nil {
 			return false, err
 		}
 		inputChanged, err := setInput(file, src, root, obj, l, wantKey)

@@ -15,10 +15,9 @@ import (
 // is not changed is written back byte for byte, comments included, and what is added is laid out like its
 // neighbours.
 
-// parseObject parses b as a document whose top level is an object. An empty file is an empty object; a
-// byte-order mark is skipped. Errors name the file and the line.
+// parseObject parses b as a document whose top level is an object. An empty file is an empty object. Errors name
+// the file and the line.
 func parseObject(file string, b []byte) (hujson.Value, error) {
-	b = bytes.TrimPrefix(b, []byte("\ufeff"))
 	if len(bytes.TrimSpace(b)) == 0 {
 		b = []byte("{}\n")
 	}
@@ -279,12 +278,41 @@ func removeAt(root *hujson.Value, ptr string) error {
 	}
 	trailingComma := last() != nil && last().AfterExtra != nil
 	indent, hadLine := lineIndent(*closing)
+	// The blank before the first member, which the one after it inherits when the first goes (`{"a": 1, "b": 2}`
+	// loses "a" as `{"b": 2}`, not `{ "b": 2}`).
+	var firstExtra *hujson.Extra
+	var firstBlank hujson.Extra
+	switch c := parent.Value.(type) {
+	case *hujson.Object:
+		if len(c.Members) > 1 && memberIndex(c, unpointer(ptr[len(parentPtr)+1:])) == 0 {
+			firstExtra, firstBlank = &c.Members[1].Name.BeforeExtra, c.Members[0].Name.BeforeExtra
+		}
+	case *hujson.Array:
+		if len(c.Elements) > 1 && ptr[len(parentPtr)+1:] == "0" {
+			firstExtra, firstBlank = &c.Elements[1].BeforeExtra, c.Elements[0].BeforeExtra
+		}
+	}
+	if firstExtra != nil && (!firstBlank.IsStandard() || bytes.Contains(*firstExtra, []byte("\n"))) {
+		firstExtra = nil // comments, or members on lines of their own: hujson's rules do well
+	}
 	patch, err := json.Marshal([]map[string]string{{"op": "remove", "path": ptr}})
 	if err != nil {
 		return err
 	}
 	if err := root.Patch(patch); err != nil {
 		return err
+	}
+	if firstExtra != nil {
+		switch c := parent.Value.(type) {
+		case *hujson.Object:
+			if c.Members[0].Name.BeforeExtra.IsStandard() {
+				c.Members[0].Name.BeforeExtra = append(hujson.Extra(nil), firstBlank...)
+			}
+		case *hujson.Array:
+			if c.Elements[0].BeforeExtra.IsStandard() {
+				c.Elements[0].BeforeExtra = append(hujson.Extra(nil), firstBlank...)
+			}
+		}
 	}
 	if l := last(); l != nil && trailingComma && l.AfterExtra == nil {
 		l.AfterExtra = hujson.Extra{}
@@ -306,6 +334,11 @@ func pointer(names ...string) string {
 		b.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(n))
 	}
 	return b.String()
+}
+
+// unpointer is the name a JSON pointer's segment stands for.
+func unpointer(segment string) string {
+	return strings.NewReplacer("~1", "/", "~0", "~").Replace(segment)
 }
 
 // lineAt is the line number of offset in b.
