@@ -148,11 +148,14 @@ func runInstall(env Env, install bool) int {
 
 // resultLine is the line that says what happened to one client.
 func resultLine(res clientconfig.Result, dryRun bool) string {
-	action := string(res.Action)
-	if dryRun && res.Diff != "" {
-		action = "would be " + action
+	action, width := string(res.Action), 10
+	if dryRun {
+		width = 18
+		if res.Diff != "" {
+			action = "would be " + action
+		}
 	}
-	line := fmt.Sprintf("%-15s %-10s %s", res.Client, action, res.Where)
+	line := fmt.Sprintf("%-15s %-*s %s", res.Client, width, action, res.Where)
 	if res.Backup != "" {
 		line += " (backup: " + res.Backup + ")"
 	}

@@ -152,11 +152,35 @@ func render(v any, l layout) (hujson.Value, error) {
 	if err := enc.Encode(v); err != nil {
 		return hujson.Value{}, err
 	}
-	out, err := hujson.Parse(bytes.TrimSpace(buf.Bytes()))
+	b := bytes.TrimSpace(buf.Bytes())
+	if !l.multiline {
+		b = spaced(b)
+	}
+	out, err := hujson.Parse(b)
 	if err != nil {
 		return hujson.Value{}, err
 	}
 	return out, nil
+}
+
+// spaced is compact JSON with a space after each colon and comma, as people write JSON on one line.
+func spaced(b []byte) []byte {
+	out := make([]byte, 0, len(b)+len(b)/8)
+	inString, escaped := false, false
+	for _, c := range b {
+		out = append(out, c)
+		switch {
+		case inString && escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case c == '"':
+			inString = !inString
+		case !inString && (c == ',' || c == ':'):
+			out = append(out, ' ')
+		}
+	}
+	return out
 }
 
 // sameJSON reports whether the hujson value have holds the same JSON as want (comments, layout and key order

@@ -51,7 +51,7 @@ func TestUpdateKeepsWhatTheUserAdded(t *testing.T) {
 			NewEntry(EntryOptions{APIKey: "sk-new"}),
 			`{"mcpServers": {"meshai": {"command": "npx", "args": ["-y", "meshai-mcp-server"], "env": {"NODE_EXTRA_CA_CERTS": "/etc/ca.pem", "MESHAI_API_KEY": "sk-new"}}}}`},
 		{"not an object: replaced", cursor, `{"mcpServers": {"meshai": "npx meshai-mcp-server"}}`, NewEntry(EntryOptions{}),
-			`{"mcpServers": {"meshai": {"command":"npx","args":["-y","meshai-mcp-server"]}}}`},
+			`{"mcpServers": {"meshai": {"command": "npx", "args": ["-y", "meshai-mcp-server"]}}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -83,7 +83,7 @@ func TestVSCodeUpdateKeepsEnv(t *testing.T) {
 		t.Fatalf("%+v, %v", res, err)
 	}
 	b, _ := os.ReadFile(path)
-	if !strings.Contains(string(b), `"env": {"HTTPS_PROXY": "p", "MESHAI_API_KEY": "${input:meshai-api-key}"}`) || !strings.Contains(string(b), `"id":"meshai-api-key"`) {
+	if !strings.Contains(string(b), `"env": {"HTTPS_PROXY": "p", "MESHAI_API_KEY": "${input:meshai-api-key}"}`) || !strings.Contains(string(b), `"inputs": [{"type": "promptString", "id": "meshai-api-key", "description": "MeshAI API key", "password": true}]`) {
 		t.Errorf("%s", b)
 	}
 }
