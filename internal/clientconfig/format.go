@@ -33,6 +33,9 @@ type format interface {
 func edit(file string, src []byte, change func(root *hujson.Value, obj *hujson.Object, l layout) (bool, error)) ([]byte, bool, error) {
 	bom := []byte("\ufeff")
 	body, hadBOM := bytes.CutPrefix(src, bom)
+	// hujson's tree aliases the bytes it parsed and its edits may append into them: parse a copy, so that src is
+	// never written to.
+	body = bytes.Clone(body)
 	root, err := parseObject(file, body)
 	if err != nil {
 		return nil, false, err

@@ -9,9 +9,12 @@ import (
 )
 
 // For any file that parses as a JSON(C) object and holds no meshai entry, in every client's format: install
-// gives a file that still parses and holds the entry, installing again changes nothing, and uninstall gives
-// the original bytes back — or, where install had to make the object of servers (or VS Code's inputs), the
-// original with that object left empty. A file that does not parse is refused, never changed.
+// gives a file that still parses, holds the entry and every comment of the original; installing again changes
+// nothing; and uninstall gives the original bytes back — or, where install had to make the object of servers
+// (or VS Code's inputs), the original with that object left empty. In a file with comments, where hujson's
+// rules for which comment belongs to which member decide, uninstall gives back the same JSON and every comment,
+// in order, and only the blank space around them may differ. A file that does not parse is refused, never
+// changed.
 func FuzzInstallRoundTrip(f *testing.F) {
 	for _, s := range seeds {
 		f.Add([]byte(s))
@@ -25,9 +28,11 @@ func FuzzInstallRoundTrip(f *testing.F) {
 	formats := map[string]format{"mcpServers": mcpServers{server: plainServer}, "stdio": mcpServers{server: stdioServer}, "vscode": vscode{}}
 	containers := map[string][]string{"mcpServers": {"mcpServers"}, "stdio": {"mcpServers"}, "vscode": {"servers", "inputs"}}
 	f.Fuzz(func(t *testing.T, src []byte) {
-		if v, err := hujson.Parse(bytes.TrimPrefix(src, []byte("\ufeff"))); err == nil && (v.Find(pointer("mcpServers", Name)) != nil || v.Find(pointer("servers", Name)) != nil || bytes.Contains(src, []byte(InputID))) {
+		v, err := hujson.Parse(bytes.TrimPrefix(src, []byte("\ufeff")))
+		if err == nil && (v.Find(pointer("mcpServers", Name)) != nil || v.Find(pointer("servers", Name)) != nil || bytes.Contains(src, []byte(InputID))) {
 			return // already has an entry of ours: uninstall would rightly remove it
 		}
+		comments := commentsOf(src)
 		for name, fm := range formats {
 			out, action, err := fm.install("f.json", src, entry)
 			if err != nil {
@@ -42,6 +47,9 @@ func FuzzInstallRoundTrip(f *testing.F) {
 			if _, err := parseObject("f.json", bytes.TrimPrefix(out, []byte("\ufeff"))); err != nil {
 				t.Fatalf("%s: install made a file that does not parse: %v\n%q\n%q", name, err, src, out)
 			}
+			if !inOrder(comments, out) {
+				t.Fatalf("%s: install lost a comment:\n%q\n%q", name, src, out)
+			}
 			again, action, err := fm.install("f.json", out, entry)
 			if err != nil || action != Unchanged || !bytes.Equal(again, out) {
 				t.Fatalf("%s: second install: %s, %v\n%q", name, action, err, out)
@@ -50,7 +58,8 @@ func FuzzInstallRoundTrip(f *testing.F) {
 			if err != nil || action != Removed {
 				t.Fatalf("%s: uninstall: %s, %v\n%q", name, action, err, out)
 			}
-			if !bytes.Equal(back, src) && (hasAll(src, containers[name]) || !sameButEmptied(src, back)) {
+			exact := hasAll(src, containers[name]) && len(comments) == 0
+			if !bytes.Equal(back, src) && (exact || !sameButEmptied(src, back) || !inOrder(comments, back)) {
 				t.Fatalf("%s: uninstall did not give the file back:\n%q\ninstalled\n%q\nback\n%q", name, src, out, back)
 			}
 		}
@@ -89,7 +98,7 @@ func readSeedBytes(b []byte) map[string]any {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return map[string]any{}
 	}
-	std, err := hujson.Standardize(b)
+	std, err := hujson.Standardize(bytes.Clone(b)) // Standardize blanks comments in the bytes it is given
 	if err != nil {
 		return nil
 	}
@@ -117,6 +126,49 @@ func hasAll(src []byte, keys []string) bool {
 		default:
 			return false
 		}
+	}
+	return true
+}
+
+// commentsOf lists the comments of a JSONC document, in order.
+func commentsOf(b []byte) [][]byte {
+	var out [][]byte
+	inString, escaped := false, false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case inString && escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case c == '"':
+			inString = !inString
+		case !inString && c == '/' && i+1 < len(b) && (b[i+1] == '/' || b[i+1] == '*'):
+			end := bytes.IndexByte(b[i:], '\n')
+			if b[i+1] == '*' {
+				end = bytes.Index(b[i+2:], []byte("*/"))
+				if end >= 0 {
+					end += 4
+				}
+			}
+			if end < 0 {
+				end = len(b) - i
+			}
+			out = append(out, b[i:i+end])
+			i += end - 1
+		}
+	}
+	return out
+}
+
+// inOrder reports whether each of parts is in b, one after the other.
+func inOrder(parts [][]byte, b []byte) bool {
+	for _, p := range parts {
+		i := bytes.Index(b, p)
+		if i < 0 {
+			return false
+		}
+		b = b[i+len(p):]
 	}
 	return true
 }

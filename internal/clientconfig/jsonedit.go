@@ -247,19 +247,20 @@ func appendElement(arr *hujson.Array, l layout, v any) error {
 }
 
 // leadingExtra is the space before a member or element appended to a composite whose closing extra is closing.
-// A line comment that followed the last member on its line stays on that line (it is moved from closing).
+// A line comment that followed the last member on its line stays on that line (it is moved from closing, and
+// what is appended starts on the next line).
 func leadingExtra(closing *hujson.Extra, l layout, first bool) hujson.Extra {
-	if !l.multiline {
-		if first {
-			return nil
-		}
-		return hujson.Extra(" ")
-	}
 	var same []byte
 	if i := bytes.IndexByte(*closing, '\n'); i > 0 && bytes.HasPrefix(bytes.TrimLeft((*closing)[:i], " \t"), []byte("//")) {
 		same, *closing = append([]byte(nil), (*closing)[:i]...), (*closing)[i:]
 	}
-	return hujson.Extra(string(same) + "\n" + l.indent)
+	switch {
+	case l.multiline || len(same) > 0:
+		return hujson.Extra(string(same) + "\n" + l.indent)
+	case first:
+		return nil
+	}
+	return hujson.Extra(" ")
 }
 
 // closeComposite puts the closing brace or bracket of a composite that was empty on a line of its own.
@@ -302,6 +303,7 @@ func removeAt(root *hujson.Value, ptr string) error {
 	}
 	trailingComma := last() != nil && last().AfterExtra != nil
 	indent, hadLine := lineIndent(*closing)
+	savedClosing := append(hujson.Extra(nil), *closing...)
 	// The blank before the first member, which the one after it inherits when the first goes (`{"a": 1, "b": 2}`
 	// loses "a" as `{"b": 2}`, not `{ "b": 2}`).
 	var firstExtra *hujson.Extra
@@ -341,7 +343,9 @@ func removeAt(root *hujson.Value, ptr string) error {
 	if l := last(); l != nil && trailingComma && l.AfterExtra == nil {
 		l.AfterExtra = hujson.Extra{}
 	}
-	if i := bytes.LastIndexByte(*closing, '\n'); hadLine && i >= 0 && len(bytes.Trim((*closing)[i+1:], " \t")) == 0 {
+	if savedClosing.IsStandard() && closing.IsStandard() {
+		*closing = savedClosing // blank only: hujson may have trimmed it, and nothing of it went with the value
+	} else if i := bytes.LastIndexByte(*closing, '\n'); hadLine && i >= 0 && len(bytes.Trim((*closing)[i+1:], " \t")) == 0 {
 		*closing = append((*closing)[:i+1:i+1], indent...)
 	}
 	if last() == nil && closing.IsStandard() {
