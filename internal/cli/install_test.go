@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -57,6 +58,19 @@ func TestInstallAPIKeyEnvVSCodeAlone(t *testing.T) {
 func TestUninstallNothingFound(t *testing.T) {
 	code, out, errOut := installMain(t, nil, "uninstall")
 	if code != 0 || !strings.Contains(out, "nothing to remove") || errOut != "" {
+		t.Errorf("exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+// The clients' directories come from the environment the command is given: $XDG_CONFIG_HOME on Linux.
+func TestInstallReadsXDGConfigHome(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("$XDG_CONFIG_HOME places clients' files on Linux only")
+	}
+	xdg := t.TempDir()
+	code, out, errOut := installMain(t, map[string]string{"XDG_CONFIG_HOME": xdg}, "install", "--client", "vscode", "--client", "claude-desktop")
+	if code != 0 || !strings.Contains(out, "vscode          added      "+xdg+"/Code/User/mcp.json") ||
+		!strings.Contains(out, "claude-desktop  added      "+xdg+"/Claude/claude_desktop_config.json") {
 		t.Errorf("exit %d\n%s\n%s", code, out, errOut)
 	}
 }
