@@ -36,19 +36,22 @@ func installFlagSet(o *installOptions, install bool, stderr io.Writer) *flag.Fla
 	}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Func("client", "`NAME` of a client: "+strings.Join(clientconfig.Names(), ", ")+", or all (the default: every client found on this machine); repeatable", func(v string) error {
-		if v != "all" {
-			if _, err := clientconfig.Lookup(v); err != nil {
-				return err
+	fs.Func("client", "`NAME` of a client: "+strings.Join(clientconfig.Names(), ", ")+", or all (the default: every client found on this machine); repeatable, or a comma-separated list", func(v string) error {
+		for _, name := range strings.Split(v, ",") {
+			name = strings.TrimSpace(name)
+			if name != "all" {
+				if _, err := clientconfig.Lookup(name); err != nil {
+					return err
+				}
 			}
+			o.clients = append(o.clients, name)
 		}
-		o.clients = append(o.clients, v)
 		return nil
 	})
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print what would change, as a diff, and write nothing")
 	if install {
 		fs.StringVar(&o.command, "command", "npx", "how clients start the bridge: `HOW` = npx (npx -y "+clientconfig.Package+") or self (the absolute path of this binary, for an install without npm)")
-		fs.BoolVar(&o.apiKeyEnv, "api-key-env", false, "also give the bridge $"+config.EnvAPIKey+": its value is written into each client's file (Claude Code gets it through claude mcp add -e); VS Code gets a password prompt instead and keeps the key in its secret storage. Without this flag no key is written and the bridge signs in with OAuth")
+		fs.BoolVar(&o.apiKeyEnv, "api-key-env", false, "also give the bridge $"+config.EnvAPIKey+": its value is written into each client's file (Claude Code gets it through claude mcp add -e, on that command's line while it runs); VS Code gets a password prompt instead and keeps the key in its secret storage. Without this flag no key is written and the bridge signs in with OAuth")
 	}
 	fs.Usage = func() {
 		if install {

@@ -68,7 +68,7 @@ func TestInstallReadsXDGConfigHome(t *testing.T) {
 		t.Skip("$XDG_CONFIG_HOME places clients' files on Linux only")
 	}
 	xdg := t.TempDir()
-	code, out, errOut := installMain(t, map[string]string{"XDG_CONFIG_HOME": xdg}, "install", "--client", "vscode", "--client", "claude-desktop")
+	code, out, errOut := installMain(t, map[string]string{"XDG_CONFIG_HOME": xdg}, "install", "--client", "vscode,claude-desktop")
 	if code != 0 || !strings.Contains(out, "vscode          added      "+xdg+"/Code/User/mcp.json") ||
 		!strings.Contains(out, "claude-desktop  added      "+xdg+"/Claude/claude_desktop_config.json") {
 		t.Errorf("exit %d\n%s\n%s", code, out, errOut)
