@@ -47,6 +47,8 @@ func Main(env Env) int {
 			return 2
 		case "doctor":
 			return runDoctor(env)
+		case "install", "uninstall":
+			return runInstall(env, env.Args[0] == "install")
 		}
 	}
 	action, args := "serve", env.Args

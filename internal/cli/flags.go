@@ -105,6 +105,8 @@ Usage:
   meshai-mcp-server status [URL]    show the stored sign-in
   meshai-mcp-server logout [URL]    forget the stored sign-in
   meshai-mcp-server doctor [URL]    check config, network, TLS, the server's OAuth setup and the stored sign-in
+  meshai-mcp-server install [URL]   add this server to the desktop clients found here (install -h: --client, --dry-run, …)
+  meshai-mcp-server uninstall       remove it from them again
   meshai-mcp-server version         print the version
 
 Environment:
