@@ -173,7 +173,7 @@ func (r *runner) checkServerMetadata(ctx context.Context) {
 		issuer := r.prm.AuthorizationServers[0]
 		sctx, cancel := r.step(ctx)
 		defer cancel()
-		md, err := oauth.DiscoverServer(sctx, r.client(), issuer)
+		md, err := oauth.DiscoverServer(sctx, r.client(), issuer, oauth.IsLocal(r.u))
 		if err != nil {
 			failed = true
 			res.Status, res.Detail = Fail, textutil.OneLine(err.Error())
