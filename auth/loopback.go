@@ -17,6 +17,7 @@ import (
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
 	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/secrets"
 )
 
 // CallbackPath is the path of the loopback redirect URI.
@@ -190,6 +191,7 @@ func (l *Loopback) handle(w http.ResponseWriter, r *http.Request) {
 	}
 	// RFC 9207 §2.4, before anything else in the response is acted on or shown. A missing iss on an error
 	// response still lets the error be shown (as untrusted); a wrong iss shows nothing of another server's words.
+	secrets.Add(q["code"]...)
 	iss, hasIss := q["iss"]
 	wrongIss := issuer != "" && hasIss && (len(iss) != 1 || iss[0] != issuer)
 	missingIss := issuer != "" && !hasIss && issReq

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"io"
 	"sync"
+
+	"github.com/meshailabs-org/meshai-mcp-server/internal/secrets"
 )
 
 // Writer writes JSON-RPC messages to the client, one per line, whole: concurrent writers never interleave.
@@ -21,6 +23,7 @@ func NewWriter(w io.Writer) *Writer {
 
 // Write sends one message (a JSON value without newlines) and flushes it.
 func (w *Writer) Write(msg []byte) {
+	msg = secrets.ScrubBytes(msg) // a server that echoes a secret of this process must not get it to the client
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.err != nil {
