@@ -100,7 +100,7 @@ func ListenLoopbackAt(host, path string, ports []int) (*Loopback, error) {
 	l := &Loopback{ln: ln, host: host, path: path, result: make(chan callbackResult, 1)}
 	mux := http.NewServeMux()
 	mux.HandleFunc(path, l.handle)
-	l.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	l.srv = &http.Server{Handler: l.hostChecked(mux), ReadHeaderTimeout: 10 * time.Second}
 	go l.srv.Serve(ln)
 	if host == "localhost" {
 		if l.extra, err = net.Listen("tcp6", net.JoinHostPort("::1", strconv.Itoa(l.Port()))); err == nil {
@@ -108,6 +108,21 @@ func ListenLoopbackAt(host, path string, ports []int) (*Loopback, error) {
 		}
 	}
 	return l, nil
+}
+
+// hostChecked answers 400 to a request whose Host is not this listener's own loopback address: 127.0.0.1:PORT,
+// localhost:PORT or [::1]:PORT. A page on another site that the browser sends here under its own name (DNS
+// rebinding) gets nothing, however it learned the port.
+func (l *Loopback) hostChecked(next http.Handler) http.Handler {
+	port := strconv.Itoa(l.Port())
+	ok := map[string]bool{"127.0.0.1:" + port: true, "localhost:" + port: true, "[::1]:" + port: true}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !ok[strings.ToLower(r.Host)] {
+			http.Error(w, "this sign-in listener answers only to 127.0.0.1, localhost and [::1] on its own port", http.StatusBadRequest)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // Expect arms the receiver for the response carrying state. issuer is checked against the response's iss per

@@ -31,9 +31,19 @@ func advise(err error) string {
 // adviceRules are tried in order, each about one kind of typed fact; a package with facts of its own (such as
 // rate limits) gets a rule here. The specific come first: a failed sign-in that a later request met
 // (failedAdvice) gets the advice for its cause when a rule knows it.
-var adviceRules = []func(error) string{namedURLAdvice, noOAuthAdvice, challengeAdvice, refusalAdvice, freshTokenAdvice,
+var adviceRules = []func(error) string{unsafeDirAdvice, namedURLAdvice, noOAuthAdvice, challengeAdvice, refusalAdvice, freshTokenAdvice,
 	registrationAdvice, noRegistrationAdvice, noDeviceGrantAdvice, clientRefusedAdvice, timeoutAdvice,
 	unreadableAdvice, signInRequiredAdvice, keychainAdvice, storeKindAdvice, apiKeyAdvice, failedAdvice}
+
+// unsafeDirAdvice: the config directory can be written by other users.
+func unsafeDirAdvice(err error) string {
+	var ue *config.UnsafeDirError
+	if !errors.As(err, &ue) {
+		return ""
+	}
+	return "make it yours and private (chown it to yourself, then chmod 700 " + ue.Dir + "), or set " + config.EnvConfigDir +
+		" to a directory only you can write"
+}
 
 // namedURLAdvice: a server that is not local named a URL on this machine or its network (or plain http); the
 // bridge refused it, as it would a hostile server's attempt to reach services here.

@@ -73,6 +73,10 @@ func Main(env Env) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	cfg.dirNote = settleConfigDir(&cfg)
+	if err := config.CheckPrivate(cfg.ConfigDir); err != nil { // before the log file or a token is opened in it
+		fmt.Fprintln(env.Stderr, "meshai-mcp-server:", withAdvice(err))
+		return 2
+	}
 	if action != "serve" {
 		env.Stdout = secrets.Writer(env.Stdout) // status prints what the userinfo endpoint said
 		err = account(ctx, action, cfg, env)

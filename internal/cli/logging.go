@@ -75,7 +75,7 @@ func openRotating(path string, max int64, backups int) (*rotating, error) {
 }
 
 func (r *rotating) open() error {
-	f, err := os.OpenFile(r.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	f, err := openLogFile(r.path)
 	if err != nil {
 		return err
 	}
