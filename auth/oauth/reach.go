@@ -3,6 +3,7 @@ package oauth
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -113,6 +114,8 @@ type namedTransport struct {
 }
 
 func (t *namedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	ctx := netutil.ServerNamed(req.Context(), netutil.HostPort(req.URL), t.server)
+	// host:port as http.Transport dials it (JoinHostPort of the Hostname, the scheme's port by default).
+	_, port, _ := net.SplitHostPort(netutil.HostPort(req.URL))
+	ctx := netutil.ServerNamed(req.Context(), net.JoinHostPort(req.URL.Hostname(), port), t.server)
 	return t.base.RoundTrip(req.WithContext(ctx))
 }
