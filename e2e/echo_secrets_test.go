@@ -168,6 +168,12 @@ func TestEchoedSecretsAPIKeyAndHeader(t *testing.T) {
 			vals := map[string][]string{"API key": {key}, "--header value": {header}}
 			if debug {
 				assertNotLeaked(t, vals, stdout, rb.stderr.String(), string(logFile))
+				// The debug log shows the echoing WWW-Authenticate and Location, each with the values taken out.
+				for _, want := range []string{"X-Tenant-Secret: [redacted]", "X-Tenant-Secret%3A+[redacted]"} {
+					if !strings.Contains(string(logFile), want) {
+						t.Errorf("the debug log lacks %q: the echoed headers were not logged, scrubbed", want)
+					}
+				}
 			} else { // without --debug the log has no headers: the echo reaches stdout only
 				for kind, vs := range vals {
 					for _, v := range vs {
