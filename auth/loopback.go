@@ -17,6 +17,7 @@ import (
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
 	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/secrets"
 )
 
 // CallbackPath is the path of the loopback redirect URI.
@@ -99,7 +100,7 @@ func ListenLoopbackAt(host, path string, ports []int) (*Loopback, error) {
 	l := &Loopback{ln: ln, host: host, path: path, result: make(chan callbackResult, 1)}
 	mux := http.NewServeMux()
 	mux.HandleFunc(path, l.handle)
-	l.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	l.srv = &http.Server{Handler: l.hostChecked(mux), ReadHeaderTimeout: 10 * time.Second}
 	go l.srv.Serve(ln)
 	if host == "localhost" {
 		if l.extra, err = net.Listen("tcp6", net.JoinHostPort("::1", strconv.Itoa(l.Port()))); err == nil {
@@ -107,6 +108,21 @@ func ListenLoopbackAt(host, path string, ports []int) (*Loopback, error) {
 		}
 	}
 	return l, nil
+}
+
+// hostChecked answers 400 to a request whose Host is not this listener's own loopback address: 127.0.0.1:PORT,
+// localhost:PORT or [::1]:PORT. A page on another site that the browser sends here under its own name (DNS
+// rebinding) gets nothing, however it learned the port.
+func (l *Loopback) hostChecked(next http.Handler) http.Handler {
+	port := strconv.Itoa(l.Port())
+	ok := map[string]bool{"127.0.0.1:" + port: true, "localhost:" + port: true, "[::1]:" + port: true}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !ok[strings.ToLower(r.Host)] {
+			http.Error(w, "this sign-in listener answers only to 127.0.0.1, localhost and [::1] on its own port", http.StatusBadRequest)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // Expect arms the receiver for the response carrying state. issuer is checked against the response's iss per
@@ -190,6 +206,7 @@ func (l *Loopback) handle(w http.ResponseWriter, r *http.Request) {
 	}
 	// RFC 9207 §2.4, before anything else in the response is acted on or shown. A missing iss on an error
 	// response still lets the error be shown (as untrusted); a wrong iss shows nothing of another server's words.
+	secrets.Add(q["code"]...)
 	iss, hasIss := q["iss"]
 	wrongIss := issuer != "" && hasIss && (len(iss) != 1 || iss[0] != issuer)
 	missingIss := issuer != "" && !hasIss && issReq

@@ -379,7 +379,7 @@ func (s *SignIn) currentAccess() string {
 
 // interactive discovers, registers if needed, and runs the browser flow.
 func (s *SignIn) interactive(ctx context.Context, ch *oauth.Challenge, scopes []string) error {
-	hc := s.httpClient()
+	hc := s.namedClient()
 	resource := s.resource()
 	prm, err := oauth.DiscoverResource(ctx, hc, s.serverURL(), ch)
 	var meta *oauth.ServerMetadata
@@ -395,7 +395,7 @@ func (s *SignIn) interactive(ctx context.Context, ch *oauth.Challenge, scopes []
 		if s.Resource == "" {
 			resource = prm.Resource
 		}
-		meta, err = oauth.DiscoverServer(ctx, hc, prm.AuthorizationServers[0])
+		meta, err = oauth.DiscoverServer(ctx, hc, prm.AuthorizationServers[0], oauth.IsLocal(s.serverURL()))
 	}
 	if err != nil {
 		return err
@@ -559,7 +559,7 @@ func (s *SignIn) registration(ctx context.Context, meta *oauth.ServerMetadata, r
 		}
 		md.RedirectURIs = []string{redirect}
 	}
-	dc, err := oauth.RegisterClient(ctx, s.httpClient(), meta.RegistrationEndpoint, md)
+	dc, err := oauth.RegisterClient(ctx, s.clientFor(meta.RegistrationEndpoint), meta.RegistrationEndpoint, md)
 	if err != nil {
 		return nil, err
 	}
@@ -584,7 +584,7 @@ func (s *SignIn) newSource(rec credstore.SignInRecord) *Source {
 
 func (s *SignIn) tokenClient(meta *oauth.ServerMetadata, reg *credstore.Registration, resource string) *oauth.TokenClient {
 	return &oauth.TokenClient{TokenURL: meta.TokenEndpoint, ClientID: reg.ClientID, ClientSecret: reg.ClientSecret,
-		AuthMethod: reg.TokenEndpointAuthMethod, Resource: resource, HTTP: s.httpClient(), Log: s.Log}
+		AuthMethod: reg.TokenEndpointAuthMethod, Resource: resource, HTTP: s.clientFor(meta.TokenEndpoint), Log: s.Log}
 }
 
 // resource is the RFC 8707 resource: the one configured, else the server URL in canonical form.
@@ -607,6 +607,22 @@ func (s *SignIn) callbackPath() string {
 		return s.CallbackPath
 	}
 	return CallbackPath
+}
+
+// namedClient is the client for every URL a server's document named (discovery, registration, token, revocation,
+// userinfo): oauth.NamedURLClient, so that, unless the MCP server is local, none of them connects to this machine
+// or its network. A URL the user gave (a flag) belongs on httpClient instead.
+func (s *SignIn) namedClient() *http.Client {
+	return oauth.NamedURLClient(s.httpClient(), s.serverURL())
+}
+
+// clientFor is the client for u: httpClient when the user gave u (--authorization-url, --token-url,
+// --registration-url), else namedClient, since a server's document named it.
+func (s *SignIn) clientFor(u string) *http.Client {
+	if u != "" && (u == s.AuthorizationURL || u == s.TokenURL || u == s.RegistrationURL) {
+		return s.httpClient()
+	}
+	return s.namedClient()
 }
 
 func (s *SignIn) httpClient() *http.Client {

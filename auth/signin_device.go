@@ -55,7 +55,7 @@ func (s *SignIn) deviceRegistration(ctx context.Context, meta *oauth.ServerMetad
 	if meta.RegistrationEndpoint == "" {
 		return nil, &NoRegistrationError{Issuer: meta.Issuer, Device: true}
 	}
-	dc, err := oauth.RegisterClient(ctx, s.httpClient(), meta.RegistrationEndpoint, oauth.DeviceClient(strings.Join(scopes, " "), s.Version))
+	dc, err := oauth.RegisterClient(ctx, s.clientFor(meta.RegistrationEndpoint), meta.RegistrationEndpoint, oauth.DeviceClient(strings.Join(scopes, " "), s.Version))
 	if err != nil {
 		return nil, err
 	}

@@ -63,7 +63,7 @@ func (s *SignIn) account(ctx context.Context, endpoint string) string {
 		return ""
 	}
 	tok.SetAuthHeader(req)
-	resp, err := s.httpClient().Do(req)
+	resp, err := s.namedClient().Do(req)
 	if err != nil {
 		return ""
 	}
@@ -92,7 +92,7 @@ func (s *SignIn) Logout(ctx context.Context) error {
 	}
 	if rec != nil && rec.RevocationEndpoint != "" && t != nil {
 		tc := &oauth.TokenClient{TokenURL: rec.RevocationEndpoint, ClientID: rec.ClientID, ClientSecret: rec.ClientSecret,
-			AuthMethod: rec.TokenEndpointAuthMethod, HTTP: s.httpClient()}
+			AuthMethod: rec.TokenEndpointAuthMethod, HTTP: s.namedClient()}
 		// Revoking the refresh token ends the whole grant (RFC 7009 §2.1); a failure still forgets locally.
 		if rerr := tc.Revoke(ctx, firstNonEmpty(t.RefreshToken, t.AccessToken)); rerr != nil {
 			s.logf("could not revoke the tokens at the server; forgetting them here anyway", "err", rerr)

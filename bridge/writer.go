@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/meshailabs-org/meshai-mcp-server/internal/secrets"
 )
 
 // Writer writes JSON-RPC messages to the client, one per line, whole: concurrent writers never interleave.
@@ -32,6 +34,7 @@ func (w *Writer) setLog(l *slog.Logger) {
 // Write sends one message (a JSON value without newlines) and flushes it. Bytes that are not UTF-8, which JSON
 // text must be, are replaced with U+FFFD.
 func (w *Writer) Write(msg []byte) {
+	msg = secrets.ScrubBytes(msg) // a server that echoes a secret of this process must not get it to the client
 	if !utf8.Valid(msg) {
 		var n int
 		msg, n = validUTF8(msg)

@@ -48,6 +48,7 @@ const (
 	FaultExchangeInvalidGrant        Fault = "exchange-invalid-grant"        // the token endpoint refuses every authorization code with invalid_grant
 	FaultCloudflareToken             Fault = "cloudflare-token"              // only the token endpoint answers a Cloudflare 403 challenge page
 	FaultAPIKeyOnly                  Fault = "api-key-only"                  // no OAuth: a 401 without resource_metadata, 404 at every OAuth URL
+	FaultEchoSecrets                 Fault = "echo-secrets"                  // the token endpoint and the MCP endpoint quote back every secret they got (faults_echo.go)
 )
 
 // ShellFaultMarker is the file, relative to the working directory, that the endpoints of the authorize-shell,
@@ -64,7 +65,7 @@ var AllFaults = []Fault{
 	FaultNoWWWAuthenticate, FaultMCP404, FaultRegistrationRejectsRedirect, FaultAuthorizeFile, FaultAuthorizeJavaScript,
 	FaultAuthorizeShell, FaultAuthorizeBacktick, FaultAuthorizeDollar, FaultAuthorizeHTTPRemote, FaultPRMOtherResource,
 	FaultRateLimitMCP, FaultRateLimitToken, FaultRateLimitRegister, FaultRateLimitDiscovery, FaultRateLimitDevice,
-	FaultErrorRedirect, FaultDeny, FaultExchangeInvalidGrant, FaultCloudflareToken, FaultAPIKeyOnly,
+	FaultErrorRedirect, FaultDeny, FaultExchangeInvalidGrant, FaultCloudflareToken, FaultAPIKeyOnly, FaultEchoSecrets,
 }
 
 // ParseFault checks a fault name, as given to --fault.
@@ -130,6 +131,10 @@ func (s *Server) serveFaulty(fs faultSet, w http.ResponseWriter, r *http.Request
 		http.NotFound(w, r)
 	case fs.has(FaultAPIKeyOnly) && slices.Contains(mcpPaths, path):
 		s.onlyAPIKey(w, r, next)
+	case path == tokenPath && fs.has(FaultEchoSecrets) && r.Method == http.MethodPost:
+		echoTokenRequest(w, r)
+	case path == mcpPath && fs.has(FaultEchoSecrets):
+		s.echoMCPRequest(w, r, next)
 	case path == tokenPath && fs.has(FaultCloudflareToken):
 		botChallenge(w)
 	case path == tokenPath && fs.has(FaultExchangeInvalidGrant):

@@ -362,7 +362,7 @@ func TestDeviceFlowWithAuthClient(t *testing.T) {
 	r.srv.oauth.devices.interval = time.Millisecond // the client below polls every 20 ms, slower than this
 	r.srv.oauth.mu.Unlock()
 	ctx := testCtx(t)
-	meta, err := oauth.DiscoverServer(ctx, nil, r.URL)
+	meta, err := oauth.DiscoverServer(ctx, nil, r.URL, true)
 	if err != nil {
 		t.Fatal(err)
 	}

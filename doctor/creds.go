@@ -139,7 +139,7 @@ func (r *runner) checkRefresh(ctx context.Context) {
 			Store: grant,
 			Lock:  func(ctx context.Context) (func(), error) { return grant.Lock(ctx, dir) },
 			Client: &oauth.TokenClient{TokenURL: r.rec.TokenEndpoint, ClientID: r.rec.ClientID, ClientSecret: r.rec.ClientSecret,
-				AuthMethod: r.rec.TokenEndpointAuthMethod, Resource: resource, HTTP: r.client()},
+				AuthMethod: r.rec.TokenEndpointAuthMethod, Resource: resource, HTTP: r.namedClient()},
 			Timeout: r.opts.Timeout,
 		}
 		sctx, cancel := r.step(ctx)

@@ -53,6 +53,10 @@ func (r *runner) client() *http.Client {
 	return hc
 }
 
+// namedClient is client() for the URLs the server's documents name (discovery, registration, refresh): as the
+// bridge does, a server that is not local gets none of them connected to this machine or its network.
+func (r *runner) namedClient() *http.Client { return oauth.NamedURLClient(r.client(), r.u) }
+
 // checkEndpoint posts initialize without a token and names what answered.
 func (r *runner) checkEndpoint(ctx context.Context) {
 	const id, title = "mcp.endpoint", "MCP endpoint (initialize without a token)"

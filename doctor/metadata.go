@@ -82,7 +82,7 @@ func (r *runner) checkResourceMetadata(ctx context.Context) {
 		res := Result{ID: id, Title: title}
 		sctx, cancel := r.step(ctx)
 		defer cancel()
-		prm, err := oauth.DiscoverResource(sctx, r.client(), r.u, r.challenge)
+		prm, err := oauth.DiscoverResource(sctx, r.namedClient(), r.u, r.challenge)
 		if err == nil {
 			r.prm = prm
 			res.Status = OK
@@ -101,7 +101,7 @@ func (r *runner) checkResourceMetadata(ctx context.Context) {
 		case oauth.IsRateLimited(err):
 			res.Fix = rateLimitFix(limitedUntil(err))
 		case errors.Is(err, oauth.ErrNoResourceMetadata):
-			md, lerr := oauth.LegacyServerMetadata(sctx, r.client(), r.u)
+			md, lerr := oauth.LegacyServerMetadata(sctx, r.namedClient(), r.u)
 			if lerr == nil && !md.Defaulted {
 				r.meta = md
 				res.Status = Warn
@@ -173,7 +173,7 @@ func (r *runner) checkServerMetadata(ctx context.Context) {
 		issuer := r.prm.AuthorizationServers[0]
 		sctx, cancel := r.step(ctx)
 		defer cancel()
-		md, err := oauth.DiscoverServer(sctx, r.client(), issuer)
+		md, err := oauth.DiscoverServer(sctx, r.namedClient(), issuer, oauth.IsLocal(r.u))
 		if err != nil {
 			failed = true
 			res.Status, res.Detail = Fail, textutil.OneLine(err.Error())

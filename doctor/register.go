@@ -73,7 +73,7 @@ func (r *runner) register(ctx context.Context, id, title, who string, md oauth.C
 	sctx, cancel := r.step(ctx)
 	defer cancel()
 	uris := strings.Join(md.RedirectURIs, ", ")
-	dc, err := oauth.RegisterClient(sctx, r.client(), r.meta.RegistrationEndpoint, md)
+	dc, err := oauth.RegisterClient(sctx, r.namedClient(), r.meta.RegistrationEndpoint, md)
 	if err != nil && oauth.IsRateLimited(err) {
 		res.Status, res.Detail = Fail, fmt.Sprintf("could not try to register %s's redirect URIs: %s", who, textutil.OneLine(err.Error()))
 		res.Fix = rateLimitFix(limitedUntil(err))

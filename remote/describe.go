@@ -15,6 +15,7 @@ import (
 
 	"github.com/meshailabs-org/meshai-mcp-server/internal/netutil"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/ratelimit"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/secrets"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/textutil"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/webpage"
 )
@@ -43,7 +44,8 @@ const (
 	CauseStall                  // the server stopped sending in the middle of an answer
 )
 
-func (e *UpstreamError) Error() string { return e.Message }
+// Error is the message, scrubbed of every secret the process holds: it may quote the server.
+func (e *UpstreamError) Error() string { return secrets.Scrub(e.Message) }
 func (e *UpstreamError) Unwrap() error { return e.Err }
 
 // errorData is the JSON-RPC error data the client gets with an UpstreamError.

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -15,6 +16,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/meshailabs-org/meshai-mcp-server/internal/netutil"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/ratelimit"
 )
 
@@ -102,6 +104,8 @@ func NewHTTPClientWithRoots(roots *x509.CertPool) *http.Client {
 		tr.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
 	}
 	tr.TLSHandshakeTimeout = 10 * time.Second
+	// URLs that a server's documents name are marked by auth/oauth; the guard refuses them non-public addresses.
+	tr.DialContext = (&netutil.Guard{Dialer: net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}}).DialContext
 	tr.MaxIdleConnsPerHost = 32
 	return &http.Client{
 		Transport: &ratelimit.Transport{Base: tr},

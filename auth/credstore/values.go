@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/meshailabs-org/meshai-mcp-server/internal/secrets"
 )
 
 // Tokens are the tokens of one server, issuer and client, as kept in a Store.
@@ -65,11 +67,13 @@ func loadTokens(ctx context.Context, s Store, key string) (*Tokens, error) {
 	if err := loadJSON(ctx, s, tokensName(key), "tokens", &t); err != nil {
 		return nil, err
 	}
+	secrets.Add(t.AccessToken, t.RefreshToken)
 	return &t, nil
 }
 
 // saveTokens keeps t under key, replacing what was there.
 func saveTokens(ctx context.Context, s Store, key string, t *Tokens) error {
+	secrets.Add(t.AccessToken, t.RefreshToken)
 	return saveJSON(ctx, s, tokensName(key), "tokens", t)
 }
 
@@ -79,6 +83,7 @@ func loadRegistration(ctx context.Context, s Store, key string) (*Registration, 
 	if err := loadJSON(ctx, s, registrationName(key), "client registration", &r); err != nil {
 		return nil, err
 	}
+	secrets.Add(r.ClientSecret)
 	return &r, nil
 }
 

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"golang.org/x/oauth2"
+
+	"github.com/meshailabs-org/meshai-mcp-server/internal/secrets"
 )
 
 // AuthRequest is one authorization-code request in flight: the URL for the browser and what redeeming its code
@@ -52,6 +54,7 @@ func NewAuthRequest(authorizeURL, issuer, clientID, redirectURI, resource string
 		Scopes:      scopes,
 	}
 	verifier := oauth2.GenerateVerifier()
+	secrets.Add(verifier)
 	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier)}
 	if resource != "" {
 		opts = append(opts, oauth2.SetAuthURLParam("resource", resource))

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/meshailabs-org/meshai-mcp-server/internal/ratelimit"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/secrets"
 )
 
 // The OAuth 2.0 Device Authorization Grant (RFC 8628), for machines with no browser: the bridge asks the
@@ -165,6 +166,7 @@ func (e *deviceError) Unwrap() error { return e.err }
 
 // checkDeviceCode validates a successful device authorization response.
 func checkDeviceCode(endpoint string, dj deviceJSON) (*DeviceCode, error) {
+	secrets.Add(dj.DeviceCode)
 	bad := func(what string) error { // what may quote the server's values: never the device code among them
 		return fmt.Errorf("the device authorization endpoint %s answered %s; ask the server's operator, or sign in with the browser",
 			endpoint, Redact(what, dj.DeviceCode))

@@ -382,7 +382,7 @@ func TestDeviceEndpointInMetadata(t *testing.T) {
 				"device_authorization_endpoint":%q,"code_challenge_methods_supported":["S256"]}`, base, strings.ReplaceAll(tc.endpoint, "{base}", base))
 		}))
 		base = srv.URL
-		md, err := DiscoverServer(context.Background(), nil, base)
+		md, err := DiscoverServer(context.Background(), nil, base, true)
 		srv.Close()
 		if tc.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {

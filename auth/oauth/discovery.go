@@ -36,10 +36,15 @@ func DiscoverResource(ctx context.Context, hc *http.Client, serverURL *url.URL, 
 	if CanonicalResource(serverURL) == "" {
 		return nil, fmt.Errorf("MCP server URL %q is not an absolute URL", serverURL)
 	}
+	local := IsLocal(serverURL)
 	var candidates []string
 	if rm := challenge.ResourceMetadata(); rm != "" {
-		if _, err := ValidateEndpointURL(rm); err != nil {
+		u, err := ValidateEndpointURL(rm)
+		if err != nil {
 			return nil, fmt.Errorf("the MCP server's WWW-Authenticate names resource_metadata %q: %w; ask the server's operator", rm, err)
+		}
+		if err := CheckServerNamedURL("the MCP server's WWW-Authenticate challenge", "resource_metadata", u, local); err != nil {
+			return nil, err
 		}
 		candidates = append(candidates, rm)
 	}
@@ -50,7 +55,7 @@ func DiscoverResource(ctx context.Context, hc *http.Client, serverURL *url.URL, 
 	}
 	for _, c := range candidates {
 		var prm ProtectedResource
-		st, _, err := fetchMetadata(ctx, hc, c, nil, &prm)
+		st, _, err := fetchMetadata(ctx, hc, c, nil, &prm, local)
 		if err != nil {
 			return nil, err
 		}
@@ -58,7 +63,7 @@ func DiscoverResource(ctx context.Context, hc *http.Client, serverURL *url.URL, 
 			continue
 		}
 		prm.MetadataURL = c
-		if err := prm.validate(serverURL); err != nil {
+		if err := prm.validate(serverURL, local); err != nil {
 			return nil, err
 		}
 		return &prm, nil
@@ -81,7 +86,7 @@ func prmWellKnown(server *url.URL) []string {
 	return []string{aware, root}
 }
 
-func (p *ProtectedResource) validate(server *url.URL) error {
+func (p *ProtectedResource) validate(server *url.URL, local bool) error {
 	if p.Resource == "" {
 		return fmt.Errorf("the protected resource metadata at %s has no resource; ask the server's operator", p.MetadataURL)
 	}
@@ -91,6 +96,9 @@ func (p *ProtectedResource) validate(server *url.URL) error {
 	}
 	if len(p.AuthorizationServers) == 0 || p.AuthorizationServers[0] == "" {
 		return fmt.Errorf("the protected resource metadata at %s lists no authorization_servers; ask the server's operator", p.MetadataURL)
+	}
+	if u, err := ValidateEndpointURL(p.AuthorizationServers[0]); err == nil { // an unusable one is DiscoverServer's to name
+		return CheckServerNamedURL("the protected resource metadata at "+p.MetadataURL, "authorization_servers", u, local)
 	}
 	return nil
 }

@@ -30,8 +30,8 @@ const (
 // fetchMetadata GETs url and decodes its JSON into v. A 4xx answer is metadataAbsent (the caller may try the
 // next well-known location), except a 429 and a bot-protection challenge, which is a *ChallengeError whatever
 // its status; anything else that is not a JSON 200 is an error that names url and says why.
-func fetchMetadata(ctx context.Context, hc *http.Client, url string, header http.Header, v any) (metadataStatus, int, error) {
-	hc = httpsOnlyRedirects(hc)
+func fetchMetadata(ctx context.Context, hc *http.Client, url string, header http.Header, v any, localServer bool) (metadataStatus, int, error) {
+	hc = httpsOnlyRedirects(hc, localServer)
 	ctx, cancel := context.WithTimeout(ctx, discoveryTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -81,14 +81,18 @@ func fetchMetadata(ctx context.Context, hc *http.Client, url string, header http
 
 // httpsOnlyRedirects returns a copy of hc (or of the default client) that refuses to follow a redirect to a
 // URL ValidateEndpointURL refuses, such as plain http to another host, so a document cannot be swapped on an
-// unprotected hop. The caller's own redirect policy still applies after that check.
-func httpsOnlyRedirects(hc *http.Client) *http.Client {
+// unprotected hop, nor, when the MCP server is not local, one CheckServerNamedURL refuses. The caller's own
+// redirect policy still applies after that check.
+func httpsOnlyRedirects(hc *http.Client, localServer bool) *http.Client {
 	hc = orDefault(hc)
 	c := *hc
 	next := hc.CheckRedirect
 	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		if _, err := ValidateEndpointURL(req.URL.String()); err != nil {
 			return fmt.Errorf("refusing a redirect to %s: %w", req.URL.Redacted(), err)
+		}
+		if err := CheckServerNamedURL("a redirect from "+textRedacted(via[len(via)-1].URL), "Location", req.URL, localServer); err != nil {
+			return err
 		}
 		if next != nil {
 			return next(req, via)

@@ -1,6 +1,10 @@
 package oauth
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/meshailabs-org/meshai-mcp-server/internal/secrets"
+)
 
 // ErrorText is an OAuth error code and description (RFC 6749 §5.2), the server's words shortened and stripped of
 // anything unprintable, for an error message.
@@ -11,8 +15,10 @@ func ErrorText(code, desc string) string {
 	return CleanText(code, 64) + " (" + CleanText(desc, 200) + ")"
 }
 
-// CleanText is s, text a server sent, without unprintable characters and cut to n runes.
+// CleanText is s, text a server sent, scrubbed of every secret the process holds (secrets.Scrub, before it is
+// cut, so that half a secret never remains), without unprintable characters and cut to n runes.
 func CleanText(s string, n int) string {
+	s = secrets.Scrub(s)
 	out := make([]rune, 0, len(s))
 	for _, r := range s {
 		if r >= 0x20 && r != 0x7f {

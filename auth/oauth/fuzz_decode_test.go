@@ -69,7 +69,7 @@ func FuzzServerDocuments(f *testing.F) {
 				t.Fatalf("accepted PRM %+v", prm)
 			}
 		}
-		meta, err := DiscoverServer(ctx, hc, "https://as.example.com")
+		meta, err := DiscoverServer(ctx, hc, "https://as.example.com", false)
 		check("AS metadata", err)
 		if err == nil {
 			if meta.Issuer != "https://as.example.com" {

@@ -41,11 +41,16 @@ type ServerMetadata struct {
 // (/.well-known/oauth-authorization-server/tenant1), OIDC path insertion (/.well-known/openid-configuration/tenant1),
 // OIDC path appending (/tenant1/.well-known/openid-configuration); the root documents are never requested, they
 // describe another issuer. Without a path: /.well-known/oauth-authorization-server, /.well-known/openid-configuration.
-// A location that answers 4xx is skipped; when all are, the error wraps ErrNoServerMetadata.
-func DiscoverServer(ctx context.Context, hc *http.Client, issuer string) (*ServerMetadata, error) {
+// A location that answers 4xx is skipped; when all are, the error wraps ErrNoServerMetadata. localServer says
+// whether the MCP server is local (IsLocal): the issuer and every endpoint are server-named URLs
+// (CheckServerNamedURL).
+func DiscoverServer(ctx context.Context, hc *http.Client, issuer string, localServer bool) (*ServerMetadata, error) {
 	iu, err := ValidateEndpointURL(issuer)
 	if err != nil {
 		return nil, fmt.Errorf("authorization server issuer %q: %w; ask the MCP server's operator", issuer, err)
+	}
+	if err := CheckServerNamedURL("the protected resource metadata", "authorization_servers", iu, localServer); err != nil {
+		return nil, err
 	}
 	if iu.RawQuery != "" || iu.ForceQuery {
 		return nil, fmt.Errorf("authorization server issuer %q has a query, which an issuer must not have (RFC 8414 §2); ask the MCP server's operator", issuer)
@@ -53,7 +58,7 @@ func DiscoverServer(ctx context.Context, hc *http.Client, issuer string) (*Serve
 	tried := serverWellKnown(iu)
 	for _, c := range tried {
 		var md ServerMetadata
-		st, _, err := fetchMetadata(ctx, hc, c, nil, &md)
+		st, _, err := fetchMetadata(ctx, hc, c, nil, &md, localServer)
 		if err != nil {
 			return nil, err
 		}
@@ -64,7 +69,7 @@ func DiscoverServer(ctx context.Context, hc *http.Client, issuer string) (*Serve
 		if md.Issuer != issuer {
 			return nil, fmt.Errorf("the metadata at %s is for issuer %q, not %q: refusing to use it (RFC 8414 §3.3); ask the server's operator", c, md.Issuer, issuer)
 		}
-		if err := md.validateEndpoints(); err != nil {
+		if err := md.validateEndpoints(localServer); err != nil {
 			return nil, err
 		}
 		return &md, nil
@@ -87,9 +92,9 @@ func serverWellKnown(iu *url.URL) []string {
 }
 
 // validateEndpoints checks the endpoints the bridge uses (authorization and token are required; registration,
-// revocation and device authorization when present) with ValidateEndpointURL. The others are never fetched or
-// opened.
-func (m *ServerMetadata) validateEndpoints() error {
+// revocation, device authorization and userinfo when present) with ValidateEndpointURL and, as URLs the server
+// named, CheckServerNamedURL. The others are never fetched or opened.
+func (m *ServerMetadata) validateEndpoints(localServer bool) error {
 	for _, e := range []struct {
 		name, value string
 		required    bool
@@ -99,6 +104,7 @@ func (m *ServerMetadata) validateEndpoints() error {
 		{"registration_endpoint", m.RegistrationEndpoint, false},
 		{"revocation_endpoint", m.RevocationEndpoint, false},
 		{"device_authorization_endpoint", m.DeviceAuthorizationEndpoint, false},
+		{"userinfo_endpoint", m.UserinfoEndpoint, false},
 	} {
 		if e.value == "" && !e.required {
 			continue
@@ -106,8 +112,12 @@ func (m *ServerMetadata) validateEndpoints() error {
 		if e.value == "" {
 			return fmt.Errorf("the authorization server metadata at %s has no %s; ask the server's operator", m.source(), e.name)
 		}
-		if _, err := ValidateEndpointURL(e.value); err != nil {
+		u, err := ValidateEndpointURL(e.value)
+		if err != nil {
 			return fmt.Errorf("the authorization server metadata at %s has an unusable %s: %w; ask the server's operator", m.source(), e.name, err)
+		}
+		if err := CheckServerNamedURL("the authorization server metadata at "+m.source(), e.name, u, localServer); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -26,7 +26,7 @@ func LegacyServerMetadata(ctx context.Context, hc *http.Client, serverURL *url.U
 	}
 	where := origin + "/.well-known/oauth-authorization-server"
 	var md ServerMetadata
-	st, code, err := fetchMetadata(ctx, hc, where, http.Header{"Mcp-Protocol-Version": {legacyProtocolVersion}}, &md)
+	st, code, err := fetchMetadata(ctx, hc, where, http.Header{"Mcp-Protocol-Version": {legacyProtocolVersion}}, &md, IsLocal(serverURL))
 	if err != nil {
 		return nil, err
 	}
@@ -54,7 +54,7 @@ func LegacyServerMetadata(ctx context.Context, hc *http.Client, serverURL *url.U
 	if md.Issuer == "" {
 		return nil, fmt.Errorf("the authorization server metadata at %s has no issuer; ask the server's operator", where)
 	}
-	if err := md.validateEndpoints(); err != nil {
+	if err := md.validateEndpoints(IsLocal(serverURL)); err != nil {
 		return nil, err
 	}
 	return &md, nil

@@ -94,7 +94,7 @@ func TestDiscoverServer(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newDocServer(t, tt.docs)
 			issuer := strings.ReplaceAll(tt.issuer, "{base}", s.URL)
-			md, err := DiscoverServer(context.Background(), s.Client(), issuer)
+			md, err := DiscoverServer(context.Background(), s.Client(), issuer, true)
 			if got := s.paths(); !reflect.DeepEqual(got, tt.wantPaths) {
 				t.Errorf("requested %q, want %q", got, tt.wantPaths)
 			}
@@ -119,7 +119,7 @@ func TestDiscoverServer(t *testing.T) {
 
 func TestDiscoverServerFields(t *testing.T) {
 	s := newDocServer(t, map[string]doc{asWK: {body: asDoc("{base}")}})
-	md, err := DiscoverServer(context.Background(), s.Client(), s.URL)
+	md, err := DiscoverServer(context.Background(), s.Client(), s.URL, true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/meshailabs-org/meshai-mcp-server/internal/secrets"
 )
 
 // ClientMetadata is what the bridge registers (RFC 7591): a native public client using PKCE with refresh
@@ -132,6 +134,7 @@ func RegisterClient(ctx context.Context, hc *http.Client, endpoint string, md Cl
 	if jerr != nil || r.ClientID == "" {
 		return nil, fmt.Errorf("registration at %s answered without a client_id", endpoint)
 	}
+	secrets.Add(r.ClientSecret)
 	dc := &DynamicClient{ClientID: r.ClientID, ClientSecret: r.ClientSecret, AuthMethod: r.TokenEndpointAuthMethod, RedirectURIs: r.RedirectURIs}
 	if dc.AuthMethod == "" {
 		dc.AuthMethod = md.TokenEndpointAuthMethod

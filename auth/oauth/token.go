@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/meshailabs-org/meshai-mcp-server/internal/secrets"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/webpage"
 )
 
@@ -45,7 +46,10 @@ type TokenError struct {
 	Challenge   string // the vendor ("Cloudflare") when the answer was a bot-protection challenge page, not JSON
 }
 
-func (e *TokenError) Error() string {
+// Error is the refusal in the server's words, scrubbed of every secret the process holds.
+func (e *TokenError) Error() string { return secrets.Scrub(e.text()) }
+
+func (e *TokenError) text() string {
 	if e.Status == http.StatusTooManyRequests { // whatever its code, not a refusal of the grant
 		said := ""
 		if e.Code != "" {
@@ -77,6 +81,7 @@ func IsInvalidClient(err error) bool {
 
 // Exchange redeems an authorization code with its PKCE verifier.
 func (c *TokenClient) Exchange(ctx context.Context, code, verifier, redirectURI string) (*oauth2.Token, error) {
+	secrets.Add(code, verifier)
 	return c.post(ctx, url.Values{
 		"grant_type":    {"authorization_code"},
 		"code":          {code},
@@ -90,6 +95,7 @@ func (c *TokenClient) Refresh(ctx context.Context, refreshToken string) (*oauth2
 	if refreshToken == "" {
 		return nil, errors.New("no refresh token: sign in again")
 	}
+	secrets.Add(refreshToken)
 	return c.post(ctx, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}}, refreshToken)
 }
 
@@ -113,6 +119,7 @@ func (c *TokenClient) send(ctx context.Context, form url.Values) (*http.Response
 // sendTo POSTs form to endpoint (named what in errors) with the resource and the client's authentication, and
 // reads the answer. Nothing of the form appears in its errors.
 func (c *TokenClient) sendTo(ctx context.Context, what, endpoint string, form url.Values) (*http.Response, []byte, error) {
+	secrets.Add(c.ClientSecret)
 	if c.Resource != "" {
 		form.Set("resource", c.Resource)
 	}
@@ -194,6 +201,7 @@ func parseTokenResponse(resp *http.Response, body []byte, oldRefresh string) (*o
 	if tj.TokenType != "" && !strings.EqualFold(tj.TokenType, "bearer") {
 		return nil, errors.New("the token endpoint issued a token of another type than Bearer (DPoP or a proprietary type); only Bearer tokens are supported")
 	}
+	secrets.Add(tj.AccessToken, tj.RefreshToken)
 	tok := &oauth2.Token{AccessToken: tj.AccessToken, TokenType: "Bearer", RefreshToken: tj.RefreshToken}
 	if tok.RefreshToken == "" {
 		tok.RefreshToken = oldRefresh
@@ -206,6 +214,7 @@ func parseTokenResponse(resp *http.Response, body []byte, oldRefresh string) (*o
 
 // Revoke asks the server to revoke a token (RFC 7009); TokenURL is the revocation endpoint here.
 func (c *TokenClient) Revoke(ctx context.Context, token string) error {
+	secrets.Add(token)
 	resp, body, err := c.send(ctx, url.Values{"token": {token}})
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
 	"github.com/meshailabs-org/meshai-mcp-server/bridge"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/config"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/netutil"
 	"github.com/meshailabs-org/meshai-mcp-server/remote"
 )
 
@@ -30,9 +31,31 @@ func advise(err error) string {
 // adviceRules are tried in order, each about one kind of typed fact; a package with facts of its own (such as
 // rate limits) gets a rule here. The specific come first: a failed sign-in that a later request met
 // (failedAdvice) gets the advice for its cause when a rule knows it.
-var adviceRules = []func(error) string{noOAuthAdvice, challengeAdvice, refusalAdvice, freshTokenAdvice,
-	registrationAdvice, noRegistrationAdvice, portBusyAdvice, noDeviceGrantAdvice, clientRefusedAdvice, timeoutAdvice,
+var adviceRules = []func(error) string{unsafeDirAdvice, namedURLAdvice, noOAuthAdvice, challengeAdvice, refusalAdvice,
+	freshTokenAdvice, registrationAdvice, noRegistrationAdvice, portBusyAdvice, noDeviceGrantAdvice, clientRefusedAdvice, timeoutAdvice,
 	unreadableAdvice, signInRequiredAdvice, keychainAdvice, storeKindAdvice, apiKeyAdvice, failedAdvice}
+
+// unsafeDirAdvice: the config directory can be written by other users.
+func unsafeDirAdvice(err error) string {
+	var ue *config.UnsafeDirError
+	if !errors.As(err, &ue) {
+		return ""
+	}
+	return "make it yours and private (chown it to yourself, then chmod 700 " + ue.Dir + "), or set " + config.EnvConfigDir +
+		" to a directory only you can write"
+}
+
+// namedURLAdvice: a server that is not local named a URL on this machine or its network (or plain http); the
+// bridge refused it, as it would a hostile server's attempt to reach services here.
+func namedURLAdvice(err error) string {
+	var ne *oauth.NamedURLError
+	var re *netutil.RefusedAddressError
+	if !errors.As(err, &ne) && !errors.As(err, &re) {
+		return ""
+	}
+	return "the server's configuration is at fault, or it is trying to reach services on your machine or network: ask its operator; " +
+		"if the MCP server really runs on this machine or its network, give its local address (localhost, 127.0.0.1 or its private IP) as the URL"
+}
 
 // freshTokenAdvice: the server refused a token it had just issued; another window would be refused the same way.
 func freshTokenAdvice(err error) string {

@@ -17,6 +17,7 @@ import (
 	"github.com/meshailabs-org/meshai-mcp-server/auth"
 	"github.com/meshailabs-org/meshai-mcp-server/bridge"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/config"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/secrets"
 	"github.com/meshailabs-org/meshai-mcp-server/remote"
 	"golang.org/x/oauth2"
 )
@@ -35,6 +36,9 @@ type Env struct {
 
 // Main runs the command and returns the exit code.
 func Main(env Env) int {
+	// Everything this process prints on stderr may quote a server: none of the secrets it holds gets through.
+	env.Stderr = secrets.Writer(env.Stderr)
+	secrets.Add(env.Getenv(config.EnvAPIKey))
 	if len(env.Args) > 0 {
 		switch env.Args[0] {
 		case "version":
@@ -46,6 +50,7 @@ func Main(env Env) int {
 				"github.com/meshailabs-org/meshai-mcp-server/cmd/meshai-demo@latest (or go run ./cmd/meshai-demo in a checkout)")
 			return 2
 		case "doctor":
+			env.Stdout = secrets.Writer(env.Stdout) // the report quotes servers
 			return runDoctor(env)
 		case "install", "uninstall":
 			return runInstall(env, env.Args[0] == "install")
@@ -66,10 +71,16 @@ func Main(env Env) int {
 		fmt.Fprintln(env.Stdout, "meshai-mcp-server", Version)
 		return 0
 	}
+	addSecrets(cfg)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	cfg.dirNote = settleConfigDir(&cfg)
+	if err := config.CheckPrivate(cfg.ConfigDir); err != nil { // before the log file or a token is opened in it
+		fmt.Fprintln(env.Stderr, "meshai-mcp-server:", withAdvice(err))
+		return 2
+	}
 	if action != "serve" {
+		env.Stdout = secrets.Writer(env.Stdout) // status prints what the userinfo endpoint said
 		err = account(ctx, action, cfg, env)
 	} else {
 		err = serve(ctx, cfg, env)

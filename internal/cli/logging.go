@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+
+	"github.com/meshailabs-org/meshai-mcp-server/internal/secrets"
 )
 
 // LogFileName is the log file kept in the config directory.
@@ -31,13 +33,14 @@ func openLog(dir string, debug, silent bool, stderr io.Writer) (*slog.Logger, fu
 	if silent {
 		stderr = io.Discard
 	}
+	stderr = secrets.Writer(stderr) // a log line may quote a server (with --debug, its WWW-Authenticate and Location)
 	f, err := openRotating(filepath.Join(dir, LogFileName), maxLogBytes, logBackups)
 	if err != nil {
 		l := slog.New(slog.NewTextHandler(stderr, opts))
 		l.Warn("no log file; logging to stderr only", "err", err)
 		return l, func() {}
 	}
-	return slog.New(slog.NewTextHandler(io.MultiWriter(stderr, f), opts)), func() { f.Close() }
+	return slog.New(slog.NewTextHandler(io.MultiWriter(stderr, secrets.Writer(f)), opts)), func() { f.Close() }
 }
 
 // openConfigLog is openLog for cfg, with the line about a config directory moved at start (settleConfigDir).
@@ -72,7 +75,7 @@ func openRotating(path string, max int64, backups int) (*rotating, error) {
 }
 
 func (r *rotating) open() error {
-	f, err := os.OpenFile(r.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	f, err := openLogFile(r.path)
 	if err != nil {
 		return err
 	}
