@@ -1,3 +1,5 @@
+//go:build unix
+
 package e2e
 
 import (
@@ -366,12 +368,9 @@ func checkDisplayedTools(t *testing.T, m manifest, tools []mcp.Tool) {
 	}
 }
 
-// TestBundleLauncherWithoutBinary runs the launcher of a bundle that lacks this machine's binary: it says so on
-// stderr, prints nothing on stdout and exits 1.
+// TestBundleLauncherWithoutBinary runs the launcher (the macOS and Linux command) of a bundle that lacks this
+// machine's binary: it says so on stderr, prints nothing on stdout and exits 1.
 func TestBundleLauncherWithoutBinary(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("the launcher is the macOS and Linux command")
-	}
 	file, toolkit := needBundle(t)
 	dir, _ := unpackBundle(t, file, toolkit)
 	entries, err := filepath.Glob(filepath.Join(dir, "server", runtime.GOOS+"-*"))
