@@ -75,12 +75,7 @@ func locateBundle() (file, toolkit, skip, fail string) {
 	}
 	file = os.Getenv("MESHAI_MCPB_FILE")
 	if file == "" {
-		out, err := os.MkdirTemp("", "meshai-e2e-mcpb-")
-		if err != nil {
-			return "", "", "", err.Error()
-		}
-		// The directory outlives the test binary's temp dir cleanup only until the OS clears /tmp: a bundle is ~4 MB.
-		cmd := exec.Command("bash", "../scripts/build-mcpb", "--host", "--out", out)
+		cmd := exec.Command("bash", "../scripts/build-mcpb", "--host", "--out", filepath.Join(buildDir, "mcpb"))
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		b, err := cmd.Output()
