@@ -12,8 +12,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -391,5 +393,43 @@ func TestBundleLauncherWithoutBinary(t *testing.T) {
 	if !strings.Contains(stderr.String(), "this bundle holds no binary for "+runtime.GOOS+"-") ||
 		!strings.Contains(stderr.String(), "npx -y meshai-mcp-server") {
 		t.Errorf("stderr lacks the cause and the fix: %q", stderr.String())
+	}
+}
+
+// TestBundleLauncherBecomesTheBridge starts the launcher as the host does and checks that, once the bridge
+// answers, the process the host started is the bridge itself (the script exec'd it: no shell in between), so a
+// SIGTERM from the host reaches it and its exit status comes back.
+func TestBundleLauncherBecomesTheBridge(t *testing.T) {
+	file, toolkit := needBundle(t)
+	dir, _ := unpackBundle(t, file, toolkit)
+	srv := startServer(t, "127.0.0.1:0")
+	cfg := resolveConfig(t, toolkit, dir, map[string]string{"api_key": testKey, "server_url": srv.URL + "/v1/mcp"})
+	cmd := exec.Command(cfg.Command, cfg.Args...)
+	cmd.Env = signInEnv(t.TempDir())
+	for k, v := range cfg.Env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	// Were the shell left in between, the bridge would outlive it holding stderr open: Wait must not block on
+	// that pipe then (the test fails either way; this only lets it end).
+	cmd.WaitDelay = time.Second
+	rb := startRawCmd(t, cmd)
+	rb.send(t, initLine)
+	if m := rb.until(t, float64(1)); m["result"] == nil {
+		t.Fatalf("initialize through the launcher: %v", m)
+	}
+	// Its command line: the shell's names the script (sh .../server/meshai-mcp-server), the bridge's its binary.
+	// (Not ps -o comm: for a script that is the script's name too.)
+	args, err := exec.Command("ps", "-o", "args=", "-p", strconv.Itoa(cmd.Process.Pid)).Output()
+	if err != nil {
+		t.Fatalf("ps: %v", err)
+	}
+	if got := strings.TrimSpace(string(args)); !strings.HasPrefix(got, filepath.Join(dir, "server", runtime.GOOS+"-")) {
+		t.Fatalf("the host's child runs %q, want the bridge's binary in server/%s-*/: the launcher did not exec it", got, runtime.GOOS)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("after SIGTERM the bridge exited with %v, want status 0", err)
 	}
 }
