@@ -102,17 +102,23 @@ func locateEverything() (entry, skip string, err error) {
 	return entry, "", err
 }
 
-func everythingInstalled(dir string) bool {
+func everythingInstalled(dir string) bool { return npmInstalled(dir, everythingPkg, everythingVersion) }
+
+// npmInstalled reports whether dir holds pkg@version as npmInstall left it (its marker file and package.json).
+func npmInstalled(dir, pkg, version string) bool {
 	b, err := os.ReadFile(filepath.Join(dir, everythingMarker))
-	if err != nil || strings.TrimSpace(string(b)) != everythingPkg+"@"+everythingVersion {
+	if err != nil || strings.TrimSpace(string(b)) != pkg+"@"+version {
 		return false
 	}
-	_, err = os.Stat(filepath.Join(dir, "node_modules", everythingPkg, "package.json"))
+	_, err = os.Stat(filepath.Join(dir, "node_modules", pkg, "package.json"))
 	return err == nil
 }
 
 // installEverything installs the pinned version with npm beside dir, then moves it into place, as scripts/test does.
-func installEverything(dir string) error {
+func installEverything(dir string) error { return npmInstall(dir, everythingPkg, everythingVersion) }
+
+// npmInstall installs pkg@version with npm beside dir, then moves it into place with a marker file naming it.
+func npmInstall(dir, pkg, version string) error {
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return err
 	}
@@ -127,18 +133,18 @@ func installEverything(dir string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "npm", "install", "--prefix", tmp, "--no-audit", "--no-fund", "--loglevel=error",
-		everythingPkg+"@"+everythingVersion)
+		pkg+"@"+version)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("npm install: %v\n%s", err, out)
 	}
-	var pkg struct{ Version string }
-	if err := readJSONFile(filepath.Join(tmp, "node_modules", everythingPkg, "package.json"), &pkg); err != nil {
+	var got struct{ Version string }
+	if err := readJSONFile(filepath.Join(tmp, "node_modules", pkg, "package.json"), &got); err != nil {
 		return err
 	}
-	if pkg.Version != everythingVersion {
-		return fmt.Errorf("npm installed %s, want %s", pkg.Version, everythingVersion)
+	if got.Version != version {
+		return fmt.Errorf("npm installed %s %s, want %s", pkg, got.Version, version)
 	}
-	if err := os.WriteFile(filepath.Join(tmp, everythingMarker), []byte(everythingPkg+"@"+everythingVersion+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(tmp, everythingMarker), []byte(pkg+"@"+version+"\n"), 0o644); err != nil {
 		return err
 	}
 	if err := os.RemoveAll(dir); err != nil {

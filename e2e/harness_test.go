@@ -136,6 +136,13 @@ func startRawIn(t *testing.T, dir string, env []string, args ...string) *rawBrid
 	t.Helper()
 	cmd := exec.Command(bridgeBin, args...)
 	cmd.Env, cmd.Dir = env, dir
+	return startRawCmd(t, cmd)
+}
+
+// startRawCmd starts cmd (the bridge, or a launcher that becomes it) as a rawBridge.
+func startRawCmd(t *testing.T, cmd *exec.Cmd) *rawBridge {
+	t.Helper()
+	env := cmd.Env
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -13,12 +13,16 @@ import (
 // by TestMain.
 var bridgeBin, devServerBin, demoBin, fetchBin string
 
+// buildDir is TestMain's temp dir, removed when the tests end: what they build once goes there.
+var buildDir string
+
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "meshai-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: temp dir:", err)
 		os.Exit(2)
 	}
+	buildDir = dir
 	bridgeBin, err = build(dir, "meshai-mcp-server")
 	if err == nil {
 		devServerBin, err = build(dir, "meshai-dev-server")

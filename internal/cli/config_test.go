@@ -23,6 +23,7 @@ func TestParseServeURL(t *testing.T) {
 	}{
 		{"default", nil, nil, config.DefaultURL, ""},
 		{"env", nil, map[string]string{config.EnvURL: "https://x.example/mcp"}, "https://x.example/mcp", ""},
+		{"empty env (an MCP Bundle's cleared setting)", nil, map[string]string{config.EnvURL: ""}, config.DefaultURL, ""},
 		{"argument beats env", []string{"https://a.example/mcp"}, map[string]string{config.EnvURL: "https://x.example/mcp"}, "https://a.example/mcp", ""},
 		{"loopback http", []string{"http://127.0.0.1:8080/mcp"}, nil, "http://127.0.0.1:8080/mcp", ""},
 		{"localhost http", []string{"http://localhost:8080/mcp"}, nil, "http://localhost:8080/mcp", ""},
