@@ -89,16 +89,17 @@ function sha256File (file) {
 // package's version, when known.
 function checkBinary (bin, key, pkg, own, platformVersion) {
   const want = own && own.binarySha256 && own.binarySha256[key]
+  const version = own && own.version
   const reinstall = [
     'To fix it, reinstall both packages at one version (add -g for a global install):',
-    `  npm install meshai-mcp-server@${own && own.version} ${pkg}@${own && own.version}`,
+    `  npm install meshai-mcp-server@${version} ${pkg}@${version}`,
     "With npx, delete the _npx folder in npm's cache (npm config get cache) and run npx again.",
     'If you built the binary yourself, set MESHAI_MCP_SERVER_BINARY to its path: that binary is run unchecked.',
     ''
   ]
   if (!/^[0-9a-f]{64}$/.test(want || '')) {
     return [
-      `meshai-mcp-server: this package (meshai-mcp-server@${own && own.version}) has no SHA-256 for the ${key} binary,`,
+      `meshai-mcp-server: this package (meshai-mcp-server@${version}) has no SHA-256 for the ${key} binary,`,
       `so it will not run ${bin}: the package was built without the ${key} target or its package.json was edited.`,
       ...reinstall
     ].join('\n')
@@ -110,12 +111,12 @@ function checkBinary (bin, key, pkg, own, platformVersion) {
     return [`meshai-mcp-server: cannot read ${bin} to check it: ${err.message}`, ...reinstall].join('\n')
   }
   if (got === want) return null
-  const other = platformVersion && own && platformVersion !== own.version
-    ? ` (${pkg} is version ${platformVersion}, this package ${own.version}: they must be the same)`
+  const other = platformVersion && platformVersion !== version
+    ? ` (${pkg} is version ${platformVersion}, this package ${version}: they must be the same)`
     : ''
   return [
     `meshai-mcp-server: refusing to run ${bin}: its SHA-256 is ${got},`,
-    `but meshai-mcp-server@${own && own.version} ships ${want} for ${key}${other}.`,
+    `but meshai-mcp-server@${version} ships ${want} for ${key}${other}.`,
     'The binary was changed after npm installed it, or the install is damaged or mixes versions.',
     ...reinstall
   ].join('\n')
