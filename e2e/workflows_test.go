@@ -23,7 +23,7 @@ var (
 // for the block style these files are written in; actionlint (in scripts/test) checks the YAML itself.
 func workflowProblems(text string) []string {
 	var probs []string
-	lines := strings.Split(text, "\n")
+	lines := strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n") // a Windows checkout may have CRLF
 	topPermissions, inJobs := false, false
 	job, jobPermissions := "", false
 	endJob := func() {
