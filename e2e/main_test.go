@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"testing"
 )
 
@@ -48,6 +49,9 @@ func build(dir, name string) (string, error) { return buildPkg(dir, name, "../cm
 
 func buildPkg(dir, name, pkg string) (string, error) {
 	out := filepath.Join(dir, name)
+	if runtime.GOOS == "windows" {
+		out += ".exe" // what Windows runs; the Windows CI job runs the relay tests
+	}
 	args := []string{"build", "-o", out}
 	if raceEnabled {
 		args = append(args, "-race")

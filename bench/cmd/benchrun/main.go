@@ -180,6 +180,14 @@ func coldStarts(t *table, srv *server, bridgeBin, install, npmSkip, tmp string, 
 			"npm_config_update_notifier=false", "npm_config_fund=false", "npm_config_audit=false")
 		subjects = append(subjects,
 			&subject{name: "node launcher.js", env: env("file"), argv: []string{"node", launcher, srv.URL}},
+		)
+		// The same binary named by MESHAI_MCP_SERVER_BINARY, which the launcher runs without its SHA-256 check:
+		// the difference is what the check costs at each start.
+		if bins, _ := filepath.Glob(filepath.Join(install, "node_modules", "@meshai", "mcp-server-*", "bin", "meshai-mcp-server*")); len(bins) == 1 {
+			subjects = append(subjects, &subject{name: "node launcher.js, binary unchecked (MESHAI_MCP_SERVER_BINARY)",
+				env: append(env("file"), "MESHAI_MCP_SERVER_BINARY="+bins[0]), argv: []string{"node", launcher, srv.URL}})
+		}
+		subjects = append(subjects,
 			&subject{name: "npx meshai-mcp-server (local install)", dir: install, env: npmEnv,
 				argv: []string{"npx", "--no-install", "meshai-mcp-server", srv.URL}})
 	}
@@ -228,6 +236,9 @@ func coldStarts(t *table, srv *server, bridgeBin, install, npmSkip, tmp string, 
 		t.check("launcher − node -e 0", bench.Ms(l-node), "< 25 ms", l-node < 25*time.Millisecond)
 		t.add("launcher − binary (what node + the launcher add)", bench.Ms(l-bin), "", "")
 		t.add("ratio launcher / binary", fmt.Sprintf("%.2f×", float64(l)/float64(bin)), "", "")
+		if u, ok := med["node launcher.js, binary unchecked (MESHAI_MCP_SERVER_BINARY)"]; ok {
+			t.add("launcher's SHA-256 check of the binary (checked − unchecked)", bench.Ms(l-u), "", "")
+		}
 		if n, ok := med["npx meshai-mcp-server (local install)"]; ok {
 			t.add("npx − binary", bench.Ms(n-bin), "", "")
 			t.add("ratio npx / binary", fmt.Sprintf("%.2f×", float64(n)/float64(bin)), "", "")

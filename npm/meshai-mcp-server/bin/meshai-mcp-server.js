@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Launcher for meshai-mcp-server: finds the Go binary in the platform package npm installed beside this one
-// (an optional dependency) and runs it with this process's arguments and stdio. It writes nothing to stdout,
-// which belongs to JSON-RPC, downloads nothing, and passes signals and the exit status through.
+// (an optional dependency), checks its SHA-256 against the one this package ships, and runs it with this process's
+// arguments and stdio. It writes nothing to stdout, which belongs to JSON-RPC, downloads nothing, and passes
+// signals and the exit status through. A binary named by MESHAI_MCP_SERVER_BINARY is the user's own: not checked.
 'use strict'
 
 const PLATFORMS = ['darwin-arm64', 'darwin-x64', 'linux-arm64', 'linux-x64', 'win32-arm64', 'win32-x64']
@@ -63,7 +64,70 @@ function locate (platform, arch, env, resolve, version) {
     throw err
   }
   const path = require('path')
-  return { bin: path.join(path.dirname(manifest), 'bin', t.file), pkg: t.pkg }
+  return { bin: path.join(path.dirname(manifest), 'bin', t.file), pkg: t.pkg, key: t.key, manifest }
+}
+
+// sha256File hashes a file through one 64 KiB buffer: for an 8.5 MB binary that costs about 9 ms of CPU here,
+// where reading it whole first (readFileSync) costs 10-20 ms, most of it faulting in a fresh 8.5 MB buffer.
+function sha256File (file) {
+  const fs = require('fs')
+  const hash = require('crypto').createHash('sha256')
+  const buf = Buffer.allocUnsafe(64 * 1024)
+  const fd = fs.openSync(file, 'r')
+  try {
+    let n
+    while ((n = fs.readSync(fd, buf, 0, buf.length, null)) > 0) hash.update(buf.subarray(0, n))
+  } finally {
+    fs.closeSync(fd)
+  }
+  return hash.digest('hex')
+}
+
+// checkBinary compares the SHA-256 of the platform package's binary with the one this package ships for that
+// platform (binarySha256 in its package.json, written by scripts/build-npm). It returns null when they match, else
+// the message for stderr, which says what to do. own is this package's manifest; platformVersion the platform
+// package's version, when known.
+function checkBinary (bin, key, pkg, own, platformVersion) {
+  const want = own && own.binarySha256 && own.binarySha256[key]
+  const version = own && own.version
+  const reinstall = [
+    'To fix it, reinstall both packages at one version (add -g for a global install):',
+    `  npm install meshai-mcp-server@${version} ${pkg}@${version}`,
+    "With npx, delete the _npx folder in npm's cache (npm config get cache) and run npx again.",
+    'If you built the binary yourself, set MESHAI_MCP_SERVER_BINARY to its path: that binary is run unchecked.',
+    ''
+  ]
+  if (!/^[0-9a-f]{64}$/.test(want || '')) {
+    return [
+      `meshai-mcp-server: this package (meshai-mcp-server@${version}) has no SHA-256 for the ${key} binary,`,
+      `so it will not run ${bin}: the package was built without the ${key} target or its package.json was edited.`,
+      ...reinstall
+    ].join('\n')
+  }
+  let got
+  try {
+    got = sha256File(bin)
+  } catch (err) {
+    return [`meshai-mcp-server: cannot read ${bin} to check it: ${err.message}`, ...reinstall].join('\n')
+  }
+  if (got === want) return null
+  const other = platformVersion && platformVersion !== version
+    ? ` (${pkg} is version ${platformVersion}, this package ${version}: they must be the same)`
+    : ''
+  return [
+    `meshai-mcp-server: refusing to run ${bin}: its SHA-256 is ${got},`,
+    `but meshai-mcp-server@${version} ships ${want} for ${key}${other}.`,
+    'The binary was changed after npm installed it, or the install is damaged or mixes versions.',
+    ...reinstall
+  ].join('\n')
+}
+
+function ownManifest () {
+  try {
+    return require('../package.json')
+  } catch (_) {
+    return null
+  }
 }
 
 function ownVersion () {
@@ -80,6 +144,16 @@ function main () {
     process.stderr.write(found.message)
     process.exitCode = 1
     return
+  }
+  if (found.pkg) {
+    let platformVersion
+    try { platformVersion = require(found.manifest).version } catch (_) {}
+    const refused = checkBinary(found.bin, found.key, found.pkg, ownManifest(), platformVersion)
+    if (refused) {
+      process.stderr.write(refused)
+      process.exitCode = 1
+      return
+    }
   }
   const child = require('child_process').spawn(found.bin, process.argv.slice(2), { stdio: 'inherit', windowsHide: true })
   const forward = (signal) => { child.kill(signal) }
@@ -110,6 +184,6 @@ function main () {
   })
 }
 
-module.exports = { PLATFORMS, target, missingMessage, locate }
+module.exports = { PLATFORMS, target, missingMessage, locate, checkBinary }
 
 if (require.main === module) main()
