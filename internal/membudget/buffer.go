@@ -1,0 +1,140 @@
+package membudget
+
+import "fmt"
+
+// Buffer gathers one message a piece at a time, taking from a Budget as it grows, and hands it over in one
+// piece. It grows by adding blocks, never by copying what it holds, so a message costs its own size while it is
+// read and twice that only for the moment Bytes joins the blocks. The zero value is not usable: see NewBuffer.
+type Buffer struct {
+	budget *Budget
+	max    int
+	blocks [][]byte
+	n      int   // bytes written
+	taken  int64 // bytes taken from the budget
+	err    error // why the message did not fit, once it did not
+	hint   int   // the size the message is said to have, for its first block
+}
+
+// NewBuffer returns a Buffer for one message of at most max bytes (0: no bound but the budget's) that takes
+// from b (nil: none).
+func NewBuffer(b *Budget, max int) *Buffer { return &Buffer{budget: b, max: max} }
+
+// Write appends p. Once the message does not fit (over max, or no room left in the budget) it holds nothing
+// more, keeps counting, and returns *TooLarge or *NoRoom, now and on every later Write.
+func (m *Buffer) Write(p []byte) (int, error) {
+	if m.err != nil {
+		m.n += len(p)
+		if tl, ok := m.err.(*TooLarge); ok {
+			tl.Size = int64(m.n)
+		}
+		return len(p), m.err
+	}
+	if m.max > 0 && m.n+len(p) > m.max {
+		m.fail(&TooLarge{Size: int64(m.n + len(p)), Max: int64(m.max)})
+		m.n += len(p)
+		return len(p), m.err
+	}
+	if need := int64(m.n+len(p)) - m.taken; need > 0 {
+		if !m.budget.Take(need) {
+			m.fail(&NoRoom{Size: int64(m.n + len(p)), Held: m.budget.Held(), Limit: m.budget.Limit()})
+			m.n += len(p)
+			return len(p), m.err
+		}
+		m.taken += need
+	}
+	m.n += len(p)
+	for len(p) > 0 {
+		last := len(m.blocks) - 1
+		if last < 0 || len(m.blocks[last]) == cap(m.blocks[last]) {
+			m.blocks = append(m.blocks, make([]byte, 0, m.nextBlock(len(p))))
+			last++
+		}
+		b := m.blocks[last]
+		k := min(len(p), cap(b)-len(b))
+		m.blocks[last] = append(b, p[:k]...)
+		p = p[k:]
+	}
+	return m.n, nil
+}
+
+// SizeHint tells the Buffer, before the first Write, how large the message is said to be (an HTTP body's
+// Content-Length). When that fits, it is taken from the budget at once and the first block is made that size,
+// so a message of the size said is read into one allocation.
+func (m *Buffer) SizeHint(n int64) {
+	if m.n > 0 || n <= 0 || (m.max > 0 && n > int64(m.max)) || !m.budget.Take(n) {
+		return
+	}
+	m.taken, m.hint = n, int(n)
+}
+
+// nextBlock sizes a new block: as large as what is held already (the message likely goes on as long again),
+// at least what is being written and 4 KiB, at most 4 MiB unless the write itself is larger.
+func (m *Buffer) nextBlock(want int) int {
+	if m.hint > 0 && len(m.blocks) == 0 {
+		return max(m.hint, want)
+	}
+	size := max(4<<10, min(m.n, 4<<20))
+	if m.max > 0 {
+		size = min(size, m.max)
+	}
+	return max(size, min(want, 4<<20))
+}
+
+// fail drops what is held and records why.
+func (m *Buffer) fail(err error) {
+	m.err = err
+	m.blocks = nil
+	m.budget.Give(m.taken)
+	m.taken = 0
+}
+
+// Len is how many bytes were written, kept or not.
+func (m *Buffer) Len() int { return m.n }
+
+// Err is why the message did not fit, or nil.
+func (m *Buffer) Err() error { return m.err }
+
+// Bytes returns the message in one piece. The Buffer keeps its share of the budget until Release.
+func (m *Buffer) Bytes() []byte {
+	switch len(m.blocks) {
+	case 0:
+		return nil
+	case 1:
+		b := m.blocks[0]
+		return b[:len(b):len(b)]
+	}
+	out := make([]byte, 0, m.n)
+	for _, b := range m.blocks {
+		out = append(out, b...)
+	}
+	m.blocks = [][]byte{out}
+	return out
+}
+
+// Release gives back what the Buffer took and empties it for the next message.
+func (m *Buffer) Release() {
+	m.budget.Give(m.taken)
+	m.taken, m.n, m.err, m.blocks, m.hint = 0, 0, nil, nil, 0
+}
+
+// TooLarge means a message is larger than one message may be.
+type TooLarge struct {
+	Size int64 // the message's size, or as much of it as was counted
+	Max  int64 // the largest one message may be
+}
+
+func (e *TooLarge) Error() string {
+	return fmt.Sprintf("a message of %s, over the limit of %s for one message", Size(e.Size), Size(e.Max))
+}
+
+// NoRoom means a message did not fit beside the messages held already.
+type NoRoom struct {
+	Size  int64 // how much of the message there was when it did not fit
+	Held  int64 // what other messages held then
+	Limit int64 // the budget
+}
+
+func (e *NoRoom) Error() string {
+	return fmt.Sprintf("a message of at least %s did not fit beside the %s of messages held at once (the budget is %s)",
+		Size(e.Size), Size(e.Held), Size(e.Limit))
+}

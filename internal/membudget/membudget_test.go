@@ -1,0 +1,82 @@
+package membudget
+
+import (
+	"sync"
+	"testing"
+)
+
+func TestTakeGive(t *testing.T) {
+	b := New(100)
+	steps := []struct {
+		take, give int64
+		want       bool
+		held       int64
+	}{
+		{take: 60, want: true, held: 60},
+		{take: 41, want: false, held: 60},
+		{take: 40, want: true, held: 100},
+		{give: 60, held: 40},
+		{take: 60, want: true, held: 100},
+		{take: 0, want: true, held: 100},
+	}
+	for i, s := range steps {
+		if s.give > 0 {
+			b.Give(s.give)
+		} else if got := b.Take(s.take); got != s.want {
+			t.Errorf("step %d: Take(%d) = %v, want %v", i, s.take, got, s.want)
+		}
+		if h := b.Held(); h != s.held {
+			t.Errorf("step %d: held %d, want %d", i, h, s.held)
+		}
+	}
+	if b.MaxMessage() != 50 || b.Limit() != 100 {
+		t.Errorf("MaxMessage %d, Limit %d", b.MaxMessage(), b.Limit())
+	}
+}
+
+// A nil Budget has no limit; concurrent takers never overdraw a real one.
+func TestNilAndConcurrent(t *testing.T) {
+	var nb *Budget
+	if !nb.Take(1<<40) || nb.Held() != 0 || nb.Limit() != 0 {
+		t.Error("a nil Budget must take anything and hold nothing")
+	}
+	nb.Give(5)
+	b := New(1000)
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() {
+			for range 1000 {
+				if b.Take(7) {
+					if h := b.Held(); h > 1000 {
+						t.Errorf("held %d over the limit", h)
+					}
+					b.Give(7)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if b.Held() != 0 {
+		t.Errorf("held %d after everything was given back", b.Held())
+	}
+}
+
+func TestSizes(t *testing.T) {
+	for s, want := range map[string]int64{
+		"256MiB": 256 << 20, "256M": 256 << 20, "1GiB": 1 << 30, "2G": 2 << 30, "64KiB": 64 << 10, "1000": 1000, "8 MB": 8 << 20,
+	} {
+		if got, err := ParseSize(s); err != nil || got != want {
+			t.Errorf("ParseSize(%q) = %d, %v; want %d", s, got, err, want)
+		}
+	}
+	for _, s := range []string{"", "MiB", "-1", "0", "1.5GiB", "lots", "99999999999G"} {
+		if _, err := ParseSize(s); err == nil {
+			t.Errorf("ParseSize(%q) took it", s)
+		}
+	}
+	for n, want := range map[int64]string{128 << 20: "128 MiB", 64 << 10: "64 KiB", 3 << 19: "1.5 MiB", 1000: "1000 bytes", 1 << 30: "1 GiB"} {
+		if got := Size(n); got != want {
+			t.Errorf("Size(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
