@@ -36,13 +36,14 @@ func (m *Buffer) Write(p []byte) (int, error) {
 	}
 	if need := int64(m.n+len(p)) - m.taken; need > 0 {
 		if !m.budget.Take(need) {
-			m.fail(&NoRoom{Size: int64(m.n + len(p)), Held: m.budget.Held(), Limit: m.budget.Limit()})
+			m.fail(&NoRoom{Size: int64(m.n + len(p)), Held: m.budget.Held() - m.taken, Limit: m.budget.Limit()})
 			m.n += len(p)
 			return len(p), m.err
 		}
 		m.taken += need
 	}
 	m.n += len(p)
+	written := len(p)
 	for len(p) > 0 {
 		last := len(m.blocks) - 1
 		if last < 0 || len(m.blocks[last]) == cap(m.blocks[last]) {
@@ -54,7 +55,7 @@ func (m *Buffer) Write(p []byte) (int, error) {
 		m.blocks[last] = append(b, p[:k]...)
 		p = p[k:]
 	}
-	return m.n, nil
+	return written, nil
 }
 
 // SizeHint tells the Buffer, before the first Write, how large the message is said to be (an HTTP body's

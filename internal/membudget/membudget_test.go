@@ -1,6 +1,7 @@
 package membudget
 
 import (
+	"errors"
 	"sync"
 	"testing"
 )
@@ -78,5 +79,46 @@ func TestSizes(t *testing.T) {
 		if got := Size(n); got != want {
 			t.Errorf("Size(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+// A Buffer joins what was written in pieces, bounds it, and gives its share back.
+func TestBuffer(t *testing.T) {
+	b := New(1 << 20)
+	m := NewBuffer(b, 300<<10)
+	var want []byte
+	for i := range 100 {
+		p := make([]byte, 1+i*37)
+		for j := range p {
+			p[j] = byte(i + j)
+		}
+		if n, err := m.Write(p); n != len(p) || err != nil {
+			t.Fatalf("Write(%d bytes) = %d, %v", len(p), n, err)
+		}
+		want = append(want, p...)
+	}
+	if got := m.Bytes(); string(got) != string(want) || b.Held() != int64(len(want)) {
+		t.Fatalf("Bytes: %d bytes (want %d), held %d", len(got), len(want), b.Held())
+	}
+	m.Release()
+	m.SizeHint(1000)
+	if b.Held() != 1000 {
+		t.Errorf("a size hint takes its size at once: held %d", b.Held())
+	}
+	m.Write(make([]byte, 400<<10))
+	var tl *TooLarge
+	if err := m.Err(); !errors.As(err, &tl) || tl.Size != 400<<10 || b.Held() != 0 {
+		t.Errorf("over the limit: %v, held %d", err, b.Held())
+	}
+	m.Write(make([]byte, 10))
+	if tl.Size != 400<<10+10 || m.Len() != 400<<10+10 {
+		t.Errorf("a dropped message goes on being counted: %d", tl.Size)
+	}
+	m.Release()
+	b.Take(900 << 10)
+	m.Write(make([]byte, 200<<10))
+	var nr *NoRoom
+	if err := m.Err(); !errors.As(err, &nr) || nr.Held != 900<<10 || b.Held() != 900<<10 {
+		t.Errorf("no room: %v, held %d", err, b.Held())
 	}
 }
