@@ -1,6 +1,9 @@
 package membudget
 
-import "fmt"
+import (
+	"fmt"
+	"runtime"
+)
 
 // Buffer gathers one message a piece at a time, taking from a Budget as it grows, and hands it over in one
 // piece. It grows by adding blocks, never by copying what it holds, so a message costs its own size while it is
@@ -112,11 +115,21 @@ func (m *Buffer) Bytes() []byte {
 	return out
 }
 
-// Release gives back what the Buffer took and empties it for the next message.
+// Release gives back what the Buffer took and empties it for the next message. After a large message it runs
+// the collector at once: the message's blocks and its joined copy are garbage now, and left to the collector's
+// pace (the heap may grow to twice what is live first) the next large message would be read in beside them.
+// With the heap small between messages, a collection costs a few milliseconds against the tens a large message
+// takes to read; it keeps the bridge's peak near what it holds (scripts/bench: 20 MB result, peak RSS).
 func (m *Buffer) Release() {
+	if m.n >= collectAfter {
+		defer runtime.GC()
+	}
 	m.budget.Give(m.taken)
 	m.taken, m.n, m.err, m.blocks, m.hint = 0, 0, nil, nil, 0
 }
+
+// collectAfter is the size of a message after which Release runs the collector.
+const collectAfter = 4 << 20
 
 // TooLarge means a message is larger than one message may be.
 type TooLarge struct {
