@@ -10,7 +10,6 @@ import (
 	"mime"
 	"net/http"
 	"time"
-
 )
 
 // Protocol is the protocol revision the bench clients speak.
