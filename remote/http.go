@@ -307,6 +307,7 @@ func (c *Client) readSSE(body io.Reader, how sseRead) (sseResult, error) {
 	buf := membudget.NewBuffer(c.opts.Budget, c.opts.MaxMessageBytes)
 	defer buf.Release()
 	r := newSSEReader(body, buf, c.opts.MaxMessageBytes)
+	defer r.close()
 	for {
 		typ, err := r.next()
 		res.last = r.last

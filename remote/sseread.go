@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"io"
 	"math"
+	"sync"
 
 	"github.com/meshailabs-org/meshai-mcp-server/internal/membudget"
 )
@@ -40,8 +41,20 @@ func newSSEReader(body io.Reader, data *membudget.Buffer, max int) *sseReader {
 	if max <= 0 {
 		drop = math.MaxInt
 	}
-	return &sseReader{br: bufio.NewReaderSize(body, 64<<10), data: data, drop: drop}
+	br := sseBuffers.Get().(*bufio.Reader)
+	br.Reset(body)
+	return &sseReader{br: br, data: data, drop: drop}
 }
+
+// close gives the reader's buffer back for the next stream; the reader is not used after.
+func (r *sseReader) close() {
+	r.br.Reset(nil)
+	sseBuffers.Put(r.br)
+	r.br = nil
+}
+
+// sseBuffers hold streams' read buffers: a call answered on a stream of its own needs one per call.
+var sseBuffers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
 
 // next reads up to the end of the next event and returns its type; its data are in the buffer (check its Err).
 // An event whose data did not fit is read to its end unless it goes on past four times the limit, when next

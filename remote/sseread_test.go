@@ -25,6 +25,7 @@ func readAll(in []byte, max int, bytewise bool) ([]event, error) {
 	}
 	buf := membudget.NewBuffer(nil, max)
 	sr := newSSEReader(r, buf, max)
+	defer sr.close()
 	var evs []event
 	for {
 		typ, err := sr.next()
