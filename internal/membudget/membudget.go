@@ -12,7 +12,9 @@ import (
 // Budget is a count of bytes that readers take before holding a message and give back once it is written out.
 // Taking never waits: a message is read a piece at a time and its size is seldom known in advance, so readers
 // that waited for one another while each held part of a message could wait for ever. A reader that cannot take
-// what it needs drops its message with an error instead. A nil *Budget has no limit.
+// what it needs drops its message with an error instead. (golang.org/x/sync/semaphore.Weighted's TryAcquire would
+// do the taking, but it cannot tell how much is held, which that error gives; a counter is all that is left.)
+// A nil *Budget has no limit.
 type Budget struct {
 	limit int64
 	held  atomic.Int64
