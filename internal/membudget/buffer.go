@@ -12,10 +12,11 @@ type Buffer struct {
 	budget *Budget
 	max    int
 	blocks [][]byte
-	n      int   // bytes written
-	taken  int64 // bytes taken from the budget
-	err    error // why the message did not fit, once it did not
-	hint   int   // the size the message is said to have, for its first block
+	n      int    // bytes written
+	taken  int64  // bytes taken from the budget
+	err    error  // why the message did not fit, once it did not
+	hint   int    // the size the message is said to have, for its first block
+	joined []byte // the message in one piece, once Bytes made it; it belongs to the caller
 }
 
 // NewBuffer returns a Buffer for one message of at most max bytes (0: no bound but the budget's) that takes
@@ -87,6 +88,9 @@ func (m *Buffer) nextBlock(want int) int {
 // fail drops what is held and records why.
 func (m *Buffer) fail(err error) {
 	m.err = err
+	for _, b := range m.blocks {
+		dropPages(b)
+	}
 	m.blocks = nil
 	m.budget.Give(m.taken)
 	m.taken = 0
@@ -98,20 +102,25 @@ func (m *Buffer) Len() int { return m.n }
 // Err is why the message did not fit, or nil.
 func (m *Buffer) Err() error { return m.err }
 
-// Bytes returns the message in one piece. The Buffer keeps its share of the budget until Release.
+// Bytes returns the message in one piece, which belongs to the caller. The Buffer keeps its share of the budget
+// until Release. A message of more than one block is copied into one, each block's pages given back to the
+// kernel as soon as it is copied, so the copy costs the message's size once, not twice.
 func (m *Buffer) Bytes() []byte {
-	switch len(m.blocks) {
-	case 0:
-		return nil
-	case 1:
+	if m.joined != nil || len(m.blocks) == 0 {
+		return m.joined
+	}
+	if len(m.blocks) == 1 {
 		b := m.blocks[0]
-		return b[:len(b):len(b)]
+		m.joined, m.blocks = b[:len(b):len(b)], nil
+		return m.joined
 	}
 	out := make([]byte, 0, m.n)
-	for _, b := range m.blocks {
+	for i, b := range m.blocks {
 		out = append(out, b...)
+		dropPages(b)
+		m.blocks[i] = nil
 	}
-	m.blocks = [][]byte{out}
+	m.joined, m.blocks = out, nil
 	return out
 }
 
@@ -125,7 +134,10 @@ func (m *Buffer) Release() {
 		defer runtime.GC()
 	}
 	m.budget.Give(m.taken)
-	m.taken, m.n, m.err, m.blocks, m.hint = 0, 0, nil, nil, 0
+	for _, b := range m.blocks {
+		dropPages(b)
+	}
+	m.taken, m.n, m.err, m.blocks, m.hint, m.joined = 0, 0, nil, nil, 0, nil
 }
 
 // collectAfter is the size of a message after which Release runs the collector.
