@@ -2,6 +2,7 @@ package membudget
 
 import (
 	"fmt"
+	"io"
 	"runtime"
 )
 
@@ -17,6 +18,7 @@ type Buffer struct {
 	err    error  // why the message did not fit, once it did not
 	hint   int    // the size the message is said to have, for its first block
 	joined []byte // the message in one piece, once Bytes made it; it belongs to the caller
+	probe  [512]byte
 }
 
 // NewBuffer returns a Buffer for one message of at most max bytes (0: no bound but the budget's) that takes
@@ -26,40 +28,88 @@ func NewBuffer(b *Budget, max int) *Buffer { return &Buffer{budget: b, max: max}
 // Write appends p. Once the message does not fit (over max, or no room left in the budget) it holds nothing
 // more, keeps counting, and returns *TooLarge or *NoRoom, now and on every later Write.
 func (m *Buffer) Write(p []byte) (int, error) {
-	if m.err != nil {
-		m.n += len(p)
-		if tl, ok := m.err.(*TooLarge); ok {
-			tl.Size = int64(m.n)
-		}
-		return len(p), m.err
+	if err := m.account(len(p)); err != nil {
+		return len(p), err
 	}
-	if m.max > 0 && m.n+len(p) > m.max {
-		m.fail(&TooLarge{Size: int64(m.n + len(p)), Max: int64(m.max)})
-		m.n += len(p)
-		return len(p), m.err
-	}
-	if need := int64(m.n+len(p)) - m.taken; need > 0 {
-		if !m.budget.Take(need) {
-			m.fail(&NoRoom{Size: int64(m.n + len(p)), Held: m.budget.Held() - m.taken, Limit: m.budget.Limit()})
-			m.n += len(p)
-			return len(p), m.err
-		}
-		m.taken += need
-	}
-	m.n += len(p)
 	written := len(p)
 	for len(p) > 0 {
-		last := len(m.blocks) - 1
-		if last < 0 || len(m.blocks[last]) == cap(m.blocks[last]) {
-			m.blocks = append(m.blocks, make([]byte, 0, m.nextBlock(len(p))))
-			last++
-		}
-		b := m.blocks[last]
+		b := m.room(len(p))
 		k := min(len(p), cap(b)-len(b))
-		m.blocks[last] = append(b, p[:k]...)
+		m.blocks[len(m.blocks)-1] = append(b, p[:k]...)
 		p = p[k:]
 	}
 	return written, nil
+}
+
+// ReadFrom reads r to its end straight into the Buffer's blocks (io.Copy uses it: no staging buffer, one copy
+// less). It stops at the first error of r, or as soon as the message does not fit, with Write's error.
+func (m *Buffer) ReadFrom(r io.Reader) (int64, error) {
+	var total int64
+	for {
+		if m.err != nil {
+			return total, m.err
+		}
+		var k int
+		var err error
+		if last := len(m.blocks) - 1; m.hint > 0 && last == 0 && len(m.blocks[0]) == cap(m.blocks[0]) {
+			// The size said has come: look for the end in a small buffer, not a new block.
+			k, err = r.Read(m.probe[:])
+			total += int64(k)
+			if _, werr := m.Write(m.probe[:k]); werr != nil {
+				return total, werr
+			}
+		} else {
+			b := m.room(0)
+			k, err = r.Read(b[len(b):cap(b)])
+			total += int64(k)
+			if aerr := m.account(k); aerr != nil {
+				return total, aerr
+			}
+			m.blocks[len(m.blocks)-1] = b[:len(b)+k]
+		}
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
+// account counts n more bytes of the message, taking them from the budget, or fails the message.
+func (m *Buffer) account(n int) error {
+	if m.err != nil {
+		m.n += n
+		if tl, ok := m.err.(*TooLarge); ok {
+			tl.Size = int64(m.n)
+		}
+		return m.err
+	}
+	if m.max > 0 && m.n+n > m.max {
+		m.fail(&TooLarge{Size: int64(m.n + n), Max: int64(m.max)})
+		m.n += n
+		return m.err
+	}
+	if need := int64(m.n+n) - m.taken; need > 0 {
+		if !m.budget.Take(need) {
+			m.fail(&NoRoom{Size: int64(m.n + n), Held: m.budget.Held() - m.taken, Limit: m.budget.Limit()})
+			m.n += n
+			return m.err
+		}
+		m.taken += need
+	}
+	m.n += n
+	return nil
+}
+
+// room returns the last block, after adding one when it is full; want is the size of what is to go in.
+func (m *Buffer) room(want int) []byte {
+	last := len(m.blocks) - 1
+	if last < 0 || len(m.blocks[last]) == cap(m.blocks[last]) {
+		m.blocks = append(m.blocks, make([]byte, 0, m.nextBlock(want)))
+		last++
+	}
+	return m.blocks[last]
 }
 
 // SizeHint tells the Buffer, before the first Write, how large the message is said to be (an HTTP body's
@@ -106,6 +156,9 @@ func (m *Buffer) Err() error { return m.err }
 // until Release. A message of more than one block is copied into one, each block's pages given back to the
 // kernel as soon as it is copied, so the copy costs the message's size once, not twice.
 func (m *Buffer) Bytes() []byte {
+	for len(m.blocks) > 0 && len(m.blocks[len(m.blocks)-1]) == 0 {
+		m.blocks = m.blocks[:len(m.blocks)-1]
+	}
 	if m.joined != nil || len(m.blocks) == 0 {
 		return m.joined
 	}

@@ -1,9 +1,12 @@
 package membudget
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"sync"
 	"testing"
+	"testing/iotest"
 )
 
 func TestTakeGive(t *testing.T) {
@@ -120,5 +123,36 @@ func TestBuffer(t *testing.T) {
 	var nr *NoRoom
 	if err := m.Err(); !errors.As(err, &nr) || nr.Held != 900<<10 || b.Held() != 900<<10 {
 		t.Errorf("no room: %v, held %d", err, b.Held())
+	}
+}
+
+// ReadFrom reads into the blocks; with the size said beforehand, the message is one allocation and no copy.
+func TestReadFrom(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		size int
+		hint int64
+	}{{"small, size said", 300, 300}, {"large, size said", 3 << 20, 3 << 20}, {"large, size not said", 3<<20 + 7, 0}, {"empty", 0, 0}} {
+		src := make([]byte, tt.size)
+		for i := range src {
+			src[i] = byte(i * 7)
+		}
+		b := New(16 << 20)
+		m := NewBuffer(b, 8<<20)
+		m.SizeHint(tt.hint)
+		n, err := io.Copy(m, iotest.HalfReader(bytes.NewReader(src)))
+		if err != nil || n != int64(tt.size) {
+			t.Fatalf("%s: io.Copy = %d, %v", tt.name, n, err)
+		}
+		if tt.hint > 0 && len(m.blocks) != 1 {
+			t.Errorf("%s: %d blocks for a message whose size was said", tt.name, len(m.blocks))
+		}
+		if got := m.Bytes(); !bytes.Equal(got, src) || b.Held() != int64(tt.size) {
+			t.Errorf("%s: %d bytes back, held %d", tt.name, len(got), b.Held())
+		}
+		m.Release()
+		if b.Held() != 0 {
+			t.Errorf("%s: held %d after Release", tt.name, b.Held())
+		}
 	}
 }
