@@ -13,17 +13,22 @@ type Buffer struct {
 	budget *Budget
 	max    int
 	blocks [][]byte
-	n      int    // bytes written
-	taken  int64  // bytes taken from the budget
-	err    error  // why the message did not fit, once it did not
-	hint   int    // the size the message is said to have, for its first block
-	joined []byte // the message in one piece, once Bytes made it; it belongs to the caller
-	probe  [512]byte
+	n      int       // bytes written
+	taken  int64     // bytes taken from the budget
+	err    error     // why the message did not fit, once it did not
+	hint   int       // the size the message is said to have, for its first block
+	joined []byte    // the message in one piece, once Bytes made it; it belongs to the caller
+	probe  [16]byte  // where ReadFrom looks for the end of a body whose size was said
+	inline [1][]byte // the first block's place, so that a message of one block costs no slice of blocks
 }
 
 // NewBuffer returns a Buffer for one message of at most max bytes (0: no bound but the budget's) that takes
 // from b (nil: none).
-func NewBuffer(b *Budget, max int) *Buffer { return &Buffer{budget: b, max: max} }
+func NewBuffer(b *Budget, max int) *Buffer {
+	m := &Buffer{budget: b, max: max}
+	m.blocks = m.inline[:0]
+	return m
+}
 
 // Write appends p. Once the message does not fit (over max, or no room left in the budget) it holds nothing
 // more, keeps counting, and returns *TooLarge or *NoRoom, now and on every later Write.
@@ -141,7 +146,7 @@ func (m *Buffer) fail(err error) {
 	for _, b := range m.blocks {
 		dropPages(b)
 	}
-	m.blocks = nil
+	m.blocks, m.inline[0] = m.inline[:0], nil
 	m.budget.Give(m.taken)
 	m.taken = 0
 }
@@ -164,7 +169,8 @@ func (m *Buffer) Bytes() []byte {
 	}
 	if len(m.blocks) == 1 {
 		b := m.blocks[0]
-		m.joined, m.blocks = b[:len(b):len(b)], nil
+		m.joined, m.blocks = b[:len(b):len(b)], m.inline[:0]
+		m.inline[0] = nil
 		return m.joined
 	}
 	out := make([]byte, 0, m.n)
@@ -173,7 +179,7 @@ func (m *Buffer) Bytes() []byte {
 		dropPages(b)
 		m.blocks[i] = nil
 	}
-	m.joined, m.blocks = out, nil
+	m.joined, m.blocks = out, m.inline[:0]
 	return out
 }
 
@@ -190,7 +196,8 @@ func (m *Buffer) Release() {
 	for _, b := range m.blocks {
 		dropPages(b)
 	}
-	m.taken, m.n, m.err, m.blocks, m.hint, m.joined = 0, 0, nil, nil, 0, nil
+	m.taken, m.n, m.err, m.blocks, m.hint, m.joined = 0, 0, nil, m.inline[:0], 0, nil
+	m.inline[0] = nil
 }
 
 // collectAfter is the size of a message after which Release runs the collector.
