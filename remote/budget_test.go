@@ -72,3 +72,42 @@ func TestAnswersOverTheBudget(t *testing.T) {
 		})
 	}
 }
+
+// An answer that comes on the GET stream (the POST was accepted with 202) and does not fit fails its request
+// there: the stream's reader sees its id in the message's start, and the request does not wait for ever.
+func TestAnswerOnTheGETStreamOverTheLimit(t *testing.T) {
+	answers := make(chan string, 1)
+	srv := hostile(t, func(w http.ResponseWriter, r *http.Request) {
+		answers <- "2"
+		w.WriteHeader(http.StatusAccepted)
+	})
+	get := srv.Config.Handler
+	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet {
+			get.ServeHTTP(w, r)
+			return
+		}
+		sseStart(w)
+		select {
+		case id := <-answers:
+			fmt.Fprintf(w, "data: {\"jsonrpc\":\"2.0\",\"id\":%s,\"result\":{\"text\":\"%s\"}}\n\n", id, strings.Repeat("x", 600<<10))
+			w.(http.Flusher).Flush()
+		case <-r.Context().Done():
+		}
+		<-r.Context().Done()
+	})
+	u, _ := url.Parse(srv.URL)
+	b := &inbox{}
+	c := New(Options{URL: u, Mode: HTTPOnly, Deliver: b.deliver, Budget: membudget.New(1 << 20)})
+	t.Cleanup(func() { c.Close(t.Context()) })
+	c.Send(mustParse(t, `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`))
+	b.wait(t, `"id":1`)
+	c.Send(mustParse(t, `{"jsonrpc":"2.0","method":"notifications/initialized"}`))
+	c.Send(mustParse(t, `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"x"}}`))
+	if got := b.wait(t, `"id":2`); !strings.Contains(got, "over the bridge's limit of 512 KiB for one message") {
+		t.Errorf("answer: %s", got)
+	}
+	if n := c.Pending(); n != 0 {
+		t.Errorf("%d requests still pending", n)
+	}
+}

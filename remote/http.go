@@ -275,6 +275,27 @@ func exactly(n int64) string {
 	return s
 }
 
+// dropped handles a message from the server dropped for its size on a stream nobody waits on (the GET stream,
+// the legacy stream): when its start shows it answers a request in flight, that request gets err; else the log
+// says what was lost.
+func (c *Client) dropped(head []byte, err *UpstreamError) {
+	if id := jsonrpc.ResponseIDFromPrefix(head); id != nil {
+		k := jsonrpc.IDKey(id)
+		c.mu.Lock()
+		var asked json.RawMessage
+		if cl := c.pending[k]; cl != nil {
+			asked = cl.ids[k]
+		}
+		c.mu.Unlock()
+		if asked != nil {
+			c.failIDs([]json.RawMessage{asked}, err)
+			c.answered(k)
+			return
+		}
+	}
+	c.log.Warn("dropped a message from the server", "err", err.Message)
+}
+
 // humanSize renders a byte count in the largest binary unit that keeps it readable (membudget.Size).
 func humanSize(n int) string { return membudget.Size(int64(n)) }
 
@@ -323,7 +344,7 @@ func (c *Client) readSSE(body io.Reader, how sseRead) (sseResult, error) {
 				if !how.skipLarge {
 					return res, c.tooLarge(berr, false)
 				}
-				c.log.Warn("dropped a message from the server", "err", c.tooLarge(berr, false).Message)
+				c.dropped(buf.Head(), c.tooLarge(berr, false))
 				break
 			}
 			if data := buf.Bytes(); len(bytes.TrimSpace(data)) > 0 { // an empty event only primes the stream with an id

@@ -18,6 +18,7 @@ type Buffer struct {
 	err    error     // why the message did not fit, once it did not
 	hint   int       // the size the message is said to have, for its first block
 	joined []byte    // the message in one piece, once Bytes made it; it belongs to the caller
+	head   []byte    // the start of a message dropped (Head)
 	probe  [16]byte  // where ReadFrom looks for the end of a body whose size was said
 	inline [1][]byte // the first block's place, so that a message of one block costs no slice of blocks
 }
@@ -140,9 +141,15 @@ func (m *Buffer) nextBlock(want int) int {
 	return max(size, min(want, 4<<20))
 }
 
-// fail drops what is held and records why.
+// fail drops what is held, but its first bytes (Head), and records why.
 func (m *Buffer) fail(err error) {
 	m.err = err
+	for _, b := range m.blocks {
+		if len(m.head) >= headBytes {
+			break
+		}
+		m.head = append(m.head, b[:min(len(b), headBytes-len(m.head))]...)
+	}
 	for _, b := range m.blocks {
 		dropPages(b)
 	}
@@ -153,6 +160,13 @@ func (m *Buffer) fail(err error) {
 
 // Len is how many bytes were written, kept or not.
 func (m *Buffer) Len() int { return m.n }
+
+// Head is the start (up to 4 KiB) of a message dropped because it did not fit, for what it can still tell (its
+// id); nil otherwise.
+func (m *Buffer) Head() []byte { return m.head }
+
+// headBytes is how much of a dropped message Head keeps.
+const headBytes = 4 << 10
 
 // Err is why the message did not fit, or nil.
 func (m *Buffer) Err() error { return m.err }
@@ -196,7 +210,7 @@ func (m *Buffer) Release() {
 	for _, b := range m.blocks {
 		dropPages(b)
 	}
-	m.taken, m.n, m.err, m.blocks, m.hint, m.joined = 0, 0, nil, m.inline[:0], 0, nil
+	m.taken, m.n, m.err, m.blocks, m.hint, m.joined, m.head = 0, 0, nil, m.inline[:0], 0, nil, nil
 	m.inline[0] = nil
 }
 
