@@ -142,6 +142,7 @@ func TestResumeStormIsBounded(t *testing.T) {
 		srv.mu.Lock()
 		resumes, listens := srv.resumes, srv.listens
 		srv.mu.Unlock()
+		t.Logf("in %s: %d resumes of the call's stream (failed after %s), %d GET streams opened", window, len(resumes), failedAfter, len(listens))
 		if len(resumes) != resumeLimit {
 			t.Errorf("the call's stream was resumed %d times, want %d", len(resumes), resumeLimit)
 		}
