@@ -189,7 +189,10 @@ func TestConcurrentLargeEventsStayInTheBudget(t *testing.T) {
 			hwm := vmHWM(t, rb.cmd.Process.Pid)
 			bound := 2*tt.budget + 64*mib
 			t.Logf("peak RSS %.1f MiB; %d of 4 answers refused; bound %d MiB", float64(hwm)/mib, refused, bound/mib)
-			if hwm > bound {
+			switch {
+			case raceEnabled: // the race detector's shadow memory is several times the program's: no measure of it
+				t.Logf("built with -race: peak RSS not held to the bound")
+			case hwm > bound:
 				t.Errorf("peak RSS %.1f MiB, over twice the budget + 64 MiB (%d MiB)", float64(hwm)/mib, bound/mib)
 			}
 		})

@@ -78,8 +78,10 @@ func (s *streamableConn) relayAnswer(cl *call, a *serverAnswer) error {
 		textutil.RedactURL(c.url()), a.status), Status: a.status}
 }
 
-// An answer's stream that ends before the answer is resumed, waiting resumeBackoff before the first resume and
-// twice as long before each next one, up to resumeMaxWait. resumeLimit bounds the resumes in a row that bring no
+// An answer's stream that ends before the answer is resumed at once, then, while resumes bring no message, after
+// resumeBackoff and twice as long before each next one, up to resumeMaxWait. (The first resume does not wait:
+// mcp-go's server, the reference server's, sends events it made while no stream was attached out of order with
+// its replay, which a wait before the first resume makes certain.) resumeLimit bounds the resumes in a row that bring no
 // message: a server that keeps ending the stream without answering (each time with a new event id, which looks
 // like progress) is otherwise resumed for ever.
 const (
@@ -130,11 +132,11 @@ func (s *streamableConn) readCallStream(cl *call, resp *http.Response, session h
 			c.log.Info("stream broke before the answer; resuming", "last_event_id", last, "err", err)
 		} else {
 			c.log.Debug("resuming again", "last_event_id", last, "in", wait.String(), "err", err)
+			if !timeutil.Sleep(cl.ctx, wait) {
+				return nil
+			}
+			wait = min(wait*2, resumeMaxWait)
 		}
-		if !timeutil.Sleep(cl.ctx, wait) {
-			return nil
-		}
-		wait = min(wait*2, resumeMaxWait)
 		var resp *http.Response
 		resp, err = c.do(cl.ctx, window, func() (*http.Request, error) {
 			return c.newRequest(cl.ctx, http.MethodGet, c.url(), nil, session.id, last)
