@@ -165,10 +165,10 @@ func (r *Relay) readLoop(ctx context.Context) error {
 	br := bufio.NewReaderSize(r.In, 64<<10)
 	buf := membudget.NewBuffer(r.Budget, r.MaxMessageBytes+1) // +1: the newline
 	for ctx.Err() == nil {
-		head, err := readLine(br, buf)
+		err := readLine(br, buf)
 		switch {
 		case buf.Err() != nil:
-			r.tooLarge(buf.Err(), head)
+			r.tooLarge(buf.Err(), buf.Head())
 		case buf.Len() > 0:
 			r.handle(buf.Bytes())
 		}
@@ -238,18 +238,15 @@ func (r *Relay) route(m jsonrpc.Message) {
 	r.Up.Send(m)
 }
 
-// readLine reads up to '\n' into buf, which drops a line that does not fit and keeps counting it; it returns
-// the line's first bytes (up to 4 KiB, for the id of a line dropped).
-func readLine(br *bufio.Reader, buf *membudget.Buffer) (head []byte, err error) {
-	for first := true; ; first = false {
+// readLine reads up to '\n' into buf, which drops a line that does not fit (keeping its start) and keeps
+// counting it.
+func readLine(br *bufio.Reader, buf *membudget.Buffer) error {
+	for {
 		chunk, err := br.ReadSlice('\n')
-		_, werr := buf.Write(chunk)
-		if first && (werr != nil || errors.Is(err, bufio.ErrBufferFull)) { // a line that may not fit: keep its start
-			head = bytes.Clone(chunk[:min(len(chunk), 4<<10)])
-		}
+		_, _ = buf.Write(chunk)
 		if errors.Is(err, bufio.ErrBufferFull) {
 			continue
 		}
-		return head, err
+		return err
 	}
 }

@@ -34,7 +34,11 @@ func NewBuffer(b *Budget, max int) *Buffer {
 // Write appends p. Once the message does not fit (over max, or no room left in the budget) it holds nothing
 // more, keeps counting, and returns *TooLarge or *NoRoom, now and on every later Write.
 func (m *Buffer) Write(p []byte) (int, error) {
+	before := m.n
 	if err := m.account(len(p)); err != nil {
+		if len(m.head) == before && before < headBytes { // the head is all of the message so far: p goes on it
+			m.head = append(m.head, p[:min(len(p), headBytes-before)]...)
+		}
 		return len(p), err
 	}
 	written := len(p)

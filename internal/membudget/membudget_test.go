@@ -156,3 +156,28 @@ func TestReadFrom(t *testing.T) {
 		}
 	}
 }
+
+// A message dropped keeps its first 4 KiB (Head), however it was written and whatever dropped it.
+func TestHead(t *testing.T) {
+	msg := bytes.Repeat([]byte("0123456789"), 1000)
+	for _, tt := range []struct {
+		name  string
+		held  int64 // taken by others
+		max   int
+		piece int
+	}{{"over the limit, in small pieces", 0, 6000, 100}, {"no room at the first piece", 1<<20 + 1000, 0, 9000}, {"no room later", 1 << 20, 0, 10}} {
+		b := New(1<<20 + 5000)
+		b.Take(tt.held)
+		m := NewBuffer(b, tt.max)
+		for p := msg; len(p) > 0; p = p[min(tt.piece, len(p)):] {
+			m.Write(p[:min(tt.piece, len(p))])
+		}
+		if m.Err() == nil || !bytes.Equal(m.Head(), msg[:headBytes]) {
+			t.Errorf("%s: err %v, head of %d bytes", tt.name, m.Err(), len(m.Head()))
+		}
+		m.Release()
+		if m.Head() != nil || b.Held() != tt.held {
+			t.Errorf("%s: after Release, head %d bytes, held %d", tt.name, len(m.Head()), b.Held())
+		}
+	}
+}
