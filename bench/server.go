@@ -34,6 +34,7 @@ type Server struct {
 
 	mu    sync.Mutex
 	emits map[string]time.Time // "token/step" -> when the server wrote the notification
+	conns connCounter
 }
 
 // StartServer runs the reference server with OAuth (approving at once) and the API key, mesh_execute stepping
@@ -50,13 +51,19 @@ func StartServer(step time.Duration) (*Server, error) {
 	inner := s.srv.Handler()
 	s.hs = &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path == emitsPath {
+			switch r.URL.Path {
+			case emitsPath:
 				s.serveEmits(w, r)
+				return
+			case connsPath:
+				w.Header().Set("Content-Type", "application/json")
+				_ = json.NewEncoder(w).Encode(s.conns.read(r.URL.Query().Get("reset") != ""))
 				return
 			}
 			inner.ServeHTTP(&clockWriter{ResponseWriter: w, s: s}, r)
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
+		ConnState:         func(c net.Conn, st http.ConnState) { s.conns.state(c, st) },
 	}
 	go func() { _ = s.hs.Serve(ln) }()
 	return s, nil

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/meshailabs-org/meshai-mcp-server/internal/jsonrpc"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/membudget"
 )
 
 // Upstream is the remote side of the relay; *remote.Client implements it.
@@ -33,8 +34,13 @@ type Relay struct {
 	Out *Writer
 	Up  Upstream
 	Log *slog.Logger
-	// MaxMessageBytes bounds one message from the client (default 128 MiB).
+	// MaxMessageBytes bounds one message from the client (default: half of Budget, else 128 MiB).
 	MaxMessageBytes int
+	// Budget bounds the bytes of messages held at once, shared with the remote side; a line is held in it while
+	// it is read and routed. nil: only MaxMessageBytes bounds a line.
+	Budget *membudget.Budget
+	// LimitAdvice says, in the error for a line too large, how to raise the limit (the command names its flag).
+	LimitAdvice string
 	// Grace is how long requests still running at end of input may take to be answered (default 3 s).
 	Grace time.Duration
 
@@ -80,6 +86,9 @@ func (r *Relay) init() {
 	r.once.Do(func() {
 		if r.Log == nil {
 			r.Log = slog.New(slog.DiscardHandler)
+		}
+		if r.MaxMessageBytes <= 0 && r.Budget != nil {
+			r.MaxMessageBytes = r.Budget.MaxMessage()
 		}
 		if r.MaxMessageBytes <= 0 {
 			r.MaxMessageBytes = 128 << 20
@@ -197,16 +206,16 @@ func (r *Relay) drain(ctx context.Context) {
 // readLoop reads one message per line and relays it. Bad input is answered with an error and skipped.
 func (r *Relay) readLoop(ctx context.Context) error {
 	br := bufio.NewReaderSize(r.In, 64<<10)
+	buf := membudget.NewBuffer(r.Budget, r.MaxMessageBytes+1) // +1: the newline
 	for ctx.Err() == nil {
-		line, tooLong, err := readLine(br, r.MaxMessageBytes)
+		err := readLine(br, buf)
 		switch {
-		case tooLong:
-			r.Log.Warn("message from the client too large", "limit_mib", r.MaxMessageBytes>>20)
-			r.Out.Write(jsonrpc.ErrorResponse(nil, jsonrpc.CodeInvalidRequest,
-				fmt.Sprintf("message larger than %d MiB, the bridge's limit", r.MaxMessageBytes>>20), nil))
-		case len(line) > 0:
-			r.handle(line)
+		case buf.Err() != nil:
+			r.tooLarge(buf.Err(), buf.Head())
+		case buf.Len() > 0:
+			r.handle(buf.Bytes())
 		}
+		buf.Release()
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				return nil
@@ -215,6 +224,27 @@ func (r *Relay) readLoop(ctx context.Context) error {
 		}
 	}
 	return ctx.Err()
+}
+
+// tooLarge answers a line that did not fit (a *membudget.TooLarge or *membudget.NoRoom), under its id when
+// head, the line's start, shows it.
+func (r *Relay) tooLarge(err error, head []byte) {
+	id := jsonrpc.IDFromPrefix(head)
+	var (
+		tl  *membudget.TooLarge
+		msg string
+	)
+	if errors.As(err, &tl) {
+		msg = fmt.Sprintf("Invalid Request: the message was %s, over the bridge's limit of %s for one message",
+			membudget.Size(tl.Size), membudget.Size(int64(r.MaxMessageBytes)))
+	} else {
+		msg = "Invalid Request: the message did not fit in the bridge's memory for messages: " + err.Error()
+	}
+	if r.LimitAdvice != "" {
+		msg += "; " + r.LimitAdvice
+	}
+	r.Log.Warn("message from the client dropped", "id", string(id), "err", err)
+	r.Out.Write(jsonrpc.ErrorResponse(id, jsonrpc.CodeInvalidRequest, msg, nil))
 }
 
 func (r *Relay) handle(line []byte) {
@@ -265,18 +295,15 @@ func (r *Relay) route(m jsonrpc.Message) {
 	r.Up.Send(m)
 }
 
-// readLine reads up to '\n'. A line over max is consumed and reported as tooLong, not kept.
-func readLine(br *bufio.Reader, max int) (line []byte, tooLong bool, err error) {
+// readLine reads up to '\n' into buf, which drops a line that does not fit (keeping its start) and keeps
+// counting it.
+func readLine(br *bufio.Reader, buf *membudget.Buffer) error {
 	for {
 		chunk, err := br.ReadSlice('\n')
-		if !tooLong && len(line)+len(chunk) <= max+1 { // +1: the newline
-			line = append(line, chunk...)
-		} else {
-			tooLong, line = true, nil
-		}
+		_, _ = buf.Write(chunk)
 		if errors.Is(err, bufio.ErrBufferFull) {
 			continue
 		}
-		return line, tooLong, err
+		return err
 	}
 }

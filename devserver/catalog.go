@@ -45,7 +45,7 @@ func (s *Server) fetch(_ context.Context, req mcp.CallToolRequest) (*mcp.CallToo
 }
 
 // getArtifact returns one text content of exactly size_bytes bytes.
-func (s *Server) getArtifact(_ context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+func (s *Server) getArtifact(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 	var args struct {
 		Size *int `json:"size_bytes"`
 	}
@@ -54,6 +54,10 @@ func (s *Server) getArtifact(_ context.Context, req mcp.CallToolRequest) (*mcp.C
 	}
 	if args.Size == nil || *args.Size < 0 || *args.Size > maxArtifactSize {
 		return mcp.NewToolResultErrorf("get_artifact: size_bytes must be between 0 and %d", maxArtifactSize), nil
+	}
+	if req.Params.Meta != nil && req.Params.Meta.ProgressToken != nil {
+		// Progress asked for: one notification first, which makes the answer an SSE stream (large SSE events).
+		s.progress(ctx, req.Params.Meta.ProgressToken, 0, 1, "preparing the artifact")
 	}
 	return mcp.NewToolResultText(artifactText(*args.Size)), nil
 }

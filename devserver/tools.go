@@ -112,7 +112,8 @@ func fetchTool() mcp.Tool {
 func getArtifactTool() mcp.Tool {
 	return mcp.NewTool("get_artifact",
 		mcp.WithDescription("Download a workflow artifact of the given size as text (deterministic content, "+
-			"for exercising large results)."),
+			"for exercising large results). With a progressToken it reports progress once first, so the result comes "+
+			"as an SSE event."),
 		mcp.WithTitleAnnotation("Get artifact"),
 		mcp.WithReadOnlyHintAnnotation(true),
 		mcp.WithInteger("size_bytes", mcp.Required(), mcp.Min(0), mcp.Max(maxArtifactSize),

@@ -42,6 +42,8 @@ const (
 	CauseUnknownAuthority       // the server's TLS certificate chains to a CA this machine does not trust
 	CauseTimeout                // no answer in time: network, VPN or proxy
 	CauseStall                  // the server stopped sending in the middle of an answer
+	CauseTooLarge               // a message from the server was over the bridge's limits (Options.Budget, MaxMessageBytes)
+	CauseDropped                // the server kept ending an answer's stream without sending anything (resumeLimit)
 )
 
 // Error is the message, scrubbed of every secret the process holds: it may quote the server.

@@ -6,8 +6,6 @@ import (
 	"net/url"
 	"sync"
 	"testing"
-
-	sse "github.com/tmaxmax/go-sse"
 )
 
 // FuzzReadSSE feeds the SSE reader arbitrary stream bytes: events split anywhere, CR/LF mixes, comments, ids,
@@ -36,7 +34,7 @@ func FuzzReadSSE(f *testing.F) {
 			mu.Unlock()
 		}})
 		defer c.cancel()
-		c.readSSE(bytes.NewReader(in), func(sse.Event) {}, nil)
+		c.readSSE(bytes.NewReader(in), sseRead{other: func(string, []byte) {}})
 		for _, m := range got {
 			if !json.Valid(m) || bytes.ContainsAny(m, "\r\n") || len(m) > 1024 {
 				t.Fatalf("delivered %q from %q", m, in)

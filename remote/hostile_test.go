@@ -102,7 +102,7 @@ func TestHostileServerAnswers(t *testing.T) {
 				}
 				f.Flush()
 			}
-		}, "too large", hangGuard}, // ends at the size limit: a stall timer a slow machine could outrun would only hide it
+		}, "over the bridge's limit of 1 MiB", hangGuard}, // ends at the size limit: a stall timer a slow machine could outrun would only hide it
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

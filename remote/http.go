@@ -1,7 +1,6 @@
 package remote
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -12,17 +11,15 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/meshailabs-org/meshai-mcp-server/internal/jsonrpc"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/membudget"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/textutil"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/timeutil"
-	sse "github.com/tmaxmax/go-sse"
 )
 
 // Header names of the Streamable HTTP transport.
@@ -205,45 +202,102 @@ func mediaType(resp *http.Response) string {
 	return mt
 }
 
-// readBody reads a whole JSON body, bounded by MaxMessageBytes. It reads into a pooled buffer and keeps an exact
-// copy: io.ReadAll's doublings were two thirds of what a relayed call allocated (pprof, bench/).
-func (c *Client) readBody(resp *http.Response) ([]byte, error) {
-	buf := bodyBuffers.Get().(*bytes.Buffer)
-	defer func() {
-		if buf.Cap() <= 1<<20 {
-			bodyBuffers.Put(buf)
+// readBody reads a whole JSON body, bounded by MaxMessageBytes and the memory budget, into a buffer that is the
+// message: with the body's length known, one allocation of that size; else blocks joined once at the end. The
+// caller gives the budget back with release once the message is delivered.
+func (c *Client) readBody(resp *http.Response) (body []byte, release func(), err error) {
+	buf := membudget.NewBuffer(c.opts.Budget, c.opts.MaxMessageBytes)
+	if n := resp.ContentLength; n > int64(c.opts.MaxMessageBytes) {
+		return nil, nil, c.tooLarge(&membudget.TooLarge{Size: n, Max: int64(c.opts.MaxMessageBytes)}, false)
+	}
+	buf.SizeHint(resp.ContentLength)
+	_, err = io.Copy(buf, resp.Body)
+	if berr := buf.Err(); berr != nil {
+		// A body over the limit is not read to its end: its size is what was counted, unless it was announced.
+		var tl *membudget.TooLarge
+		partial := true
+		if errors.As(berr, &tl) && resp.ContentLength > tl.Size {
+			tl.Size, partial = resp.ContentLength, false
 		}
-	}()
-	buf.Reset()
-	_, err := buf.ReadFrom(io.LimitReader(resp.Body, int64(c.opts.MaxMessageBytes)+1))
+		return nil, nil, c.tooLarge(berr, partial)
+	}
 	if err != nil {
-		return nil, describeNetError(c.url(), err)
+		buf.Release()
+		return nil, nil, describeNetError(c.url(), err)
 	}
-	if buf.Len() > c.opts.MaxMessageBytes {
-		return nil, &UpstreamError{Message: "the server's answer is larger than " + humanSize(c.opts.MaxMessageBytes) + ", the bridge's limit"}
-	}
-	return append([]byte{}, buf.Bytes()...), nil
+	return buf.Bytes(), buf.Release, nil
 }
 
-// humanSize renders a byte count in the largest binary unit that keeps it readable: "128 MiB", "64 KiB",
-// "1.5 MiB", "100 bytes".
-func humanSize(n int) string {
-	for _, u := range []struct {
-		size int
-		name string
-	}{{1 << 30, "GiB"}, {1 << 20, "MiB"}, {1 << 10, "KiB"}} {
-		switch {
-		case n >= u.size && n%u.size == 0:
-			return fmt.Sprintf("%d %s", n/u.size, u.name)
-		case n >= u.size:
-			return strconv.FormatFloat(float64(n)/float64(u.size), 'f', 1, 64) + " " + u.name
+// inboundBody reads a JSON body and hands it to inbound; an empty body is nothing.
+func (c *Client) inboundBody(resp *http.Response) error {
+	body, release, err := c.readBody(resp)
+	if err != nil {
+		return err
+	}
+	defer release()
+	if len(body) > 0 {
+		c.inbound(body)
+	}
+	return nil
+}
+
+// tooLarge is the error for a message from the server that did not fit: err is a *membudget.TooLarge or
+// *membudget.NoRoom. partial says the message was not read to its end.
+func (c *Client) tooLarge(err error, partial bool) *UpstreamError {
+	var (
+		tl  *membudget.TooLarge
+		nr  *membudget.NoRoom
+		msg string
+	)
+	switch {
+	case errors.As(err, &tl) && partial:
+		msg = fmt.Sprintf("the server's answer was more than %s, over the bridge's limit of %s for one message; it was dropped unread",
+			membudget.Size(tl.Size), membudget.Size(tl.Max))
+	case errors.As(err, &tl):
+		msg = fmt.Sprintf("the server's answer was %s, over the bridge's limit of %s for one message; it was dropped unread",
+			exactly(tl.Size), membudget.Size(tl.Max))
+	case errors.As(err, &nr):
+		msg = fmt.Sprintf("the server's answer (at least %s so far) did not fit in the bridge's memory for messages: %s of other "+
+			"messages were held at once, and the bridge holds at most %s. It was dropped unread; try again", membudget.Size(nr.Size),
+			membudget.Size(nr.Held), membudget.Size(nr.Limit))
+	default:
+		msg = err.Error()
+	}
+	return &UpstreamError{Message: msg, Err: err, Cause: CauseTooLarge}
+}
+
+// exactly renders a size as a unit and, when that rounds, the bytes too: "20 MiB", "150.0 MiB (157286401 bytes)".
+func exactly(n int64) string {
+	s := membudget.Size(n)
+	if strings.Contains(s, ".") {
+		s += fmt.Sprintf(" (%d bytes)", n)
+	}
+	return s
+}
+
+// dropped handles a message from the server dropped for its size on a stream nobody waits on (the GET stream,
+// the legacy stream): when its start shows it answers a request in flight, that request gets err; else the log
+// says what was lost.
+func (c *Client) dropped(head []byte, err *UpstreamError) {
+	if id := jsonrpc.ResponseIDFromPrefix(head); id != nil {
+		k := jsonrpc.IDKey(id)
+		c.mu.Lock()
+		var asked json.RawMessage
+		if cl := c.pending[k]; cl != nil {
+			asked = cl.ids[k]
+		}
+		c.mu.Unlock()
+		if asked != nil {
+			c.failIDs([]json.RawMessage{asked}, err)
+			c.answered(k)
+			return
 		}
 	}
-	return fmt.Sprintf("%d bytes", n)
+	c.log.Warn("dropped a message from the server", "err", err.Message)
 }
 
-// bodyBuffers hold JSON bodies while they are read.
-var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+// humanSize renders a byte count in the largest binary unit that keeps it readable (membudget.Size).
+func humanSize(n int) string { return membudget.Size(int64(n)) }
 
 // errorBody reads the start of an error response for describeStatus and closes it.
 func errorBody(resp *http.Response) []byte {
@@ -252,32 +306,58 @@ func errorBody(resp *http.Response) []byte {
 	return b
 }
 
-// readSSE hands each message event of an SSE stream to inbound, and other events to other (which may be nil).
-// It stops when stop returns true after an event, or when the stream ends, and returns the last event id seen.
-func (c *Client) readSSE(body io.Reader, other func(sse.Event), stop func() bool) (string, error) {
-	last := ""
-	for ev, err := range sse.Read(body, &sse.ReadConfig{MaxEventSize: c.opts.MaxMessageBytes}) {
-		if errors.Is(err, bufio.ErrTooLong) {
-			return last, &UpstreamError{Message: "the server sent a message too large for the bridge (over " + humanSize(c.opts.MaxMessageBytes) +
-				"); it was dropped unread. Ask for less (e.g. paginate), or the server is misbehaving", Err: err}
-		}
-		if err != nil {
-			return last, err
-		}
-		last = ev.LastEventID
+// sseRead says what readSSE does besides handing messages to inbound.
+type sseRead struct {
+	other func(typ string, data []byte) // takes events other than messages; nil ignores them
+	stop  func() bool                   // stops reading when it returns true after an event; nil never
+	// skipLarge: a message too large for the bridge is logged and skipped, and the stream read on. For the
+	// server's streams of its own, whose messages nobody waits on; an answer's stream ends with the error.
+	skipLarge bool
+}
+
+// sseResult is what reading a stream came to.
+type sseResult struct {
+	last      string // the last event id seen
+	delivered int    // messages handed to the client
+}
+
+// readSSE hands each message event of an SSE stream to inbound. It returns at the end of the stream, or when
+// how.stop says so.
+func (c *Client) readSSE(body io.Reader, how sseRead) (sseResult, error) {
+	var res sseResult
+	buf := membudget.NewBuffer(c.opts.Budget, c.opts.MaxMessageBytes)
+	defer buf.Release()
+	r := newSSEReader(body, buf, c.opts.MaxMessageBytes)
+	defer r.close()
+	for {
+		typ, err := r.next()
+		res.last = r.last
 		switch {
-		case ev.Type == "" || ev.Type == "message":
-			if len(bytes.TrimSpace([]byte(ev.Data))) > 0 { // an empty event only primes the stream with an id
-				c.inbound([]byte(ev.Data))
+		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+			return res, nil
+		case err != nil && buf.Err() != nil:
+			return res, c.tooLarge(err, true)
+		case err != nil:
+			return res, err
+		case typ == "" || typ == "message":
+			if berr := buf.Err(); berr != nil {
+				if !how.skipLarge {
+					return res, c.tooLarge(berr, false)
+				}
+				c.dropped(buf.Head(), c.tooLarge(berr, false))
+				break
 			}
-		case other != nil:
-			other(ev)
+			if data := buf.Bytes(); len(bytes.TrimSpace(data)) > 0 { // an empty event only primes the stream with an id
+				c.inbound(data)
+				res.delivered++
+			}
+		case how.other != nil && buf.Err() == nil:
+			how.other(typ, buf.Bytes())
 		}
-		if stop != nil && stop() {
-			break
+		if how.stop != nil && how.stop() {
+			return res, nil
 		}
 	}
-	return last, nil
 }
 
 // shownHeaders are headers whose values the debug log shows; every other value may be a secret and is hidden.

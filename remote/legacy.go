@@ -12,7 +12,6 @@ import (
 	"github.com/meshailabs-org/meshai-mcp-server/internal/jsonrpc"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/textutil"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/timeutil"
-	sse "github.com/tmaxmax/go-sse"
 )
 
 // legacyConn is the legacy HTTP+SSE transport (protocol 2024-11-05): a GET stream that first names the endpoint
@@ -89,16 +88,16 @@ func (l *legacyConn) connect(ctx context.Context) error {
 	c.wg.Go(func() {
 		defer stop()
 		defer resp.Body.Close()
-		_, err := c.readSSE(resp.Body, func(ev sse.Event) {
-			if ev.Type != "endpoint" || ls.endpoint != nil {
+		_, err := c.readSSE(resp.Body, sseRead{skipLarge: true, other: func(typ string, data []byte) {
+			if typ != "endpoint" || ls.endpoint != nil {
 				return
 			}
-			u, err := l.resolveEndpoint(ev.Data)
+			u, err := l.resolveEndpoint(string(data))
 			if err == nil {
 				ls.endpoint = u
 			}
 			endpoint <- err
-		}, nil)
+		}})
 		select {
 		case endpoint <- errors.New("the SSE stream ended before naming an endpoint"):
 		default:

@@ -42,14 +42,21 @@ func (s *streamableConn) awaitListening(session httpSession) {
 	}
 }
 
+// listenBackoff is the first wait before the GET stream reconnects; the wait doubles up to listenMaxWait
+// each time, and starts over only after a stream that carried a message: a server that answers 200 and ends the
+// stream at once, again and again, is asked less and less often.
+const (
+	listenBackoff = 250 * time.Millisecond
+	listenMaxWait = 30 * time.Second
+)
+
 // listen keeps the GET stream open, resuming after breaks with Last-Event-ID and backing off while the server
 // is away. 405 means the server has no such stream; 404 means it lost the session, which is then recovered.
 // A server that is rate limiting is asked again once its wait is over, however long: nobody waits on this
 // stream, so the wait is taken here, not inside the request, and is no error to anyone.
 func (s *streamableConn) listen(ctx context.Context, session httpSession, ready chan struct{}) {
 	c := s.c
-	const maxBackoff = 30 * time.Second
-	backoff, last := 250*time.Millisecond, ""
+	backoff, last := listenBackoff, ""
 	answered := sync.OnceFunc(func() { close(ready) })
 	defer answered()
 	rctx := ratelimit.WithMaxWait(ctx, 0)
@@ -58,11 +65,9 @@ func (s *streamableConn) listen(ctx context.Context, session httpSession, ready 
 			return c.newRequest(rctx, http.MethodGet, c.url(), nil, session.id, last)
 		})
 		answered()
-		wait := backoff
 		var rl *ratelimit.Error
 		switch {
 		case errors.As(err, &rl):
-			wait = max(backoff, time.Until(rl.Until))
 			c.log.Info("the server is rate limiting; the GET stream reconnects once its wait is over", "until", rl.Until.UTC().Format(time.RFC3339))
 		case err != nil:
 			c.log.Debug("GET stream unavailable", "err", err, "retry_in", backoff.String())
@@ -76,22 +81,28 @@ func (s *streamableConn) listen(ctx context.Context, session httpSession, ready 
 				return // recovery opened a stream for the new session
 			}
 		case resp.StatusCode == http.StatusOK && mediaType(resp) == "text/event-stream":
-			backoff = 250 * time.Millisecond
-			id, err := c.readSSE(resp.Body, nil, nil)
+			res, err := c.readSSE(resp.Body, sseRead{skipLarge: true})
 			resp.Body.Close()
-			if id != "" {
-				last = id
+			if res.last != "" {
+				last = res.last
+			}
+			if res.delivered > 0 {
+				backoff = listenBackoff
 			}
 			if ctx.Err() == nil {
-				c.log.Debug("GET stream ended; reconnecting", "err", err)
+				c.log.Debug("GET stream ended; reconnecting", "err", err, "messages", res.delivered, "in", backoff.String())
 			}
 		default:
 			c.log.Warn("GET stream refused", "status", resp.StatusCode)
 			errorBody(resp)
 		}
+		wait := backoff
+		if rl != nil {
+			wait = max(backoff, time.Until(rl.Until))
+		}
 		if !timeutil.Sleep(ctx, wait) {
 			return
 		}
-		backoff = min(backoff*2, maxBackoff)
+		backoff = min(backoff*2, listenMaxWait)
 	}
 }

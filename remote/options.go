@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/meshailabs-org/meshai-mcp-server/internal/membudget"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/netutil"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/ratelimit"
 )
@@ -57,8 +58,12 @@ type Options struct {
 	// environment are its business, not this package's. It is added to the message the client gets.
 	Advise func(e *UpstreamError) string
 	Logger *slog.Logger // nil discards
-	// MaxMessageBytes bounds one message from the server (default 128 MiB).
+	// MaxMessageBytes bounds one message from the server (default: half of Budget, else 128 MiB).
 	MaxMessageBytes int
+	// Budget bounds the bytes of messages from the server held at once, across every stream, shared with the
+	// bridge's reading of the client's messages; nil for no bound but MaxMessageBytes per message. A message
+	// that does not fit fails the request it answers (CauseTooLarge).
+	Budget *membudget.Budget
 	// RetryWindow is how long a request keeps retrying when the server cannot be reached before it is answered
 	// with an error (default 5 s). Broken streams being resumed use four times as long, to ride out a restart.
 	RetryWindow time.Duration
@@ -77,6 +82,9 @@ func (o *Options) setDefaults() {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.MaxMessageBytes <= 0 && o.Budget != nil {
+		o.MaxMessageBytes = o.Budget.MaxMessage()
+	}
 	if o.MaxMessageBytes <= 0 {
 		o.MaxMessageBytes = 128 << 20
 	}
@@ -90,6 +98,11 @@ func (o *Options) setDefaults() {
 		o.Deliver = func([]byte) {}
 	}
 }
+
+// MaxConnsPerHost is how many connections the bridge's HTTP client opens to one host at most; requests beyond
+// that queue for one. It leaves room for the GET stream, long tool calls and the client's answers to the server's
+// requests alongside a burst.
+const MaxConnsPerHost = 64
 
 // NewHTTPClient returns the client the bridge uses: proxy settings from the environment, bounded dial and TLS
 // handshake, no overall timeout (streams last as long as a tool runs), no redirect to another origin, so a
@@ -107,6 +120,9 @@ func NewHTTPClientWithRoots(roots *x509.CertPool) *http.Client {
 	// URLs that a server's documents name are marked by auth/oauth; the guard refuses them non-public addresses.
 	tr.DialContext = (&netutil.Guard{Dialer: net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}}).DialContext
 	tr.MaxIdleConnsPerHost = 32
+	// Requests beyond this many at once to one host wait for a connection rather than open another: 10,000
+	// requests pipelined by a client opened ~1,900 connections to the server before. HTTP/2 carries them all on one.
+	tr.MaxConnsPerHost = MaxConnsPerHost
 	return &http.Client{
 		Transport: &ratelimit.Transport{Base: tr},
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {

@@ -113,8 +113,12 @@ func (c *Client) probeStreamable(ctx context.Context, u *url.URL, m *jsonrpc.Mes
 	}
 	switch mediaType(resp) {
 	case "application/json":
-		body, err := c.readBody(resp)
-		return err == nil && answers(body, id)
+		body, release, err := c.readBody(resp)
+		if err != nil {
+			return false
+		}
+		defer release()
+		return answers(body, id)
 	case "text/event-stream":
 		for ev, err := range sse.Read(resp.Body, &sse.ReadConfig{MaxEventSize: c.opts.MaxMessageBytes}) {
 			if err != nil {

@@ -69,10 +69,10 @@ func TestResumedStreamFailure(t *testing.T) {
 		{"the resumed stream carries a message over the size limit", func(w http.ResponseWriter, id string) {
 			sseStart(w)
 			fmt.Fprint(w, "id: e2\ndata: "+strings.Repeat("x", 100<<10)+"\n\n")
-		}, "too large for the bridge (over 64 KiB)", 1},
+		}, "was 100 KiB, over the bridge's limit of 64 KiB for one message", 1},
 		{"the resumed stream ends with nothing new, again and again", func(w http.ResponseWriter, id string) {
 			sseStart(w)
-		}, "without sending anything new", maxIdleResumes},
+		}, "keeps dropping the answer's stream without answering", resumeLimit},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

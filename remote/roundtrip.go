@@ -47,7 +47,7 @@ func (s *streamableConn) roundTrip(cl *call) error {
 		return s.readCallStream(cl, resp, session)
 	case "application/json":
 		g := guardStall(resp.Body, c.opts.StallTimeout)
-		body, err := c.readBody(resp)
+		body, release, err := c.readBody(resp)
 		g.stop()
 		if serr := g.err(); serr != nil {
 			return serr
@@ -56,6 +56,7 @@ func (s *streamableConn) roundTrip(cl *call) error {
 			return err
 		}
 		c.inbound(body)
+		release()
 	}
 	if resp.StatusCode == http.StatusAccepted {
 		return nil // accepted: the answer comes on the GET stream
@@ -77,9 +78,17 @@ func (s *streamableConn) relayAnswer(cl *call, a *serverAnswer) error {
 		textutil.RedactURL(c.url()), a.status), Status: a.status}
 }
 
-// maxIdleResumes bounds the resumes in a row that bring no new event: a server that keeps ending the stream
-// without moving on would otherwise be resumed for ever.
-const maxIdleResumes = 5
+// An answer's stream that ends before the answer is resumed at once, then, while resumes bring no message, after
+// resumeBackoff and twice as long before each next one, up to resumeMaxWait. (The first resume does not wait:
+// mcp-go's server, the reference server's, sends events it made while no stream was attached out of order with
+// its replay, which a wait before the first resume makes certain.) resumeLimit bounds the resumes in a row that bring no
+// message: a server that keeps ending the stream without answering (each time with a new event id, which looks
+// like progress) is otherwise resumed for ever.
+const (
+	resumeLimit   = 5
+	resumeBackoff = 100 * time.Millisecond
+	resumeMaxWait = 2 * time.Second
+)
 
 // readCallStream reads a POST's SSE stream until the call is answered. A stream that ends early is resumed
 // with a GET carrying Last-Event-ID, so nothing is lost or doubled; without event ids it cannot be.
@@ -88,10 +97,11 @@ func (s *streamableConn) readCallStream(cl *call, resp *http.Response, session h
 	go cl.closeWhenDone()
 	// Read to the end even after the answer: a server may put a last notification (progress) just behind it.
 	g := guardStall(resp.Body, c.opts.StallTimeout)
-	last, err := c.readSSE(resp.Body, nil, g.kick)
+	res, err := c.readSSE(resp.Body, sseRead{stop: g.kick})
 	g.stop()
+	last := res.last
 	window := 4 * c.opts.RetryWindow
-	stalls, idle := 0, 0
+	stalls, idle, wait := 0, 0, resumeBackoff
 	for !cl.isDone() {
 		if cl.ctx.Err() != nil {
 			return nil // closed: cancelled by the client, or shutting down (Close answers what is left)
@@ -110,16 +120,31 @@ func (s *streamableConn) readCallStream(cl *call, resp *http.Response, session h
 			}
 			return &UpstreamError{Message: "the server closed the stream before answering and offered no way to resume it; the request may or may not have run, try again"}
 		}
-		if idle++; idle > maxIdleResumes {
-			return &UpstreamError{Message: fmt.Sprintf("the server ended the answer's stream %d times in a row without sending anything new; "+
-				"the request may or may not have run, try again", idle)}
+		if res.delivered > 0 {
+			idle, wait = 0, resumeBackoff
 		}
-		c.log.Info("stream broke before the answer; resuming", "last_event_id", last, "err", err)
+		if idle++; idle > resumeLimit {
+			return &UpstreamError{Message: fmt.Sprintf("the server keeps dropping the answer's stream without answering: "+
+				"it ended it %d times in a row with no message, so the bridge stopped resuming it; the request may or may not have run, try again",
+				idle), Cause: CauseDropped}
+		}
+		if idle == 1 {
+			c.log.Info("stream broke before the answer; resuming", "last_event_id", last, "err", err)
+		} else {
+			c.log.Debug("resuming again", "last_event_id", last, "in", wait.String(), "err", err)
+			if !timeutil.Sleep(cl.ctx, wait) {
+				return nil
+			}
+			wait = min(wait*2, resumeMaxWait)
+		}
 		var resp *http.Response
 		resp, err = c.do(cl.ctx, window, func() (*http.Request, error) {
 			return c.newRequest(cl.ctx, http.MethodGet, c.url(), nil, session.id, last)
 		})
 		if err != nil {
+			if cl.isDone() || cl.ctx.Err() != nil {
+				return nil
+			}
 			return err
 		}
 		switch {
@@ -128,16 +153,12 @@ func (s *streamableConn) readCallStream(cl *call, resp *http.Response, session h
 		case resp.StatusCode != http.StatusOK || mediaType(resp) != "text/event-stream":
 			return describeStatus(c.url(), resp.StatusCode, resp.Header.Get("Content-Type"), errorBody(resp))
 		}
-		var id string
 		g = guardStall(resp.Body, c.opts.StallTimeout)
-		id, err = c.readSSE(resp.Body, nil, g.kick)
+		res, err = c.readSSE(resp.Body, sseRead{stop: g.kick})
 		g.stop()
 		resp.Body.Close()
-		if id != "" && id != last {
-			last, idle = id, 0
-		}
-		if !timeutil.Sleep(cl.ctx, 100*time.Millisecond) && !cl.isDone() {
-			return nil
+		if res.last != "" {
+			last = res.last
 		}
 	}
 	return nil

@@ -146,11 +146,9 @@ func (s *streamableConn) postInit(ctx context.Context, m *jsonrpc.Message, answe
 		id := resp.Header.Get(hdrSession)
 		switch mediaType(resp) {
 		case "text/event-stream":
-			_, _ = c.readSSE(resp.Body, nil, answered)
+			_, _ = c.readSSE(resp.Body, sseRead{stop: answered})
 		default:
-			if body, err := c.readBody(resp); err == nil {
-				c.inbound(body)
-			}
+			_ = c.inboundBody(resp)
 		}
 		resp.Body.Close()
 		return id, nil
@@ -171,11 +169,13 @@ func (s *streamableConn) postOnce(ctx context.Context, m jsonrpc.Message, sessio
 	defer resp.Body.Close()
 	switch mediaType(resp) {
 	case "application/json":
-		if body, err := c.readBody(resp); err == nil && len(body) > 0 {
-			c.inbound(body)
+		if err := c.inboundBody(resp); err != nil {
+			c.log.Warn("dropped the server's answer to a notification or response", "err", err)
 		}
 	case "text/event-stream":
-		_, _ = c.readSSE(resp.Body, nil, nil)
+		if _, err := c.readSSE(resp.Body, sseRead{skipLarge: true}); err != nil {
+			c.log.Debug("the stream answering a notification or response ended", "err", err)
+		}
 	}
 	return nil
 }

@@ -246,6 +246,8 @@ func adviseUpstream(e *remote.UpstreamError) string {
 		return "check your network, VPN or proxy (HTTPS_PROXY)"
 	case remote.CauseStall:
 		return "for tools that stay silent longer, raise --stall-timeout"
+	case remote.CauseTooLarge:
+		return "to take larger answers, raise --max-memory (env " + config.EnvMaxMemory + "; one message may be half of it), or ask the tool for less"
 	}
 	return advise(e)
 }

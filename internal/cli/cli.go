@@ -11,12 +11,14 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth"
 	"github.com/meshailabs-org/meshai-mcp-server/bridge"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/config"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/membudget"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/secrets"
 	"github.com/meshailabs-org/meshai-mcp-server/remote"
 	"golang.org/x/oauth2"
@@ -103,8 +105,11 @@ func serve(ctx context.Context, cfg Config, env Env) error {
 	hc := remote.NewHTTPClientWithRoots(roots)
 	stdin, stdout := pollableStdio(env.Stdin, env.Stdout)
 	out := bridge.NewWriter(stdout)
+	budget := membudget.New(cfg.MaxMemory)
+	limitMemory(cfg.MaxMemory, env.Getenv)
 	relay := &bridge.Relay{In: stdin, Out: out, Log: log, IgnoreTools: cfg.IgnoreTools, IgnoreReason: "hidden by --ignore-tool",
-		ServerName: serverName(cfg), Version: Version, SignInWait: cfg.SignInWait}
+		ServerName: serverName(cfg), Version: Version, SignInWait: cfg.SignInWait,
+		Budget: budget, LimitAdvice: "raise --max-memory (env " + config.EnvMaxMemory + ")"}
 	var (
 		token     oauth2.TokenSource
 		relocated func(*url.URL)
@@ -133,10 +138,20 @@ func serve(ctx context.Context, cfg Config, env Env) error {
 		Relocated:    relocated,
 		Advise:       adviseUpstream,
 		Logger:       log,
+		Budget:       budget,
 	})
 	err = relay.Run(ctx)
 	log.Info("meshai-mcp-server stopped")
 	return err
+}
+
+// limitMemory sets the Go runtime's soft memory limit from the message budget, unless GOMEMLIMIT does: the
+// collector then frees a message's buffers before the heap grows far past what is held, rather than at twice
+// the live heap. A message being joined from its blocks briefly counts twice, hence twice the budget.
+func limitMemory(budget int64, getenv func(string) string) {
+	if getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(2*budget + 32<<20)
+	}
 }
 
 // serverName names the server in what the bridge tells the user: MeshAI for its own endpoint, else the host.

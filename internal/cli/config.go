@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/meshailabs-org/meshai-mcp-server/internal/config"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/membudget"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/netutil"
 	"github.com/meshailabs-org/meshai-mcp-server/remote"
 )
@@ -59,6 +60,7 @@ type Config struct {
 	AuthorizationURL, TokenURL, RegistrationURL string
 
 	StallTimeout time.Duration // --stall-timeout: how long an answer may carry no complete message
+	MaxMemory    int64         // --max-memory: bytes of messages held at once; one message may be half of it
 
 	IgnoreTools []string // --ignore-tool patterns
 	Silent      bool     // --silent: no log lines on stderr (the log file keeps them)
@@ -87,6 +89,10 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (Co
 	}
 	if cfg.Version {
 		return cfg, nil
+	}
+	if cfg.MaxMemory < 0 {
+		_, err := membudget.ParseSize(getenv(config.EnvMaxMemory))
+		return cfg, fmt.Errorf("%s: %w", config.EnvMaxMemory, err)
 	}
 	if len(positional) == 2 { // mcp-remote's `<url> [callback-port]`
 		port, err := strconv.Atoi(positional[1])

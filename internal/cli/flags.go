@@ -10,8 +10,12 @@ import (
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/config"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/membudget"
 	"github.com/meshailabs-org/meshai-mcp-server/remote"
 )
+
+// defaultMaxMemory is --max-memory's default: four answers of 64 MiB at once, or two of 128 MiB.
+const defaultMaxMemory = 256 << 20
 
 // headerList collects repeated --header flags.
 type headerList []string
@@ -64,6 +68,19 @@ func serveFlagSet(cfg *Config, a *serveArgs, getenv func(string) string, stderr 
 	cfg.StallTimeout = 5 * time.Minute
 	fs.Func("stall-timeout", "give up on an answer that carries no complete message for this long: a duration or seconds (default 5m0s)", func(v string) error {
 		return parseSeconds(v, &cfg.StallTimeout)
+	})
+	cfg.MaxMemory = defaultMaxMemory
+	if v := getenv(config.EnvMaxMemory); v != "" {
+		cfg.MaxMemory = -1 // not a size: parseServe says so unless --max-memory overrides it
+		if n, err := membudget.ParseSize(v); err == nil {
+			cfg.MaxMemory = n
+		}
+	}
+	fs.Func("max-memory", "bytes of messages the bridge holds at once, all streams together (`SIZE`: 256MiB, 1GiB); one message may be half of it (env "+
+		config.EnvMaxMemory+"; default 256MiB)", func(v string) error {
+		n, err := membudget.ParseSize(v)
+		cfg.MaxMemory = n
+		return err
 	})
 	fs.StringVar(&cfg.Resource, "resource", "", "the RFC 8707 resource `URI` to ask tokens for (default: the server URL); also keeps its sign-in apart")
 	fs.Func("scope", "the scopes to ask for, space-separated (`\"a b\"`), instead of the server's challenge or metadata (a 403 insufficient_scope still adds what it asks for)", func(v string) error {

@@ -12,10 +12,11 @@ const (
 	EnvConfigDir  = "MESHAI_CONFIG_DIR"  // the directory of tokens, locks and the log
 	EnvAPIKey     = "MESHAI_API_KEY"     // sent as the bearer token; no sign-in then
 	EnvTokenStore = "MESHAI_TOKEN_STORE" // auto, keychain or file
+	EnvMaxMemory  = "MESHAI_MAX_MEMORY"  // bytes of messages held at once (--max-memory)
 )
 
 // Env lists every variable above, for checks that a message names only real ones.
-var Env = []string{EnvURL, EnvConfigDir, EnvAPIKey, EnvTokenStore}
+var Env = []string{EnvURL, EnvConfigDir, EnvAPIKey, EnvTokenStore, EnvMaxMemory}
 
 // AppDir is the name of the bridge's directory inside the OS's per-user directory.
 const AppDir = "meshai-mcp-server"

@@ -174,7 +174,7 @@ func TestPeek(t *testing.T) {
 func TestOneLine(t *testing.T) {
 	in := "{\n  \"a\": \"x\\ny\",\n  \"b\": [1, 2]\n}"
 	got := string(OneLine([]byte(in)))
-	if got != `{"a":"x\ny","b":[1,2]}` {
+	if got != `{  "a": "x\ny",  "b": [1, 2]}` { // only the newlines go: the rest is kept as written
 		t.Errorf("OneLine = %s", got)
 	}
 	flat := []byte(`{"a": 1}`)

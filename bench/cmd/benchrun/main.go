@@ -20,6 +20,9 @@ import (
 // bridgeArgs and bridgeEnv are passed to the bridge of the relay measures.
 var bridgeArgs, bridgeEnv string
 
+// largeRuns and pipelined size the large-message rows.
+var largeRuns, pipelined int
+
 type row struct{ metric, value, target, result string }
 
 type table struct{ rows []row }
@@ -56,6 +59,9 @@ func main() {
 	calls := flag.Int("calls", 2000, "small calls per side for the latency measure")
 	cold := flag.Int("cold", 20, "runs of each cold start")
 	tput := flag.Int("throughput-calls", 10000, "calls per throughput run")
+	flag.IntVar(&largeRuns, "large-runs", 5, "20 MB results per side")
+	flag.IntVar(&pipelined, "pipelined", 10000, "calls written at once for the connections measure")
+	only := flag.String("only", "", "run only this group of rows: large (the 20 MB result and pipelined calls)")
 	serve := flag.Bool("serve", false, "only serve the bench reference server: print its base URL, serve until stdin closes")
 	flag.StringVar(&bridgeArgs, "bridge-args", "", "extra arguments for the relaying bridge, space-separated (experiments)")
 	flag.StringVar(&bridgeEnv, "bridge-env", "", "extra environment for the relaying bridge, space-separated K=V (experiments)")
@@ -72,6 +78,15 @@ func main() {
 		os.Exit(2)
 	}
 	t := &table{}
+	if *only == "large" {
+		err := onlyLarge(t, *bridge)
+		t.print(os.Stdout)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "benchrun:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(t, *bridge, *install, *npmSkip, *dist, *calls, *cold, *tput); err != nil {
 		t.print(os.Stdout)
 		fmt.Fprintln(os.Stderr, "benchrun:", err)
@@ -96,6 +111,7 @@ func serveOnly() error {
 // server is the bench server in a child process: its MCP URL and the clock of its progress notifications.
 type server struct {
 	URL   string
+	Base  string // scheme://host:port
 	Clock bench.Clock
 	proc  *bench.Proc
 }
@@ -115,7 +131,7 @@ func startServer() (*server, error) {
 			return nil, fmt.Errorf("the bench server did not start: %s", p.Stderr())
 		}
 		base := strings.TrimSpace(string(l.B))
-		return &server{URL: base + "/v1/mcp", Clock: &bench.RemoteClock{Base: base}, proc: p}, nil
+		return &server{URL: base + "/v1/mcp", Base: base, Clock: &bench.RemoteClock{Base: base}, proc: p}, nil
 	case <-time.After(30 * time.Second):
 		p.Kill()
 		return nil, fmt.Errorf("the bench server did not start: %s", p.Stderr())
@@ -139,8 +155,26 @@ func run(t *table, bridgeBin, install, npmSkip, dist string, calls, cold, tput i
 	if err := relay(t, srv, bridgeBin, tmp, calls, tput); err != nil {
 		return err
 	}
+	if err := large(t, srv, bridgeBin, tmp, largeRuns, pipelined); err != nil {
+		return err
+	}
 	sizes(t, dist)
 	return nil
+}
+
+// onlyLarge runs the large-message rows alone (-only large).
+func onlyLarge(t *table, bridgeBin string) error {
+	srv, err := startServer()
+	if err != nil {
+		return err
+	}
+	defer srv.proc.Stop()
+	tmp, err := os.MkdirTemp("", "meshai-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	return large(t, srv, bridgeBin, tmp, largeRuns, pipelined)
 }
 
 // coldStarts measures start → first tools/list answer with a stored OAuth token, for the binary, the npm

@@ -1,0 +1,185 @@
+package remote
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/meshailabs-org/meshai-mcp-server/internal/jsonrpc"
+)
+
+// pipeListener is an in-memory network for a synctest bubble: the client's dials become net.Pipe connections
+// that an http.Server accepts, so every wait is on the bubble's clock and none on a real socket.
+type pipeListener struct {
+	conns chan net.Conn
+	done  chan struct{}
+	once  sync.Once
+}
+
+func newPipeListener() *pipeListener {
+	return &pipeListener{conns: make(chan net.Conn), done: make(chan struct{})}
+}
+
+func (l *pipeListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *pipeListener) Close() error { l.once.Do(func() { close(l.done) }); return nil }
+
+func (l *pipeListener) Addr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 80} }
+
+func (l *pipeListener) dial(ctx context.Context, _, _ string) (net.Conn, error) {
+	client, server := net.Pipe()
+	select {
+	case l.conns <- server:
+		return client, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// stormServer answers initialize, then answers every tools/call POST, every resume of it and every GET stream
+// of its own with one event carrying a new id and no message, and ends the stream: the hostile server of the
+// resume storm. It notes when each GET came, on the bubble's clock.
+type stormServer struct {
+	mu      sync.Mutex
+	n       int
+	resumes []time.Time // GETs resuming the call's stream
+	listens []time.Time // GETs of the server's own stream
+}
+
+func (s *stormServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.n++
+	n := s.n
+	switch last := r.Header.Get(hdrLastEventID); {
+	case r.Method == http.MethodGet && strings.HasPrefix(last, "call-"):
+		s.resumes = append(s.resumes, time.Now())
+	case r.Method == http.MethodGet:
+		s.listens = append(s.listens, time.Now())
+	}
+	s.mu.Unlock()
+	idle := func(prefix string) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprintf(w, "id: %s-%d\ndata:\n\n", prefix, n)
+	}
+	if r.Method == http.MethodGet {
+		if strings.HasPrefix(r.Header.Get(hdrLastEventID), "call-") {
+			idle("call")
+		} else {
+			idle("listen")
+		}
+		return
+	}
+	body, _ := io.ReadAll(r.Body)
+	m, _ := jsonrpc.Parse(body)
+	switch m.Method {
+	case "initialize":
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set(hdrSession, "s1")
+		fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"result":{"protocolVersion":"2025-06-18","capabilities":{},"serverInfo":{"name":"storm","version":"1"}}}`, m.ID)
+	case "tools/call":
+		idle("call")
+	default:
+		w.WriteHeader(http.StatusAccepted)
+	}
+}
+
+// A server that keeps ending an answer's stream with nothing but a new event id is resumed resumeLimit times,
+// with growing waits, and the request then gets an error saying so; its GET stream, answered the same way, is
+// asked less and less often, down to once per listenMaxWait. The log stays quiet.
+func TestResumeStormIsBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := &stormServer{}
+		ln := newPipeListener()
+		hs := &http.Server{Handler: srv}
+		go hs.Serve(ln)
+		tr := &http.Transport{DialContext: ln.dial}
+		var logs bytes.Buffer
+		var logMu sync.Mutex
+		log := slog.New(slog.NewTextHandler(lockedWriter{&logs, &logMu}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+		u, _ := url.Parse("http://127.0.0.1/mcp")
+		b := &inbox{}
+		c := New(Options{URL: u, Mode: HTTPOnly, HTTPClient: &http.Client{Transport: tr}, Deliver: b.deliver, Logger: log})
+		t.Cleanup(func() { // in the bubble: everything it started must end in it
+			c.Close(context.Background())
+			hs.Close()
+			ln.Close()
+			tr.CloseIdleConnections()
+		})
+
+		c.Send(mustParse(t, `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`))
+		b.wait(t, `"id":1`)
+		c.Send(mustParse(t, `{"jsonrpc":"2.0","method":"notifications/initialized"}`))
+		start := time.Now()
+		c.Send(mustParse(t, `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"x"}}`))
+		got := b.wait(t, `"id":2`)
+		failedAfter := time.Since(start)
+		const window = 10 * time.Minute
+		time.Sleep(window - failedAfter) // the GET stream goes on meanwhile
+		synctest.Wait()
+
+		if !strings.Contains(got, `"error"`) || !strings.Contains(got, "keeps dropping the answer's stream without answering") {
+			t.Errorf("answer to the call: %s", got)
+		}
+		srv.mu.Lock()
+		resumes, listens := srv.resumes, srv.listens
+		srv.mu.Unlock()
+		t.Logf("in %s: %d resumes of the call's stream (failed after %s), %d GET streams opened", window, len(resumes), failedAfter, len(listens))
+		if len(resumes) != resumeLimit {
+			t.Errorf("the call's stream was resumed %d times, want %d", len(resumes), resumeLimit)
+		}
+		for i := 2; i < len(resumes); i++ {
+			if prev, gap := resumes[i-1].Sub(resumes[i-2]), resumes[i].Sub(resumes[i-1]); gap < prev {
+				t.Errorf("resume %d came %s after the one before, sooner than the %s before that", i, gap, prev)
+			}
+		}
+		// Waits double from listenBackoff to listenMaxWait: a handful to get there, then one per listenMaxWait.
+		bound := 8 + int(window/listenMaxWait) + 1
+		if len(listens) > bound {
+			t.Errorf("the GET stream reconnected %d times in %s, want at most %d", len(listens), window, bound)
+		}
+		if len(listens) < 2 {
+			t.Fatalf("the GET stream was opened %d times", len(listens))
+		}
+		if gap := listens[len(listens)-1].Sub(listens[len(listens)-2]); gap < listenMaxWait {
+			t.Errorf("the GET stream's last reconnect came %s after the one before, want %s", gap, listenMaxWait)
+		}
+		logMu.Lock()
+		lines := strings.Count(logs.String(), "\n")
+		text := logs.String()
+		logMu.Unlock()
+		if lines > 10 {
+			t.Errorf("%d log lines at info level over %s of a resume storm:\n%s", lines, window, text)
+		}
+	})
+}
+
+// lockedWriter serializes writes to a buffer that the test reads.
+type lockedWriter struct {
+	b  *bytes.Buffer
+	mu *sync.Mutex
+}
+
+func (w lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
