@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"strings"
 	"sync"
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
@@ -24,9 +23,10 @@ var openWithSystem = func(u string) error {
 // NoBrowser, given as the command to OpenBrowser, prints the URL and opens nothing (--no-browser).
 const NoBrowser = "-"
 
-// OpenBrowser opens raw, after checking it with oauth.BrowserURL, in command (the URL appended as its last argument;
-// no shell is involved) or, when command is empty, $BROWSER, else the system's browser. The URL is printed to
-// stderr first in every case, so a user on a machine without a browser can copy it.
+// OpenBrowser opens raw, after checking it with oauth.BrowserURL, in command (split into words by SplitCommand, the
+// URL appended as the last argument; no shell is involved) or, when command is empty, $BROWSER (split the same way),
+// else the system's browser. The URL is printed to stderr first in every case, so a user on a machine without a
+// browser can copy it.
 func OpenBrowser(raw, command string, stderr io.Writer) error {
 	u, err := oauth.BrowserURL(raw)
 	if err != nil {
@@ -45,8 +45,11 @@ func OpenBrowser(raw, command string, stderr io.Writer) error {
 		}
 		return nil
 	}
-	args := strings.Fields(command)
-	cmd := exec.Command(args[0], append(args[1:], u.String())...)
+	args, err := browserArgv(command, u.String())
+	if err != nil {
+		return fmt.Errorf("browser %w; open the URL above by hand", err)
+	}
+	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdout, cmd.Stderr = stderr, stderr
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("browser command %q: %w; open the URL above by hand", args[0], err)

@@ -45,7 +45,9 @@ func serveFlagSet(cfg *Config, a *serveArgs, getenv func(string) string, stderr 
 		return readClientInfo(v, getenv, cfg)
 	})
 	fs.IntVar(&cfg.CallbackPort, "callback-port", 0, "pin the loopback port of the sign-in redirect (default: stable per server)")
-	fs.StringVar(&cfg.BrowserCommand, "browser-command", "", "open the sign-in URL with this `command` (the URL is appended; default $BROWSER, else the system browser)")
+	fs.Func("browser-command", "open the sign-in URL with this `command`, split into words as a shell does (quotes, backslashes) but run without a shell and with nothing expanded; the URL is appended as the last argument (default $BROWSER, else the system browser)", func(v string) error {
+		return setBrowserCommand(v, cfg)
+	})
 	fs.BoolFunc("no-browser", "print the sign-in URL on stderr and open nothing (headless machines)", func(string) error {
 		cfg.BrowserCommand = auth.NoBrowser
 		return nil
@@ -108,4 +110,19 @@ Environment:
 Flags:
 `, config.EnvURL, config.DefaultURL, config.EnvAPIKey, config.EnvConfigDir)
 	fs.PrintDefaults()
+}
+
+// setBrowserCommand checks that --browser-command splits into words, so a stray quote fails at start-up, not at
+// the first sign-in.
+func setBrowserCommand(v string, cfg *Config) error {
+	if strings.TrimSpace(v) != "" {
+		var ce *auth.CommandError
+		if _, err := auth.SplitCommand(v); errors.As(err, &ce) {
+			return fmt.Errorf("%s; --browser-command is split into words as a shell splits them (quotes and backslashes) but runs without one, so nothing is expanded: fix the quoting, put a literal $, ~ or {} in '…', or run a shell yourself: sh -c '…'", ce.Reason)
+		} else if err != nil {
+			return err
+		}
+	}
+	cfg.BrowserCommand = v
+	return nil
 }
