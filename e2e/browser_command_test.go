@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// TestBrowserCommandQuoted: issue 16's --browser-command, `sh -c 'sleep …; exec curl "$0"'` with fetchurl for
+// TestBrowserCommandQuoted: issue 16's --browser-command, `sh -c 'sleep 8; exec curl "$0"'` with fetchurl for
 // curl, splits as a shell splits it (three words, the URL appended as $0) and signs in; the same command with a
 // quote missing fails at start-up, naming the flag, before any sign-in starts.
 func TestBrowserCommandQuoted(t *testing.T) {
@@ -23,7 +23,8 @@ func TestBrowserCommandQuoted(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := append(signInEnv(dir), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
-	const command = `sh -c 'sleep 1; exec curl "$0"'`
+	// As the issue's, with `true` for its `sleep 8`: the quoted ";" and "$0" must reach sh as they are.
+	const command = `sh -c 'true; exec curl "$0"'`
 
 	login := exec.Command(bridgeBin, "login", "--browser-command", command, "--auth-timeout", hangGuard.String(), url)
 	login.Env = env
