@@ -12,7 +12,7 @@ import (
 // CommandError says why a browser command line cannot be split into a program and its arguments.
 type CommandError struct {
 	Command string // the command line as given
-	Reason  string // what is wrong with it, e.g. "reached EOF without closing quote '"
+	Reason  string // what is wrong with it, e.g. "reached EOF without closing quote `'`"
 }
 
 func (e *CommandError) Error() string {
@@ -44,7 +44,7 @@ func SplitCommand(line string) ([]string, error) {
 	return argv, nil
 }
 
-// parseReason turns the parser's "1:5: reached EOF without closing quote '" into the part after the position.
+// parseReason turns the parser's "1:5: reached EOF without closing quote `'`" into the part after the position.
 func parseReason(err error) string {
 	var pe syntax.ParseError
 	if errors.As(err, &pe) {

@@ -28,6 +28,7 @@ func TestBrowserCommandFlag(t *testing.T) {
 		{"unterminated quote", `sh -c 'sleep 8; exec curl "$0"`, []string{"-browser-command", "without closing quote", "fix the quoting"}},
 		{"an expansion", `open $HOME`, []string{"-browser-command", "$HOME would need a shell", "sh -c"}},
 		{"an operator", `sleep 1 && open`, []string{"-browser-command", "not a valid word"}},
+		{"blank", " \t ", []string{"-browser-command", "names no program"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, err := parseServe([]string{"--browser-command", tc.value, "https://mcp.example.com/mcp"}, getenv, io.Discard)

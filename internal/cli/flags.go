@@ -113,14 +113,18 @@ Flags:
 }
 
 // setBrowserCommand checks that --browser-command splits into words, so a stray quote fails at start-up, not at
-// the first sign-in.
+// the first sign-in. An empty value is the default: $BROWSER, else the system browser.
 func setBrowserCommand(v string, cfg *Config) error {
-	if strings.TrimSpace(v) != "" {
+	if v != "" {
+		argv, err := auth.SplitCommand(v)
 		var ce *auth.CommandError
-		if _, err := auth.SplitCommand(v); errors.As(err, &ce) {
+		switch {
+		case errors.As(err, &ce):
 			return fmt.Errorf("%s; --browser-command is split into words as a shell splits them (quotes and backslashes) but runs without one, so nothing is expanded: fix the quoting, put a literal $, ~ or {} in '…', or run a shell yourself: sh -c '…'", ce.Reason)
-		} else if err != nil {
+		case err != nil:
 			return err
+		case len(argv) == 0:
+			return errors.New("it names no program: leave --browser-command out to use $BROWSER or the system browser")
 		}
 	}
 	cfg.BrowserCommand = v
