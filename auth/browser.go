@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"strings"
 	"sync"
 	"time"
 
@@ -25,11 +24,11 @@ var openWithSystem = func(u string) error {
 // NoBrowser, given as the command to OpenBrowser, prints the URL and opens nothing (--no-browser).
 const NoBrowser = "-"
 
-// OpenBrowser opens raw, after checking it with oauth.BrowserURL, in command (the URL appended as its last argument;
-// no shell is involved) or, when command is empty, $BROWSER, else the system's browser. The URL is printed to
-// stderr first in every case, so a user on a machine without a browser can copy it. stop stops the command if it
-// still runs and returns once it has exited: a sign-in that is abandoned (the bridge shutting down) leaves no
-// command of its own behind.
+// OpenBrowser opens raw, after checking it with oauth.BrowserURL, in command (split into words by SplitCommand, the
+// URL appended as the last argument; no shell is involved) or, when command is empty, $BROWSER (split the same way),
+// else the system's browser. The URL is printed to stderr first in every case, so a user on a machine without a
+// browser can copy it. stop stops the command if it still runs and returns once it has exited: a sign-in that is
+// abandoned (the bridge shutting down) leaves no command of its own behind.
 func OpenBrowser(raw, command string, stderr io.Writer) (stop func(), err error) {
 	stop = func() {}
 	u, err := oauth.BrowserURL(raw)
@@ -49,8 +48,11 @@ func OpenBrowser(raw, command string, stderr io.Writer) (stop func(), err error)
 		}
 		return stop, nil
 	}
-	args := strings.Fields(command)
-	cmd := exec.Command(args[0], append(args[1:], u.String())...)
+	args, err := browserArgv(command, u.String())
+	if err != nil {
+		return stop, fmt.Errorf("browser %w; open the URL above by hand", err)
+	}
+	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdout, cmd.Stderr = stderr, stderr
 	if err := cmd.Start(); err != nil {
 		return stop, fmt.Errorf("browser command %q: %w; open the URL above by hand", args[0], err)

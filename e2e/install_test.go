@@ -102,10 +102,10 @@ func TestInstallCommand(t *testing.T) {
 	writeFile(t, filepath.Join(claudeDir, "claude"), "#!/bin/sh\necho \"$*\" >> '"+calls+"'\n")
 	os.Chmod(filepath.Join(claudeDir, "claude"), 0o755)
 	code, out, errOut = installRun(t, home, claudeDir, "install", "--client", "claude-code", "--api-key-env")
-	if code != 0 || !strings.Contains(out, "claude-code     added      claude mcp add -s user -e MESHAI_API_KEY=*** meshai -- npx -y meshai-mcp-server") || strings.Contains(out+errOut, "sk-e2e-secret") {
+	if code != 0 || !strings.Contains(out, "claude-code     added      claude mcp add -s user -e MESHAI_API_KEY=*** -e npm_config_fetch_retries=0 -e npm_config_fetch_timeout=5000 meshai -- npx -y meshai-mcp-server") || strings.Contains(out+errOut, "sk-e2e-secret") {
 		t.Errorf("claude-code: exit %d\n%s\n%s", code, out, errOut)
 	}
-	if got := readFile(t, calls); got != "mcp add -s user -e MESHAI_API_KEY=sk-e2e-secret meshai -- npx -y meshai-mcp-server\n" {
+	if got := readFile(t, calls); got != "mcp add -s user -e MESHAI_API_KEY=sk-e2e-secret -e npm_config_fetch_retries=0 -e npm_config_fetch_timeout=5000 meshai -- npx -y meshai-mcp-server\n" {
 		t.Errorf("claude was called with %q", got)
 	}
 

@@ -52,7 +52,9 @@ func serveFlagSet(cfg *Config, a *serveArgs, getenv func(string) string, stderr 
 	fs.StringVar(&cfg.TokenURL, "token-url", "", "the token endpoint `URL`, for a server that publishes no OAuth metadata (with --authorization-url)")
 	fs.StringVar(&cfg.RegistrationURL, "registration-url", "", "the dynamic registration endpoint `URL`, with --authorization-url and --token-url (optional: else give --client-id)")
 	fs.IntVar(&cfg.CallbackPort, "callback-port", 0, "pin the loopback port of the sign-in redirect (default: stable per server)")
-	fs.StringVar(&cfg.BrowserCommand, "browser-command", "", "open the sign-in URL with this `command` (the URL is appended; default $BROWSER, else the system browser)")
+	fs.Func("browser-command", "open the sign-in URL with this `command`, split into words as a shell does (quotes, backslashes) but run without a shell and with nothing expanded; the URL is appended as the last argument (default $BROWSER, else the system browser)", func(v string) error {
+		return setBrowserCommand(v, cfg)
+	})
 	fs.BoolFunc("no-browser", "print the sign-in URL on stderr and open nothing (headless machines)", func(string) error {
 		cfg.BrowserCommand = auth.NoBrowser
 		return nil
@@ -133,4 +135,23 @@ Environment:
 Flags:
 `, config.EnvURL, config.DefaultURL, config.EnvAPIKey, config.EnvConfigDir)
 	fs.PrintDefaults()
+}
+
+// setBrowserCommand checks that --browser-command splits into words, so a stray quote fails at start-up, not at
+// the first sign-in. An empty value is the default: $BROWSER, else the system browser.
+func setBrowserCommand(v string, cfg *Config) error {
+	if v != "" {
+		argv, err := auth.SplitCommand(v)
+		var ce *auth.CommandError
+		switch {
+		case errors.As(err, &ce):
+			return fmt.Errorf("%s; --browser-command is split into words as a shell splits them (quotes and backslashes) but runs without one, so nothing is expanded: fix the quoting, put a literal $, ~ or {} in '…', or run a shell yourself: sh -c '…'", ce.Reason)
+		case err != nil:
+			return err
+		case len(argv) == 0:
+			return errors.New("it names no program: leave --browser-command out to use $BROWSER or the system browser")
+		}
+	}
+	cfg.BrowserCommand = v
+	return nil
 }

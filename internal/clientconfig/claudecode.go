@@ -170,8 +170,8 @@ func (e Env) lookPath(name string) (string, error) {
 // secrets are the values of e's environment that must not be shown.
 func secrets(e Entry) []string {
 	var s []string
-	for _, v := range e.Env {
-		if v != "" {
+	for k, v := range e.Env {
+		if _, setting := npmEnv[k]; v != "" && !(setting && v == npmEnv[k]) { // npm's settings are no secret
 			s = append(s, v)
 		}
 	}

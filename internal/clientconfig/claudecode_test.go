@@ -48,18 +48,18 @@ func TestClaudeCodeThroughItsCommand(t *testing.T) {
 		action     Action
 		calls      []string
 	}{
-		{"new", "", NewEntry(EntryOptions{}), Added, []string{"mcp add -s user meshai -- npx -y meshai-mcp-server"}},
-		{"same", `{"mcpServers": {"meshai": {"type": "stdio", "command": "npx", "args": ["-y", "meshai-mcp-server"], "env": {}}}}`,
+		{"new", "", NewEntry(EntryOptions{}), Added, []string{"mcp add -s user -e npm_config_fetch_retries=0 -e npm_config_fetch_timeout=5000 meshai -- npx -y meshai-mcp-server"}},
+		{"same", `{"mcpServers": {"meshai": {"type": "stdio", "command": "npx", "args": ["-y", "meshai-mcp-server"], "env": {"npm_config_fetch_retries": "0", "npm_config_fetch_timeout": "5000"}}}}`,
 			NewEntry(EntryOptions{}), Unchanged, nil},
 		{"other URL", `{"mcpServers": {"meshai": {"type": "stdio", "command": "npx", "args": ["-y", "meshai-mcp-server"]}}}`,
 			NewEntry(EntryOptions{URL: "https://mcp.example.com/mcp"}), Updated,
-			[]string{"mcp remove -s user meshai", "mcp add -s user meshai -- npx -y meshai-mcp-server https://mcp.example.com/mcp"}},
+			[]string{"mcp remove -s user meshai", "mcp add -s user -e npm_config_fetch_retries=0 -e npm_config_fetch_timeout=5000 meshai -- npx -y meshai-mcp-server https://mcp.example.com/mcp"}},
 		{"key", `{"projects": {}}`, NewEntry(EntryOptions{APIKey: "sk-secret"}), Added,
-			[]string{"mcp add -s user -e MESHAI_API_KEY=sk-secret meshai -- npx -y meshai-mcp-server"}},
+			[]string{"mcp add -s user -e MESHAI_API_KEY=sk-secret -e npm_config_fetch_retries=0 -e npm_config_fetch_timeout=5000 meshai -- npx -y meshai-mcp-server"}},
 		{"the user's variables stay, the key goes", `{"mcpServers": {"meshai": {"type": "stdio", "command": "npx", "args": ["-y", "meshai-mcp-server"], "env": {"MESHAI_API_KEY": "old", "HTTPS_PROXY": "p"}}}}`,
 			NewEntry(EntryOptions{}), Updated,
-			[]string{"mcp remove -s user meshai", "mcp add -s user -e HTTPS_PROXY=p meshai -- npx -y meshai-mcp-server"}},
-		{"the user's variables only: unchanged", `{"mcpServers": {"meshai": {"type": "stdio", "command": "npx", "args": ["-y", "meshai-mcp-server"], "env": {"HTTPS_PROXY": "p"}}}}`,
+			[]string{"mcp remove -s user meshai", "mcp add -s user -e HTTPS_PROXY=p -e npm_config_fetch_retries=0 -e npm_config_fetch_timeout=5000 meshai -- npx -y meshai-mcp-server"}},
+		{"the user's variables only: unchanged", `{"mcpServers": {"meshai": {"type": "stdio", "command": "npx", "args": ["-y", "meshai-mcp-server"], "env": {"HTTPS_PROXY": "p", "npm_config_fetch_retries": "0", "npm_config_fetch_timeout": "5000"}}}}`,
 			NewEntry(EntryOptions{}), Unchanged, nil},
 	}
 	for _, tt := range tests {
@@ -115,7 +115,7 @@ func TestClaudeCodeCommandFails(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "claude"), []byte("#!/bin/sh\necho \"cannot add: $*\" >&2\nexit 3\n"), 0o755)
 	env := Env{OS: "linux", Home: t.TempDir(), LookPath: func(n string) (string, error) { return filepath.Join(dir, n), nil }}
 	_, err := claudeCode{file: claudeCodeFile}.Install(context.Background(), env, NewEntry(EntryOptions{APIKey: "sk-secret"}), false)
-	if err == nil || !strings.Contains(err.Error(), "claude mcp add -s user -e MESHAI_API_KEY=*** meshai") || !strings.Contains(err.Error(), "cannot add") || strings.Contains(err.Error(), "sk-secret") {
+	if err == nil || !strings.Contains(err.Error(), "claude mcp add -s user -e MESHAI_API_KEY=*** -e npm_config_fetch_retries=0 -e npm_config_fetch_timeout=5000 meshai") || !strings.Contains(err.Error(), "cannot add") || strings.Contains(err.Error(), "sk-secret") {
 		t.Errorf("error: %v", err)
 	}
 }
@@ -134,8 +134,8 @@ func TestClaudeCodeFailedUpdatePutsTheOldEntryBack(t *testing.T) {
 	}
 	want := []string{
 		"mcp remove -s user meshai",
-		"mcp add -s user meshai -- npx -y meshai-mcp-server https://mcp.example.com/mcp",
-		"mcp add -s user meshai -- npx -y meshai-mcp-server",
+		"mcp add -s user -e npm_config_fetch_retries=0 -e npm_config_fetch_timeout=5000 meshai -- npx -y meshai-mcp-server https://mcp.example.com/mcp",
+		"mcp add -s user meshai -- npx -y meshai-mcp-server", // the old entry, as it was
 	}
 	if got := readCalls(t, calls); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("calls\n%q\nwant\n%q", got, want)

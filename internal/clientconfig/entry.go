@@ -36,6 +36,16 @@ type EntryOptions struct {
 	APIKey string
 }
 
+// npmEnv keeps npx from holding a start up for over a minute when the registry cannot be reached: npm tries once
+// (no retries 10-60 s apart) and gives up on a registry that sends nothing for 5 s (an idle timeout), then starts
+// the copy in its cache; the entry still picks up a new release at the next start while the registry answers.
+// README's start-up table has the measurements.
+var npmEnv = map[string]string{"npm_config_fetch_retries": "0", "npm_config_fetch_timeout": "5000"}
+
+// managedEnv are the environment variables install writes and therefore owns: each is set, or taken out when
+// the entry no longer has it (no API key; a binary, which needs no npm settings). Others in a file stay.
+var managedEnv = []string{config.EnvAPIKey, "npm_config_fetch_retries", "npm_config_fetch_timeout"}
+
 // NewEntry is the recommended entry, the one place that says what command, arguments and environment a client
 // is given: install writes it and README's links and examples are checked against it.
 func NewEntry(o EntryOptions) Entry {
@@ -52,8 +62,15 @@ func NewEntry(o EntryOptions) Entry {
 	if o.URL != "" && o.URL != config.DefaultURL {
 		e.Args = append(e.Args, o.URL)
 	}
+	env := map[string]string{}
+	if o.Binary == "" {
+		maps.Copy(env, npmEnv)
+	}
 	if o.APIKey != "" {
-		e.Env = map[string]string{config.EnvAPIKey: o.APIKey}
+		env[config.EnvAPIKey] = o.APIKey
+	}
+	if len(env) > 0 {
+		e.Env = env
 	}
 	return e
 }

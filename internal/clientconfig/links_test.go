@@ -130,18 +130,23 @@ func decodeLink(t *testing.T, link string) (string, Entry) {
 // The entry: npx by default (cmd /c on Windows), a binary's path with --command self, a URL only when it is not
 // MeshAI's, MESHAI_API_KEY only when a key is given.
 func TestNewEntry(t *testing.T) {
+	// npx gets npm's settings for a registry that cannot be reached (README: Start-up time); a binary runs no npm.
+	npm := map[string]string{"npm_config_fetch_retries": "0", "npm_config_fetch_timeout": "5000"}
 	tests := []struct {
 		name string
 		o    EntryOptions
 		want Entry
 	}{
-		{"default", EntryOptions{OS: "linux"}, Entry{Command: "npx", Args: []string{"-y", Package}}},
-		{"windows", EntryOptions{OS: "windows"}, Entry{Command: "cmd", Args: []string{"/c", "npx", "-y", Package}}},
-		{"default URL not written", EntryOptions{URL: "https://auth.meshai.dev/v1/mcp"}, Entry{Command: "npx", Args: []string{"-y", Package}}},
-		{"other URL", EntryOptions{URL: "https://mcp.example.com/mcp"}, Entry{Command: "npx", Args: []string{"-y", Package, "https://mcp.example.com/mcp"}}},
-		{"binary", EntryOptions{OS: "windows", Binary: `C:\bin\meshai-mcp-server.exe`, URL: "https://mcp.example.com/mcp"},
+		{"default", EntryOptions{OS: "linux"}, Entry{Command: "npx", Args: []string{"-y", Package}, Env: npm}},
+		{"windows", EntryOptions{OS: "windows"}, Entry{Command: "cmd", Args: []string{"/c", "npx", "-y", Package}, Env: npm}},
+		{"default URL not written", EntryOptions{URL: "https://auth.meshai.dev/v1/mcp"}, Entry{Command: "npx", Args: []string{"-y", Package}, Env: npm}},
+		{"other URL", EntryOptions{URL: "https://mcp.example.com/mcp"}, Entry{Command: "npx", Args: []string{"-y", Package, "https://mcp.example.com/mcp"}, Env: npm}},
+		{"binary: no npm settings", EntryOptions{OS: "windows", Binary: `C:\bin\meshai-mcp-server.exe`, URL: "https://mcp.example.com/mcp"},
 			Entry{Command: `C:\bin\meshai-mcp-server.exe`, Args: []string{"https://mcp.example.com/mcp"}}},
-		{"key", EntryOptions{APIKey: "k"}, Entry{Command: "npx", Args: []string{"-y", Package}, Env: map[string]string{"MESHAI_API_KEY": "k"}}},
+		{"key", EntryOptions{APIKey: "k"}, Entry{Command: "npx", Args: []string{"-y", Package},
+			Env: map[string]string{"MESHAI_API_KEY": "k", "npm_config_fetch_retries": "0", "npm_config_fetch_timeout": "5000"}}},
+		{"binary with a key", EntryOptions{Binary: "/usr/local/bin/meshai-mcp-server", APIKey: "k"},
+			Entry{Command: "/usr/local/bin/meshai-mcp-server", Env: map[string]string{"MESHAI_API_KEY": "k"}}},
 	}
 	for _, tt := range tests {
 		if got := NewEntry(tt.o); !got.Equal(tt.want) {

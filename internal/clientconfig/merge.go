@@ -2,15 +2,14 @@ package clientconfig
 
 import (
 	"encoding/json"
+	"slices"
 
-	"github.com/meshailabs-org/meshai-mcp-server/internal/config"
 	"github.com/tailscale/hujson"
 )
 
 // The fields of an entry that install manages. An entry that is already there is updated field by field: these
 // are made what install writes, and everything else a user added to the entry stays — "disabled",
-// "autoApprove", "timeout", and in env the variables other than MESHAI_API_KEY (HTTPS_PROXY,
-// NODE_EXTRA_CA_CERTS, …).
+// "autoApprove", "timeout", and in env the variables other than managedEnv (HTTPS_PROXY, NODE_EXTRA_CA_CERTS, …).
 var (
 	managedFields = []string{"command", "args"}
 	// staleFields describe a remote server; an entry install writes starts the bridge, so they go.
@@ -98,15 +97,19 @@ func mergeServer(root *hujson.Value, at string, have *hujson.Object, l layout, s
 			return false, err
 		}
 	}
-	if _, ok := wantEnv[config.EnvAPIKey]; !ok && memberIndex(env, config.EnvAPIKey) >= 0 {
-		if err := remove(env, at+pointer("env"), config.EnvAPIKey); err != nil {
-			return false, err
-		}
-		if len(env.Members) == 0 && env.AfterExtra.IsStandard() { // it held only the key install had written
-			return true, remove(have, at, "env")
+	removed := false
+	for _, k := range managedEnv {
+		if _, ok := wantEnv[k]; !ok && memberIndex(env, k) >= 0 {
+			if err := remove(env, at+pointer("env"), k); err != nil {
+				return false, err
+			}
+			removed = true
 		}
 	}
-	return changed, nil
+	if removed && len(env.Members) == 0 && env.AfterExtra.IsStandard() { // it held only what install had written
+		return true, remove(have, at, "env")
+	}
+	return changed || removed, nil
 }
 
 // rawKeys is m with its keys only, for sortedKeys.
@@ -124,7 +127,7 @@ func rawKeys(m map[string]json.RawMessage) map[string]string {
 func (e Entry) keepingEnvOf(have Entry) Entry {
 	env := map[string]string{}
 	for k, v := range have.Env {
-		if k != config.EnvAPIKey {
+		if !slices.Contains(managedEnv, k) {
 			env[k] = v
 		}
 	}

@@ -33,7 +33,7 @@ func TestUpdateKeepsWhatTheUserAdded(t *testing.T) {
   "mcpServers": {
     "meshai": {
       "disabled": false,
-      "env": {"HTTPS_PROXY": "http://proxy:3128"}, // for the office
+      "env": {"HTTPS_PROXY": "http://proxy:3128", "npm_config_fetch_retries": "0", "npm_config_fetch_timeout": "5000"}, // for the office
       "autoApprove": ["list_agents"],
       "command": "npx",
       "args": [
@@ -49,9 +49,12 @@ func TestUpdateKeepsWhatTheUserAdded(t *testing.T) {
 			`{"mcpServers": {"meshai": {"type": "stdio", "command": "/usr/local/bin/meshai-mcp-server", "timeout": 60}}}`},
 		{"key added next to the user's variables", claudeDesktop, `{"mcpServers": {"meshai": {"command": "npx", "args": ["-y", "meshai-mcp-server"], "env": {"NODE_EXTRA_CA_CERTS": "/etc/ca.pem"}}}}`,
 			NewEntry(EntryOptions{APIKey: "sk-new"}),
-			`{"mcpServers": {"meshai": {"command": "npx", "args": ["-y", "meshai-mcp-server"], "env": {"NODE_EXTRA_CA_CERTS": "/etc/ca.pem", "MESHAI_API_KEY": "sk-new"}}}}`},
+			`{"mcpServers": {"meshai": {"command": "npx", "args": ["-y", "meshai-mcp-server"], "env": {"NODE_EXTRA_CA_CERTS": "/etc/ca.pem", "MESHAI_API_KEY": "sk-new", "npm_config_fetch_retries": "0", "npm_config_fetch_timeout": "5000"}}}}`},
 		{"not an object: replaced", cursor, `{"mcpServers": {"meshai": "npx meshai-mcp-server"}}`, NewEntry(EntryOptions{}),
-			`{"mcpServers": {"meshai": {"command": "npx", "args": ["-y", "meshai-mcp-server"]}}}`},
+			`{"mcpServers": {"meshai": {"command": "npx", "args": ["-y", "meshai-mcp-server"], "env": {"npm_config_fetch_retries": "0", "npm_config_fetch_timeout": "5000"}}}}`},
+		{"npx to self: npm's settings go, the user's stay", cursor, `{"mcpServers": {"meshai": {"command": "npx", "args": ["-y", "meshai-mcp-server"], "env": {"HTTPS_PROXY": "p", "npm_config_fetch_retries": "0", "npm_config_fetch_timeout": "5000"}}}}`,
+			NewEntry(EntryOptions{Binary: "/usr/local/bin/meshai-mcp-server"}),
+			`{"mcpServers": {"meshai": {"command": "/usr/local/bin/meshai-mcp-server", "env": {"HTTPS_PROXY": "p"}}}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -83,7 +86,7 @@ func TestVSCodeUpdateKeepsEnv(t *testing.T) {
 		t.Fatalf("%+v, %v", res, err)
 	}
 	b, _ := os.ReadFile(path)
-	if !strings.Contains(string(b), `"env": {"HTTPS_PROXY": "p", "MESHAI_API_KEY": "${input:meshai-api-key}"}`) || !strings.Contains(string(b), `"inputs": [{"type": "promptString", "id": "meshai-api-key", "description": "MeshAI API key", "password": true}]`) {
+	if !strings.Contains(string(b), `"env": {"HTTPS_PROXY": "p", "MESHAI_API_KEY": "${input:meshai-api-key}", "npm_config_fetch_retries": "0", "npm_config_fetch_timeout": "5000"}`) || !strings.Contains(string(b), `"inputs": [{"type": "promptString", "id": "meshai-api-key", "description": "MeshAI API key", "password": true}]`) {
 		t.Errorf("%s", b)
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
 	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
 	"github.com/meshailabs-org/meshai-mcp-server/devserver"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/clientconfig"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/config"
 )
 
@@ -39,9 +40,15 @@ func Main(out, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "demo failed:", err)
 		return 1
 	}
-	fmt.Fprintf(out, "\nDone in %.1f s. Point a desktop client at a real server with:\n  %s\n",
-		time.Since(start).Seconds(), `{"mcpServers": {"meshai": {"command": "npx", "args": ["-y", "meshai-mcp-server"]}}}`)
+	fmt.Fprintf(out, "\nDone in %.1f s. Add the bridge to your desktop clients with:\n  npx -y meshai-mcp-server install\n"+
+		"or by hand (README: Install):\n  %s\n", time.Since(start).Seconds(), handEntry())
 	return 0
+}
+
+// handEntry is the mcpServers entry install writes, for a client's file edited by hand.
+func handEntry() string {
+	b, _ := json.Marshal(map[string]any{"mcpServers": map[string]any{clientconfig.Name: clientconfig.NewEntry(clientconfig.EntryOptions{})}})
+	return string(b)
 }
 
 func demo(ctx context.Context, out io.Writer) error {
