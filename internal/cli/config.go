@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -69,6 +70,22 @@ type Config struct {
 	dirNote string // what settleConfigDir did, for the log
 }
 
+// parseInterleaved parses args with fs, flags before, between and after the positional arguments (as mcp-remote
+// takes them), and returns the positional ones in order.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return positional, nil
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
 // parseServe reads `[flags] [URL]`; flags may come before or after the URL, as with mcp-remote.
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
 	var (
@@ -76,16 +93,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (Co
 		a   serveArgs
 	)
 	fs := serveFlagSet(&cfg, &a, getenv, stderr)
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return cfg, err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		positional = append(positional, fs.Arg(0))
-		args = fs.Args()[1:]
+	positional, err := parseInterleaved(fs, args)
+	if err != nil {
+		return cfg, err
 	}
 	if cfg.Version {
 		return cfg, nil
@@ -112,7 +122,6 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (Co
 	if raw == "" {
 		raw = config.DefaultURL
 	}
-	var err error
 	if cfg.URL, err = checkURL(raw, cfg.AllowHTTP); err != nil {
 		return cfg, err
 	}

@@ -23,19 +23,11 @@ func runDoctor(env Env) int {
 	)
 	fs := doctorFlagSet(&opts, &asJSON, env.Stderr)
 	args := env.Args[1:]
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return 0
-			}
-			return 2
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		positional = append(positional, fs.Arg(0))
-		args = fs.Args()[1:]
+	positional, err := parseInterleaved(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	} else if err != nil {
+		return 2
 	}
 	if len(positional) > 1 {
 		fmt.Fprintf(env.Stderr, "meshai-mcp-server doctor: expected at most one URL, got %d\n", len(positional))

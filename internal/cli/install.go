@@ -85,19 +85,11 @@ func runInstall(env Env, install bool) int {
 	var o installOptions
 	fs := installFlagSet(&o, install, env.Stderr)
 	args := env.Args[1:]
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return 0
-			}
-			return 2
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		positional = append(positional, fs.Arg(0))
-		args = fs.Args()[1:]
+	positional, err := parseInterleaved(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	} else if err != nil {
+		return 2
 	}
 	if !install && len(positional) > 0 || len(positional) > 1 {
 		fmt.Fprintf(env.Stderr, "%s: unexpected arguments %q\n", cmd, positional)
