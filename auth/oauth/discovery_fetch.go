@@ -3,7 +3,6 @@ package oauth
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -86,22 +85,12 @@ func fetchMetadata(ctx context.Context, hc *http.Client, url string, header http
 func httpsOnlyRedirects(hc *http.Client, localServer bool) *http.Client {
 	hc = orDefault(hc)
 	c := *hc
-	next := hc.CheckRedirect
-	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+	c.CheckRedirect = checkingRedirects(hc.CheckRedirect, func(req *http.Request, via []*http.Request) error {
 		if _, err := ValidateEndpointURL(req.URL.String()); err != nil {
 			return fmt.Errorf("refusing a redirect to %s: %w", req.URL.Redacted(), err)
 		}
-		if err := CheckServerNamedURL("a redirect from "+textRedacted(via[len(via)-1].URL), "Location", req.URL, localServer); err != nil {
-			return err
-		}
-		if next != nil {
-			return next(req, via)
-		}
-		if len(via) >= 10 {
-			return errors.New("stopped after 10 redirects")
-		}
-		return nil
-	}
+		return CheckServerNamedURL("a redirect from "+textRedacted(via[len(via)-1].URL), "Location", req.URL, localServer)
+	})
 	return &c
 }
 

@@ -81,11 +81,19 @@ func NamedURLClient(hc *http.Client, server *url.URL) *http.Client {
 		base = http.DefaultTransport
 	}
 	c.Transport = &namedTransport{base: base, server: server.Hostname()}
-	next := hc.CheckRedirect
-	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+	c.CheckRedirect = checkingRedirects(hc.CheckRedirect, func(req *http.Request, via []*http.Request) error {
+		_, err := checkNamed("a redirect from "+textRedacted(via[len(via)-1].URL), "Location", req.URL.String(), false)
+		return err
+	})
+	return &c
+}
+
+// checkingRedirects is a CheckRedirect that runs check on each redirect first, then next (the client's own policy),
+// or when there is none the http package's default limit of 10 redirects.
+func checkingRedirects(next func(*http.Request, []*http.Request) error, check func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
 		if len(via) > 0 {
-			doc := "a redirect from " + textRedacted(via[len(via)-1].URL)
-			if _, err := checkNamed(doc, "Location", req.URL.String(), false); err != nil {
+			if err := check(req, via); err != nil {
 				return err
 			}
 		}
@@ -97,7 +105,6 @@ func NamedURLClient(hc *http.Client, server *url.URL) *http.Client {
 		}
 		return nil
 	}
-	return &c
 }
 
 // textRedacted is u without user info and query, for an error message.
