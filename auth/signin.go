@@ -8,10 +8,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -536,7 +534,7 @@ func (s *SignIn) dropForgottenClient(ctx context.Context, reg *credstore.Registr
 // registration returns the client to use: pre-registered, the stored one if its redirect still fits, or a new
 // dynamic registration for the loopback port.
 func (s *SignIn) registration(ctx context.Context, meta *oauth.ServerMetadata, resource string, stored *credstore.Registration, port int, scopes []string) (*credstore.Registration, error) {
-	redirect := "http://" + net.JoinHostPort(s.callbackHost(), strconv.Itoa(port)) + s.callbackPath()
+	redirect := RedirectURI(s.CallbackHost, port, s.CallbackPath)
 	if s.ClientID != "" {
 		return &credstore.Registration{Issuer: meta.Issuer, ClientID: s.ClientID, ClientSecret: s.ClientSecret,
 			TokenEndpointAuthMethod: s.clientAuthMethod(meta), RedirectURI: redirect, CallbackPort: port}, nil
