@@ -136,10 +136,9 @@ func (r *runner) checkRefresh(ctx context.Context) {
 		dir, _, _ := r.configDir()
 		grant := &credstore.Grant{Store: r.store, Resource: resource, Record: *r.rec}
 		src := &auth.Source{
-			Store: grant,
-			Lock:  func(ctx context.Context) (func(), error) { return grant.Lock(ctx, dir) },
-			Client: &oauth.TokenClient{TokenURL: r.rec.TokenEndpoint, ClientID: r.rec.ClientID, ClientSecret: r.rec.ClientSecret,
-				AuthMethod: r.rec.TokenEndpointAuthMethod, Resource: resource, HTTP: r.namedClient()},
+			Store:   grant,
+			Lock:    func(ctx context.Context) (func(), error) { return grant.Lock(ctx, dir) },
+			Client:  r.refreshClient(resource),
 			Timeout: r.opts.Timeout,
 		}
 		sctx, cancel := r.step(ctx)
@@ -155,11 +154,19 @@ func (r *runner) checkRefresh(ctx context.Context) {
 			if !tok.Expiry.IsZero() {
 				expiry = "expires in " + time.Until(tok.Expiry).Round(time.Second).String()
 			}
-			res.Status, res.Detail = OK, fmt.Sprintf("refreshed at %s: the new access token %s; %s", r.rec.TokenEndpoint, expiry, rotated)
+			res.Status, res.Detail = OK, fmt.Sprintf("refreshed at %s as client_id %s (%s): the new access token %s; %s",
+				src.Client.TokenURL, src.Client.ClientID, src.Client.AuthMethod, expiry, rotated)
 			r.credential, r.credKind = tok.AccessToken, "stored sign-in"
+			if drift := r.configDrift(); drift != "" {
+				res.Status, res.Detail = Warn, res.Detail+"; "+drift
+				res.Fix = "run " + r.loginCmd("login") + " with the same flags to sign in as the configured client"
+			}
 		case oauth.IsRateLimited(err):
 			res.Status, res.Detail = Fail, "token refresh was not done: "+textutil.OneLine(err.Error())+"; the sign-in is kept"
 			res.Fix = rateLimitFix(limitedUntil(err))
+		case oauth.IsInvalidClient(err) && r.opts.Client != nil:
+			res.Status, res.Detail = Fail, "token refresh failed: the server refused client_id "+src.Client.ClientID+" with "+src.Client.AuthMethod+" ("+textutil.OneLine(err.Error())+")"
+			res.Fix = "check the client_id, client_secret and token_endpoint_auth_method given (" + r.opts.Client.From + ") against the client's registration at the server, then run " + r.loginCmd("login")
 		case oauth.IsInvalidClient(err):
 			res.Status, res.Detail = Fail, "token refresh failed: the server no longer knows the client ("+textutil.OneLine(err.Error())+")"
 			res.Fix = "run " + r.loginCmd("logout") + ", then " + r.loginCmd("login") + " to register again"
@@ -173,4 +180,36 @@ func (r *runner) checkRefresh(ctx context.Context) {
 		}
 		return res
 	})
+}
+
+// refreshClient is the token client of the refresh, as the bridge's (auth.SignIn refreshes with the stored
+// sign-in's registration): its token endpoint, client_id, secret and auth method, so a client_secret_post client
+// refreshes with client_secret_post.
+func (r *runner) refreshClient(resource string) *oauth.TokenClient {
+	return &oauth.TokenClient{TokenURL: r.rec.TokenEndpoint, ClientID: r.rec.ClientID, ClientSecret: r.rec.ClientSecret,
+		AuthMethod: r.rec.TokenEndpointAuthMethod, Resource: resource, HTTP: r.namedClient()}
+}
+
+// configDrift says how the configured client and token endpoint differ from the stored sign-in's, which the
+// bridge keeps refreshing with until the next sign-in; "" when they agree or none is configured.
+func (r *runner) configDrift() string {
+	var diffs []string
+	if c := r.opts.Client; c != nil {
+		switch {
+		case c.ID != r.rec.ClientID:
+			diffs = append(diffs, "client_id "+c.ID+" is configured ("+c.From+")")
+		case r.authMethod() != r.rec.TokenEndpointAuthMethod:
+			diffs = append(diffs, "token_endpoint_auth_method "+r.authMethod()+" is configured ("+c.From+")")
+		case c.Secret != r.rec.ClientSecret:
+			diffs = append(diffs, "another client secret is configured ("+c.From+")")
+		}
+	}
+	if e := r.opts.Endpoints; e != nil && e.Token != r.rec.TokenEndpoint {
+		diffs = append(diffs, "--token-url is "+textutil.RedactRawURL(e.Token))
+	}
+	if len(diffs) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("the stored sign-in is of client_id %s (%s) at %s, but %s: the bridge refreshes as stored until the next sign-in",
+		r.rec.ClientID, r.rec.TokenEndpointAuthMethod, textutil.RedactRawURL(r.rec.TokenEndpoint), strings.Join(diffs, " and "))
 }

@@ -80,6 +80,8 @@ type Options struct {
 	RootCAs       *x509.CertPool      // nil: the system roots, for the TLS check
 	Version       string              // reported to the server in clientInfo and registrations
 	Scopes        []string            // --scope: the scopes the bridge is told to ask for (oauth.ScopeRule.Fixed)
+	Client        *Client             // a pre-registered client; nil: the bridge registers one
+	Endpoints     *Endpoints          // the authorization server's endpoints set by hand; nil: discovered
 }
 
 // runner carries what one check learns for the next.

@@ -93,6 +93,11 @@ func (r *runner) checkResourceMetadata(ctx context.Context) {
 			}
 			return res
 		}
+		if r.opts.Endpoints != nil {
+			res.Status = Skip
+			res.Detail = "not found (" + textutil.OneLine(err.Error()) + "), and not needed: the authorization server's endpoints are set by hand (--authorization-url, --token-url)"
+			return res
+		}
 		res.Status, res.Detail = Fail, textutil.OneLine(err.Error())
 		var ce *oauth.ChallengeError
 		switch {
@@ -159,6 +164,14 @@ func (r *runner) checkServerMetadata(ctx context.Context) {
 		r.skip(id, title, why)
 		return
 	}
+	if e := r.opts.Endpoints; e != nil {
+		r.meta = e.manualMeta()
+		r.add(Result{ID: id, Title: title, Status: OK, Detail: "not discovered: set by hand, " + e.describe()})
+		for _, c := range r.metadataChecks() {
+			r.add(c)
+		}
+		return
+	}
 	if r.prm == nil && r.meta == nil {
 		r.skip(id, title, "no protected resource metadata names an authorization server")
 		return
@@ -213,6 +226,32 @@ func (r *runner) checkServerMetadata(ctx context.Context) {
 	}
 }
 
+// clientCheck judges how the bridge gets a client ID: the configured client, else what the server offers.
+func (r *runner) clientCheck() Result {
+	if r.opts.Client != nil {
+		return r.configuredClientCheck()
+	}
+	md := r.meta
+	res := func(st Status, detail, fix string) Result {
+		return Result{ID: "oauth.client-id", Title: "Client registration", Status: st, Detail: detail, Fix: fix}
+	}
+	dcr, cimd := md.RegistrationEndpoint != "", md.ClientIDMetadataDocumentSupported
+	switch {
+	case dcr && cimd:
+		return res(OK, "dynamic registration at "+md.RegistrationEndpoint+" and client ID metadata documents", "")
+	case dcr:
+		return res(OK, "dynamic registration at "+md.RegistrationEndpoint+" (no client ID metadata documents)", "")
+	case cimd:
+		return res(Warn, "client ID metadata documents only, no registration_endpoint: Cursor cannot register, and the bridge needs --client-id or --client-metadata-url",
+			"offer RFC 7591 dynamic registration too (a registration_endpoint), or pass --client-id of a client registered there")
+	case r.opts.Endpoints != nil:
+		return res(Fail, "endpoints set by hand without --registration-url, and no client given: the bridge cannot get a client ID",
+			"pass --static-oauth-client-info or --client-id of a client registered at the server, or --registration-url if it offers dynamic registration")
+	}
+	return res(Fail, "neither a registration_endpoint nor client_id_metadata_document_supported: no MCP client can get a client ID by itself (\"does not support dynamic client registration\")",
+		"pass --client-id (and --client-secret) of a client registered at the server, or --static-oauth-client-info; its operator should offer dynamic registration or client ID metadata documents")
+}
+
 // issuerWellKnown is the RFC 8414 URL of an issuer.
 func issuerWellKnown(issuer string) string {
 	u, err := url.Parse(issuer)
@@ -252,10 +291,16 @@ func (r *runner) metadataChecks() []Result {
 			plain = append(plain, e)
 		}
 	}
-	if len(plain) == 0 {
+	switch {
+	case r.opts.Endpoints != nil:
+		add("oauth.endpoints", "Endpoints", OK, "set by hand (checked when the flags were read): "+r.opts.Endpoints.describe(), "")
+	case len(plain) == 0:
 		add("oauth.endpoints", "Endpoints", OK, "authorization, token and registration endpoints use https", "")
-	} else {
+	default:
 		add("oauth.endpoints", "Endpoints", OK, "plain http on a loopback host (fine for a local server): "+md.AuthorizationEndpoint, "")
+	}
+	if r.opts.Endpoints != nil { // nothing advertised to judge: the client is all that is left
+		return append(out, r.clientCheck())
 	}
 	if err := md.RequirePKCE(); err != nil {
 		add("oauth.pkce", "PKCE S256", Fail, textutil.OneLine(err.Error()),
@@ -263,19 +308,7 @@ func (r *runner) metadataChecks() []Result {
 	} else {
 		add("oauth.pkce", "PKCE S256", OK, "code_challenge_methods_supported: "+strings.Join(md.CodeChallengeMethodsSupported, ", "), "")
 	}
-	dcr, cimd := md.RegistrationEndpoint != "", md.ClientIDMetadataDocumentSupported
-	switch {
-	case dcr && cimd:
-		add("oauth.client-id", "Client registration", OK, "dynamic registration at "+md.RegistrationEndpoint+" and client ID metadata documents", "")
-	case dcr:
-		add("oauth.client-id", "Client registration", OK, "dynamic registration at "+md.RegistrationEndpoint+" (no client ID metadata documents)", "")
-	case cimd:
-		add("oauth.client-id", "Client registration", Warn, "client ID metadata documents only, no registration_endpoint: Cursor cannot register, and the bridge needs --client-id or --client-metadata-url",
-			"offer RFC 7591 dynamic registration too (a registration_endpoint), or pass --client-id of a client registered there")
-	default:
-		add("oauth.client-id", "Client registration", Fail, "neither a registration_endpoint nor client_id_metadata_document_supported: no MCP client can get a client ID by itself (\"does not support dynamic client registration\")",
-			"pass --client-id (and --client-secret) of a client registered at the server; its operator should offer dynamic registration or client ID metadata documents")
-	}
+	out = append(out, r.clientCheck())
 	switch methods := md.TokenEndpointAuthMethodsSupported; {
 	case slices.Contains(methods, oauth.AuthNone):
 		add("oauth.auth-none", "Public clients", OK, "token_endpoint_auth_methods_supported includes none", "")

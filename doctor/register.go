@@ -31,6 +31,9 @@ func (r *runner) checkRegistration(ctx context.Context) {
 	case r.oauthSkip() != "":
 		r.skip(id, title, r.oauthSkip())
 		return
+	case r.opts.Client != nil:
+		r.skip(id, title, "a pre-registered client is configured (client_id "+r.opts.Client.ID+", "+r.opts.Client.From+"): the bridge registers none, so there is nothing to probe")
+		return
 	case r.meta == nil:
 		r.skip(id, title, "no usable authorization server metadata")
 		return

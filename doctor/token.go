@@ -46,7 +46,11 @@ func (r *runner) checkToken(ctx context.Context) {
 			res.Detail, res.Fix = transportProblem(parsed(endpoint), err)
 			return res
 		}
-		return judgeToken(res, textutil.RedactRawURL(endpoint), ex)
+		where := textutil.RedactRawURL(endpoint)
+		if r.opts.Endpoints != nil {
+			where += " (--token-url)"
+		}
+		return judgeToken(res, where, ex)
 	})
 }
 

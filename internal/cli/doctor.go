@@ -19,14 +19,19 @@ import (
 func runDoctor(env Env) int {
 	var (
 		opts   doctor.Options
+		client Config // the client and endpoint flags, as serving reads them
 		asJSON bool
 	)
-	fs := doctorFlagSet(&opts, &asJSON, env.Stderr)
+	fs := doctorFlagSet(&opts, &client, &asJSON, env.Getenv, env.Stderr)
 	args := env.Args[1:]
 	positional, err := parseInterleaved(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	} else if err != nil {
+		return 2
+	}
+	if err := doctorClient(&opts, &client, flagsSet(fs)); err != nil {
+		fmt.Fprintln(env.Stderr, "meshai-mcp-server doctor:", err)
 		return 2
 	}
 	if len(positional) > 1 {
@@ -67,10 +72,34 @@ func runDoctor(env Env) int {
 	return 0
 }
 
-// doctorFlagSet is the flag set of `meshai-mcp-server doctor`; parsing fills opts and asJSON.
-func doctorFlagSet(opts *doctor.Options, asJSON *bool, stderr io.Writer) *flag.FlagSet {
+// doctorClient checks the client and endpoint flags as serving does and hands them to doctor.
+func doctorClient(opts *doctor.Options, cfg *Config, set map[string]bool) error {
+	if err := applyClientRedirect(cfg, set); err != nil {
+		return err
+	}
+	if err := checkEndpoints(cfg); err != nil {
+		return err
+	}
+	if cfg.ClientID != "" {
+		from := "--client-id"
+		if set["static-oauth-client-info"] {
+			from = "--static-oauth-client-info"
+		}
+		opts.Client = &doctor.Client{ID: cfg.ClientID, Secret: cfg.ClientSecret, AuthMethod: cfg.ClientAuthMethod, From: from,
+			CallbackHost: cfg.CallbackHost, CallbackPath: cfg.CallbackPath, CallbackPort: cfg.CallbackPort}
+	}
+	if cfg.AuthorizationURL != "" {
+		opts.Endpoints = &doctor.Endpoints{Authorization: cfg.AuthorizationURL, Token: cfg.TokenURL, Registration: cfg.RegistrationURL}
+	}
+	return nil
+}
+
+// doctorFlagSet is the flag set of `meshai-mcp-server doctor`; parsing fills opts, client (the client and
+// endpoint flags serving has too) and asJSON.
+func doctorFlagSet(opts *doctor.Options, client *Config, asJSON *bool, getenv func(string) string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("meshai-mcp-server doctor", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	clientFlags(fs, client, getenv)
 	fs.BoolVar(asJSON, "json", false, "print the report as JSON (id, status ok|fail|warn|skip, title, detail, fix, duration_ms per check)")
 	fs.BoolVar(&opts.RegisterProbe, "register-probe", false, "register a client at the server to test dynamic registration (it creates a client there)")
 	fs.BoolVar(&opts.CheckClients, "check-clients", false, "with --register-probe: also try Claude's, ChatGPT's and Cursor's redirect URIs")

@@ -3,10 +3,14 @@ package cli
 import (
 	"encoding/json"
 	"net"
+	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/meshailabs-org/meshai-mcp-server/devserver"
+	"github.com/meshailabs-org/meshai-mcp-server/doctor"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/config"
 )
 
@@ -93,5 +97,60 @@ func TestDoctorUsage(t *testing.T) {
 		if code != c.code || !strings.Contains(stderr, c.stderr) {
 			t.Errorf("doctor %v: exit %d, stderr %q", c.args, code, stderr)
 		}
+	}
+}
+
+// doctor reads the client and endpoint flags with serving's own code: a client.json's loopback redirect sets the
+// callback, and the same mistakes are refused with the same words.
+func TestDoctorClientFlags(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "client.json")
+	if err := os.WriteFile(file, []byte(`{"client_id":"sigil","client_secret":"${SECRET}","redirect_uris":["http://localhost:8080/oauth/callback"],"token_endpoint_auth_method":"client_secret_post"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name      string
+		args      []string
+		client    *doctor.Client
+		endpoints *doctor.Endpoints
+		err       string
+	}{
+		{name: "none", args: nil},
+		{name: "client.json", args: []string{"--static-oauth-client-info", "@" + file},
+			client: &doctor.Client{ID: "sigil", Secret: "s3cret", AuthMethod: "client_secret_post", From: "--static-oauth-client-info",
+				CallbackHost: "localhost", CallbackPath: "/oauth/callback", CallbackPort: 8080}},
+		{name: "client-id", args: []string{"--client-id", "neotoma", "--client-secret", "x"},
+			client: &doctor.Client{ID: "neotoma", Secret: "x", From: "--client-id"}},
+		{name: "endpoints", args: []string{"--authorization-url", "https://as.example/authorize", "--token-url", "https://as.example/token"},
+			endpoints: &doctor.Endpoints{Authorization: "https://as.example/authorize", Token: "https://as.example/token"}},
+		{name: "token-url alone", args: []string{"--token-url", "https://as.example/token"}, err: "--authorization-url and --token-url go together"},
+		{name: "http endpoint", args: []string{"--authorization-url", "http://as.example/a", "--token-url", "https://as.example/t"}, err: "uses plain http"},
+		{name: "bad method", args: []string{"--static-oauth-client-info", `{"client_id":"a","token_endpoint_auth_method":"private_key_jwt"}`}, err: "is not supported"},
+		{name: "no loopback redirect", args: []string{"--static-oauth-client-info", `{"client_id":"a","redirect_uris":["https://app.example/cb"]}`}, err: "is a loopback http URI"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var (
+				opts   doctor.Options
+				client Config
+				js     bool
+			)
+			var stderr strings.Builder
+			fs := doctorFlagSet(&opts, &client, &js, env(map[string]string{"SECRET": "s3cret"}), &stderr)
+			_, err := parseInterleaved(fs, c.args)
+			if err == nil {
+				err = doctorClient(&opts, &client, flagsSet(fs))
+			}
+			if c.err != "" {
+				if err == nil || !strings.Contains(err.Error()+stderr.String(), c.err) {
+					t.Fatalf("error %v, stderr %q: want %q", err, stderr.String(), c.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(opts.Client, c.client) || !reflect.DeepEqual(opts.Endpoints, c.endpoints) {
+				t.Errorf("client %+v, endpoints %+v; want %+v, %+v", opts.Client, opts.Endpoints, c.client, c.endpoints)
+			}
+		})
 	}
 }

@@ -42,15 +42,8 @@ func serveFlagSet(cfg *Config, a *serveArgs, getenv func(string) string, stderr 
 	fs.BoolVar(&cfg.AllowHTTP, "allow-http", false, "allow a plain-http URL on a host that is not loopback")
 	fs.BoolVar(&cfg.Version, "version", false, "print the version and exit")
 	fs.StringVar(&cfg.TokenStore, "token-store", getenv(config.EnvTokenStore), "where tokens are kept: auto, keychain or file (env "+config.EnvTokenStore+")")
-	fs.StringVar(&cfg.ClientID, "client-id", "", "a client pre-registered at the authorization server (skips registration)")
-	fs.StringVar(&cfg.ClientSecret, "client-secret", "", "its secret, if it has one")
+	clientFlags(fs, cfg, getenv)
 	fs.StringVar(&cfg.ClientMetadataURL, "client-metadata-url", "", "an https `URL` serving this client's ID metadata document, used as client_id where the server supports it")
-	fs.Func("static-oauth-client-info", "pre-registered client as JSON {\"client_id\":…, \"client_secret\":…, \"redirect_uris\":[…], \"token_endpoint_auth_method\":…} or @file (as mcp-remote); its loopback redirect URI sets the callback's host, port and path", func(v string) error {
-		return readClientInfo(v, getenv, cfg)
-	})
-	fs.StringVar(&cfg.AuthorizationURL, "authorization-url", "", "the authorization endpoint `URL`, for a server that publishes no OAuth metadata (with --token-url)")
-	fs.StringVar(&cfg.TokenURL, "token-url", "", "the token endpoint `URL`, for a server that publishes no OAuth metadata (with --authorization-url)")
-	fs.StringVar(&cfg.RegistrationURL, "registration-url", "", "the dynamic registration endpoint `URL`, with --authorization-url and --token-url (optional: else give --client-id)")
 	fs.IntVar(&cfg.CallbackPort, "callback-port", 0, "pin the loopback port of the sign-in redirect (default: stable per server)")
 	fs.Func("browser-command", "open the sign-in URL with this `command`, split into words as a shell does (quotes, backslashes) but run without a shell and with nothing expanded; the URL is appended as the last argument (default $BROWSER, else the system browser)", func(v string) error {
 		return setBrowserCommand(v, cfg)
@@ -112,6 +105,20 @@ func serveFlagSet(cfg *Config, a *serveArgs, getenv func(string) string, stderr 
 	})
 	fs.Usage = func() { usage(fs) }
 	return fs
+}
+
+// clientFlags defines the flags of a pre-registered client and of endpoints set by hand, shared by serving and
+// doctor: --client-id, --client-secret, --static-oauth-client-info, --authorization-url, --token-url and
+// --registration-url. applyClientRedirect and checkEndpoints check them after parsing.
+func clientFlags(fs *flag.FlagSet, cfg *Config, getenv func(string) string) {
+	fs.StringVar(&cfg.ClientID, "client-id", "", "a client pre-registered at the authorization server (skips registration)")
+	fs.StringVar(&cfg.ClientSecret, "client-secret", "", "its secret, if it has one")
+	fs.Func("static-oauth-client-info", "pre-registered client as JSON {\"client_id\":…, \"client_secret\":…, \"redirect_uris\":[…], \"token_endpoint_auth_method\":…} or @file (as mcp-remote); its loopback redirect URI sets the callback's host, port and path", func(v string) error {
+		return readClientInfo(v, getenv, cfg)
+	})
+	fs.StringVar(&cfg.AuthorizationURL, "authorization-url", "", "the authorization endpoint `URL`, for a server that publishes no OAuth metadata (with --token-url)")
+	fs.StringVar(&cfg.TokenURL, "token-url", "", "the token endpoint `URL`, for a server that publishes no OAuth metadata (with --authorization-url)")
+	fs.StringVar(&cfg.RegistrationURL, "registration-url", "", "the dynamic registration endpoint `URL`, with --authorization-url and --token-url (optional: else give --client-id)")
 }
 
 // usage prints the help of serving, login, status and logout: the commands, the variables and the flags.

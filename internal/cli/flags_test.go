@@ -33,10 +33,11 @@ func realFlags() (serving, doctoring, installing, all map[string]bool) {
 		cfg  Config
 		a    serveArgs
 		opts doctor.Options
+		dc   Config
 		js   bool
 	)
 	serving = set(serveFlagSet(&cfg, &a, func(string) string { return "" }, io.Discard))
-	doctoring = set(doctorFlagSet(&opts, &js, io.Discard))
+	doctoring = set(doctorFlagSet(&opts, &dc, &js, func(string) string { return "" }, io.Discard))
 	installing = set(installFlagSet(&installOptions{}, true, io.Discard))
 	return serving, doctoring, installing, all
 }
