@@ -115,3 +115,37 @@ func TestConfigDrift(t *testing.T) {
 		})
 	}
 }
+
+// The configured client's auth method is decided as the sign-in decides it, and judged against the methods the
+// server lists.
+func TestConfiguredClientAuthMethod(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		methods any // token_endpoint_auth_methods_supported; nil: absent
+		client  Client
+		st      Status
+		detail  string
+		fix     string
+	}{
+		{"listed", []string{"none", "client_secret_post"}, Client{ID: "c", Secret: "s", AuthMethod: oauth.AuthPost, From: "--static-oauth-client-info"},
+			OK, "token_endpoint_auth_method client_secret_post with a client secret", ""},
+		{"not listed", []string{"none"}, Client{ID: "c", Secret: "s", AuthMethod: oauth.AuthPost, From: "--static-oauth-client-info"},
+			Warn, "but the server lists token_endpoint_auth_methods_supported none, not client_secret_post", "set token_endpoint_auth_method in the client.json"},
+		{"absent", nil, Client{ID: "c", Secret: "s", AuthMethod: oauth.AuthPost, From: "--static-oauth-client-info"},
+			OK, "client_secret_post", ""},
+		{"only post listed, no method given", []string{"client_secret_post"}, Client{ID: "c", Secret: "s", From: "--client-id"},
+			OK, "token_endpoint_auth_method client_secret_post with a client secret", ""},
+		{"public client", []string{"none"}, Client{ID: "c", From: "--client-id"},
+			OK, "token_endpoint_auth_method none with no client secret", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			srv := fake(t, oauthRoutes(map[string]route{"/.well-known/oauth-authorization-server": {200, nil,
+				asMetadata(map[string]any{"token_endpoint_auth_methods_supported": c.methods})}}))
+			rep := run(t, Options{URL: srv.URL + "/mcp", Client: &c.client})
+			want(t, rep, "oauth.client-id", c.st, c.detail, c.fix)
+			if c.client.Secret != "" {
+				want(t, rep, "oauth.auth-none", Skip, "signs in as the configured client", "")
+			}
+		})
+	}
+}

@@ -310,6 +310,8 @@ func (r *runner) metadataChecks() []Result {
 	}
 	out = append(out, r.clientCheck())
 	switch methods := md.TokenEndpointAuthMethodsSupported; {
+	case r.opts.Client != nil && r.opts.Client.Secret != "":
+		add("oauth.auth-none", "Public clients", Skip, "the bridge signs in as the configured client, with "+r.authMethod()+", not as a public client", "")
 	case slices.Contains(methods, oauth.AuthNone):
 		add("oauth.auth-none", "Public clients", OK, "token_endpoint_auth_methods_supported includes none", "")
 	default:
