@@ -81,6 +81,8 @@ func TestGuard(t *testing.T) {
 				}
 			case err != nil:
 				t.Fatalf("dial %s: %v", c.addr, err)
+			default: // the dial's connection is counted here, not late in the next case's count
+				waitAccepted(t, accepted, before+1)
 			}
 		})
 	}
