@@ -53,20 +53,12 @@ func DiscoverResource(ctx context.Context, hc *http.Client, serverURL *url.URL, 
 			candidates = append(candidates, c)
 		}
 	}
-	for _, c := range candidates {
-		var prm ProtectedResource
-		st, _, err := fetchMetadata(ctx, hc, c, nil, &prm, local)
-		if err != nil {
-			return nil, err
-		}
-		if st == metadataAbsent {
-			continue
-		}
+	prm, found, err := firstMetadata(ctx, hc, candidates, local, func(c string, prm *ProtectedResource) error {
 		prm.MetadataURL = c
-		if err := prm.validate(serverURL, local); err != nil {
-			return nil, err
-		}
-		return &prm, nil
+		return prm.validate(serverURL, local)
+	})
+	if found || err != nil {
+		return prm, err
 	}
 	return nil, fmt.Errorf("%w (tried %s)", ErrNoResourceMetadata, strings.Join(candidates, ", "))
 }

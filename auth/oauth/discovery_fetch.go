@@ -26,6 +26,26 @@ const (
 	metadataAbsent
 )
 
+// firstMetadata fetches the candidate URLs in order into a new T and returns the first document present, after
+// check (given its URL) accepts it; a location that answers 4xx is skipped. found is false when none was there.
+func firstMetadata[T any](ctx context.Context, hc *http.Client, candidates []string, localServer bool, check func(url string, doc *T) error) (doc *T, found bool, err error) {
+	for _, c := range candidates {
+		doc = new(T)
+		st, _, err := fetchMetadata(ctx, hc, c, nil, doc, localServer)
+		if err != nil {
+			return nil, false, err
+		}
+		if st == metadataAbsent {
+			continue
+		}
+		if err := check(c, doc); err != nil {
+			return nil, true, err
+		}
+		return doc, true, nil
+	}
+	return nil, false, nil
+}
+
 // fetchMetadata GETs url and decodes its JSON into v. A 4xx answer is metadataAbsent (the caller may try the
 // next well-known location), except a 429 and a bot-protection challenge, which is a *ChallengeError whatever
 // its status; anything else that is not a JSON 200 is an error that names url and says why.

@@ -56,23 +56,15 @@ func DiscoverServer(ctx context.Context, hc *http.Client, issuer string, localSe
 		return nil, fmt.Errorf("authorization server issuer %q has a query, which an issuer must not have (RFC 8414 §2); ask the MCP server's operator", issuer)
 	}
 	tried := serverWellKnown(iu)
-	for _, c := range tried {
-		var md ServerMetadata
-		st, _, err := fetchMetadata(ctx, hc, c, nil, &md, localServer)
-		if err != nil {
-			return nil, err
-		}
-		if st == metadataAbsent {
-			continue
-		}
+	md, found, err := firstMetadata(ctx, hc, tried, localServer, func(c string, md *ServerMetadata) error {
 		md.MetadataURL = c
 		if md.Issuer != issuer {
-			return nil, fmt.Errorf("the metadata at %s is for issuer %q, not %q: refusing to use it (RFC 8414 §3.3); ask the server's operator", c, md.Issuer, issuer)
+			return fmt.Errorf("the metadata at %s is for issuer %q, not %q: refusing to use it (RFC 8414 §3.3); ask the server's operator", c, md.Issuer, issuer)
 		}
-		if err := md.validateEndpoints(localServer); err != nil {
-			return nil, err
-		}
-		return &md, nil
+		return md.validateEndpoints(localServer)
+	})
+	if found || err != nil {
+		return md, err
 	}
 	return nil, fmt.Errorf("%w for issuer %s (tried %s); ask the server's operator", ErrNoServerMetadata, issuer, strings.Join(tried, ", "))
 }
