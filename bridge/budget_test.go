@@ -1,10 +1,6 @@
 package bridge
 
 import (
-	"bufio"
-	"bytes"
-	"context"
-	"encoding/json"
 	"strings"
 	"testing"
 
@@ -33,24 +29,8 @@ func TestLinesOverTheBudget(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			budget := membudget.New(256 << 10)
 			budget.Take(tt.held)
-			var out bytes.Buffer
-			w := NewWriter(&out)
-			up := &echoUp{}
 			in := tt.line + "\n" + `{"jsonrpc":"2.0","id":2,"method":"ping"}` + "\n"
-			r := &Relay{In: strings.NewReader(in), Out: w, Up: up, Budget: budget, LimitAdvice: "raise it"}
-			up.relay = r
-			if err := r.Run(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			var msgs []map[string]any
-			sc := bufio.NewScanner(&out)
-			for sc.Scan() {
-				var m map[string]any
-				if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-					t.Fatalf("stdout line is not JSON: %q", sc.Text())
-				}
-				msgs = append(msgs, m)
-			}
+			msgs, _ := runRelay(t, &Relay{Budget: budget, LimitAdvice: "raise it"}, in)
 			if len(msgs) != 2 {
 				t.Fatalf("got %d answers: %v", len(msgs), msgs)
 			}

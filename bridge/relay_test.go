@@ -45,11 +45,16 @@ func (u *echoUp) Close(context.Context) error {
 
 func run(t *testing.T, input string, max int) ([]map[string]any, *echoUp) {
 	t.Helper()
+	return runRelay(t, &Relay{MaxMessageBytes: max}, input)
+}
+
+// runRelay runs r over input, with an echoUp as its server and a fresh Writer as its output, until the input
+// ends, and returns what it wrote to the client.
+func runRelay(t *testing.T, r *Relay, input string) ([]map[string]any, *echoUp) {
+	t.Helper()
 	var out bytes.Buffer
-	w := NewWriter(&out)
-	up := &echoUp{}
-	r := &Relay{In: strings.NewReader(input), Out: w, Up: up, MaxMessageBytes: max}
-	up.relay = r
+	up := &echoUp{relay: r}
+	r.In, r.Out, r.Up = strings.NewReader(input), NewWriter(&out), up
 	if err := r.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
