@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -17,43 +16,6 @@ import (
 
 	"github.com/meshailabs-org/meshai-mcp-server/internal/jsonrpc"
 )
-
-// pipeListener is an in-memory network for a synctest bubble: the client's dials become net.Pipe connections
-// that an http.Server accepts, so every wait is on the bubble's clock and none on a real socket.
-type pipeListener struct {
-	conns chan net.Conn
-	done  chan struct{}
-	once  sync.Once
-}
-
-func newPipeListener() *pipeListener {
-	return &pipeListener{conns: make(chan net.Conn), done: make(chan struct{})}
-}
-
-func (l *pipeListener) Accept() (net.Conn, error) {
-	select {
-	case c := <-l.conns:
-		return c, nil
-	case <-l.done:
-		return nil, net.ErrClosed
-	}
-}
-
-func (l *pipeListener) Close() error { l.once.Do(func() { close(l.done) }); return nil }
-
-func (l *pipeListener) Addr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 80} }
-
-func (l *pipeListener) dial(ctx context.Context, _, _ string) (net.Conn, error) {
-	client, server := net.Pipe()
-	select {
-	case l.conns <- server:
-		return client, nil
-	case <-l.done:
-		return nil, net.ErrClosed
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
 
 // stormServer answers initialize, then answers every tools/call POST, every resume of it and every GET stream
 // of its own with one event carrying a new id and no message, and ends the stream: the hostile server of the
@@ -108,7 +70,7 @@ func (s *stormServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func TestResumeStormIsBounded(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		srv := &stormServer{}
-		ln := newPipeListener()
+		ln := newPipeNet()
 		hs := &http.Server{Handler: srv}
 		go hs.Serve(ln)
 		tr := &http.Transport{DialContext: ln.dial}
