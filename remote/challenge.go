@@ -12,26 +12,21 @@ import (
 // nil for any other answer or failure, and ends a session the probe opened. For `login`, which signs in before
 // any request of the client's, so that it asks for what serving would.
 func Challenge(ctx context.Context, opts Options) []string {
-	opts.Token, opts.Deliver = nil, nil
-	c := New(opts)
-	defer c.Close(context.WithoutCancel(ctx))
-	m, err := jsonrpc.Parse([]byte(findInitialize))
-	if err != nil {
-		return nil
-	}
-	pctx, cancel := context.WithTimeout(ctx, probeTimeout)
-	defer cancel()
-	u := c.url()
-	resp, err := c.probeDo(pctx, http.MethodPost, u, &m, "")
-	if err != nil {
-		return nil
-	}
-	defer resp.Body.Close()
-	if s := resp.Header.Get(hdrSession); s != "" {
-		defer c.endProbeSession(u, s)
-	}
-	if resp.StatusCode != http.StatusUnauthorized {
-		return nil
-	}
-	return resp.Header.Values("WWW-Authenticate")
+	return withProbeClient(ctx, opts, func(c *Client, m *jsonrpc.Message) []string {
+		pctx, cancel := context.WithTimeout(ctx, probeTimeout)
+		defer cancel()
+		u := c.url()
+		resp, err := c.probeDo(pctx, http.MethodPost, u, m, "")
+		if err != nil {
+			return nil
+		}
+		defer resp.Body.Close()
+		if s := resp.Header.Get(hdrSession); s != "" {
+			defer c.endProbeSession(u, s)
+		}
+		if resp.StatusCode != http.StatusUnauthorized {
+			return nil
+		}
+		return resp.Header.Values("WWW-Authenticate")
+	})
 }

@@ -139,31 +139,30 @@ func startServer() (*server, error) {
 }
 
 func run(t *table, bridgeBin, install, npmSkip, dist string, calls, cold, tput int) error {
-	srv, err := startServer()
-	if err != nil {
-		return err
-	}
-	defer srv.proc.Stop()
-	tmp, err := os.MkdirTemp("", "meshai-bench-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmp)
-	if err := coldStarts(t, srv, bridgeBin, install, npmSkip, tmp, cold); err != nil {
-		return err
-	}
-	if err := relay(t, srv, bridgeBin, tmp, calls, tput); err != nil {
-		return err
-	}
-	if err := large(t, srv, bridgeBin, tmp, largeRuns, pipelined); err != nil {
-		return err
-	}
-	sizes(t, dist)
-	return nil
+	return withServer(func(srv *server, tmp string) error {
+		if err := coldStarts(t, srv, bridgeBin, install, npmSkip, tmp, cold); err != nil {
+			return err
+		}
+		if err := relay(t, srv, bridgeBin, tmp, calls, tput); err != nil {
+			return err
+		}
+		if err := large(t, srv, bridgeBin, tmp, largeRuns, pipelined); err != nil {
+			return err
+		}
+		sizes(t, dist)
+		return nil
+	})
 }
 
 // onlyLarge runs the large-message rows alone (-only large).
 func onlyLarge(t *table, bridgeBin string) error {
+	return withServer(func(srv *server, tmp string) error {
+		return large(t, srv, bridgeBin, tmp, largeRuns, pipelined)
+	})
+}
+
+// withServer runs f with the bench's reference server and a temporary directory, and removes both after.
+func withServer(f func(srv *server, tmp string) error) error {
 	srv, err := startServer()
 	if err != nil {
 		return err
@@ -174,7 +173,7 @@ func onlyLarge(t *table, bridgeBin string) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	return large(t, srv, bridgeBin, tmp, largeRuns, pipelined)
+	return f(srv, tmp)
 }
 
 // coldStarts measures start → first tools/list answer with a stored OAuth token, for the binary, the npm
