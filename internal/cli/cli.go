@@ -104,6 +104,11 @@ func serve(ctx context.Context, cfg Config, env Env) error {
 	}
 	hc := remote.NewHTTPClientWithRoots(roots)
 	stdin, stdout := pollableStdio(env.Stdin, env.Stdout)
+	for _, f := range []any{stdin, stdout} {
+		if f, ok := f.(*os.File); ok {
+			growPipe(f)
+		}
+	}
 	out := bridge.NewWriter(stdout)
 	budget := membudget.New(cfg.MaxMemory)
 	limitMemory(cfg.MaxMemory, env.Getenv)
