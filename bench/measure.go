@@ -24,6 +24,25 @@ func Percentile(ds []time.Duration, p float64) time.Duration {
 	return s[max(0, min(i, len(s)-1))]
 }
 
+// PairedRatio is the median of a[i]/b[i]: for measures taken in pairs one right after the other, the ratio that
+// a machine whose speed drifts during the run (a VM's neighbours, a garbage collector) disturbs least.
+func PairedRatio(a, b []time.Duration) float64 {
+	rs := make([]float64, 0, min(len(a), len(b)))
+	for i := range min(len(a), len(b)) {
+		if b[i] > 0 {
+			rs = append(rs, float64(a[i])/float64(b[i]))
+		}
+	}
+	if len(rs) == 0 {
+		return 0
+	}
+	slices.Sort(rs)
+	if n := len(rs); n%2 == 0 {
+		return (rs[n/2-1] + rs[n/2]) / 2
+	}
+	return rs[len(rs)/2]
+}
+
 // Ms renders a duration in milliseconds with three decimals.
 func Ms(d time.Duration) string { return fmt.Sprintf("%.3f ms", float64(d)/float64(time.Millisecond)) }
 

@@ -59,7 +59,7 @@ func main() {
 	calls := flag.Int("calls", 2000, "small calls per side for the latency measure")
 	cold := flag.Int("cold", 20, "runs of each cold start")
 	tput := flag.Int("throughput-calls", 10000, "calls per throughput run")
-	flag.IntVar(&largeRuns, "large-runs", 5, "20 MB results per side")
+	flag.IntVar(&largeRuns, "large-runs", 10, "20 MB results per side")
 	flag.IntVar(&pipelined, "pipelined", 10000, "calls written at once for the connections measure")
 	only := flag.String("only", "", "run only this group of rows: large (the 20 MB result and pipelined calls)")
 	serve := flag.Bool("serve", false, "only serve the bench reference server: print its base URL, serve until stdin closes")
