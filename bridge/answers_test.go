@@ -279,13 +279,13 @@ func TestUnreadableRequestKeepsItsID(t *testing.T) {
 		name, input, want string
 	}{
 		{"nested 100,000 deep", `{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"a":` + deep + `}}` + "\n",
-			`{"jsonrpc":"2.0","id":3,"error":{"code":-32600,"message":"Invalid Request: invalid request: nested more than 10000 levels deep, the bridge's limit"}}`},
+			`{"jsonrpc":"2.0","id":3,"error":{"code":-32600,"message":"Invalid Request: nested more than 10000 levels deep, the bridge's limit"}}`},
 		{"nested, the id last", `{"jsonrpc":"2.0","method":"tools/call","params":` + deep + `,"id":"q"}` + "\n",
-			`{"jsonrpc":"2.0","id":"q","error":{"code":-32600,"message":"Invalid Request: invalid request: nested more than 10000 levels deep, the bridge's limit"}}`},
+			`{"jsonrpc":"2.0","id":"q","error":{"code":-32600,"message":"Invalid Request: nested more than 10000 levels deep, the bridge's limit"}}`},
 		{"broken after the id", `{"jsonrpc":"2.0","id":4,"method":"m","params":{x}}` + "\n",
-			`{"jsonrpc":"2.0","id":4,"error":{"code":-32700,"message":"Parse error: parse error: invalid JSON at byte 47"}}`},
+			`{"jsonrpc":"2.0","id":4,"error":{"code":-32700,"message":"Parse error: invalid JSON at byte 47"}}`},
 		{"broken, its id in use", req("5", "hold") + `{"jsonrpc":"2.0","id":5,"method":"m","params":{x}}` + "\n",
-			`{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error: parse error: invalid JSON at byte 47"}}`},
+			`{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error: invalid JSON at byte 47"}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

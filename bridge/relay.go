@@ -256,11 +256,11 @@ func (r *Relay) handle(line []byte) {
 	case err == nil:
 	case errors.Is(err, jsonrpc.ErrParse):
 		r.Log.Warn("malformed JSON from the client", "err", err)
-		r.refuseUnread(m.ID, jsonrpc.CodeParseError, "Parse error: "+err.Error())
+		r.refuseUnread(m.ID, jsonrpc.CodeParseError, "Parse error: "+jsonrpc.Detail(err))
 		return
 	default:
 		r.Log.Warn("invalid message from the client", "err", err)
-		r.refuseUnread(m.ID, jsonrpc.CodeInvalidRequest, "Invalid Request: "+err.Error())
+		r.refuseUnread(m.ID, jsonrpc.CodeInvalidRequest, "Invalid Request: "+jsonrpc.Detail(err))
 		return
 	}
 	r.Log.Debug("client →", "kind", m.Kind, "method", m.Method, "id", string(m.ID))

@@ -54,6 +54,19 @@ var (
 	ErrInvalid = errors.New("invalid request")
 )
 
+// Detail is the text of an error from Parse without the "parse error: " or "invalid request: " of the sentinel it
+// wraps ("invalid JSON at byte 5", "batch element: empty batch"): what follows JSON-RPC's own "Parse error" or
+// "Invalid Request" in an answer, which would otherwise say it twice.
+func Detail(err error) string {
+	s := err.Error()
+	for _, e := range []error{ErrParse, ErrInvalid} {
+		if errors.Is(err, e) {
+			s = strings.Replace(s, e.Error()+": ", "", 1)
+		}
+	}
+	return s
+}
+
 // Parse inspects raw. It returns ErrParse for malformed JSON and ErrInvalid for JSON that is not a message (or
 // is nested deeper than the decoder's limit); in either case the returned Message still carries the id when one
 // could be read.

@@ -207,3 +207,27 @@ func TestResponseIDs(t *testing.T) {
 		}
 	}
 }
+
+// Detail says what was wrong once: the sentinel's own words are left to the answer's "Parse error" or
+// "Invalid Request".
+func TestDetail(t *testing.T) {
+	for _, tc := range []struct{ raw, want string }{
+		{`{"jsonrpc":`, "invalid JSON at byte 11"},
+		{``, "empty message"},
+		{`[]`, "empty batch"},
+		{`42`, "a JSON-RPC message must be a JSON object"},
+		{`[{"jsonrpc":"2.0"}]`, "batch element: no method, result or error"},
+		{`{"jsonrpc":"2.0","result":{}}`, "a response without an id"},
+	} {
+		_, err := Parse([]byte(tc.raw))
+		if err == nil {
+			t.Fatalf("Parse(%q) should fail", tc.raw)
+		}
+		if got := Detail(err); got != tc.want {
+			t.Errorf("Detail(Parse(%q)) = %q, want %q (error %q)", tc.raw, got, tc.want, err)
+		}
+	}
+	if got := Detail(errors.New("something else: parse error: x")); got != "something else: parse error: x" {
+		t.Errorf("an error that wraps no sentinel should pass unchanged, got %q", got)
+	}
+}
