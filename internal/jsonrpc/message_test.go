@@ -1,9 +1,12 @@
 package jsonrpc
 
 import (
+	"encoding/json"
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
+	"weak"
 )
 
 func TestParse(t *testing.T) {
@@ -229,5 +232,28 @@ func TestDetail(t *testing.T) {
 	}
 	if got := Detail(errors.New("something else: parse error: x")); got != "something else: parse error: x" {
 		t.Errorf("an error that wraps no sentinel should pass unchanged, got %q", got)
+	}
+}
+
+// Reading a message leaves nothing holding it: a pooled decoder kept the last message it read alive through a
+// collection, so a large answer stayed in memory while the next one was read in beside it.
+func TestReadersKeepNoMessage(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		read func(raw []byte)
+	}{
+		{"Parse", func(raw []byte) { Parse(raw) }},
+		{"IDFromPrefix", func(raw []byte) { IDFromPrefix(raw) }},
+		{"WithID", func(raw []byte) { WithID(raw, json.RawMessage(`2`)) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			raw := []byte(`{"jsonrpc":"2.0","id":1,"result":{"text":"` + strings.Repeat("x", 1<<20) + `"}}`)
+			held := weak.Make(&raw[0])
+			tc.read(raw)
+			runtime.GC()
+			if held.Value() != nil {
+				t.Errorf("the message %s read is still held after a collection", tc.name)
+			}
+		})
 	}
 }

@@ -3,8 +3,6 @@ package jsonrpc
 import (
 	"bytes"
 	"encoding/json"
-
-	"github.com/go-json-experiment/json/jsontext"
 )
 
 // IDFromPrefix reads the top-level "id" of a message of which only the start is at hand (one dropped for its
@@ -26,9 +24,8 @@ func ResponseIDFromPrefix(prefix []byte) json.RawMessage {
 // prefixFields reads the top-level members of a message's prefix up to the first value cut off: the id, if one
 // was read whole, and whether a "result" or "error" member began.
 func prefixFields(prefix []byte) (id json.RawMessage, response bool) {
-	dec := decoders.Get().(*jsontext.Decoder)
-	defer decoders.Put(dec)
-	dec.Reset(bytes.NewBuffer(prefix), jsontext.AllowInvalidUTF8(true), jsontext.AllowDuplicateNames(true))
+	dec := decoderFor(prefix)
+	defer putDecoder(dec)
 	if dec.PeekKind() != '{' {
 		return nil, false
 	}

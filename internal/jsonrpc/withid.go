@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-
-	"github.com/go-json-experiment/json/jsontext"
 )
 
 // WithID returns the message raw, one JSON object, with its id replaced by id (given one when it has none);
@@ -15,9 +13,8 @@ func WithID(raw []byte, id json.RawMessage) (Message, error) {
 	if !json.Valid(id) {
 		return Message{}, errors.New("the new id is not JSON")
 	}
-	dec := decoders.Get().(*jsontext.Decoder)
-	defer decoders.Put(dec)
-	dec.Reset(bytes.NewBuffer(raw), jsontext.AllowInvalidUTF8(true), jsontext.AllowDuplicateNames(true))
+	dec := decoderFor(raw)
+	defer putDecoder(dec)
 	if dec.PeekKind() != '{' {
 		return Message{}, errors.New("replace the id: the message is not a JSON object")
 	}
