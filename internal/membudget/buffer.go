@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strings"
+	"unsafe"
 )
 
 // Buffer gathers one message a piece at a time, taking from a Budget as it grows, and hands it over in one
@@ -191,14 +193,19 @@ func (m *Buffer) Bytes() []byte {
 		m.inline[0] = nil
 		return m.joined
 	}
-	out := make([]byte, 0, m.n)
+	// The copy goes into memory that is not zeroed first (strings.Builder's Grow): zeroing would touch every page
+	// of it while every block is still held, so the message would cost twice its size after all. The bytes are
+	// handed out as a []byte view of the string: nothing that takes a message writes into it.
+	var out strings.Builder
+	out.Grow(m.n)
 	for i, b := range m.blocks {
-		out = append(out, b...)
+		out.Write(b)
 		dropPages(b)
 		m.blocks[i] = nil
 	}
-	m.joined, m.blocks = out, m.inline[:0]
-	return out
+	joined := out.String()
+	m.joined, m.blocks = unsafe.Slice(unsafe.StringData(joined), len(joined)), m.inline[:0]
+	return m.joined
 }
 
 // Release gives back what the Buffer took and empties it for the next message. After a large message it runs
