@@ -23,6 +23,7 @@ type call struct {
 
 	postMu   sync.Mutex // legacy SSE: one post of the call at a time
 	postedOn string     // legacy SSE: the endpoint the call was last posted to
+	resent   bool       // legacy SSE: posted again once already after its stream was lost (postMu)
 }
 
 // track registers the requests in m as pending.

@@ -91,12 +91,14 @@ func (c *Client) forward(ctx context.Context, m jsonrpc.Message) error {
 // connFor decides, on the first message, which transport to speak, and reconnects a lost legacy stream.
 func (c *Client) connFor(ctx context.Context, m *jsonrpc.Message) (conn, error) {
 	c.mu.Lock()
-	cn, down := c.conn, c.sse.stream == nil
+	cn, down, lost := c.conn, c.sse.stream == nil, c.inUse
 	c.mu.Unlock()
 	switch {
-	case cn == c.sse && down: // the stream was lost and could not be recovered at the time
+	case cn == c.sse && down:
+		// The stream was lost: its recovery failed, is under way or waits out a backoff (legacyConn.lost). A
+		// message of the client's does not wait: the session is recovered now, or found recovered.
 		if m.Method != "initialize" && c.hasInit() {
-			return cn, c.recoverSession(ctx, 0)
+			return cn, c.recoverSession(ctx, lost)
 		}
 		return cn, c.sse.connect(ctx)
 	case cn != nil:

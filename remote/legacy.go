@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -20,7 +21,18 @@ import (
 type legacyConn struct {
 	c      *Client
 	stream *legacyStream // the stream in use; nil when there is none (c.mu)
+	quick  int           // streams in a row that ended before they were of use (c.mu)
 }
+
+// A stream that ended before it was of use (it carried no message beyond the handshake's answer and lived less
+// than legacyHealthy) is replaced at once the first time, then after legacyBackoff, doubling up to
+// legacyMaxWait: a server that names its endpoint, answers initialize and ends the stream, again and again, is
+// otherwise reconnected to as fast as the network allows, each time with a new session and a log line.
+const (
+	legacyHealthy = 30 * time.Second
+	legacyBackoff = 250 * time.Millisecond
+	legacyMaxWait = 30 * time.Second
+)
 
 // legacyStream is one GET stream of the legacy transport, and the session it holds.
 type legacyStream struct {
@@ -49,7 +61,7 @@ func (l *legacyConn) reopen(ctx context.Context, init, note *jsonrpc.Message, ac
 		c.dropSession()
 		return nil
 	}
-	c.log.Info("the server lost the session; re-initializing it", "transport", "legacy sse")
+	c.log.Log(ctx, l.level(), "the server lost the session; re-initializing it", "transport", "legacy sse")
 	if err := l.connect(ctx); err != nil {
 		return err
 	}
@@ -88,7 +100,8 @@ func (l *legacyConn) connect(ctx context.Context) error {
 	c.wg.Go(func() {
 		defer stop()
 		defer resp.Body.Close()
-		_, err := c.readSSE(resp.Body, sseRead{skipLarge: true, other: func(typ string, data []byte) {
+		opened := time.Now()
+		res, err := c.readSSE(resp.Body, sseRead{skipLarge: true, other: func(typ string, data []byte) {
 			if typ != "endpoint" || ls.endpoint != nil {
 				return
 			}
@@ -102,7 +115,7 @@ func (l *legacyConn) connect(ctx context.Context) error {
 		case endpoint <- errors.New("the SSE stream ended before naming an endpoint"):
 		default:
 		}
-		l.lost(ls, err)
+		l.lost(ls, res.delivered > 1 || time.Since(opened) >= legacyHealthy, err)
 	})
 	select {
 	case err = <-endpoint:
@@ -120,7 +133,7 @@ func (l *legacyConn) connect(ctx context.Context) error {
 	ls.ref = c.opened
 	c.conn, l.stream, c.inUse = l, ls, ls.ref
 	c.mu.Unlock()
-	c.log.Info("connected over legacy HTTP+SSE", "endpoint", textutil.RedactURL(ls.endpoint))
+	c.log.Log(ctx, l.level(), "connected over legacy HTTP+SSE", "endpoint", textutil.RedactURL(ls.endpoint))
 	return nil
 }
 
@@ -139,20 +152,46 @@ func (l *legacyConn) resolveEndpoint(data string) (*url.URL, error) {
 	return u, nil
 }
 
+// level is the level of the lines a reconnection logs: info, debug once streams keep ending before they are of
+// use (one line per stream would fill the log).
+func (l *legacyConn) level() slog.Level {
+	l.c.mu.Lock()
+	defer l.c.mu.Unlock()
+	if l.quick > 1 {
+		return slog.LevelDebug
+	}
+	return slog.LevelInfo
+}
+
 // lost handles the end of the stream ls: the server's session went with it, so the handshake is replayed on a
-// new stream and every request still waiting is sent again.
-func (l *legacyConn) lost(ls *legacyStream, err error) {
+// new stream and every request still waiting is sent again. useful says the stream was of use (see
+// legacyHealthy); streams that were not are replaced less and less often.
+func (l *legacyConn) lost(ls *legacyStream, useful bool, err error) {
 	c := l.c
 	c.mu.Lock()
 	current := l.stream == ls
 	if current {
 		l.stream = nil
+		if useful {
+			l.quick = 0
+		} else {
+			l.quick++
+		}
 	}
+	quick := l.quick
 	c.mu.Unlock()
 	if !current || c.ctx.Err() != nil || ls.endpoint == nil {
 		return
 	}
-	c.log.Warn("legacy SSE stream lost", "err", err)
+	if quick <= 1 {
+		c.log.Warn("legacy SSE stream lost", "err", err)
+	} else {
+		wait := min(legacyBackoff<<min(quick-2, 16), legacyMaxWait)
+		c.log.Debug("legacy SSE stream lost again before it was of use; waiting", "streams", quick, "in", wait.String(), "err", err)
+		if !timeutil.Sleep(c.ctx, wait) {
+			return
+		}
+	}
 	deadline := time.Now().Add(4 * c.opts.RetryWindow)
 	for backoff := 250 * time.Millisecond; ; backoff = min(backoff*2, 2*time.Second) {
 		rerr := c.recoverSession(c.ctx, ls.ref)
@@ -166,10 +205,34 @@ func (l *legacyConn) lost(ls *legacyStream, err error) {
 		}
 	}
 	for _, cl := range c.calls() {
-		if err := l.postCall(cl, ls.endpoint.String()); err != nil {
+		if err := l.repost(cl, ls.endpoint.String()); err != nil {
 			c.fail(cl, err)
 		}
 	}
+}
+
+// lostTwice is the error for a request whose stream was lost again after the request was sent again on a new one.
+func lostTwice() *UpstreamError {
+	return &UpstreamError{Message: "the server's SSE stream ended twice before it answered this request " +
+		"(the request was sent again once, on a new stream); it may or may not have run, try again", Cause: CauseDropped}
+}
+
+// repost sends cl again after the stream it was posted on (stale) was lost: once. A request that was already
+// sent again gets lostTwice: sending it after every loss runs a tool as many times as a failing server drops
+// its streams.
+func (l *legacyConn) repost(cl *call, stale string) error {
+	cl.postMu.Lock()
+	if cl.postedOn != stale { // posted on the new stream meanwhile (its own retry)
+		cl.postMu.Unlock()
+		return nil
+	}
+	again := cl.resent
+	cl.resent = true
+	cl.postMu.Unlock()
+	if again {
+		return lostTwice()
+	}
+	return l.postCall(cl, stale)
 }
 
 // postCall posts cl to the current endpoint unless it was posted somewhere other than stale meanwhile: the

@@ -126,7 +126,7 @@ func (c *Client) reopen(ctx context.Context, stale sessionRef) error {
 	if err != nil {
 		return err
 	}
-	c.log.Info("session re-initialized")
+	c.log.Log(ctx, c.sse.level(), "session re-initialized") // debug while legacy streams keep ending at once
 	return nil
 }
 

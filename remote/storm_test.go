@@ -145,3 +145,128 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 	defer w.mu.Unlock()
 	return w.b.Write(p)
 }
+
+// legacyStormServer is a legacy HTTP+SSE server whose every stream names its endpoint, carries the answer to
+// initialize and ends a millisecond later: a healthy server's first moment, for ever. It notes when each GET came, on the bubble's
+// clock, and refuses GETs after maxGets so that a client that never waits cannot spin the test for ever.
+type legacyStormServer struct {
+	mu      sync.Mutex
+	gets    []time.Time
+	calls   []time.Time            // when each tools/call came
+	streams map[string]chan []byte // the answer each open stream is to carry, by session
+}
+
+const maxGets = 1000
+
+func (s *legacyStormServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet {
+		s.mu.Lock()
+		s.gets = append(s.gets, time.Now())
+		n := len(s.gets)
+		answer := make(chan []byte, 1)
+		session := fmt.Sprint(n)
+		s.streams[session] = answer
+		s.mu.Unlock()
+		if n > maxGets {
+			http.Error(w, "enough", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprintf(w, "event: endpoint\ndata: /messages?session=%s\n\n", session)
+		w.(http.Flusher).Flush()
+		select {
+		case a := <-answer:
+			fmt.Fprintf(w, "event: message\ndata: %s\n\n", a)
+			w.(http.Flusher).Flush()
+			time.Sleep(time.Millisecond)
+		case <-r.Context().Done():
+		}
+		return // the stream ends a moment after the handshake, and the session with it
+	}
+	body, _ := io.ReadAll(r.Body)
+	m, _ := jsonrpc.Parse(body)
+	s.mu.Lock()
+	answer := s.streams[r.URL.Query().Get("session")]
+	if m.Method == "tools/call" {
+		s.calls = append(s.calls, time.Now())
+	}
+	s.mu.Unlock()
+	if answer == nil {
+		http.Error(w, "no such session", http.StatusNotFound)
+		return
+	}
+	if m.Method == "initialize" {
+		answer <- fmt.Appendf(nil, `{"jsonrpc":"2.0","id":%s,"result":{"protocolVersion":"2024-11-05","capabilities":{},"serverInfo":{"name":"storm","version":"1"}}}`, m.ID)
+	}
+	w.WriteHeader(http.StatusAccepted)
+}
+
+// A legacy stream that ends as soon as the handshake is done is replaced at once the first time, then less and
+// less often, down to once per legacyMaxWait; the log does not grow a line per stream.
+func TestLegacyStreamStormIsBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := &legacyStormServer{streams: map[string]chan []byte{}}
+		ln := newPipeNet()
+		hs := &http.Server{Handler: srv}
+		go hs.Serve(ln)
+		tr := &http.Transport{DialContext: ln.dial}
+		var logs bytes.Buffer
+		var logMu sync.Mutex
+		log := slog.New(slog.NewTextHandler(lockedWriter{&logs, &logMu}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+		u, _ := url.Parse("http://127.0.0.1/sse")
+		b := &inbox{}
+		c := New(Options{URL: u, Mode: SSEOnly, HTTPClient: &http.Client{Transport: tr}, Deliver: b.deliver, Logger: log})
+		t.Cleanup(func() {
+			c.Close(context.Background())
+			hs.Close()
+			ln.Close()
+			tr.CloseIdleConnections()
+		})
+
+		c.Send(mustParse(t, `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2024-11-05","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`))
+		b.wait(t, `"id":1`)
+		c.Send(mustParse(t, `{"jsonrpc":"2.0","method":"notifications/initialized"}`))
+		const window = 10 * time.Minute
+		time.Sleep(window / 2) // the waits between streams are at their longest by now
+		synctest.Wait()
+		asked := time.Now()
+		c.Send(mustParse(t, `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"x"}}`))
+		time.Sleep(window / 2)
+		synctest.Wait()
+
+		srv.mu.Lock()
+		gets, calls := srv.gets, srv.calls
+		srv.mu.Unlock()
+		// A request of the client's does not wait out the backoff: it reconnects at once. Its stream lost, it is
+		// sent again once, on the next stream; lost again, it gets an error, not a third run.
+		if len(calls) == 0 || calls[0] != asked {
+			t.Errorf("the client's call reached the server at %v, want at once (%v)", calls, asked)
+		}
+		if len(calls) != 2 {
+			t.Errorf("the call was posted %d times, want 2 (once, and once again after its stream was lost)", len(calls))
+		}
+		if got := b.wait(t, `"id":2`); !strings.Contains(got, "ended twice before it answered") {
+			t.Errorf("answer to the call: %s", got)
+		}
+		t.Logf("in %s: %d streams opened, the call posted %d times", window, len(gets), len(calls))
+		// Waits double from legacyBackoff to legacyMaxWait: a handful to get there, then one per legacyMaxWait.
+		if bound := 10 + int(window/legacyMaxWait) + 1; len(gets) > bound {
+			t.Fatalf("the legacy stream was opened %d times in %s, want at most %d", len(gets), window, bound)
+		}
+		if len(gets) < 3 {
+			t.Fatalf("the legacy stream was opened %d times: the lost stream should be replaced", len(gets))
+		}
+		if gap := gets[1].Sub(gets[0]); gap > time.Millisecond { // the first stream's life, and no wait
+			t.Errorf("the first lost stream was replaced %s after it opened, want at once when it ended (1ms)", gap)
+		}
+		if gap := gets[len(gets)-1].Sub(gets[len(gets)-2]); gap < legacyMaxWait {
+			t.Errorf("the last stream was opened %s after the one before, want %s", gap, legacyMaxWait)
+		}
+		logMu.Lock()
+		lines, text := strings.Count(logs.String(), "\n"), logs.String()
+		logMu.Unlock()
+		if lines > 10 {
+			t.Errorf("%d log lines at info level over %s of a legacy stream storm:\n%s", lines, window, text)
+		}
+	})
+}
