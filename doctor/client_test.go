@@ -14,8 +14,8 @@ import (
 func TestConfiguredClientAndEndpoints(t *testing.T) {
 	dynamic := startDev(t, devserver.Config{OAuth: true})
 	bare := startDev(t, devserver.Config{OAuth: true, Faults: []devserver.Fault{devserver.FaultNoPRM, devserver.FaultNoASMetadata}})
-	sigil := &Client{ID: "sigil", Secret: "sigil-s3cret-value", AuthMethod: oauth.AuthPost, From: "--static-oauth-client-info",
-		CallbackHost: "localhost", CallbackPath: "/oauth/callback", CallbackPort: 8080}
+	sigil := &Client{ID: "sigil", Secret: "sigil-s3cret-value", AuthMethod: oauth.AuthPost, From: "--static-oauth-client-info"}
+	sigilCallback := Callback{Host: "localhost", Path: "/oauth/callback", Port: 8080} // its client.json's redirect URI
 	byHand := func(r *devserver.Running, registration bool) *Endpoints {
 		e := &Endpoints{Authorization: r.URL + "/oauth/authorize", Token: r.URL + "/oauth/token"}
 		if registration {
@@ -67,7 +67,11 @@ func TestConfiguredClientAndEndpoints(t *testing.T) {
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			rep := run(t, Options{URL: c.server.URL + "/v1/mcp", Client: c.client, Endpoints: c.endpoints, RegisterProbe: true})
+			opts := Options{URL: c.server.URL + "/v1/mcp", Client: c.client, Endpoints: c.endpoints, RegisterProbe: true}
+			if c.client == sigil {
+				opts.Callback = sigilCallback
+			}
+			rep := run(t, opts)
 			for _, ch := range c.checks {
 				want(t, rep, ch.id, ch.st, ch.detail, ch.fix)
 			}

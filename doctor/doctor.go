@@ -81,7 +81,12 @@ type Options struct {
 	Version       string              // reported to the server in clientInfo and registrations
 	Scopes        []string            // --scope: the scopes the bridge is told to ask for (oauth.ScopeRule.Fixed)
 	Client        *Client             // a pre-registered client; nil: the bridge registers one
-	Endpoints     *Endpoints          // the authorization server's endpoints set by hand; nil: discovered
+	Callback      Callback            // the sign-in's loopback redirect (--host, --callback-port, --callback-path)
+	DeviceCode    bool                // --device-code: the bridge signs in with the device grant
+	// ClientMetadataURL is --client-metadata-url: a client ID metadata document the bridge uses as its client_id
+	// where the server supports them.
+	ClientMetadataURL string
+	Endpoints         *Endpoints // the authorization server's endpoints set by hand; nil: discovered
 }
 
 // runner carries what one check learns for the next.
@@ -122,7 +127,7 @@ func Run(ctx context.Context, opts Options) Report {
 		r.checkDNS, r.checkTCP, r.checkTLS,
 		r.checkEndpoint, r.checkChallenge,
 		r.checkResourceMetadata, r.checkScopes, r.checkServerMetadata, r.checkToken,
-		r.checkRegistration,
+		r.checkRegistration, r.checkDeviceGrant, r.checkMetadataDocument,
 		r.checkStored, r.checkRefresh,
 		r.checkRoundTrip,
 	} {

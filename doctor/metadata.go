@@ -236,9 +236,13 @@ func (r *runner) clientCheck() Result {
 		return Result{ID: "oauth.client-id", Title: "Client registration", Status: st, Detail: detail, Fix: fix}
 	}
 	dcr, cimd := md.RegistrationEndpoint != "", md.ClientIDMetadataDocumentSupported
-	switch {
+	switch doc := r.opts.ClientMetadataURL; {
+	case cimd && doc != "":
+		return res(OK, "client ID metadata documents: the bridge uses "+doc+" (--client-metadata-url) as its client_id and registers none (see Client metadata document below)", "")
 	case dcr && cimd:
 		return res(OK, "dynamic registration at "+md.RegistrationEndpoint+" and client ID metadata documents", "")
+	case dcr && doc != "":
+		return res(OK, "dynamic registration at "+md.RegistrationEndpoint+"; --client-metadata-url is not used, since the server does not support client ID metadata documents", "")
 	case dcr:
 		return res(OK, "dynamic registration at "+md.RegistrationEndpoint+" (no client ID metadata documents)", "")
 	case cimd:

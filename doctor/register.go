@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/meshailabs-org/meshai-mcp-server/auth"
 	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/textutil"
 )
@@ -37,6 +36,9 @@ func (r *runner) checkRegistration(ctx context.Context) {
 	case r.meta == nil:
 		r.skip(id, title, "no usable authorization server metadata")
 		return
+	case r.usesMetadataDocument():
+		r.skip(id, title, "the bridge uses the client ID metadata document "+r.opts.ClientMetadataURL+" (--client-metadata-url) as its client_id and registers none")
+		return
 	case !r.opts.RegisterProbe:
 		r.skip(id, title, "not run, since it registers a client at the server: run `meshai-mcp-server doctor --register-probe` (add --check-clients for Claude's, ChatGPT's and Cursor's redirect URIs)")
 		return
@@ -44,9 +46,7 @@ func (r *runner) checkRegistration(ctx context.Context) {
 		r.skip(id, title, "the server offers no registration_endpoint (see Client registration above)")
 		return
 	}
-	resource := oauth.CanonicalResource(r.u)
-	port := auth.SignInPorts(resource, r.meta.Issuer)[0] // the port the bridge's sign-in tries first
-	redirect := fmt.Sprintf("http://127.0.0.1:%d%s", port, auth.CallbackPath)
+	redirect := r.redirectURI() // as the bridge's sign-in registers it: the first port it tries, or the one set
 	r.timed(func() Result {
 		md := oauth.NativeClient(redirect, strings.Join(r.scopes, " "), r.version())
 		md.ClientName = "meshai-mcp-server doctor probe"

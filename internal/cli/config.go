@@ -137,7 +137,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (Co
 	if err = checkEndpoints(&cfg); err != nil {
 		return cfg, err
 	}
-	if err = checkCallback(cfg.CallbackHost, cfg.CallbackPath); err != nil {
+	if err = checkSignInFlags(&cfg); err != nil {
 		return cfg, err
 	}
 	if cfg.Resource != "" {

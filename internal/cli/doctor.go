@@ -72,21 +72,33 @@ func runDoctor(env Env) int {
 	return 0
 }
 
-// doctorClient checks the client and endpoint flags as serving does and hands them to doctor.
+// doctorClient checks the client, endpoint and sign-in flags as serving does and hands them to doctor. A
+// client.json without a loopback redirect URI, which serving refuses, is doctor's to judge: with what the
+// server offers, it can say which one thing to do.
 func doctorClient(opts *doctor.Options, cfg *Config, set map[string]bool) error {
-	if err := applyClientRedirect(cfg, set); err != nil {
-		return err
+	noLoopback := len(cfg.ClientRedirects) > 0 && loopbackRedirect(cfg.ClientRedirects) == nil
+	if !noLoopback {
+		if err := applyClientRedirect(cfg, set); err != nil {
+			return err
+		}
 	}
 	if err := checkEndpoints(cfg); err != nil {
 		return err
 	}
+	if err := checkSignInFlags(cfg); err != nil {
+		return err
+	}
+	opts.Callback = doctor.Callback{Host: cfg.CallbackHost, Path: cfg.CallbackPath, Port: cfg.CallbackPort}
+	opts.DeviceCode, opts.ClientMetadataURL = cfg.DeviceCode, cfg.ClientMetadataURL
 	if cfg.ClientID != "" {
 		from := "--client-id"
 		if set["static-oauth-client-info"] {
 			from = "--static-oauth-client-info"
 		}
-		opts.Client = &doctor.Client{ID: cfg.ClientID, Secret: cfg.ClientSecret, AuthMethod: cfg.ClientAuthMethod, From: from,
-			CallbackHost: cfg.CallbackHost, CallbackPath: cfg.CallbackPath, CallbackPort: cfg.CallbackPort}
+		opts.Client = &doctor.Client{ID: cfg.ClientID, Secret: cfg.ClientSecret, AuthMethod: cfg.ClientAuthMethod, From: from}
+		if noLoopback {
+			opts.Client.NoLoopback = cfg.ClientRedirects
+		}
 	}
 	if cfg.AuthorizationURL != "" {
 		opts.Endpoints = &doctor.Endpoints{Authorization: cfg.AuthorizationURL, Token: cfg.TokenURL, Registration: cfg.RegistrationURL}
@@ -100,6 +112,7 @@ func doctorFlagSet(opts *doctor.Options, client *Config, asJSON *bool, getenv fu
 	fs := flag.NewFlagSet("meshai-mcp-server doctor", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	clientFlags(fs, client, getenv)
+	signInFlags(fs, client)
 	fs.BoolVar(asJSON, "json", false, "print the report as JSON (id, status ok|fail|warn|skip, title, detail, fix, duration_ms per check)")
 	fs.BoolVar(&opts.RegisterProbe, "register-probe", false, "register a client at the server to test dynamic registration (it creates a client there)")
 	fs.BoolVar(&opts.CheckClients, "check-clients", false, "with --register-probe: also try Claude's, ChatGPT's and Cursor's redirect URIs")

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/meshailabs-org/meshai-mcp-server/auth"
 	"github.com/meshailabs-org/meshai-mcp-server/devserver"
 	"github.com/meshailabs-org/meshai-mcp-server/doctor"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/config"
@@ -112,12 +113,25 @@ func TestDoctorClientFlags(t *testing.T) {
 		args      []string
 		client    *doctor.Client
 		endpoints *doctor.Endpoints
+		callback  doctor.Callback // zero: the defaults, 127.0.0.1 and /callback
+		device    bool
+		document  string
 		err       string
 	}{
 		{name: "none", args: nil},
 		{name: "client.json", args: []string{"--static-oauth-client-info", "@" + file},
-			client: &doctor.Client{ID: "sigil", Secret: "s3cret", AuthMethod: "client_secret_post", From: "--static-oauth-client-info",
-				CallbackHost: "localhost", CallbackPath: "/oauth/callback", CallbackPort: 8080}},
+			client:   &doctor.Client{ID: "sigil", Secret: "s3cret", AuthMethod: "client_secret_post", From: "--static-oauth-client-info"},
+			callback: doctor.Callback{Host: "localhost", Path: "/oauth/callback", Port: 8080}},
+		{name: "client.json and --callback-port", args: []string{"--static-oauth-client-info", "@" + file, "--callback-port", "9000"},
+			client:   &doctor.Client{ID: "sigil", Secret: "s3cret", AuthMethod: "client_secret_post", From: "--static-oauth-client-info"},
+			callback: doctor.Callback{Host: "localhost", Path: "/oauth/callback", Port: 9000}},
+		{name: "sign-in flags", args: []string{"--host", "localhost", "--callback-port", "33418", "--callback-path", "/oauth/callback", "--device-code",
+			"--client-metadata-url", "https://app.example/oauth/client.json"},
+			callback: doctor.Callback{Host: "localhost", Path: "/oauth/callback", Port: 33418}, device: true, document: "https://app.example/oauth/client.json"},
+		{name: "bad host", args: []string{"--host", "example.com"}, err: "the sign-in redirect must stay on this machine"},
+		{name: "bad callback port", args: []string{"--callback-port", "70000"}, err: "--callback-port 70000: expected a port"},
+		{name: "metadata URL over http", args: []string{"--client-metadata-url", "http://app.example/client.json"}, err: "expected an https URL with a path"},
+		{name: "metadata URL without a path", args: []string{"--client-metadata-url", "https://app.example"}, err: "expected an https URL with a path"},
 		{name: "client-id", args: []string{"--client-id", "neotoma", "--client-secret", "x"},
 			client: &doctor.Client{ID: "neotoma", Secret: "x", From: "--client-id"}},
 		{name: "endpoints", args: []string{"--authorization-url", "https://as.example/authorize", "--token-url", "https://as.example/token"},
@@ -125,7 +139,9 @@ func TestDoctorClientFlags(t *testing.T) {
 		{name: "token-url alone", args: []string{"--token-url", "https://as.example/token"}, err: "--authorization-url and --token-url go together"},
 		{name: "http endpoint", args: []string{"--authorization-url", "http://as.example/a", "--token-url", "https://as.example/t"}, err: "uses plain http"},
 		{name: "bad method", args: []string{"--static-oauth-client-info", `{"client_id":"a","token_endpoint_auth_method":"private_key_jwt"}`}, err: "is not supported"},
-		{name: "no loopback redirect", args: []string{"--static-oauth-client-info", `{"client_id":"a","redirect_uris":["https://app.example/cb"]}`}, err: "is a loopback http URI"},
+		// Serving refuses it; doctor reports it (Client registration), with what the server offers.
+		{name: "no loopback redirect", args: []string{"--static-oauth-client-info", `{"client_id":"a","redirect_uris":["https://app.example/cb"]}`},
+			client: &doctor.Client{ID: "a", From: "--static-oauth-client-info", NoLoopback: []string{"https://app.example/cb"}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var (
@@ -150,6 +166,13 @@ func TestDoctorClientFlags(t *testing.T) {
 			}
 			if !reflect.DeepEqual(opts.Client, c.client) || !reflect.DeepEqual(opts.Endpoints, c.endpoints) {
 				t.Errorf("client %+v, endpoints %+v; want %+v, %+v", opts.Client, opts.Endpoints, c.client, c.endpoints)
+			}
+			cb := c.callback
+			if cb == (doctor.Callback{}) {
+				cb = doctor.Callback{Host: "127.0.0.1", Path: auth.CallbackPath}
+			}
+			if opts.Callback != cb || opts.DeviceCode != c.device || opts.ClientMetadataURL != c.document {
+				t.Errorf("callback %+v, device %v, document %q; want %+v, %v, %q", opts.Callback, opts.DeviceCode, opts.ClientMetadataURL, cb, c.device, c.document)
 			}
 		})
 	}

@@ -43,8 +43,7 @@ func serveFlagSet(cfg *Config, a *serveArgs, getenv func(string) string, stderr 
 	fs.BoolVar(&cfg.Version, "version", false, "print the version and exit")
 	fs.StringVar(&cfg.TokenStore, "token-store", getenv(config.EnvTokenStore), "where tokens are kept: auto, keychain or file (env "+config.EnvTokenStore+")")
 	clientFlags(fs, cfg, getenv)
-	fs.StringVar(&cfg.ClientMetadataURL, "client-metadata-url", "", "an https `URL` serving this client's ID metadata document, used as client_id where the server supports it")
-	fs.IntVar(&cfg.CallbackPort, "callback-port", 0, "pin the loopback port of the sign-in redirect (default: stable per server)")
+	signInFlags(fs, cfg)
 	fs.Func("browser-command", "open the sign-in URL with this `command`, split into words as a shell does (quotes, backslashes) but run without a shell and with nothing expanded; the URL is appended as the last argument (default $BROWSER, else the system browser)", func(v string) error {
 		return setBrowserCommand(v, cfg)
 	})
@@ -87,9 +86,6 @@ func serveFlagSet(cfg *Config, a *serveArgs, getenv func(string) string, stderr 
 	fs.Func("static-oauth-client-metadata", "client metadata laid over the registration request: JSON {\"client_name\":…} or @file (as mcp-remote)", func(v string) error {
 		return readClientMetadata(v, getenv, cfg)
 	})
-	fs.StringVar(&cfg.CallbackHost, "host", "127.0.0.1", "host name of the sign-in redirect: 127.0.0.1, localhost or ::1")
-	fs.StringVar(&cfg.CallbackPath, "callback-path", auth.CallbackPath, "`path` of the sign-in redirect (mcp-remote uses /oauth/callback)")
-	fs.BoolVar(&cfg.DeviceCode, "device-code", false, "sign in with a code shown on stderr, entered on any device (RFC 8628): for machines with no browser")
 	fs.Func("ignore-tool", "hide tools matching `PATTERN` (* matches anything; case-insensitive) from tools/list and refuse their calls (repeatable)", func(v string) error {
 		if strings.TrimSpace(v) == "" {
 			return errors.New("empty pattern")
@@ -119,6 +115,16 @@ func clientFlags(fs *flag.FlagSet, cfg *Config, getenv func(string) string) {
 	fs.StringVar(&cfg.AuthorizationURL, "authorization-url", "", "the authorization endpoint `URL`, for a server that publishes no OAuth metadata (with --token-url)")
 	fs.StringVar(&cfg.TokenURL, "token-url", "", "the token endpoint `URL`, for a server that publishes no OAuth metadata (with --authorization-url)")
 	fs.StringVar(&cfg.RegistrationURL, "registration-url", "", "the dynamic registration endpoint `URL`, with --authorization-url and --token-url (optional: else give --client-id)")
+}
+
+// signInFlags defines the flags that shape the sign-in, shared by serving and doctor: --client-metadata-url,
+// --callback-port, --host, --callback-path and --device-code. checkSignInFlags checks them after parsing.
+func signInFlags(fs *flag.FlagSet, cfg *Config) {
+	fs.StringVar(&cfg.ClientMetadataURL, "client-metadata-url", "", "an https `URL` serving this client's ID metadata document, used as client_id where the server supports it")
+	fs.IntVar(&cfg.CallbackPort, "callback-port", 0, "pin the loopback port of the sign-in redirect (default: stable per server)")
+	fs.StringVar(&cfg.CallbackHost, "host", "127.0.0.1", "host name of the sign-in redirect: 127.0.0.1, localhost or ::1")
+	fs.StringVar(&cfg.CallbackPath, "callback-path", auth.CallbackPath, "`path` of the sign-in redirect (mcp-remote uses /oauth/callback)")
+	fs.BoolVar(&cfg.DeviceCode, "device-code", false, "sign in with a code shown on stderr, entered on any device (RFC 8628): for machines with no browser")
 }
 
 // usage prints the help of serving, login, status and logout: the commands, the variables and the flags.

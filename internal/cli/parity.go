@@ -92,6 +92,23 @@ func readClientMetadata(v string, getenv func(string) string, cfg *Config) error
 }
 
 // checkCallback accepts a loopback host name and an absolute path for the sign-in redirect.
+// checkSignInFlags checks the flags of signInFlags, for serving and doctor alike.
+func checkSignInFlags(cfg *Config) error {
+	if err := checkCallback(cfg.CallbackHost, cfg.CallbackPath); err != nil {
+		return err
+	}
+	if p := cfg.CallbackPort; p < 0 || p > 65535 {
+		return fmt.Errorf("--callback-port %d: expected a port, 1-65535", p)
+	}
+	if doc := cfg.ClientMetadataURL; doc != "" {
+		u, err := url.Parse(doc)
+		if err != nil || u.Scheme != "https" || u.Host == "" || strings.Trim(u.Path, "/") == "" || u.Fragment != "" || u.User != nil {
+			return fmt.Errorf("--client-metadata-url %q: expected an https URL with a path and no fragment, where the client's metadata document is served (it is the client_id)", doc)
+		}
+	}
+	return nil
+}
+
 func checkCallback(host, path string) error {
 	switch strings.Trim(host, "[]") {
 	case "127.0.0.1", "localhost", "::1":
