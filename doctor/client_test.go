@@ -23,11 +23,6 @@ func TestConfiguredClientAndEndpoints(t *testing.T) {
 		}
 		return e
 	}
-	type check struct {
-		id          string
-		st          Status
-		detail, fix string
-	}
 	for _, c := range []struct {
 		name      string
 		server    *devserver.Running

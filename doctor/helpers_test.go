@@ -49,6 +49,13 @@ func run(t *testing.T, opts Options) Report {
 	return Run(ctx, opts)
 }
 
+// check is one result a test expects: want's arguments.
+type check struct {
+	id          string
+	st          Status
+	detail, fix string
+}
+
 // want asserts one check's status and that its detail and fix contain the given texts.
 func want(t *testing.T, rep Report, id string, st Status, detail, fix string) {
 	t.Helper()

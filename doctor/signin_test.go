@@ -15,11 +15,6 @@ func TestSignInMethod(t *testing.T) {
 	document := func(body string) map[string]route {
 		return map[string]route{"/.well-known/oauth-authorization-server": {200, nil, asMetadata(cimd)}, "/client.json": {200, nil, body}}
 	}
-	type check struct {
-		id          string
-		st          Status
-		detail, fix string
-	}
 	for _, c := range []struct {
 		name   string
 		routes map[string]route

@@ -70,22 +70,7 @@ func (s *stormServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func TestResumeStormIsBounded(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		srv := &stormServer{}
-		ln := newPipeNet()
-		hs := &http.Server{Handler: srv}
-		go hs.Serve(ln)
-		tr := &http.Transport{DialContext: ln.dial}
-		var logs bytes.Buffer
-		var logMu sync.Mutex
-		log := slog.New(slog.NewTextHandler(lockedWriter{&logs, &logMu}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-		u, _ := url.Parse("http://127.0.0.1/mcp")
-		b := &inbox{}
-		c := New(Options{URL: u, Mode: HTTPOnly, HTTPClient: &http.Client{Transport: tr}, Deliver: b.deliver, Logger: log})
-		t.Cleanup(func() { // in the bubble: everything it started must end in it
-			c.Close(context.Background())
-			hs.Close()
-			ln.Close()
-			tr.CloseIdleConnections()
-		})
+		c, b, logs := stormClient(t, srv, "http://127.0.0.1/mcp", HTTPOnly)
 
 		c.Send(mustParse(t, `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`))
 		b.wait(t, `"id":1`)
@@ -124,14 +109,36 @@ func TestResumeStormIsBounded(t *testing.T) {
 		if gap := listens[len(listens)-1].Sub(listens[len(listens)-2]); gap < listenMaxWait {
 			t.Errorf("the GET stream's last reconnect came %s after the one before, want %s", gap, listenMaxWait)
 		}
-		logMu.Lock()
-		lines := strings.Count(logs.String(), "\n")
-		text := logs.String()
-		logMu.Unlock()
-		if lines > 10 {
-			t.Errorf("%d log lines at info level over %s of a resume storm:\n%s", lines, window, text)
+		if text := logs(); strings.Count(text, "\n") > 10 {
+			t.Errorf("%d log lines at info level over %s of a resume storm:\n%s", strings.Count(text, "\n"), window, text)
 		}
 	})
+}
+
+// stormClient starts, in the test's bubble, srv on an in-memory network and a Client of rawURL in mode, whose
+// deliveries go to the inbox returned; logs returns what it logged at info level and above.
+func stormClient(t *testing.T, srv http.Handler, rawURL string, mode Mode) (c *Client, b *inbox, logs func() string) {
+	ln := newPipeNet()
+	hs := &http.Server{Handler: srv}
+	go hs.Serve(ln)
+	tr := &http.Transport{DialContext: ln.dial}
+	var buf bytes.Buffer
+	var mu sync.Mutex
+	log := slog.New(slog.NewTextHandler(lockedWriter{&buf, &mu}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	u, _ := url.Parse(rawURL)
+	b = &inbox{}
+	c = New(Options{URL: u, Mode: mode, HTTPClient: &http.Client{Transport: tr}, Deliver: b.deliver, Logger: log})
+	t.Cleanup(func() { // in the bubble: everything it started must end in it
+		c.Close(context.Background())
+		hs.Close()
+		ln.Close()
+		tr.CloseIdleConnections()
+	})
+	return c, b, func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return buf.String()
+	}
 }
 
 // lockedWriter serializes writes to a buffer that the test reads.
@@ -206,22 +213,7 @@ func (s *legacyStormServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func TestLegacyStreamStormIsBounded(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		srv := &legacyStormServer{streams: map[string]chan []byte{}}
-		ln := newPipeNet()
-		hs := &http.Server{Handler: srv}
-		go hs.Serve(ln)
-		tr := &http.Transport{DialContext: ln.dial}
-		var logs bytes.Buffer
-		var logMu sync.Mutex
-		log := slog.New(slog.NewTextHandler(lockedWriter{&logs, &logMu}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-		u, _ := url.Parse("http://127.0.0.1/sse")
-		b := &inbox{}
-		c := New(Options{URL: u, Mode: SSEOnly, HTTPClient: &http.Client{Transport: tr}, Deliver: b.deliver, Logger: log})
-		t.Cleanup(func() {
-			c.Close(context.Background())
-			hs.Close()
-			ln.Close()
-			tr.CloseIdleConnections()
-		})
+		c, b, logs := stormClient(t, srv, "http://127.0.0.1/sse", SSEOnly)
 
 		c.Send(mustParse(t, `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2024-11-05","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`))
 		b.wait(t, `"id":1`)
@@ -262,11 +254,8 @@ func TestLegacyStreamStormIsBounded(t *testing.T) {
 		if gap := gets[len(gets)-1].Sub(gets[len(gets)-2]); gap < legacyMaxWait {
 			t.Errorf("the last stream was opened %s after the one before, want %s", gap, legacyMaxWait)
 		}
-		logMu.Lock()
-		lines, text := strings.Count(logs.String(), "\n"), logs.String()
-		logMu.Unlock()
-		if lines > 10 {
-			t.Errorf("%d log lines at info level over %s of a legacy stream storm:\n%s", lines, window, text)
+		if text := logs(); strings.Count(text, "\n") > 10 {
+			t.Errorf("%d log lines at info level over %s of a legacy stream storm:\n%s", strings.Count(text, "\n"), window, text)
 		}
 	})
 }
