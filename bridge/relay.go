@@ -206,6 +206,8 @@ func (r *Relay) drain(ctx context.Context) {
 // readLoop reads one message per line and relays it. Bad input is answered with an error and skipped.
 func (r *Relay) readLoop(ctx context.Context) error {
 	br := bufio.NewReaderSize(r.In, 64<<10)
+	// A line that does not fit is refused at once, not held until room comes: stdin must be read on, or a client
+	// that writes a long request before it reads stdout would block while the answer holding the room waits for it.
 	buf := membudget.NewBuffer(r.Budget, r.MaxMessageBytes+1) // +1: the newline
 	for ctx.Err() == nil {
 		err := readLine(br, buf)

@@ -207,6 +207,7 @@ func mediaType(resp *http.Response) string {
 // caller gives the budget back with release once the message is delivered.
 func (c *Client) readBody(resp *http.Response) (body []byte, release func(), err error) {
 	buf := membudget.NewBuffer(c.opts.Budget, c.opts.MaxMessageBytes)
+	buf.WaitUntil(requestDone(c.ctx, resp)) // no room: wait for it while the request lasts
 	if n := resp.ContentLength; n > int64(c.opts.MaxMessageBytes) {
 		return nil, nil, c.tooLarge(&membudget.TooLarge{Size: n, Max: int64(c.opts.MaxMessageBytes)}, false)
 	}
@@ -226,6 +227,14 @@ func (c *Client) readBody(resp *http.Response) (body []byte, release func(), err
 		return nil, nil, describeNetError(c.url(), err)
 	}
 	return buf.Bytes(), buf.Release, nil
+}
+
+// requestDone is closed when the request resp answers ends (cancelled, or the Client closed).
+func requestDone(ctx context.Context, resp *http.Response) <-chan struct{} {
+	if resp.Request != nil {
+		return resp.Request.Context().Done()
+	}
+	return ctx.Done()
 }
 
 // inboundBody reads a JSON body and hands it to inbound; an empty body is nothing.
@@ -313,6 +322,8 @@ type sseRead struct {
 	// skipLarge: a message too large for the bridge is logged and skipped, and the stream read on. For the
 	// server's streams of its own, whose messages nobody waits on; an answer's stream ends with the error.
 	skipLarge bool
+	// done ends a wait for room in the memory budget: the call's end for an answer's stream; nil: the Client's.
+	done <-chan struct{}
 }
 
 // sseResult is what reading a stream came to.
@@ -327,6 +338,10 @@ func (c *Client) readSSE(body io.Reader, how sseRead) (sseResult, error) {
 	var res sseResult
 	buf := membudget.NewBuffer(c.opts.Budget, c.opts.MaxMessageBytes)
 	defer buf.Release()
+	if how.done == nil {
+		how.done = c.ctx.Done()
+	}
+	buf.WaitUntil(how.done) // no room: wait for it, as the message's reader is held up anyway
 	r := newSSEReader(body, buf, c.opts.MaxMessageBytes)
 	defer r.close()
 	for {

@@ -97,7 +97,7 @@ func (s *streamableConn) readCallStream(cl *call, resp *http.Response, session h
 	go cl.closeWhenDone()
 	// Read to the end even after the answer: a server may put a last notification (progress) just behind it.
 	g := guardStall(resp.Body, c.opts.StallTimeout)
-	res, err := c.readSSE(resp.Body, sseRead{stop: g.kick})
+	res, err := c.readSSE(resp.Body, sseRead{stop: g.kick, done: cl.ctx.Done()})
 	g.stop()
 	last := res.last
 	window := 4 * c.opts.RetryWindow
@@ -154,7 +154,7 @@ func (s *streamableConn) readCallStream(cl *call, resp *http.Response, session h
 			return describeStatus(c.url(), resp.StatusCode, resp.Header.Get("Content-Type"), errorBody(resp))
 		}
 		g = guardStall(resp.Body, c.opts.StallTimeout)
-		res, err = c.readSSE(resp.Body, sseRead{stop: g.kick})
+		res, err = c.readSSE(resp.Body, sseRead{stop: g.kick, done: cl.ctx.Done()})
 		g.stop()
 		resp.Body.Close()
 		if res.last != "" {

@@ -15,8 +15,10 @@ type Buffer struct {
 	budget *Budget
 	max    int
 	blocks [][]byte
-	n      int       // bytes written
-	taken  int64     // bytes taken from the budget
+	n      int    // bytes written
+	share  holder // what it took from the budget
+	wait   bool   // wait for room in the budget (WaitUntil)
+	done   <-chan struct{}
 	err    error     // why the message did not fit, once it did not
 	hint   int       // the size the message is said to have, for its first block
 	joined []byte    // the message in one piece, once Bytes made it; it belongs to the caller
@@ -31,6 +33,13 @@ func NewBuffer(b *Budget, max int) *Buffer {
 	m := &Buffer{budget: b, max: max}
 	m.blocks = m.inline[:0]
 	return m
+}
+
+// WaitUntil makes the Buffer wait for room in the budget when a piece does not fit, until done is closed, rather
+// than drop the message at once. It may still be dropped: when every reader holding part of a message waits,
+// the youngest gives up (see Budget). Call it before the first Write.
+func (m *Buffer) WaitUntil(done <-chan struct{}) {
+	m.wait, m.done = true, done
 }
 
 // Write appends p. Once the message does not fit (over max, or no room left in the budget) it holds nothing
@@ -102,13 +111,12 @@ func (m *Buffer) account(n int) error {
 		m.n += n
 		return m.err
 	}
-	if need := int64(m.n+n) - m.taken; need > 0 {
-		if !m.budget.Take(need) {
-			m.fail(&NoRoom{Size: int64(m.n + n), Held: m.budget.Held() - m.taken, Limit: m.budget.Limit()})
+	if need := int64(m.n+n) - m.share.taken; need > 0 {
+		if !m.budget.grab(&m.share, need, m.wait, m.done) {
+			m.fail(&NoRoom{Size: int64(m.n + n), Held: m.budget.Held() - m.share.taken, Limit: m.budget.Limit()})
 			m.n += n
 			return m.err
 		}
-		m.taken += need
 	}
 	m.n += n
 	return nil
@@ -128,10 +136,10 @@ func (m *Buffer) room(want int) []byte {
 // Content-Length). When that fits, it is taken from the budget at once and the first block is made that size,
 // so a message of the size said is read into one allocation.
 func (m *Buffer) SizeHint(n int64) {
-	if m.n > 0 || n <= 0 || (m.max > 0 && n > int64(m.max)) || !m.budget.Take(n) {
+	if m.n > 0 || n <= 0 || (m.max > 0 && n > int64(m.max)) || !m.budget.grab(&m.share, n, m.wait, m.done) {
 		return
 	}
-	m.taken, m.hint = n, int(n)
+	m.hint = int(n)
 }
 
 // nextBlock sizes a new block: as large as what is held already (the message likely goes on as long again),
@@ -160,8 +168,7 @@ func (m *Buffer) fail(err error) {
 		dropPages(b)
 	}
 	m.blocks, m.inline[0] = m.inline[:0], nil
-	m.budget.Give(m.taken)
-	m.taken = 0
+	m.budget.release(&m.share)
 }
 
 // Len is how many bytes were written, kept or not.
@@ -217,11 +224,11 @@ func (m *Buffer) Release() {
 	if m.n >= collectAfter {
 		defer runtime.GC()
 	}
-	m.budget.Give(m.taken)
+	m.budget.release(&m.share)
 	for _, b := range m.blocks {
 		dropPages(b)
 	}
-	m.taken, m.n, m.err, m.blocks, m.hint, m.joined, m.head = 0, 0, nil, m.inline[:0], 0, nil, nil
+	m.n, m.err, m.blocks, m.hint, m.joined, m.head = 0, nil, m.inline[:0], 0, nil, nil
 	m.inline[0] = nil
 }
 

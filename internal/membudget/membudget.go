@@ -6,44 +6,52 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync/atomic"
+	"sync"
 )
 
 // Budget is a count of bytes that readers take before holding a message and give back once it is written out.
-// Taking never waits: a message is read a piece at a time and its size is seldom known in advance, so readers
-// that waited for one another while each held part of a message could wait for ever. A reader that cannot take
-// what it needs drops its message with an error instead. (golang.org/x/sync/semaphore.Weighted's TryAcquire would
-// do the taking, but it cannot tell how much is held, which that error gives; a counter is all that is left.)
-// A nil *Budget has no limit.
+// A message is read a piece at a time and its size is seldom known in advance, so a reader takes as it reads.
+// When a piece does not fit, a Buffer told to wait (WaitUntil) waits for room; when every reader holding part of
+// a message waits, none could ever go on, so the youngest of them gives up its message and its bytes: the others
+// then finish, oldest first. A reader not told to wait drops its message at once. (golang.org/x/sync/semaphore's
+// Weighted waits in order, but a reader that waits while holding part of a message could wait for ever on
+// readers that wait for it; it has no way to pick one to give up.) A nil *Budget has no limit.
 type Budget struct {
-	limit int64
-	held  atomic.Int64
+	limit   int64
+	mu      sync.Mutex
+	held    int64
+	next    uint64               // the sequence number of the next reader to hold bytes
+	holders map[*holder]struct{} // the readers holding bytes
+	freed   chan struct{}        // closed, and replaced, whenever bytes are given back
 }
 
 // New returns a Budget of limit bytes.
-func New(limit int64) *Budget { return &Budget{limit: limit} }
+func New(limit int64) *Budget {
+	return &Budget{limit: limit, holders: map[*holder]struct{}{}, freed: make(chan struct{})}
+}
 
-// Take takes n bytes if they fit and reports whether they did.
+// Take takes n bytes if they fit and reports whether they did; it never waits.
 func (b *Budget) Take(n int64) bool {
 	if b == nil || n <= 0 {
 		return true
 	}
-	for {
-		h := b.held.Load()
-		if h+n > b.limit {
-			return false
-		}
-		if b.held.CompareAndSwap(h, h+n) {
-			return true
-		}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.fits(nil, n) {
+		return false
 	}
+	b.held += n
+	return true
 }
 
-// Give gives back n bytes taken before.
+// Give gives back n bytes taken with Take.
 func (b *Budget) Give(n int64) {
-	if b != nil && n > 0 {
-		b.held.Add(-n)
+	if b == nil || n <= 0 {
+		return
 	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.giveLocked(n)
 }
 
 // Held is how many bytes are taken now.
@@ -51,7 +59,9 @@ func (b *Budget) Held() int64 {
 	if b == nil {
 		return 0
 	}
-	return b.held.Load()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.held
 }
 
 // Limit is the budget's size; 0 for none.
