@@ -110,7 +110,7 @@ func (b *Budget) stuck() *holder {
 
 // release gives back all h holds.
 func (b *Budget) release(h *holder) {
-	if b == nil {
+	if b == nil || (h.taken == 0 && h.seq == 0) { // nothing held: no lock, no wake-up
 		h.taken = 0
 		return
 	}
