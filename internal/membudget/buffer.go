@@ -10,7 +10,7 @@ import (
 
 // Buffer gathers one message a piece at a time, taking from a Budget as it grows, and hands it over in one
 // piece. It grows by adding blocks, never by copying what it holds, so a message costs its own size while it is
-// read and twice that only for the moment Bytes joins the blocks. The zero value is not usable: see NewBuffer.
+// read, and its size plus one block while Bytes joins the blocks. The zero value is not usable: see NewBuffer.
 type Buffer struct {
 	budget *Budget
 	max    int
