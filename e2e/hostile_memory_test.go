@@ -106,11 +106,12 @@ func TestResumeStormStopsThroughTheBinary(t *testing.T) {
 // events against the default 256 MiB, scaled to a 2-core CI: 120 MiB of events against 64 MiB). The first part
 // is 26 MiB: the server's writes return only once the bridge has read all but what the kernel buffers (well
 // under 10 MiB on loopback), so when every first part is written the bridge holds at least 16 MiB of each, or
-// has refused one already; either way not all four can be taken.
+// has refused one already; either way not all four can be taken, and a reader that finds no room waits for it,
+// so at least one gets through (two fit).
 // Every request gets one answer, those that did not fit an error naming the limit and the flag, the bridge goes
-// on, and its peak RSS (VmHWM) stays under twice the budget + 64 MiB: the budget itself, the moment each message
-// taken is joined from its blocks (twice its size), the collector's lag (the Go memory limit is set to twice the
-// budget + 32 MiB) and the runtime, binary included. The default budget is
+// on, and its peak RSS (VmHWM) stays under twice the budget + 64 MiB: the budget itself, a block more for each
+// message while it is joined, the collector's lag (the Go memory limit is set to twice the budget + 32 MiB) and
+// the runtime, binary included. The default budget is
 // measured too, with four events over its one-message limit of 128 MiB, which are dropped unread.
 func TestConcurrentLargeEventsStayInTheBudget(t *testing.T) {
 	const mib = 1 << 20
