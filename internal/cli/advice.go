@@ -211,8 +211,12 @@ func (a adviser) timeout(err error) string {
 	switch {
 	case !errors.As(err, &te):
 		return ""
+	case te.RedirectURI != "" && a.clientFile:
+		return a.reconfigure("list in the redirect_uris of the --static-oauth-client-info file a loopback redirect URI that client_id " +
+			te.ClientID + " is registered with, in place of " + te.RedirectURI)
 	case te.RedirectURI != "":
-		return "register " + te.RedirectURI + " as a redirect URI of client_id " + te.ClientID + " at the authorization server, then " + a.again()
+		return a.reconfigure("make the bridge send a redirect URI that client_id " + te.ClientID +
+			" is registered with, in place of " + te.RedirectURI + ": --callback-port, --host and --callback-path set its port, host and path")
 	case a.authTimeout != "":
 		return a.reconfigure("raise --auth-timeout (now " + a.authTimeout + ")")
 	}
@@ -227,8 +231,15 @@ func (a adviser) rateLimited(err error) string {
 	if !isSignInFailure(err) || !named && !oauth.IsRateLimited(err) {
 		return ""
 	}
-	if named {
-		return a.again() + " after " + rl.Until.UTC().Format("15:04:05 UTC") + " to sign in again"
+	if named { // the time ratelimit quotes: rounded up to whole seconds, never sooner than the server asked
+		until, layout := rl.Until.UTC(), "15:04:05 UTC"
+		if until.Nanosecond() != 0 {
+			until = until.Truncate(time.Second).Add(time.Second)
+		}
+		if rl.Wait >= 24*time.Hour {
+			layout = "2006-01-02 15:04:05 UTC"
+		}
+		return a.again() + " after " + until.Format(layout) + " to sign in again"
 	}
 	return a.again() + " in a few minutes to sign in again"
 }

@@ -43,7 +43,7 @@ const configuration = " in this server's entry of the MCP client's configuration
 // serving bridge words them.
 func adviceCases(t *testing.T) []adviceCase {
 	t.Helper()
-	limited := &ratelimit.Error{Endpoint: "https://as/oauth/token", Until: time.Date(2026, 1, 2, 9, 34, 18, 0, time.UTC), Status: 429, Wait: 30 * time.Second}
+	limited := &ratelimit.Error{Endpoint: "https://as/oauth/token", Until: time.Date(2026, 1, 2, 9, 34, 17, 400, time.UTC), Status: 429, Wait: 30 * time.Second}
 	return []adviceCase{
 		{"no OAuth at all", signInError(t, devserver.FaultAPIKeyOnly),
 			"this server takes an API key, not a sign-in: set MESHAI_API_KEY to your API key for it" + configuration},
@@ -75,7 +75,7 @@ func adviceCases(t *testing.T) []adviceCase {
 		{"a pre-registered client's port is taken", &auth.CallbackPortBusyError{Port: 8080, ClientID: "sigil"},
 			"stop the program listening on port 8080, then call the meshai_sign_in tool"},
 		{"browser never came back to a pre-registered client's redirect", &auth.TimeoutError{After: time.Second, ClientID: "sigil", RedirectURI: "http://127.0.0.1:5/callback"},
-			"register http://127.0.0.1:5/callback as a redirect URI of client_id sigil at the authorization server, then call the meshai_sign_in tool"},
+			"make the bridge send a redirect URI that client_id sigil is registered with, in place of http://127.0.0.1:5/callback: --callback-port, --host and --callback-path set its port, host and path" + configuration},
 		{"code exchange rate limited", signInFailure{fmt.Errorf("redeem the sign-in code: %w", limited)},
 			"call the meshai_sign_in tool after 09:34:18 UTC to sign in again"},
 		{"a later request meets the rate-limited sign-in", &auth.FailedError{Err: limited}, "call the meshai_sign_in tool after 09:34:18 UTC to sign in again"},
@@ -145,6 +145,8 @@ func TestCommandAdvice(t *testing.T) {
 			"give the client_secret and token_endpoint_auth_method that client_id neotoma is registered with in the --static-oauth-client-info file" + configuration},
 		{"wrong secret in the flags", withFlags, &auth.ClientRefusedError{ClientID: "neotoma", Configured: true},
 			"give the secret that client_id neotoma is registered with in --client-secret" + configuration},
+		{"the redirect of a client.json never came back", withFile, &auth.TimeoutError{After: time.Second, ClientID: "sigil", RedirectURI: "http://127.0.0.1:5/callback"},
+			"list in the redirect_uris of the --static-oauth-client-info file a loopback redirect URI that client_id sigil is registered with, in place of http://127.0.0.1:5/callback" + configuration},
 		{"a short --auth-timeout", adviser{serving: true, authTimeout: "2s"}, &auth.TimeoutError{After: 2 * time.Second},
 			"raise --auth-timeout (now 2s)" + configuration},
 	} {
