@@ -84,7 +84,7 @@ func (a adviser) advise(err error) string {
 
 // adviceRules are tried in order, each about one kind of typed fact; a package with facts of its own (such as
 // rate limits) gets a rule here. The specific come first: a failed sign-in that a later request met
-// (failedAdvice) gets the advice for its cause when a rule knows it.
+// (adviser.failed) gets the advice for its cause when a rule knows it.
 var adviceRules = []func(adviser, error) string{adviser.unsafeDir, adviser.namedURL, adviser.noOAuth, adviser.challenge,
 	adviser.refusal, adviser.freshToken, adviser.registration, adviser.noRegistration, adviser.portBusy, adviser.noDeviceGrant,
 	adviser.clientRefused, adviser.timeout, adviser.rateLimited, adviser.unreadable, adviser.signInRequired, adviser.keychain,
