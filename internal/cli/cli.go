@@ -77,25 +77,26 @@ func Main(env Env) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	cfg.dirNote = settleConfigDir(&cfg)
+	adv := newAdviser(cfg, action == "serve", env.Getenv)
 	if err := config.CheckPrivate(cfg.ConfigDir); err != nil { // before the log file or a token is opened in it
-		fmt.Fprintln(env.Stderr, "meshai-mcp-server:", withAdvice(err))
+		fmt.Fprintln(env.Stderr, "meshai-mcp-server:", adv.with(err))
 		return 2
 	}
 	if action != "serve" {
 		env.Stdout = secrets.Writer(env.Stdout) // status prints what the userinfo endpoint said
 		err = account(ctx, action, cfg, env)
 	} else {
-		err = serve(ctx, cfg, env)
+		err = serve(ctx, cfg, env, adv)
 	}
 	if err != nil { // login, status and logout print their failures here: with the advice, as the bridge shows them
-		fmt.Fprintln(env.Stderr, "meshai-mcp-server:", withAdvice(err))
+		fmt.Fprintln(env.Stderr, "meshai-mcp-server:", adv.with(err))
 		return 1
 	}
 	return 0
 }
 
 // serve relays stdio to the remote server until the client goes away.
-func serve(ctx context.Context, cfg Config, env Env) error {
+func serve(ctx context.Context, cfg Config, env Env, adv adviser) error {
 	log, closeLog := openConfigLog(cfg, env.Stderr)
 	defer closeLog()
 	roots, err := rootCAs(cfg.CAFiles)
@@ -125,8 +126,8 @@ func serve(ctx context.Context, cfg Config, env Env) error {
 		}
 	} else {
 		si := newSignIn(cfg, env, log, hc)
-		token = advisingSignIn{si}
-		relay.SignIn = signInView{si}
+		token = advisingSignIn{si, adv}
+		relay.SignIn = signInView{si, adv}
 		relocated = si.Relocate
 		go si.KeepFresh(ctx)
 	}
@@ -141,7 +142,7 @@ func serve(ctx context.Context, cfg Config, env Env) error {
 		Token:        token,
 		Deliver:      relay.Deliver,
 		Relocated:    relocated,
-		Advise:       adviseUpstream,
+		Advise:       adv.upstream,
 		Logger:       log,
 		Budget:       budget,
 	})

@@ -47,6 +47,10 @@ func readClientInfo(v string, getenv func(string) string, cfg *Config) error {
 		return fmt.Errorf("token_endpoint_auth_method %s needs the client_secret", m)
 	}
 	cfg.ClientID, cfg.ClientSecret = info.ClientID, info.ClientSecret
+	cfg.clientFlags = " --static-oauth-client-info '<the same JSON>'"
+	if path, ok := strings.CutPrefix(v, "@"); ok {
+		cfg.clientFlags = " --static-oauth-client-info " + quoteArg("@"+path)
+	}
 	cfg.ClientAuthMethod, cfg.ClientRedirects = info.TokenEndpointAuthMethod, info.RedirectURIs
 	return nil
 }
@@ -71,8 +75,8 @@ func applyClientRedirect(cfg *Config, set map[string]bool) error {
 			return nil
 		}
 		return fmt.Errorf("--static-oauth-client-info: none of its redirect_uris (%s) is a loopback http URI the sign-in can listen on, "+
-			"such as http://localhost:8080/oauth/callback: register one for this client, or sign in with --device-code",
-			strings.Join(cfg.ClientRedirects, ", "))
+			"such as http://localhost:8080/oauth/callback: run `meshai-mcp-server doctor%s %s`, which checks what the server offers and names the one fix it allows",
+			strings.Join(cfg.ClientRedirects, ", "), cfg.clientFlags, quoteArg(cfg.URL.Redacted()))
 	}
 	if !set["host"] {
 		cfg.CallbackHost = u.Hostname()

@@ -57,6 +57,9 @@ type Config struct {
 	// and its redirect_uris, whose loopback one sets the callback (applyClientRedirect).
 	ClientAuthMethod string
 	ClientRedirects  []string
+	// clientFlags is --static-oauth-client-info as a command names it again (loginCommand): the @file as given,
+	// an inline JSON as a placeholder, since it may hold the secret.
+	clientFlags string
 	// Endpoints set by hand, for servers that publish no metadata (--authorization-url, --token-url, --registration-url).
 	AuthorizationURL, TokenURL, RegistrationURL string
 

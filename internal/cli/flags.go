@@ -51,7 +51,7 @@ func serveFlagSet(cfg *Config, a *serveArgs, getenv func(string) string, stderr 
 		cfg.BrowserCommand = auth.NoBrowser
 		return nil
 	})
-	cfg.AuthTimeout = 300 * time.Second
+	cfg.AuthTimeout = defaultAuthTimeout
 	fs.Func("auth-timeout", "how long to wait for the browser sign-in: a duration (`90s`, 5m) or seconds, as mcp-remote (default 5m0s)", func(v string) error {
 		return parseSeconds(v, &cfg.AuthTimeout)
 	})

@@ -81,16 +81,16 @@ func account(ctx context.Context, action string, cfg Config, env Env) error {
 		if err := si.Logout(ctx); err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "Signed out of %s: its tokens and registration are gone from the %s store. `meshai-mcp-server login` signs in again.\n",
-			cfg.URL.Redacted(), si.Store.Kind())
+		fmt.Fprintf(out, "Signed out of %s: its tokens and registration are gone from the %s store. %s signs in again.\n",
+			cfg.URL.Redacted(), si.Store.Kind(), loginCommand(cfg))
 	case "status":
 		st, err := si.Status(ctx)
 		if err != nil {
 			return err
 		}
 		if !st.SignedIn {
-			fmt.Fprintf(out, "Not signed in to %s (token store: %s). Run `meshai-mcp-server login %s`, or just use it: the first request opens the sign-in.\n",
-				cfg.URL.Redacted(), st.StoreKind, cfg.URL.Redacted())
+			fmt.Fprintf(out, "Not signed in to %s (token store: %s). Run %s, or just use it: the first request opens the sign-in.\n",
+				cfg.URL.Redacted(), st.StoreKind, loginCommand(cfg))
 			return nil
 		}
 		expiry := "does not expire"

@@ -12,7 +12,10 @@ import (
 
 // signInView shows the sign-in to the bridge: its phases as the bridge knows them, and each failure with the one
 // thing to do about it.
-type signInView struct{ si *auth.SignIn }
+type signInView struct {
+	si  *auth.SignIn
+	adv adviser
+}
 
 // Watch implements bridge.SignIn.
 func (v signInView) Watch() (bridge.SignInState, <-chan struct{}) {
@@ -28,7 +31,10 @@ func (v signInView) Watch() (bridge.SignInState, <-chan struct{}) {
 	case auth.SignedIn:
 		out.Phase = bridge.SignedIn
 	case auth.Failed:
-		out.Phase, out.Problem = bridge.SignInFailed, withAdvice(st.Err).Error()
+		out.Phase, out.Problem = bridge.SignInFailed, "the sign-in failed"
+		if st.Err != nil {
+			out.Problem = v.adv.with(signInFailure{st.Err}).Error()
+		}
 	default:
 		out.Phase = bridge.SignedOut
 	}
@@ -40,17 +46,36 @@ func (v signInView) Retry() { v.si.Retry() }
 
 // advisingSignIn is the sign-in as remote sees it (a token source that re-authorizes), its refusals carrying
 // the advice that the client then reads in its error.
-type advisingSignIn struct{ si *auth.SignIn }
+type advisingSignIn struct {
+	si  *auth.SignIn
+	adv adviser
+}
 
 // Token implements oauth2.TokenSource.
 func (a advisingSignIn) Token() (*oauth2.Token, error) {
 	tok, err := a.si.Token()
-	return tok, withAdvice(err)
+	return tok, a.adv.with(err)
 }
 
-// Reauthorize implements remote.Reauthorizer.
+// Reauthorize implements remote.Reauthorizer. An error that leaves the sign-in Failed is that sign-in's failure.
 func (a advisingSignIn) Reauthorize(ctx context.Context, status int, wwwAuthenticate []string, rejected string) error {
-	return withAdvice(a.si.Reauthorize(ctx, status, wwwAuthenticate, rejected))
+	err := a.si.Reauthorize(ctx, status, wwwAuthenticate, rejected)
+	if st, _ := a.si.Watch(); err != nil && st.Phase == auth.Failed {
+		err = signInFailure{err}
+	}
+	return a.adv.with(err)
+}
+
+// signInFailure marks an error as a sign-in that failed, not a refresh or a request: advice may then start the
+// next sign-in (a rate limit, for one, lost the sign-in, where a refresh loses nothing). It says what err says.
+type signInFailure struct{ error }
+
+func (e signInFailure) Unwrap() error { return e.error }
+
+// isSignInFailure reports whether err is a failed sign-in: one marked so, or one a later request met.
+func isSignInFailure(err error) bool {
+	var sf signInFailure
+	return errors.As(err, &sf) || errors.Is(err, auth.ErrSignInFailed)
 }
 
 // advisedError is an error with the advice for it; errors.Is and errors.As still see the cause.
@@ -62,14 +87,14 @@ type advisedError struct {
 func (e *advisedError) Error() string { return e.err.Error() + ": " + e.advice }
 func (e *advisedError) Unwrap() error { return e.err }
 
-// withAdvice adds to err the one thing to do about it, when advise knows one.
-func withAdvice(err error) error {
+// with adds to err the one thing to do about it, when the adviser knows one, and only once.
+func (a adviser) with(err error) error {
 	var done *advisedError
 	if err == nil || errors.As(err, &done) {
 		return err
 	}
-	if a := advise(err); a != "" {
-		return &advisedError{err: err, advice: a}
+	if s := a.advise(err); s != "" {
+		return &advisedError{err: err, advice: s}
 	}
 	return err
 }
