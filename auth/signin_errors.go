@@ -15,10 +15,20 @@ type TimeoutError struct {
 	// ClientID and RedirectURI are set when the client was registered beforehand: the likely cause is then that
 	// its registration lacks RedirectURI, so the server showed its own error page and never sent the browser back.
 	ClientID, RedirectURI string
+	// StaleClientID is set when the sign-in reused a registration the bridge made itself earlier and never signed
+	// in with: the authorization server may have dropped it (servers purge unused registrations; a restarted one
+	// may forget them all) and shown its own error page, so the browser never came back. The registration has been
+	// forgotten here, and the next sign-in registers anew.
+	StaleClientID string
 }
 
 func (e *TimeoutError) Error() string {
 	msg := fmt.Sprintf("the sign-in was not completed in the browser within %s", e.After)
+	if e.StaleClientID != "" {
+		msg += fmt.Sprintf("; the browser never came back: the authorization server may no longer know this app's registration "+
+			"(client_id %s, never used for a sign-in) and have shown its own error page instead; "+
+			"that registration is forgotten here, and the next sign-in registers anew", e.StaleClientID)
+	}
 	if e.RedirectURI != "" {
 		msg += fmt.Sprintf("; the browser never came back to %s: the likely cause is that client_id %s does not have this redirect URI registered, "+
 			"so the authorization server showed its own error page instead of sending the browser back", e.RedirectURI, e.ClientID)

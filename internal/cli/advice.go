@@ -130,6 +130,9 @@ func timeoutAdvice(err error) string {
 	if !errors.As(err, &te) {
 		return ""
 	}
+	if te.StaleClientID != "" {
+		return signInAgain + " to register and sign in anew"
+	}
 	if te.RedirectURI != "" {
 		return "register " + te.RedirectURI + " as a redirect URI of client_id " + te.ClientID + " at the authorization server, " +
 			"or make the bridge use one the client has registered: --callback-port, --host and --callback-path " +

@@ -57,6 +57,8 @@ func adviceCases(t *testing.T) []adviceCase {
 		{"registration forgotten", fmt.Errorf("redeem the sign-in code: %w", &auth.ClientRefusedError{ClientID: "dyn"}), "to register and sign in anew"},
 		{"browser too slow, met again later", &auth.FailedError{Err: &auth.TimeoutError{After: 2 * time.Second}},
 			"for a new sign-in link, and finish in the browser within that time (raise --auth-timeout to allow more)"},
+		{"browser never came back with an unused registration", &auth.FailedError{Err: &auth.TimeoutError{After: 2 * time.Second, StaleClientID: "dyn"}},
+			"to register and sign in anew"},
 		{"a pre-registered client's port is taken", &auth.CallbackPortBusyError{Port: 8080, ClientID: "sigil"},
 			"stop the program listening on port 8080, or register another loopback redirect URI for the client and use its port (--callback-port"},
 		{"browser never came back to a pre-registered client's redirect", &auth.TimeoutError{After: time.Second, ClientID: "sigil", RedirectURI: "http://127.0.0.1:5/callback"},
