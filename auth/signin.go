@@ -470,8 +470,16 @@ func (s *SignIn) interactive(ctx context.Context, ch *oauth.Challenge, scopes []
 		}
 		return fmt.Errorf("sign-in did not complete: %w", err)
 	}
+	err = s.redeem(ctx, meta, reg, regKey, resource, cb.Code, ar.Verifier, scopes)
+	lb.Finish(err) // the browser's page says how it ended only now
+	return err
+}
+
+// redeem exchanges the authorization code for tokens and keeps them.
+func (s *SignIn) redeem(ctx context.Context, meta *oauth.ServerMetadata, reg *credstore.Registration, regKey credstore.ClientKey,
+	resource, code, verifier string, scopes []string) error {
 	tc := s.tokenClient(meta, reg, resource)
-	tok, err := tc.Exchange(ctx, cb.Code, ar.Verifier, reg.RedirectURI)
+	tok, err := tc.Exchange(ctx, code, verifier, reg.RedirectURI)
 	if err != nil {
 		if oauth.IsInvalidClient(err) && s.configuredClient() {
 			return fmt.Errorf("redeem the sign-in code: %w", &ClientRefusedError{ClientID: reg.ClientID, Configured: true, Method: reg.TokenEndpointAuthMethod, Err: err})

@@ -46,7 +46,7 @@ func TestStaleRegistrationAfterDeniedSignIn(t *testing.T) {
 		return isLog(m, "error") && strings.Contains(logText(m), "not completed in the browser")
 	})
 	if miss := lacking(logText(stale), []string{"may no longer know this app's registration", "registers anew"}); len(miss) > 0 {
-		t.Errorf("the retry with the forgotten registration ended with %q, lacking %q", logText(stale), miss)
+		t.Fatalf("the retry with the forgotten registration ended with %q, lacking %q", logText(stale), miss)
 	}
 	if st := second.Stats(); st.Registrations != 0 || st.Authorizations != 1 {
 		t.Fatalf("the retry made %d registrations and %d authorization requests, want 0 and 1 (the old client reused)", st.Registrations, st.Authorizations)
