@@ -216,7 +216,7 @@ func outcomePage(w http.ResponseWriter, err error) {
 		page(w, http.StatusOK, "Signed in", "meshai-mcp-server is signed in. You can close this tab and go back to your MCP client.")
 		return
 	}
-	page(w, http.StatusOK, "Sign-in did not complete", "meshai-mcp-server could not finish the sign-in: "+oauth.CleanText(err.Error(), 300)+
+	page(w, http.StatusOK, "Sign-in did not complete", "meshai-mcp-server could not finish the sign-in: "+oauth.CleanText(err.Error(), 500)+
 		". You can close this tab; your MCP client says what to do next.")
 }
 

@@ -488,6 +488,9 @@ func (s *SignIn) redeem(ctx context.Context, meta *oauth.ServerMetadata, reg *cr
 			_ = credstore.ForgetRegistration(ctx, s.Store, regKey)
 			return fmt.Errorf("redeem the sign-in code: %w", &ClientRefusedError{ClientID: reg.ClientID, Err: err})
 		}
+		if oauth.IsRateLimited(err) {
+			return fmt.Errorf("redeem the sign-in code: %w", codeRateLimited(err))
+		}
 		return fmt.Errorf("redeem the sign-in code: %w", err)
 	}
 	return s.signedIn(ctx, meta, reg, resource, tok, scopes)

@@ -2,8 +2,11 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
+
+	"github.com/meshailabs-org/meshai-mcp-server/internal/ratelimit"
 )
 
 // The sign-in's failures, stated as facts with the values involved; what to do about them (which flag, which
@@ -100,3 +103,27 @@ type CallbackPortBusyError struct {
 func (e *CallbackPortBusyError) Error() string {
 	return fmt.Sprintf("port %d, which the redirect URI of client_id %s needs, is in use by another program", e.Port, e.ClientID)
 }
+
+// CodeRateLimitedError: the token endpoint rate limited the redemption of the code the browser brought back, for
+// longer than the sign-in could wait. That sign-in is over and its code is not kept (codes are short-lived and
+// single-use), so, unlike a rate-limited refresh, nothing is retried by itself: after the wait, a new sign-in in the
+// browser is needed.
+type CodeRateLimitedError struct {
+	Until time.Time // when the server said its wait ends; zero when it did not say
+	Err   error     // the rate limit as the token client reported it (oauth.IsRateLimited)
+}
+
+// codeRateLimited wraps err, a rate limit met redeeming the sign-in code, with when it ends if the server said.
+func codeRateLimited(err error) *CodeRateLimitedError {
+	e := &CodeRateLimitedError{Err: err}
+	if rl := (*ratelimit.Error)(nil); errors.As(err, &rl) {
+		e.Until = rl.Until
+	}
+	return e
+}
+
+func (e *CodeRateLimitedError) Error() string {
+	return e.Err.Error() + "; the code the browser brought back is spent with this sign-in, so a new sign-in is needed after the wait"
+}
+
+func (e *CodeRateLimitedError) Unwrap() error { return e.Err }

@@ -32,7 +32,7 @@ func advise(err error) string {
 // rate limits) gets a rule here. The specific come first: a failed sign-in that a later request met
 // (failedAdvice) gets the advice for its cause when a rule knows it.
 var adviceRules = []func(error) string{unsafeDirAdvice, namedURLAdvice, noOAuthAdvice, challengeAdvice, refusalAdvice,
-	freshTokenAdvice, registrationAdvice, noRegistrationAdvice, portBusyAdvice, noDeviceGrantAdvice, clientRefusedAdvice, timeoutAdvice,
+	freshTokenAdvice, registrationAdvice, noRegistrationAdvice, portBusyAdvice, noDeviceGrantAdvice, clientRefusedAdvice, timeoutAdvice, codeRateLimitedAdvice,
 	unreadableAdvice, signInRequiredAdvice, keychainAdvice, storeKindAdvice, apiKeyAdvice, failedAdvice}
 
 // unsafeDirAdvice: the config directory can be written by other users.
@@ -139,6 +139,19 @@ func timeoutAdvice(err error) string {
 			"(or the redirect_uris of a --static-oauth-client-info file); then " + signInAgain
 	}
 	return signInAgain + " for a new sign-in link, and finish in the browser within that time (raise --auth-timeout to allow more)"
+}
+
+// codeRateLimitedAdvice: the token endpoint's rate limit spent the browser's code; only a new sign-in helps.
+func codeRateLimitedAdvice(err error) string {
+	var ce *auth.CodeRateLimitedError
+	if !errors.As(err, &ce) {
+		return ""
+	}
+	when := "once the server's wait is over"
+	if !ce.Until.IsZero() {
+		when = "after " + ce.Until.UTC().Format("15:04:05") + " UTC"
+	}
+	return when + ", " + signInAgain + " for a new sign-in link"
 }
 
 // unreadableAdvice: the stored sign-in is damaged or was edited by hand.
