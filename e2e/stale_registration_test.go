@@ -48,6 +48,7 @@ func TestStaleRegistrationAfterDeniedSignIn(t *testing.T) {
 	if miss := lacking(logText(stale), []string{"may no longer know this app's registration", "registers anew"}); len(miss) > 0 {
 		t.Fatalf("the retry with the forgotten registration ended with %q, lacking %q", logText(stale), miss)
 	}
+	t.Logf("the retry ended with: %s", logText(stale))
 	if st := second.Stats(); st.Registrations != 0 || st.Authorizations != 1 {
 		t.Fatalf("the retry made %d registrations and %d authorization requests, want 0 and 1 (the old client reused)", st.Registrations, st.Authorizations)
 	}

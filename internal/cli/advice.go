@@ -130,8 +130,8 @@ func timeoutAdvice(err error) string {
 	if !errors.As(err, &te) {
 		return ""
 	}
-	if te.StaleClientID != "" {
-		return signInAgain + " to register and sign in anew"
+	if te.StaleClientID != "" { // the error says the next sign-in registers anew
+		return signInAgain + " to try again"
 	}
 	if te.RedirectURI != "" {
 		return "register " + te.RedirectURI + " as a redirect URI of client_id " + te.ClientID + " at the authorization server, " +

@@ -58,7 +58,7 @@ func adviceCases(t *testing.T) []adviceCase {
 		{"browser too slow, met again later", &auth.FailedError{Err: &auth.TimeoutError{After: 2 * time.Second}},
 			"for a new sign-in link, and finish in the browser within that time (raise --auth-timeout to allow more)"},
 		{"browser never came back with an unused registration", &auth.FailedError{Err: &auth.TimeoutError{After: 2 * time.Second, StaleClientID: "dyn"}},
-			"to register and sign in anew"},
+			"call the meshai_sign_in tool (or run `meshai-mcp-server login`) to try again"},
 		{"code exchange rate limited", fmt.Errorf("redeem the sign-in code: %w", &auth.CodeRateLimitedError{Until: time.Date(2026, 1, 2, 9, 34, 18, 0, time.UTC), Err: errors.New("429")}),
 			"after 09:34:18 UTC, call the meshai_sign_in tool (or run `meshai-mcp-server login`) for a new sign-in link"},
 		{"code exchange rate limited, no end named", &auth.FailedError{Err: &auth.CodeRateLimitedError{Err: errors.New("429")}},
