@@ -59,17 +59,17 @@ type Loopback struct {
 	result chan callbackResult
 
 	// The browser that brought the code is answered once the sign-in knows how it ended (Finish), so its page
-	// never says "signed in" before the code was redeemed; after AnswerWithin it is told the sign-in is finishing.
-	AnswerWithin time.Duration
-	outcome      chan error    // the sign-in's end, from Finish
-	closing      chan struct{} // closed by Close
-	closeOnce    sync.Once
+	// never says "signed in" before the code was redeemed; after answerLimit it is told the sign-in is finishing.
+	answerLimit time.Duration
+	outcome     chan error    // the sign-in's end, from Finish
+	closing     chan struct{} // closed by Close
+	closeOnce   sync.Once
 }
 
-// answerWithin is how long the browser's page waits for the sign-in's outcome: AnswerWithin, 15 s by default.
+// answerWithin is how long the browser's page waits for the sign-in's outcome: answerLimit, 15 s by default.
 func (l *Loopback) answerWithin() time.Duration {
-	if l.AnswerWithin > 0 {
-		return l.AnswerWithin
+	if l.answerLimit > 0 {
+		return l.answerLimit
 	}
 	return 15 * time.Second
 }

@@ -305,7 +305,7 @@ func TestLoopbackAnswersAfterTheExchange(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer l.Close()
-			l.AnswerWithin = tc.within
+			l.answerLimit = tc.within
 			l.Expect("s1", "", false)
 			pageDone := getAsync(t, l.RedirectURI(), url.Values{"state": {"s1"}, "code": {"c-1"}})
 			if cb, err := l.Wait(t.Context()); err != nil || cb.Code != "c-1" {
