@@ -202,7 +202,7 @@ func (l *Loopback) answerCode(w http.ResponseWriter, r *http.Request) {
 		case err := <-l.outcome: // Finish closes right after it reports
 			outcomePage(w, err)
 		default:
-			page(w, http.StatusOK, "Finishing the sign-in", "meshai-mcp-server got the answer and stopped here; your MCP client shows whether the sign-in completed. You can close this tab.")
+			page(w, http.StatusOK, "Finishing the sign-in", "meshai-mcp-server stopped before it could say how the sign-in ended; your MCP client shows whether it completed. You can close this tab.")
 		}
 	case <-t.C:
 		page(w, http.StatusOK, "Finishing the sign-in", "meshai-mcp-server is still finishing the sign-in with the server; your MCP client shows when it is done. You can close this tab.")
