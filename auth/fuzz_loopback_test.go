@@ -23,7 +23,8 @@ func FuzzLoopbackCallback(f *testing.F) {
 		f.Add(q, true)
 	}
 	f.Fuzz(func(t *testing.T, rawQuery string, issRequired bool) {
-		l := &Loopback{result: make(chan callbackResult, 1)}
+		l := &Loopback{result: make(chan callbackResult, 1), outcome: make(chan error, 1), closing: make(chan struct{})}
+		l.outcome <- nil // the page of a code is answered at once, as after a redeemed code
 		l.Expect("s1", "https://as.example.com", issRequired)
 		req := httptest.NewRequest("GET", "http://127.0.0.1:1/callback", nil)
 		req.URL.RawQuery = rawQuery

@@ -57,6 +57,21 @@ type Loopback struct {
 	mu     sync.Mutex // guards state, issuer, issReq
 	once   sync.Once
 	result chan callbackResult
+
+	// The browser that brought the code is answered once the sign-in knows how it ended (Finish), so its page
+	// never says "signed in" before the code was redeemed; after answerLimit it is told the sign-in is finishing.
+	answerLimit time.Duration
+	outcome     chan error    // the sign-in's end, from Finish
+	closing     chan struct{} // closed by Close
+	closeOnce   sync.Once
+}
+
+// answerWithin is how long the browser's page waits for the sign-in's outcome: answerLimit, 15 s by default.
+func (l *Loopback) answerWithin() time.Duration {
+	if l.answerLimit > 0 {
+		return l.answerLimit
+	}
+	return 15 * time.Second
 }
 
 type callbackResult struct {
@@ -97,7 +112,7 @@ func ListenLoopbackAt(host, path string, ports []int) (*Loopback, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s for the sign-in redirect: %w", bind, err)
 	}
-	l := &Loopback{ln: ln, host: host, path: path, result: make(chan callbackResult, 1)}
+	l := &Loopback{ln: ln, host: host, path: path, result: make(chan callbackResult, 1), outcome: make(chan error, 1), closing: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.HandleFunc(path, l.handle)
 	l.srv = &http.Server{Handler: l.hostChecked(mux), ReadHeaderTimeout: 10 * time.Second}
@@ -141,23 +156,68 @@ func (l *Loopback) RedirectURI() string {
 // Port is the port bound.
 func (l *Loopback) Port() int { return l.ln.Addr().(*net.TCPAddr).Port }
 
-// Wait returns the authorization code, or the error the server or the user gave, or ctx's error. The listener is
-// closed when Wait returns.
+// Wait returns the authorization code, or the error the server or the user gave, or ctx's error. With an error,
+// the listener is closed when Wait returns; with a code, the browser waits for its page until Finish (or Close)
+// says how the sign-in ended.
 func (l *Loopback) Wait(ctx context.Context) (Callback, error) {
-	defer l.Close()
 	select {
 	case r := <-l.result:
+		if r.err != nil {
+			l.Close()
+		}
 		return r.cb, r.err
 	case <-ctx.Done():
+		l.Close()
 		return Callback{}, fmt.Errorf("no answer from the browser sign-in: %w", ctx.Err())
 	}
 }
 
-// Close stops listening.
+// Finish tells the browser that brought the code how the sign-in ended (nil: signed in; else what failed, cleaned
+// of secrets and control characters), and stops listening.
+func (l *Loopback) Finish(err error) {
+	select {
+	case l.outcome <- err:
+	default: // finished already
+	}
+	l.Close()
+}
+
+// Close stops listening; a browser still waiting for its page is told to see the MCP client for the outcome.
 func (l *Loopback) Close() error {
+	l.closeOnce.Do(func() { close(l.closing) })
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	return l.srv.Shutdown(ctx)
+}
+
+// answerCode answers the browser that brought the code, once the sign-in has ended or after answerWithin.
+func (l *Loopback) answerCode(w http.ResponseWriter, r *http.Request) {
+	t := time.NewTimer(l.answerWithin())
+	defer t.Stop()
+	select {
+	case err := <-l.outcome:
+		outcomePage(w, err)
+	case <-l.closing:
+		select {
+		case err := <-l.outcome: // Finish closes right after it reports
+			outcomePage(w, err)
+		default:
+			page(w, http.StatusOK, "Finishing the sign-in", "meshai-mcp-server stopped before it could say how the sign-in ended; your MCP client shows whether it completed. You can close this tab.")
+		}
+	case <-t.C:
+		page(w, http.StatusOK, "Finishing the sign-in", "meshai-mcp-server is still finishing the sign-in with the server; your MCP client shows when it is done. You can close this tab.")
+	case <-r.Context().Done():
+	}
+}
+
+// outcomePage is the page of a sign-in that ended with err (nil: signed in).
+func outcomePage(w http.ResponseWriter, err error) {
+	if err == nil {
+		page(w, http.StatusOK, "Signed in", "meshai-mcp-server is signed in. You can close this tab and go back to your MCP client.")
+		return
+	}
+	page(w, http.StatusOK, "Sign-in did not complete", "meshai-mcp-server could not finish the sign-in: "+oauth.CleanText(err.Error(), 500)+
+		". You can close this tab; your MCP client says what to do next.")
 }
 
 // Errors of the authorization response.
@@ -238,7 +298,7 @@ func (l *Loopback) handle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	l.finish(Callback{Code: code}, nil)
-	page(w, http.StatusOK, "Signed in", "meshai-mcp-server is signed in. You can close this tab and go back to your MCP client.")
+	l.answerCode(w, r)
 }
 
 func (l *Loopback) finish(cb Callback, err error) {

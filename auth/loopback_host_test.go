@@ -50,11 +50,13 @@ func TestLoopbackChecksHost(t *testing.T) {
 			t.Errorf("Host %q: %d %q; want 400 and the host refused: %v", c.host, resp.StatusCode, body, !c.ok)
 		}
 	}
-	if st, _ := get(t, l.RedirectURI(), url.Values{"state": {"s1"}, "code": {"good"}}); st != http.StatusOK {
-		t.Fatalf("the real redirect: %d", st)
-	}
+	pageDone := getAsync(t, l.RedirectURI(), url.Values{"state": {"s1"}, "code": {"good"}})
 	cb, err := l.Wait(context.Background())
 	if err != nil || cb.Code != "good" {
 		t.Fatalf("got %+v %v: the wrong-host requests must not have ended the wait", cb, err)
+	}
+	l.Finish(nil)
+	if p := <-pageDone; p.status != http.StatusOK {
+		t.Fatalf("the real redirect: %d %s", p.status, p.body)
 	}
 }

@@ -13,6 +13,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/secrets"
 )
 
 func get(t *testing.T, redirect string, q url.Values) (int, string) {
@@ -24,6 +27,30 @@ func get(t *testing.T, redirect string, q url.Values) (int, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
+}
+
+// fetched is a page the loopback answered.
+type fetched struct {
+	status int
+	body   string
+}
+
+// getAsync fetches redirect?q in the background: the page of a code waits for the sign-in's end.
+func getAsync(t *testing.T, redirect string, q url.Values) <-chan fetched {
+	ch := make(chan fetched, 1)
+	go func() {
+		var f fetched
+		resp, err := http.Get(redirect + "?" + q.Encode())
+		if err != nil {
+			f.body = err.Error()
+		} else {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			f = fetched{resp.StatusCode, string(b)}
+		}
+		ch <- f
+	}()
+	return ch
 }
 
 func TestLoopback(t *testing.T) {
@@ -53,13 +80,16 @@ func TestLoopback(t *testing.T) {
 				t.Fatal(err)
 			}
 			l.Expect("s1", iss, tt.issReq)
-			_, body := get(t, l.RedirectURI(), tt.query)
-			if !strings.Contains(body, tt.page) || strings.Contains(body, "phish") || strings.Contains(body, "<script>") {
-				t.Errorf("page: %s", body)
-			}
+			pageDone := getAsync(t, l.RedirectURI(), tt.query)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // only a hang guard
 			defer cancel()
 			cb, err := l.Wait(ctx)
+			if err == nil {
+				l.Finish(nil) // the code was redeemed
+			}
+			if body := (<-pageDone).body; !strings.Contains(body, tt.page) || strings.Contains(body, "phish") || strings.Contains(body, "<script>") {
+				t.Errorf("page: %s", body)
+			}
 			if tt.wantCode != "" {
 				if err != nil || cb.Code != tt.wantCode {
 					t.Fatalf("got %+v, %v", cb, err)
@@ -89,10 +119,14 @@ func TestLoopbackIgnoresForeignState(t *testing.T) {
 	if st, body := get(t, l.RedirectURI(), url.Values{"state": {"theirs"}, "code": {"x"}}); st != 400 || !strings.Contains(body, "stale") {
 		t.Fatalf("foreign state: %d %s", st, body)
 	}
-	get(t, l.RedirectURI(), url.Values{"state": {"mine"}, "code": {"good"}})
+	pageDone := getAsync(t, l.RedirectURI(), url.Values{"state": {"mine"}, "code": {"good"}})
 	cb, err := l.Wait(context.Background())
 	if err != nil || cb.Code != "good" {
 		t.Fatalf("got %+v %v", cb, err)
+	}
+	l.Finish(nil)
+	if p := <-pageDone; !strings.Contains(p.body, "Signed in") {
+		t.Errorf("page after Finish(nil): %d %s", p.status, p.body)
 	}
 	// One-shot: the listener is gone after the answer.
 	if _, err := http.Get(l.RedirectURI()); err == nil {
@@ -217,17 +251,19 @@ func TestLoopbackOneResponse(t *testing.T) {
 		t.Errorf("a repeated state: %d %s", status, body)
 	}
 	q := url.Values{"state": {"s1"}, "code": {"c-1"}, "iss": {iss}}
-	if status, body := get(t, l.RedirectURI(), q); status != http.StatusOK || !strings.Contains(body, "Signed in") {
-		t.Fatalf("first delivery: %d %s", status, body)
+	first := getAsync(t, l.RedirectURI(), q)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // only a hang guard
+	defer cancel()
+	if cb, err := l.Wait(ctx); err != nil || cb.Code != "c-1" {
+		t.Fatalf("the first code must win: %+v %v", cb, err)
 	}
 	q.Set("code", "c-2")
 	if status, body := get(t, l.RedirectURI(), q); status != http.StatusBadRequest || !strings.Contains(body, "stale") {
 		t.Errorf("second delivery: %d %s", status, body)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // only a hang guard
-	defer cancel()
-	if cb, err := l.Wait(ctx); err != nil || cb.Code != "c-1" {
-		t.Fatalf("the first code must win: %+v %v", cb, err)
+	l.Finish(nil)
+	if p := <-first; p.status != http.StatusOK || !strings.Contains(p.body, "Signed in") {
+		t.Fatalf("first delivery: %d %s", p.status, p.body)
 	}
 
 	two, err := ListenLoopback(nil)
@@ -241,5 +277,52 @@ func TestLoopbackOneResponse(t *testing.T) {
 	}
 	if cb, err := two.Wait(ctx); err == nil || cb.Code != "" {
 		t.Fatalf("two codes must end the sign-in with an error: %+v %v", cb, err)
+	}
+}
+
+// The browser that brought the code is answered with how the sign-in ended: "Signed in" only once the code was
+// redeemed; a failure in words cleaned of secrets; "finishing" when the outcome takes too long or never comes.
+func TestLoopbackAnswersAfterTheExchange(t *testing.T) {
+	const secret = "sekret-access-token-77"
+	secrets.Add(secret)
+	for _, tc := range []struct {
+		name   string
+		within time.Duration
+		end    func(l *Loopback)
+		want   []string
+		not    []string
+	}{
+		{"signed in", 0, func(l *Loopback) { l.Finish(nil) }, []string{"Signed in", "is signed in"}, []string{"could not"}},
+		{"exchange refused", 0, func(l *Loopback) {
+			l.Finish(fmt.Errorf("redeem the sign-in code: %w", &oauth.TokenError{Status: 400, Code: "invalid_grant", Description: "code <b>used</b> " + secret + "\x1b[31m"}))
+		}, []string{"Sign-in did not complete", "could not finish the sign-in", "invalid_grant", "&lt;b&gt;used"}, []string{"Signed in", secret, "<b>", "\x1b"}},
+		{"closed without an outcome", 0, func(l *Loopback) { l.Close() }, []string{"Finishing the sign-in", "your MCP client shows"}, []string{"Signed in"}},
+		{"no outcome in time", time.Millisecond, func(*Loopback) {}, []string{"Finishing the sign-in", "still finishing"}, []string{"Signed in"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l, err := ListenLoopback(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			l.answerLimit = tc.within
+			l.Expect("s1", "", false)
+			pageDone := getAsync(t, l.RedirectURI(), url.Values{"state": {"s1"}, "code": {"c-1"}})
+			if cb, err := l.Wait(t.Context()); err != nil || cb.Code != "c-1" {
+				t.Fatalf("Wait: %+v %v", cb, err)
+			}
+			tc.end(l)
+			p := <-pageDone
+			for _, w := range tc.want {
+				if !strings.Contains(p.body, w) {
+					t.Errorf("the page lacks %q: %s", w, p.body)
+				}
+			}
+			for _, n := range tc.not {
+				if strings.Contains(p.body, n) {
+					t.Errorf("the page has %q: %s", n, p.body)
+				}
+			}
+		})
 	}
 }

@@ -342,7 +342,7 @@ func (s *SignIn) login(ctx context.Context, ch *oauth.Challenge, scopes []string
 	}
 	if !explicit {
 		if f := credstore.ReadFailure(s.ConfigDir, s.resource()); f != nil && (f.At.After(waitStart) || time.Since(f.At) < failureMemory) {
-			s.logf("another meshai-mcp-server's sign-in to this server just failed; not opening another", "failed_at", f.At)
+			s.logf("a sign-in to this server (here or in another meshai-mcp-server window) just failed; not opening another", "failed_at", f.At)
 			return &OtherFailureError{At: f.At, Message: f.Message}
 		}
 	}
@@ -433,10 +433,12 @@ func (s *SignIn) interactive(ctx context.Context, ch *oauth.Challenge, scopes []
 		return &CallbackPortBusyError{Port: s.CallbackPort, ClientID: s.ClientID}
 	}
 	// Registration depends on the port the loopback really got.
-	reg, err = s.registration(ctx, meta, resource, reg, lb.Port(), scopes)
+	stored := reg
+	reg, err = s.registration(ctx, meta, resource, stored, lb.Port(), scopes)
 	if err != nil {
 		return err
 	}
+	reused := stored != nil && reg == stored // a dynamic registration from an earlier sign-in, not made just now
 	ar, err := oauth.NewAuthRequest(meta.AuthorizationEndpoint, meta.Issuer, reg.ClientID, reg.RedirectURI, resource, scopes, s.AuthorizeParams)
 	if err != nil {
 		return err
@@ -458,15 +460,26 @@ func (s *SignIn) interactive(ctx context.Context, ch *oauth.Challenge, scopes []
 
 		if errors.Is(err, context.DeadlineExceeded) {
 			te := &TimeoutError{After: s.authTimeout()}
-			if s.configuredClient() {
+			switch {
+			case s.configuredClient():
 				te.ClientID, te.RedirectURI = reg.ClientID, reg.RedirectURI
+			case reused && s.forgetUnusedClient(ctx, reg, regKey):
+				te.StaleClientID = reg.ClientID
 			}
 			return te
 		}
 		return fmt.Errorf("sign-in did not complete: %w", err)
 	}
+	err = s.redeem(ctx, meta, reg, regKey, resource, cb.Code, ar.Verifier, scopes)
+	lb.Finish(err) // the browser's page says how it ended only now
+	return err
+}
+
+// redeem exchanges the authorization code for tokens and keeps them.
+func (s *SignIn) redeem(ctx context.Context, meta *oauth.ServerMetadata, reg *credstore.Registration, regKey credstore.ClientKey,
+	resource, code, verifier string, scopes []string) error {
 	tc := s.tokenClient(meta, reg, resource)
-	tok, err := tc.Exchange(ctx, cb.Code, ar.Verifier, reg.RedirectURI)
+	tok, err := tc.Exchange(ctx, code, verifier, reg.RedirectURI)
 	if err != nil {
 		if oauth.IsInvalidClient(err) && s.configuredClient() {
 			return fmt.Errorf("redeem the sign-in code: %w", &ClientRefusedError{ClientID: reg.ClientID, Configured: true, Method: reg.TokenEndpointAuthMethod, Err: err})
@@ -474,6 +487,9 @@ func (s *SignIn) interactive(ctx context.Context, ch *oauth.Challenge, scopes []
 		if oauth.IsInvalidClient(err) && s.ClientID == "" && s.ClientMetadataURL == "" {
 			_ = credstore.ForgetRegistration(ctx, s.Store, regKey)
 			return fmt.Errorf("redeem the sign-in code: %w", &ClientRefusedError{ClientID: reg.ClientID, Err: err})
+		}
+		if oauth.IsRateLimited(err) {
+			return fmt.Errorf("redeem the sign-in code: %w", codeRateLimited(err))
 		}
 		return fmt.Errorf("redeem the sign-in code: %w", err)
 	}
@@ -529,6 +545,24 @@ func (s *SignIn) dropForgottenClient(ctx context.Context, reg *credstore.Registr
 	s.goneClient = ""
 	s.mu.Unlock()
 	return nil, nil
+}
+
+// forgetUnusedClient forgets reg, a dynamic registration kept from an earlier sign-in, when no sign-in has used it
+// (the server's record of this server names another client, or none): a sign-in with it that timed out may have
+// met a server that purged it, whose error page never sends the browser back, and reusing it would meet that page
+// every time. A registration a sign-in has used is kept: the token endpoint's invalid_client tells when it is gone.
+// It reports whether reg was forgotten.
+func (s *SignIn) forgetUnusedClient(ctx context.Context, reg *credstore.Registration, key credstore.ClientKey) bool {
+	if rec, _, _ := s.readSignIn(ctx); rec != nil && rec.ClientID == reg.ClientID && rec.Issuer == reg.Issuer {
+		return false
+	}
+	if err := credstore.ForgetRegistration(ctx, s.Store, key); err != nil {
+		s.logf("could not forget the unused registration", "client_id", reg.ClientID, "err", err)
+		return false
+	}
+	s.logf("the browser never came back with a registration no sign-in has used; the server may have forgotten it, so the next sign-in registers anew",
+		"client_id", reg.ClientID)
+	return true
 }
 
 // registration returns the client to use: pre-registered, the stored one if its redirect still fits, or a new

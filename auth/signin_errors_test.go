@@ -49,6 +49,9 @@ func TestSignInFailureFacts(t *testing.T) {
 				if !errors.As(err, &e) || e.After != 50*time.Millisecond || !errors.Is(err, context.DeadlineExceeded) {
 					t.Errorf("err = %v, want a *TimeoutError after 50ms", err)
 				}
+				if e != nil && e.StaleClientID != "" {
+					t.Errorf("err = %v: a registration made by this very sign-in is not stale", err)
+				}
 			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -123,5 +126,56 @@ func TestClientRefusedErrorText(t *testing.T) {
 		if wrapped := fmt.Errorf("redeem the sign-in code: %w", tc.err); tc.err.Err != nil && !oauth.IsInvalidClient(wrapped) {
 			t.Errorf("%v: the token endpoint's answer must stay visible to errors.As", wrapped)
 		}
+	}
+}
+
+// A first sign-in is denied; the authorization server then forgets the registration it made (a restart; real
+// servers purge unused ones). The next sign-in reuses it, the server shows its own "unknown client_id" page and
+// the browser never comes back: the timeout says the registration may be the cause and forgets it, and the sign-in
+// after that registers anew and succeeds, with no logout. A registration a sign-in has used is kept.
+func TestTimeoutForgetsUnusedRegistration(t *testing.T) {
+	srv, b := startLifecycle(t)
+	dir := t.TempDir()
+	s := newLifecycleSignIn(t, srv, dir)
+	s.Stderr = io.Discard
+	ctx := t.Context()
+	b.deny.Store(true)
+	if err := s.Login(ctx, nil, nil); !errors.Is(err, ErrAccessDenied) {
+		t.Fatalf("first sign-in: %v, want access_denied", err)
+	}
+	b.deny.Store(false)
+	if n := srv.ForgetClients(); n != 1 {
+		t.Fatalf("the server forgot %d clients, want 1", n)
+	}
+	s.AuthTimeout = 100 * time.Millisecond // the browser stops on the server's error page: this always runs out
+	err := s.Login(ctx, nil, nil)
+	var te *TimeoutError
+	if !errors.As(err, &te) || te.StaleClientID == "" || !strings.Contains(err.Error(), "may no longer know this app's registration") ||
+		!strings.Contains(err.Error(), "the next sign-in registers anew") {
+		t.Fatalf("sign-in with the forgotten client: %v, want a *TimeoutError naming the stale registration", err)
+	}
+	if n := srv.Stats().Registrations; n != 1 {
+		t.Fatalf("%d registrations before the retry, want 1", n)
+	}
+	s.AuthTimeout = time.Minute
+	if err := s.Login(ctx, nil, nil); err != nil {
+		t.Fatalf("the sign-in after the timeout: %v", err)
+	}
+	// Authorization requests: the one the server did not know the client of, and the one that signed in.
+	if st := srv.Stats(); st.Registrations != 2 || st.Authorizations != 2 {
+		t.Errorf("after the retry: %d registrations, %d authorization requests; want 2, 2", st.Registrations, st.Authorizations)
+	}
+
+	// Signed in with it: a timeout now is the browser's, and the registration stays.
+	s.AuthTimeout = 100 * time.Millisecond
+	b.deny.Store(true)
+	openWithSystem = func(string) error { return nil } // a browser that never comes back
+	err = s.Login(ctx, nil, nil)
+	if !errors.As(err, &te) || te.StaleClientID != "" {
+		t.Fatalf("a timeout with a registration a sign-in used: %v, want a plain *TimeoutError", err)
+	}
+	rec, _, _ := credstore.ReadSignIn(ctx, s.Store, s.resource())
+	if reg, _ := credstore.LoadRegistration(ctx, s.Store, credstore.ClientKey{Resource: rec.Resource, Issuer: rec.Issuer}); reg == nil || reg.ClientID != rec.ClientID {
+		t.Errorf("the used registration was dropped: %v", reg)
 	}
 }

@@ -22,5 +22,5 @@ type OtherFailureError struct {
 }
 
 func (e *OtherFailureError) Error() string {
-	return fmt.Sprintf("a sign-in to this server in another meshai-mcp-server window failed at %s: %s", e.At.Local().Format(time.TimeOnly), e.Message)
+	return fmt.Sprintf("a sign-in to this server (here or in another meshai-mcp-server window) failed at %s: %s", e.At.Local().Format(time.TimeOnly), e.Message)
 }

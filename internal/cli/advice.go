@@ -87,7 +87,7 @@ func (a adviser) advise(err error) string {
 // (adviser.failed) gets the advice for its cause when a rule knows it.
 var adviceRules = []func(adviser, error) string{adviser.unsafeDir, adviser.namedURL, adviser.noOAuth, adviser.challenge,
 	adviser.refusal, adviser.freshToken, adviser.registration, adviser.noRegistration, adviser.portBusy, adviser.noDeviceGrant,
-	adviser.clientRefused, adviser.timeout, adviser.rateLimited, adviser.unreadable, adviser.signInRequired, adviser.keychain,
+	adviser.clientRefused, adviser.timeout, adviser.codeRateLimited, adviser.rateLimited, adviser.unreadable, adviser.signInRequired, adviser.keychain,
 	adviser.storeKind, adviser.apiKeyValue, adviser.failed}
 
 // again is how the user starts the next sign-in, once the cause is gone: the bridge's tool, or the login command.
@@ -211,6 +211,8 @@ func (a adviser) timeout(err error) string {
 	switch {
 	case !errors.As(err, &te):
 		return ""
+	case te.StaleClientID != "": // the error says the next sign-in registers anew
+		return a.again() + " to try again"
 	case te.RedirectURI != "" && a.clientFile:
 		return a.reconfigure("list in the redirect_uris of the --static-oauth-client-info file a loopback redirect URI that client_id " +
 			te.ClientID + " is registered with, in place of " + te.RedirectURI)
@@ -232,16 +234,35 @@ func (a adviser) rateLimited(err error) string {
 		return ""
 	}
 	if named { // the time ratelimit quotes: rounded up to whole seconds, never sooner than the server asked
-		until, layout := rl.Until.UTC(), "15:04:05 UTC"
-		if until.Nanosecond() != 0 {
-			until = until.Truncate(time.Second).Add(time.Second)
-		}
-		if rl.Wait >= 24*time.Hour {
-			layout = "2006-01-02 15:04:05 UTC"
-		}
-		return a.again() + " after " + until.Format(layout) + " to sign in again"
+		return a.again() + " after " + untilText(rl.Until, rl.Wait) + " to sign in again"
 	}
 	return a.again() + " in a few minutes to sign in again"
+}
+
+// codeRateLimited: the token endpoint's rate limit spent the browser's code; only a new sign-in helps, after the
+// wait.
+func (a adviser) codeRateLimited(err error) string {
+	var ce *auth.CodeRateLimitedError
+	if !errors.As(err, &ce) {
+		return ""
+	}
+	if ce.Until.IsZero() {
+		return a.again() + " once the server's wait is over, for a new sign-in link"
+	}
+	return a.again() + " after " + untilText(ce.Until, time.Until(ce.Until)) + " for a new sign-in link"
+}
+
+// untilText quotes the end of a server's wait as ratelimit does: rounded up to whole seconds, never sooner than
+// the server asked; with the date when it is a day or more away.
+func untilText(until time.Time, wait time.Duration) string {
+	until, layout := until.UTC(), "15:04:05 UTC"
+	if until.Nanosecond() != 0 {
+		until = until.Truncate(time.Second).Add(time.Second)
+	}
+	if wait >= 24*time.Hour {
+		layout = "2006-01-02 15:04:05 UTC"
+	}
+	return until.Format(layout)
 }
 
 // unreadable: the stored sign-in is damaged or was edited by hand; a new sign-in replaces it.
