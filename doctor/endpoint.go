@@ -23,6 +23,9 @@ import (
 type endpointAnswer struct {
 	ex       *exchange
 	needAuth bool // 401: OAuth checks apply
+	// loginPage: the 401 is an HTML page without a challenge, a login page or single sign-on proxy's when the
+	// server publishes no OAuth metadata either
+	loginPage bool
 	open     bool // initialize succeeded without a token
 }
 
@@ -80,9 +83,12 @@ func (r *runner) checkEndpoint(ctx context.Context) {
 		page := ex.page()
 		switch {
 		case ex.status == http.StatusUnauthorized && page.IsHTML && len(ex.header.Values("WWW-Authenticate")) == 0:
-			res.Status = Fail
-			res.Detail = where + " answered 401 with an HTML page and no WWW-Authenticate challenge: a login page or single sign-on proxy is in front of the MCP endpoint"
-			res.Fix = "MCP clients cannot sign in through a web page: the server's operator must exempt the MCP path from the login proxy and answer 401 with WWW-Authenticate: Bearer resource_metadata=\"…\""
+			// The bridge signs in on any 401 and finds the metadata at the well-known URIs: only their absence
+			// (oauth.prm below) makes this page a login proxy no MCP client gets past.
+			r.endpoint.needAuth, r.endpoint.loginPage = true, true
+			res.Status = OK
+			res.Detail = where + " answered 401 with an HTML page" + titled(page.Title) + " and no WWW-Authenticate challenge: it needs a sign-in, " +
+				"and the bridge looks for its OAuth metadata at the well-known URIs (checks follow)"
 		case ex.status == http.StatusUnauthorized:
 			r.endpoint.needAuth = true
 			res.Status, res.Detail = OK, where+" answered 401: it needs a sign-in (OAuth checks follow)"

@@ -35,7 +35,9 @@ func (r *runner) checkChallenge(context.Context) {
 		res := Result{ID: id, Title: title}
 		values := r.endpoint.ex.header.Values("WWW-Authenticate")
 		if len(values) == 0 {
-			res.Status, res.Detail = Fail, "the 401 has no WWW-Authenticate header: clients cannot tell how to sign in (they may still find the well-known metadata)"
+			// The bridge, and clients of the 2025-06-18 spec and later, then try the well-known URIs: oauth.prm
+			// below fails if those do not answer either.
+			res.Status, res.Detail = Warn, "the 401 has no WWW-Authenticate header: the bridge finds the OAuth metadata at the well-known URIs instead (see below), but clients that rely on the challenge cannot tell how to sign in"
 			res.Fix = "the server must send WWW-Authenticate: Bearer resource_metadata=\"<its protected resource metadata URL>\" with every 401 (RFC 9110 §11.6.1, RFC 9728 §5.1)"
 			return res
 		}
@@ -114,6 +116,11 @@ func (r *runner) checkResourceMetadata(ctx context.Context) {
 			}
 			res.Fix = "the server's operator must publish RFC 9728 metadata at " + strings.Join(wellKnownPRM(r.u), " or ") +
 				" (Claude, ChatGPT and Cursor need it)"
+			if r.endpoint.loginPage && res.Status == Fail {
+				res.Detail += "; and the MCP endpoint answered with a login page (see above): a login page or single sign-on proxy is in front of it"
+				res.Fix = "MCP clients cannot sign in through a web page: the server's operator must exempt the MCP path from the login proxy and answer 401 with WWW-Authenticate: Bearer resource_metadata=\"…\""
+				return res
+			}
 			if errors.Is(lerr, oauth.ErrNoOAuth) {
 				res.Detail += "; " + textutil.OneLine(lerr.Error())
 				res.Fix = "the server shows no OAuth at all: if it takes an API key, set " + config.EnvAPIKey +
