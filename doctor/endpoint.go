@@ -26,7 +26,7 @@ type endpointAnswer struct {
 	// loginPage: the 401 is an HTML page without a challenge, a login page or single sign-on proxy's when the
 	// server publishes no OAuth metadata either
 	loginPage bool
-	open     bool // initialize succeeded without a token
+	open      bool // initialize succeeded without a token
 }
 
 // client is the HTTP client of every check after the TCP one.
