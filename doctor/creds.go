@@ -43,6 +43,12 @@ func (r *runner) checkStored(ctx context.Context) {
 		res := Result{ID: id, Title: title}
 		resource := oauth.CanonicalResource(r.u)
 		notSignedIn := func() Result {
+			if r.noOAuth {
+				res.Status = Fail
+				res.Detail = "no credential: " + config.EnvAPIKey + " is not set, and the server offers no OAuth sign-in (see above), so `login` cannot help"
+				res.Fix = apiKeyFix
+				return res
+			}
 			res.Status = Warn
 			res.Detail = fmt.Sprintf("not signed in to %s (%s store)", textutil.RedactURL(r.u), r.store.Kind())
 			res.Fix = "run " + r.loginCmd("login") + " now, or let the first request from your MCP client open the sign-in"

@@ -240,7 +240,7 @@ func TestAPIKey(t *testing.T) {
 	want(t, rep, "session.initialize", OK, "with MESHAI_API_KEY", "")
 	want(t, rep, "session.tools", OK, "7 tools", "")
 	// The API-key server's challenge has no resource_metadata and it publishes none.
-	want(t, rep, "oauth.prm", Warn, "MESHAI_API_KEY is set, so the bridge does not sign in", "must publish RFC 9728 metadata")
+	want(t, rep, "oauth.prm", OK, "none needed, since MESHAI_API_KEY is set", "")
 	if !rep.OK {
 		t.Errorf("OAuth problems fail the report although an API key is used:\n%s", dump(rep))
 	}

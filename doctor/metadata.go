@@ -13,6 +13,9 @@ import (
 	"github.com/meshailabs-org/meshai-mcp-server/internal/textutil"
 )
 
+// apiKeyFix is the fix for a server that offers no OAuth sign-in and gets no API key.
+const apiKeyFix = "set " + config.EnvAPIKey + " to the server's API key where your MCP client starts the bridge, then restart the client"
+
 // oauthSkip is why the OAuth checks do not apply, or "".
 func (r *runner) oauthSkip() string {
 	switch {
@@ -121,8 +124,20 @@ func (r *runner) checkResourceMetadata(ctx context.Context) {
 				res.Fix = "MCP clients cannot sign in through a web page: the server's operator must exempt the MCP path from the login proxy and answer 401 with WWW-Authenticate: Bearer resource_metadata=\"…\""
 				return res
 			}
-			if errors.Is(lerr, oauth.ErrNoOAuth) {
+			if errors.Is(lerr, oauth.ErrNoOAuth) { // `login` cannot help: the server takes a key, or nothing
+				r.noOAuth = true
+				r.revise("mcp.challenge", func(c *Result) { // a key's Bearer challenge has no metadata to name
+					if c.Status == Warn && r.challenge != nil && r.challenge.ResourceMetadata() == "" {
+						c.Status, c.Fix = OK, ""
+						c.Detail = "Bearer challenge without resource_metadata, as a server that takes API keys and offers no OAuth sign-in sends it (see below)"
+					}
+				})
 				res.Detail += "; " + textutil.OneLine(lerr.Error())
+				if r.opts.Getenv(config.EnvAPIKey) != "" {
+					res.Status, res.Fix = OK, ""
+					res.Detail += ": nothing to sign in to, and none needed, since " + config.EnvAPIKey + " is set (the session check below tries it)"
+					return res
+				}
 				res.Fix = "the server shows no OAuth at all: if it takes an API key, set " + config.EnvAPIKey +
 					" (or pass --header \"Authorization: Bearer …\"); if it should offer a sign-in, " + res.Fix
 			}
