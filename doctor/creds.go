@@ -38,6 +38,15 @@ func (r *runner) checkStored(ctx context.Context) {
 	case r.endpoint.open:
 		r.skip(id, title, "the server needs no sign-in")
 		return
+	case !r.reachable: // advice to sign in to it would fail too
+		r.skip(id, title, "the MCP endpoint did not answer (see above): its sign-in is checked once it does")
+		return
+	case r.endpoint.found != nil:
+		r.skip(id, title, "no MCP endpoint at this URL (see above): run doctor with "+textutil.RedactURL(r.endpoint.found)+" to check its sign-in")
+		return
+	case r.endpoint.notMCP:
+		r.skip(id, title, "no MCP endpoint at this URL (see above): run doctor with the right URL to check its sign-in")
+		return
 	}
 	r.timed(func() Result {
 		res := Result{ID: id, Title: title}

@@ -295,3 +295,40 @@ func TestLoginPage401(t *testing.T) {
 		})
 	}
 }
+
+// Where the URL is wrong or nothing answers, the stored-credentials check does not send the user to sign in to
+// that URL: it names the corrected URL when one was found, and no fix anywhere says to log in.
+func TestNoSignInAdviceForAWrongURL(t *testing.T) {
+	moved := startDev(t, devserver.Config{OAuth: true, Faults: []devserver.Fault{devserver.FaultMCP404}})
+	site := fake(t, map[string]route{"/app": {200, map[string]string{"Content-Type": "text/html"}, "<!doctype html><title>Home</title>"}})
+	for _, c := range []struct {
+		name string
+		url  string
+		want []check
+	}{
+		{"wrong path, right one found", moved.URL + "/v1/mcp", []check{
+			{"mcp.endpoint", Fail, "no MCP endpoint at " + moved.URL + "/v1/mcp", "use " + moved.URL + "/mcp"},
+			{"creds.stored", Skip, "no MCP endpoint at this URL (see above): run doctor with " + moved.URL + "/mcp to check its sign-in", ""},
+		}},
+		{"a web site", site.URL + "/app", []check{
+			{"mcp.endpoint", Fail, "no MCP endpoint at " + site.URL + "/app", "check the path"},
+			{"creds.stored", Skip, "no MCP endpoint at this URL (see above): run doctor with the right URL", ""},
+		}},
+		{"nothing listening", "http://" + closedPort(t) + "/v1/mcp", []check{
+			{"net.tcp", Fail, "connection refused", "start the local server"},
+			{"creds.stored", Skip, "the MCP endpoint did not answer (see above)", ""},
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rep := run(t, Options{URL: c.url})
+			for _, ch := range c.want {
+				want(t, rep, ch.id, ch.st, ch.detail, ch.fix)
+			}
+			for _, res := range rep.Checks {
+				if strings.Contains(res.Fix, "login") || strings.Contains(res.Detail, "login") {
+					t.Errorf("%s advises logging in: %s / %s", res.ID, res.Detail, res.Fix)
+				}
+			}
+		})
+	}
+}

@@ -26,7 +26,9 @@ type endpointAnswer struct {
 	// loginPage: the 401 is an HTML page without a challenge, a login page or single sign-on proxy's when the
 	// server publishes no OAuth metadata either
 	loginPage bool
-	open      bool // initialize succeeded without a token
+	open      bool     // initialize succeeded without a token
+	notMCP    bool     // the URL is not an MCP endpoint (a wrong path, scheme or server)
+	found     *url.URL // the MCP endpoint found nearby instead, if any
 }
 
 // client is the HTTP client of every check after the TCP one.
@@ -109,7 +111,7 @@ func (r *runner) checkEndpoint(ctx context.Context) {
 			res.Detail = where + " answered 403 without a sign-in challenge: it refuses this client outright (" + textutil.Snippet(ex.body) + ")"
 			res.Fix = "ask the server's operator why: an IP allowlist, a missing header (--header) or a blocked region are common causes"
 		case ex.status == http.StatusBadRequest && strings.Contains(string(ex.body), "HTTP request to an HTTPS server"):
-			res.Status = Fail
+			res.Status, r.endpoint.notMCP = Fail, true
 			res.Detail = where + " is an https port: the server answered \"Client sent an HTTP request to an HTTPS server\""
 			res.Fix = "use https://" + r.u.Host + r.u.EscapedPath()
 		case ex.status == http.StatusNotFound, ex.status == http.StatusMethodNotAllowed, ex.status == http.StatusBadRequest,
@@ -123,6 +125,7 @@ func (r *runner) checkEndpoint(ctx context.Context) {
 			res.Status, res.Detail = Fail, fmt.Sprintf("%s failed with HTTP %d: %s", where, ex.status, textutil.Snippet(ex.body))
 			res.Fix = "the server has a problem: try again later, or tell its operator"
 		default:
+			r.endpoint.notMCP = true
 			res.Status, res.Detail = Fail, fmt.Sprintf("%s answered HTTP %d, not MCP: %s", where, ex.status, textutil.Snippet(ex.body))
 			res.Fix = "check that the URL is the server's MCP endpoint"
 		}
@@ -153,9 +156,10 @@ func (r *runner) wrongPath(ctx context.Context, res Result, ex *exchange) Result
 	case ex.status == http.StatusOK:
 		what = "HTTP 200 but no JSON-RPC answer"
 	}
-	res.Status = Fail
+	res.Status, r.endpoint.notMCP = Fail, true
 	res.Detail = fmt.Sprintf("no MCP endpoint at %s (%s)", where, what)
 	if found := r.probePaths(ctx); found != nil {
+		r.endpoint.found = found
 		res.Detail += "; " + textutil.RedactURL(found) + " answers like MCP"
 		res.Fix = "use " + textutil.RedactURL(found)
 		return res
