@@ -16,8 +16,8 @@ import (
 // probeRefreshToken is the refresh token of doctor's token endpoint probe: no server ever issued it.
 const probeRefreshToken = "meshai-doctor-probe-not-a-token"
 
-// checkToken posts a refresh with a made-up refresh token to the token endpoint: as the configured client when
-// there is one (probeAsClient), else with no client. The healthy answer is an OAuth error in JSON (invalid_request, invalid_client, invalid_grant): what the bridge
+// checkToken posts a made-up grant to the token endpoint: as the configured client, an authorization code, when
+// there is one (probeAsClient); else a refresh token, with no client. The healthy answer is an OAuth error in JSON (invalid_request, invalid_client, invalid_grant): what the bridge
 // reads there to sign in and to refresh. A web page, a bot-protection challenge or a 429 there breaks both.
 func (r *runner) checkToken(ctx context.Context) {
 	const id, title = "oauth.token", "Token endpoint (a refresh no server would grant)"
@@ -43,7 +43,7 @@ func (r *runner) checkToken(ctx context.Context) {
 	}
 	if r.opts.Client != nil {
 		r.timed(func() Result {
-			return r.probeAsClient(ctx, Result{ID: id, Title: "Token endpoint and the configured client (a refresh no server would grant)"}, endpoint, where)
+			return r.probeAsClient(ctx, Result{ID: id, Title: "Token endpoint and the configured client (a code no server issued)"}, endpoint, where)
 		})
 		return
 	}

@@ -19,15 +19,24 @@ const probeClientID = "meshai-doctor-probe-no-such-client"
 // probeClientSecret is the control probe's client secret, for an auth method that sends one.
 const probeClientSecret = "meshai-doctor-probe-not-a-secret"
 
-// probeAsClient posts the made-up refresh as the configured client, with its auth method, through the bridge's
-// own token client. RFC 6749 §5.2 has a server refuse bad client credentials with invalid_client and a grant it
-// never issued with invalid_grant; a server that authenticates the client first (most do, the reference server
-// too) so answers invalid_grant only to a client whose credentials it accepted. Where the answer is invalid_grant,
-// a second refresh as a client_id no server registered tells whether the server judged the client at all.
+// probeCode and probeVerifier are the authorization code and PKCE verifier of the configured client's probe: no
+// server ever issued the code, and the verifier has the length and alphabet RFC 7636 §4.1 asks for.
+const (
+	probeCode     = "meshai-doctor-probe-not-a-code"
+	probeVerifier = "meshai-doctor-probe-verifier-0123456789-abcdefghijklmnop"
+)
+
+// probeAsClient redeems a made-up authorization code as the configured client, with its auth method and the
+// sign-in's redirect URI, through the bridge's own token client: the request the sign-in ends with, which spends
+// nothing (a refresh would, and a refresh grant some clients are not allowed). RFC 6749 §5.2 has a server refuse
+// bad client credentials with invalid_client and a grant it never issued with invalid_grant; a server that
+// authenticates the client first (most do, the reference server too) so answers invalid_grant only to a client
+// whose credentials it accepted. Where the answer is invalid_grant, a second request as a client_id no server
+// registered tells whether the server judged the client at all.
 func (r *runner) probeAsClient(ctx context.Context, res Result, endpoint, where string) Result {
 	c := r.opts.Client
 	method := r.authMethod()
-	ex, err := r.refreshAs(ctx, endpoint, c.ID, c.Secret, method)
+	ex, err := r.redeemAs(ctx, endpoint, c.ID, c.Secret, method)
 	if ex == nil {
 		res.Status = Fail
 		res.Detail, res.Fix = transportProblem(parsed(endpoint), err)
@@ -44,14 +53,19 @@ func (r *runner) probeAsClient(ctx context.Context, res Result, endpoint, where 
 		res.Status = Fail
 		res.Detail = fmt.Sprintf("%s refused %s with %s (HTTP %d): the server does not accept this client's credentials — a wrong client secret, client_id or token_endpoint_auth_method", where, who, said, ex.status)
 		res.Fix = "correct the client_secret, client_id or token_endpoint_auth_method given (" + c.From + ") to the client's registration at the server"
-	case "unauthorized_client":
-		res.Status = Warn
-		res.Detail = fmt.Sprintf("%s accepted %s but answered %s: the client may not use the refresh_token grant, so every expiry of its access token needs a new sign-in", where, who, said)
-		res.Fix = "ask the server's operator to allow the refresh_token grant for client_id " + c.ID
+	case "unauthorized_client": // RFC 6749 §5.2: an authenticated client not allowed this grant
+		if r.opts.DeviceCode {
+			res.Status = OK
+			res.Detail = fmt.Sprintf("%s answered %s as %s to an authorization code: the client may not use the code grant, as a device-grant client (--device-code) may not; this probe cannot tell more", where, said, who)
+			return res
+		}
+		res.Status = Fail
+		res.Detail = fmt.Sprintf("%s accepted %s but answered %s: the client may not use the authorization_code grant the browser sign-in ends with", where, who, said)
+		res.Fix = "ask the server's operator to allow the authorization_code grant for client_id " + c.ID
 	case "invalid_grant":
 		res.Status = OK
-		res.Detail = fmt.Sprintf("%s accepted the credentials of %s and refused only the made-up refresh token (%s)", where, who, said)
-		if control, _ := r.refreshAs(ctx, endpoint, probeClientID, probeClientSecret, method); control != nil {
+		res.Detail = fmt.Sprintf("%s accepted the credentials of %s and refused only the made-up authorization code (%s)", where, who, said)
+		if control, _ := r.redeemAs(ctx, endpoint, probeClientID, probeClientSecret, method); control != nil {
 			if cc, _ := oauthError(control.body); cc == "invalid_grant" {
 				res.Detail = fmt.Sprintf("%s answered %s as %s, but also as a client_id no server registered: it judges the grant before the client, so this probe cannot tell whether it accepts the client's credentials (the first sign-in will)", where, said, who)
 			}
@@ -63,9 +77,9 @@ func (r *runner) probeAsClient(ctx context.Context, res Result, endpoint, where 
 	return res
 }
 
-// refreshAs posts the made-up refresh token to endpoint as client id with secret and method, and returns the
+// redeemAs posts the made-up authorization code to endpoint as client id with secret and method, and returns the
 // answer as it came; nil and the error when none came.
-func (r *runner) refreshAs(ctx context.Context, endpoint, id, secret, method string) (*exchange, error) {
+func (r *runner) redeemAs(ctx context.Context, endpoint, id, secret, method string) (*exchange, error) {
 	sctx, cancel := r.step(ctx)
 	defer cancel()
 	hc := *r.namedClient()
@@ -76,7 +90,7 @@ func (r *runner) refreshAs(ctx context.Context, endpoint, id, secret, method str
 	hc.Transport = rec
 	tc := &oauth.TokenClient{TokenURL: endpoint, ClientID: id, ClientSecret: secret, AuthMethod: method,
 		Resource: oauth.CanonicalResource(r.u), HTTP: &hc}
-	_, err := tc.Refresh(sctx, probeRefreshToken)
+	_, err := tc.Exchange(sctx, probeCode, probeVerifier, r.redirectURI())
 	return rec.last, err
 }
 

@@ -27,7 +27,7 @@ func TestTokenProbeAsConfiguredClient(t *testing.T) {
 		check
 	}{
 		{"right secret", ref.URL + "/v1/mcp", Client{ID: "neotoma", Secret: secret, AuthMethod: oauth.AuthBasic, From: from}, check{"oauth.token", OK,
-			`accepted the credentials of client_id neotoma (client_secret_basic, --static-oauth-client-info) and refused only the made-up refresh token ("invalid_grant"`, ""}},
+			`accepted the credentials of client_id neotoma (client_secret_basic, --static-oauth-client-info) and refused only the made-up authorization code ("invalid_grant"`, ""}},
 		{"wrong secret", ref.URL + "/v1/mcp", Client{ID: "neotoma", Secret: "WRONG-secret-xyz", AuthMethod: oauth.AuthBasic, From: from}, check{"oauth.token", Fail,
 			`refused client_id neotoma (client_secret_basic, --static-oauth-client-info) with "invalid_client" (wrong client secret) (HTTP 401)`,
 			"correct the client_secret, client_id or token_endpoint_auth_method given (--static-oauth-client-info)"}},
@@ -45,8 +45,8 @@ func TestTokenProbeAsConfiguredClient(t *testing.T) {
 			"cannot tell whether it accepts the client's credentials (the first sign-in will)", ""}},
 		{"invalid_request", fakeToken(t, route{400, nil, `{"error":"invalid_request"}`}), Client{ID: "c", Secret: secret, From: from}, check{"oauth.token", OK,
 			`answered "invalid_request" as client_id c (client_secret_basic, --static-oauth-client-info), in JSON as clients expect; that answer does not say whether it accepts the client's credentials`, ""}},
-		{"no refresh grant for the client", fakeToken(t, route{400, nil, `{"error":"unauthorized_client"}`}), Client{ID: "c", Secret: secret, From: from}, check{"oauth.token", Warn,
-			"may not use the refresh_token grant", "allow the refresh_token grant for client_id c"}},
+		{"no code grant for the client", fakeToken(t, route{400, nil, `{"error":"unauthorized_client"}`}), Client{ID: "c", Secret: secret, From: from}, check{"oauth.token", Fail,
+			"may not use the authorization_code grant the browser sign-in ends with", "allow the authorization_code grant for client_id c"}},
 		{"login page", fakeToken(t, route{200, map[string]string{"Content-Type": "text/html"}, "<!doctype html><title>Sign in</title>"}), Client{ID: "c", Secret: secret, From: from},
 			check{"oauth.token", Fail, `HTML page titled "Sign in"`, "serve OAuth JSON at the token endpoint"}},
 	} {
@@ -65,6 +65,13 @@ func TestTokenProbeAsConfiguredClient(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A device-grant client may not redeem codes: that answer says nothing against it.
+func TestTokenProbeDeviceClient(t *testing.T) {
+	url := fakeToken(t, route{400, nil, `{"error":"unauthorized_client"}`})
+	rep := run(t, Options{URL: url, Client: &Client{ID: "tv", From: "--client-id"}, DeviceCode: true})
+	want(t, rep, "oauth.token", OK, `answered "unauthorized_client" as client_id tv (none, --client-id) to an authorization code: the client may not use the code grant, as a device-grant client (--device-code) may not; this probe cannot tell more`, "")
 }
 
 // fakeToken is a well-behaved OAuth server whose token endpoint always gives answer; it returns its MCP URL.
