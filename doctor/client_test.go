@@ -35,6 +35,7 @@ func TestConfiguredClientAndEndpoints(t *testing.T) {
 			{"oauth.client-id", OK, "pre-registered client_id sigil (--static-oauth-client-info), token_endpoint_auth_method client_secret_post with a client secret (not shown), redirect URI http://localhost:8080/oauth/callback", ""},
 			{"oauth.register", Skip, "a pre-registered client is configured (client_id sigil, --static-oauth-client-info)", ""},
 			{"oauth.as", OK, "found at", ""},
+			{"creds.stored", Warn, "not signed in", "/v1/mcp` with the same --static-oauth-client-info as the bridge now"},
 		}},
 		{"client-id without a secret", dynamic, &Client{ID: "neotoma", From: "--client-id"}, nil, []check{
 			{"oauth.client-id", OK, "pre-registered client_id neotoma (--client-id), token_endpoint_auth_method none with no client secret, redirect URI http://127.0.0.1:", ""},
@@ -52,6 +53,7 @@ func TestConfiguredClientAndEndpoints(t *testing.T) {
 			{"oauth.token", OK, bare.URL + "/oauth/token (--token-url) accepted the credentials of client_id sigil", ""},
 			{"oauth.client-id", OK, "pre-registered client_id sigil", ""},
 			{"oauth.register", Skip, "a pre-registered client is configured", ""},
+			{"creds.stored", Warn, "not signed in", "/v1/mcp` with the same --static-oauth-client-info, --authorization-url, --token-url as the bridge now"},
 		}},
 		{"endpoints with registration", bare, nil, byHand(bare, true), []check{
 			{"oauth.as", OK, "registration endpoint " + bare.URL + "/oauth/register (--registration-url)", ""},

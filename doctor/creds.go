@@ -15,9 +15,24 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// loginCmd is the command that signs in to the checked server.
+// loginCmd is the command that signs in to the checked server; a login names the client and endpoint flags
+// doctor was given, which it needs as serving does (without them it would register a client of its own).
 func (r *runner) loginCmd(verb string) string {
-	return fmt.Sprintf("`meshai-mcp-server %s %s`", verb, textutil.RedactURL(r.u))
+	cmd := fmt.Sprintf("`meshai-mcp-server %s %s`", verb, textutil.RedactURL(r.u))
+	var flags []string
+	if r.opts.Client != nil {
+		flags = append(flags, r.opts.Client.From)
+	}
+	if r.opts.Endpoints != nil {
+		flags = append(flags, "--authorization-url", "--token-url")
+		if r.opts.Endpoints.Registration != "" {
+			flags = append(flags, "--registration-url")
+		}
+	}
+	if verb != "login" || len(flags) == 0 {
+		return cmd
+	}
+	return cmd + " with the same " + strings.Join(flags, ", ") + " as the bridge"
 }
 
 // checkStored reports the stored sign-in without changing it: present, expiry, scopes, refresh token.
@@ -174,7 +189,7 @@ func (r *runner) checkRefresh(ctx context.Context) {
 			r.credential, r.credKind = tok.AccessToken, "stored sign-in"
 			if drift := r.configDrift(); drift != "" {
 				res.Status, res.Detail = Warn, res.Detail+"; "+drift
-				res.Fix = "run " + r.loginCmd("login") + " with the same flags to sign in as the configured client"
+				res.Fix = "run " + r.loginCmd("login") + " to sign in as the configured client"
 			}
 		case oauth.IsRateLimited(err):
 			res.Status, res.Detail = Fail, "token refresh was not done: "+textutil.OneLine(err.Error())+"; the sign-in is kept"

@@ -53,6 +53,9 @@ func (r *runner) checkChallenge(context.Context) {
 			}
 			res.Status, res.Detail = Fail, "the challenge names no Bearer scheme (only "+strings.Join(schemes, ", ")+"): not an OAuth-protected MCP server"
 			res.Fix = "if the server takes a key or password, pass it with --header \"Authorization: …\" or " + config.EnvAPIKey + "; otherwise its operator must challenge with Bearer"
+			if r.opts.Getenv(config.EnvAPIKey) != "" { // it is set: saying "set it" would not help
+				res.Fix = "the bridge sends " + config.EnvAPIKey + " as a Bearer token, which this server does not ask for: pass the credential it wants with --header \"Authorization: …\" instead"
+			}
 			return res
 		}
 		r.challenge = b
