@@ -73,8 +73,13 @@ func (r *runner) checkStored(ctx context.Context) {
 				res.Fix = apiKeyFix
 				return res
 			}
-			res.Status = Warn
 			res.Detail = fmt.Sprintf("not signed in to %s (%s store)", textutil.RedactURL(r.u), r.store.Kind())
+			if r.noClient { // a login would fail the same way
+				res.Status = Skip
+				res.Detail += "; a sign-in needs the client registration fixed first (see Client registration above)"
+				return res
+			}
+			res.Status = Warn
 			res.Fix = "run " + r.loginCmd("login") + " now, or let the first request from your MCP client open the sign-in"
 			return res
 		}

@@ -107,6 +107,7 @@ type runner struct {
 	meta       *oauth.ServerMetadata
 	scopes     []string                // what a sign-in asks for (checkScopes); nil omits the scope parameter
 	noOAuth    bool                    // the server offers no OAuth sign-in at all: only an API key can help
+	noClient   bool                    // the bridge cannot get a client ID (oauth.client-id failed): no sign-in works yet
 	rec        *credstore.SignInRecord // the stored sign-in: its client and token endpoint, once read
 	storedTok  *credstore.Tokens       // its tokens; never printed
 	credential string                  // bearer for the round trip: the API key or the stored access token; never printed

@@ -296,10 +296,11 @@ func TestLoginPage401(t *testing.T) {
 	}
 }
 
-// Where the URL is wrong or nothing answers, the stored-credentials check does not send the user to sign in to
-// that URL: it names the corrected URL when one was found, and no fix anywhere says to log in.
-func TestNoSignInAdviceForAWrongURL(t *testing.T) {
+// Where the URL is wrong, nothing answers, or no client can sign in, the stored-credentials check does not send
+// the user to sign in to that URL: it names the corrected URL when one was found, and no line says to log in.
+func TestNoSignInAdviceWhereLoginFails(t *testing.T) {
 	moved := startDev(t, devserver.Config{OAuth: true, Faults: []devserver.Fault{devserver.FaultMCP404}})
+	noRegistration := startDev(t, devserver.Config{OAuth: true, Faults: []devserver.Fault{devserver.FaultNoRegistration}})
 	site := fake(t, map[string]route{"/app": {200, map[string]string{"Content-Type": "text/html"}, "<!doctype html><title>Home</title>"}})
 	for _, c := range []struct {
 		name string
@@ -313,6 +314,11 @@ func TestNoSignInAdviceForAWrongURL(t *testing.T) {
 		{"a web site", site.URL + "/app", []check{
 			{"mcp.endpoint", Fail, "no MCP endpoint at " + site.URL + "/app", "check the path"},
 			{"creds.stored", Skip, "no MCP endpoint at this URL (see above): run doctor with the right URL", ""},
+		}},
+		{"no registration and no client", noRegistration.URL + "/v1/mcp", []check{
+			{"oauth.client-id", Fail, "does not support dynamic client registration", "--static-oauth-client-info"},
+			{"creds.stored", Skip, "not signed in to " + noRegistration.URL + "/v1/mcp (file store); a sign-in needs the client registration fixed first", ""},
+			{"session.initialize", Skip, "no credential: a sign-in needs the client registration fixed first", ""},
 		}},
 		{"nothing listening", "http://" + closedPort(t) + "/v1/mcp", []check{
 			{"net.tcp", Fail, "connection refused", "start the local server"},

@@ -24,6 +24,10 @@ func (r *runner) checkRoundTrip(ctx context.Context) {
 		r.skip(initID, initTitle, "the MCP endpoint does not answer like MCP (see above)")
 		r.skip(toolsID, toolsTitle, "no session")
 		return
+	case !r.endpoint.open && r.credential == "" && r.noClient:
+		r.skip(initID, initTitle, "no credential: a sign-in needs the client registration fixed first (see above)")
+		r.skip(toolsID, toolsTitle, "no session")
+		return
 	case !r.endpoint.open && r.credential == "" && r.noOAuth:
 		r.skip(initID, initTitle, "no credential: "+config.EnvAPIKey+" is not set (see above)")
 		r.skip(toolsID, toolsTitle, "no session")
