@@ -12,10 +12,10 @@ import (
 // A pre-registered client and endpoints set by hand change what the discovery and registration checks say: the
 // configured client instead of dynamic registration, the endpoints instead of the metadata.
 func TestConfiguredClientAndEndpoints(t *testing.T) {
-	dynamic := startDev(t, devserver.Config{OAuth: true})
 	sigil := &Client{ID: "sigil", Secret: "sigil-s3cret-value", AuthMethod: oauth.AuthPost, From: "--static-oauth-client-info"}
-	bare := startDev(t, devserver.Config{OAuth: true, Faults: []devserver.Fault{devserver.FaultNoPRM, devserver.FaultNoASMetadata},
-		Clients: []devserver.Client{{ID: sigil.ID, Secret: sigil.Secret, AuthMethod: sigil.AuthMethod}}})
+	registered := []devserver.Client{{ID: sigil.ID, Secret: sigil.Secret, AuthMethod: sigil.AuthMethod}}
+	dynamic := startDev(t, devserver.Config{OAuth: true, Clients: registered})
+	bare := startDev(t, devserver.Config{OAuth: true, Faults: []devserver.Fault{devserver.FaultNoPRM, devserver.FaultNoASMetadata}, Clients: registered})
 	sigilCallback := Callback{Host: "localhost", Path: "/oauth/callback", Port: 8080} // its client.json's redirect URI
 	byHand := func(r *devserver.Running, registration bool) *Endpoints {
 		e := &Endpoints{Authorization: r.URL + "/oauth/authorize", Token: r.URL + "/oauth/token"}

@@ -74,9 +74,9 @@ func (r *runner) checkStored(ctx context.Context) {
 				return res
 			}
 			res.Detail = fmt.Sprintf("not signed in to %s (%s store)", textutil.RedactURL(r.u), r.store.Kind())
-			if r.noClient { // a login would fail the same way
+			if r.signInBroken { // a login would fail the same way
 				res.Status = Skip
-				res.Detail += "; a sign-in needs the client registration fixed first (see Client registration above)"
+				res.Detail += "; a sign-in cannot work until the OAuth failure above is fixed"
 				return res
 			}
 			res.Status = Warn

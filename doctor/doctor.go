@@ -101,17 +101,18 @@ type runner struct {
 	reachable bool     // the endpoint answered HTTP at all
 	tcpFailed bool     // the TCP check could not connect
 
-	endpoint   endpointAnswer
-	challenge  *oauth.Challenge
-	prm        *oauth.ProtectedResource
-	meta       *oauth.ServerMetadata
-	scopes     []string                // what a sign-in asks for (checkScopes); nil omits the scope parameter
-	noOAuth    bool                    // the server offers no OAuth sign-in at all: only an API key can help
-	noClient   bool                    // the bridge cannot get a client ID (oauth.client-id failed): no sign-in works yet
-	rec        *credstore.SignInRecord // the stored sign-in: its client and token endpoint, once read
-	storedTok  *credstore.Tokens       // its tokens; never printed
-	credential string                  // bearer for the round trip: the API key or the stored access token; never printed
-	credKind   string                  // "MESHAI_API_KEY" or "stored sign-in"
+	endpoint  endpointAnswer
+	challenge *oauth.Challenge
+	prm       *oauth.ProtectedResource
+	meta      *oauth.ServerMetadata
+	scopes    []string // what a sign-in asks for (checkScopes); nil omits the scope parameter
+	noOAuth   bool     // the server offers no OAuth sign-in at all: only an API key can help
+	// signInBroken: an OAuth check failed, so a sign-in fails too until that is fixed
+	signInBroken bool
+	rec          *credstore.SignInRecord // the stored sign-in: its client and token endpoint, once read
+	storedTok    *credstore.Tokens       // its tokens; never printed
+	credential   string                  // bearer for the round trip: the API key or the stored access token; never printed
+	credKind     string                  // "MESHAI_API_KEY" or "stored sign-in"
 }
 
 // Run runs every check in order and returns the report.
@@ -150,6 +151,9 @@ func (r *runner) add(res Result) {
 	if res.Status == Fail && r.opts.Getenv(config.EnvAPIKey) != "" && (strings.HasPrefix(res.ID, "oauth.") || res.ID == "mcp.challenge") {
 		res.Status = Warn
 		res.Detail += " (" + config.EnvAPIKey + " is set, so the bridge does not sign in)"
+	}
+	if res.Status == Fail && (strings.HasPrefix(res.ID, "oauth.") || res.ID == "mcp.challenge") {
+		r.signInBroken = true
 	}
 	r.count(res.Status, 1)
 	r.rep.Checks = append(r.rep.Checks, res)

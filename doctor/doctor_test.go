@@ -317,8 +317,8 @@ func TestNoSignInAdviceWhereLoginFails(t *testing.T) {
 		}},
 		{"no registration and no client", noRegistration.URL + "/v1/mcp", []check{
 			{"oauth.client-id", Fail, "does not support dynamic client registration", "--static-oauth-client-info"},
-			{"creds.stored", Skip, "not signed in to " + noRegistration.URL + "/v1/mcp (file store); a sign-in needs the client registration fixed first", ""},
-			{"session.initialize", Skip, "no credential: a sign-in needs the client registration fixed first", ""},
+			{"creds.stored", Skip, "not signed in to " + noRegistration.URL + "/v1/mcp (file store); a sign-in cannot work until the OAuth failure above is fixed", ""},
+			{"session.initialize", Skip, "no credential: a sign-in cannot work until the OAuth failure above is fixed", ""},
 		}},
 		{"nothing listening", "http://" + closedPort(t) + "/v1/mcp", []check{
 			{"net.tcp", Fail, "connection refused", "start the local server"},

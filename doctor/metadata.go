@@ -251,13 +251,6 @@ func (r *runner) checkServerMetadata(ctx context.Context) {
 	}
 }
 
-// judgedClient is clientCheck, noting for the credentials check when no sign-in can work until it is fixed.
-func (r *runner) judgedClient() Result {
-	res := r.clientCheck()
-	r.noClient = res.Status == Fail
-	return res
-}
-
 // clientCheck judges how the bridge gets a client ID: the configured client, else what the server offers.
 func (r *runner) clientCheck() Result {
 	if r.opts.Client != nil {
@@ -336,7 +329,7 @@ func (r *runner) metadataChecks() []Result {
 		add("oauth.endpoints", "Endpoints", OK, "plain http on a loopback host (fine for a local server): "+md.AuthorizationEndpoint, "")
 	}
 	if r.opts.Endpoints != nil { // nothing advertised to judge: the client is all that is left
-		return append(out, r.judgedClient())
+		return append(out, r.clientCheck())
 	}
 	if err := md.RequirePKCE(); err != nil {
 		add("oauth.pkce", "PKCE S256", Fail, textutil.OneLine(err.Error()),
@@ -344,7 +337,7 @@ func (r *runner) metadataChecks() []Result {
 	} else {
 		add("oauth.pkce", "PKCE S256", OK, "code_challenge_methods_supported: "+strings.Join(md.CodeChallengeMethodsSupported, ", "), "")
 	}
-	out = append(out, r.judgedClient())
+	out = append(out, r.clientCheck())
 	switch methods := md.TokenEndpointAuthMethodsSupported; {
 	case r.opts.Client != nil && r.opts.Client.Secret != "":
 		add("oauth.auth-none", "Public clients", Skip, "the bridge signs in as the configured client, with "+r.authMethod()+", not as a public client", "")

@@ -24,8 +24,8 @@ func (r *runner) checkRoundTrip(ctx context.Context) {
 		r.skip(initID, initTitle, "the MCP endpoint does not answer like MCP (see above)")
 		r.skip(toolsID, toolsTitle, "no session")
 		return
-	case !r.endpoint.open && r.credential == "" && r.noClient:
-		r.skip(initID, initTitle, "no credential: a sign-in needs the client registration fixed first (see above)")
+	case !r.endpoint.open && r.credential == "" && r.signInBroken && !r.noOAuth:
+		r.skip(initID, initTitle, "no credential: a sign-in cannot work until the OAuth failure above is fixed")
 		r.skip(toolsID, toolsTitle, "no session")
 		return
 	case !r.endpoint.open && r.credential == "" && r.noOAuth:
