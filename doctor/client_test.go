@@ -12,9 +12,10 @@ import (
 // A pre-registered client and endpoints set by hand change what the discovery and registration checks say: the
 // configured client instead of dynamic registration, the endpoints instead of the metadata.
 func TestConfiguredClientAndEndpoints(t *testing.T) {
-	dynamic := startDev(t, devserver.Config{OAuth: true})
-	bare := startDev(t, devserver.Config{OAuth: true, Faults: []devserver.Fault{devserver.FaultNoPRM, devserver.FaultNoASMetadata}})
 	sigil := &Client{ID: "sigil", Secret: "sigil-s3cret-value", AuthMethod: oauth.AuthPost, From: "--static-oauth-client-info"}
+	registered := []devserver.Client{{ID: sigil.ID, Secret: sigil.Secret, AuthMethod: sigil.AuthMethod}}
+	dynamic := startDev(t, devserver.Config{OAuth: true, Clients: registered})
+	bare := startDev(t, devserver.Config{OAuth: true, Faults: []devserver.Fault{devserver.FaultNoPRM, devserver.FaultNoASMetadata}, Clients: registered})
 	sigilCallback := Callback{Host: "localhost", Path: "/oauth/callback", Port: 8080} // its client.json's redirect URI
 	byHand := func(r *devserver.Running, registration bool) *Endpoints {
 		e := &Endpoints{Authorization: r.URL + "/oauth/authorize", Token: r.URL + "/oauth/token"}
@@ -34,6 +35,7 @@ func TestConfiguredClientAndEndpoints(t *testing.T) {
 			{"oauth.client-id", OK, "pre-registered client_id sigil (--static-oauth-client-info), token_endpoint_auth_method client_secret_post with a client secret (not shown), redirect URI http://localhost:8080/oauth/callback", ""},
 			{"oauth.register", Skip, "a pre-registered client is configured (client_id sigil, --static-oauth-client-info)", ""},
 			{"oauth.as", OK, "found at", ""},
+			{"creds.stored", Warn, "not signed in", "/v1/mcp` with the same --static-oauth-client-info as the bridge now"},
 		}},
 		{"client-id without a secret", dynamic, &Client{ID: "neotoma", From: "--client-id"}, nil, []check{
 			{"oauth.client-id", OK, "pre-registered client_id neotoma (--client-id), token_endpoint_auth_method none with no client secret, redirect URI http://127.0.0.1:", ""},
@@ -48,9 +50,10 @@ func TestConfiguredClientAndEndpoints(t *testing.T) {
 			{"oauth.prm", Skip, "not needed: the authorization server's endpoints are set by hand (--authorization-url, --token-url)", ""},
 			{"oauth.as", OK, "not discovered: set by hand, authorization endpoint " + bare.URL + "/oauth/authorize (--authorization-url), token endpoint " + bare.URL + "/oauth/token (--token-url), no registration endpoint", ""},
 			{"oauth.endpoints", OK, "set by hand", ""},
-			{"oauth.token", OK, bare.URL + "/oauth/token (--token-url) answered 401 with the OAuth error \"invalid_client\"", ""},
+			{"oauth.token", OK, bare.URL + "/oauth/token (--token-url) accepted the credentials of client_id sigil", ""},
 			{"oauth.client-id", OK, "pre-registered client_id sigil", ""},
 			{"oauth.register", Skip, "a pre-registered client is configured", ""},
+			{"creds.stored", Warn, "not signed in", "/v1/mcp` with the same --static-oauth-client-info, --authorization-url, --token-url as the bridge now"},
 		}},
 		{"endpoints with registration", bare, nil, byHand(bare, true), []check{
 			{"oauth.as", OK, "registration endpoint " + bare.URL + "/oauth/register (--registration-url)", ""},

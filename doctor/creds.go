@@ -15,9 +15,24 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// loginCmd is the command that signs in to the checked server.
+// loginCmd is the command that signs in to the checked server; a login names the client and endpoint flags
+// doctor was given, which it needs as serving does (without them it would register a client of its own).
 func (r *runner) loginCmd(verb string) string {
-	return fmt.Sprintf("`meshai-mcp-server %s %s`", verb, textutil.RedactURL(r.u))
+	cmd := fmt.Sprintf("`meshai-mcp-server %s %s`", verb, textutil.RedactURL(r.u))
+	var flags []string
+	if r.opts.Client != nil {
+		flags = append(flags, r.opts.Client.From)
+	}
+	if r.opts.Endpoints != nil {
+		flags = append(flags, "--authorization-url", "--token-url")
+		if r.opts.Endpoints.Registration != "" {
+			flags = append(flags, "--registration-url")
+		}
+	}
+	if verb != "login" || len(flags) == 0 {
+		return cmd
+	}
+	return cmd + " with the same " + strings.Join(flags, ", ") + " as the bridge"
 }
 
 // checkStored reports the stored sign-in without changing it: present, expiry, scopes, refresh token.
@@ -38,13 +53,33 @@ func (r *runner) checkStored(ctx context.Context) {
 	case r.endpoint.open:
 		r.skip(id, title, "the server needs no sign-in")
 		return
+	case !r.reachable: // advice to sign in to it would fail too
+		r.skip(id, title, "the MCP endpoint did not answer (see above): its sign-in is checked once it does")
+		return
+	case r.endpoint.found != nil:
+		r.skip(id, title, "no MCP endpoint at this URL (see above): run doctor with "+textutil.RedactURL(r.endpoint.found)+" to check its sign-in")
+		return
+	case r.endpoint.notMCP:
+		r.skip(id, title, "no MCP endpoint at this URL (see above): run doctor with the right URL to check its sign-in")
+		return
 	}
 	r.timed(func() Result {
 		res := Result{ID: id, Title: title}
 		resource := oauth.CanonicalResource(r.u)
 		notSignedIn := func() Result {
-			res.Status = Warn
+			if r.noOAuth {
+				res.Status = Fail
+				res.Detail = "no credential: " + config.EnvAPIKey + " is not set, and the server offers no OAuth sign-in (see above), so `login` cannot help"
+				res.Fix = apiKeyFix
+				return res
+			}
 			res.Detail = fmt.Sprintf("not signed in to %s (%s store)", textutil.RedactURL(r.u), r.store.Kind())
+			if r.signInBroken { // a login would fail the same way
+				res.Status = Skip
+				res.Detail += "; a sign-in cannot work until the OAuth failure above is fixed"
+				return res
+			}
+			res.Status = Warn
 			res.Fix = "run " + r.loginCmd("login") + " now, or let the first request from your MCP client open the sign-in"
 			return res
 		}
@@ -159,7 +194,7 @@ func (r *runner) checkRefresh(ctx context.Context) {
 			r.credential, r.credKind = tok.AccessToken, "stored sign-in"
 			if drift := r.configDrift(); drift != "" {
 				res.Status, res.Detail = Warn, res.Detail+"; "+drift
-				res.Fix = "run " + r.loginCmd("login") + " with the same flags to sign in as the configured client"
+				res.Fix = "run " + r.loginCmd("login") + " to sign in as the configured client"
 			}
 		case oauth.IsRateLimited(err):
 			res.Status, res.Detail = Fail, "token refresh was not done: "+textutil.OneLine(err.Error())+"; the sign-in is kept"

@@ -101,15 +101,18 @@ type runner struct {
 	reachable bool     // the endpoint answered HTTP at all
 	tcpFailed bool     // the TCP check could not connect
 
-	endpoint   endpointAnswer
-	challenge  *oauth.Challenge
-	prm        *oauth.ProtectedResource
-	meta       *oauth.ServerMetadata
-	scopes     []string                // what a sign-in asks for (checkScopes); nil omits the scope parameter
-	rec        *credstore.SignInRecord // the stored sign-in: its client and token endpoint, once read
-	storedTok  *credstore.Tokens       // its tokens; never printed
-	credential string                  // bearer for the round trip: the API key or the stored access token; never printed
-	credKind   string                  // "MESHAI_API_KEY" or "stored sign-in"
+	endpoint  endpointAnswer
+	challenge *oauth.Challenge
+	prm       *oauth.ProtectedResource
+	meta      *oauth.ServerMetadata
+	scopes    []string // what a sign-in asks for (checkScopes); nil omits the scope parameter
+	noOAuth   bool     // the server offers no OAuth sign-in at all: only an API key can help
+	// signInBroken: an OAuth check failed, so a sign-in fails too until that is fixed
+	signInBroken bool
+	rec          *credstore.SignInRecord // the stored sign-in: its client and token endpoint, once read
+	storedTok    *credstore.Tokens       // its tokens; never printed
+	credential   string                  // bearer for the round trip: the API key or the stored access token; never printed
+	credKind     string                  // "MESHAI_API_KEY" or "stored sign-in"
 }
 
 // Run runs every check in order and returns the report.
@@ -149,17 +152,34 @@ func (r *runner) add(res Result) {
 		res.Status = Warn
 		res.Detail += " (" + config.EnvAPIKey + " is set, so the bridge does not sign in)"
 	}
-	switch res.Status {
-	case OK:
-		r.rep.Summary.OK++
-	case Fail:
-		r.rep.Summary.Fail++
-	case Warn:
-		r.rep.Summary.Warn++
-	case Skip:
-		r.rep.Summary.Skip++
+	if res.Status == Fail && (strings.HasPrefix(res.ID, "oauth.") || res.ID == "mcp.challenge") {
+		r.signInBroken = true
 	}
+	r.count(res.Status, 1)
 	r.rep.Checks = append(r.rep.Checks, res)
+}
+
+// count adds n to the summary's count of st.
+func (r *runner) count(st Status, n int) {
+	switch st {
+	case OK:
+		r.rep.Summary.OK += n
+	case Fail:
+		r.rep.Summary.Fail += n
+	case Warn:
+		r.rep.Summary.Warn += n
+	case Skip:
+		r.rep.Summary.Skip += n
+	}
+}
+
+// revise changes a result already added, when a later check shows what it meant, keeping the summary's counts.
+func (r *runner) revise(id string, change func(*Result)) {
+	if c := r.rep.Find(id); c != nil {
+		r.count(c.Status, -1)
+		change(c)
+		r.count(c.Status, 1)
+	}
 }
 
 // timed runs f and adds its result with the time it took.

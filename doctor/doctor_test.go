@@ -73,8 +73,8 @@ func TestFaults(t *testing.T) {
 		{devserver.FaultNoIss, "oauth.iss", Warn, "does not say it returns iss", "authorization_response_iss_parameter_supported: true"},
 		{devserver.FaultNoRevocation, "oauth.revocation", Warn, "no revocation_endpoint", "RFC 7009"},
 		{devserver.FaultBotChallenge, "mcp.endpoint", Fail, "cf-mitigated: challenge", "WAF skip rule"},
-		{devserver.FaultHTML401, "mcp.endpoint", Fail, "401 with an HTML page", "exempt the MCP path"},
-		{devserver.FaultNoWWWAuthenticate, "mcp.challenge", Fail, "no WWW-Authenticate header", "RFC 9728 §5.1"},
+		{devserver.FaultHTML401, "mcp.endpoint", OK, `401 with an HTML page titled "Sign in" and no WWW-Authenticate challenge: it needs a sign-in`, ""},
+		{devserver.FaultNoWWWAuthenticate, "mcp.challenge", Warn, "no WWW-Authenticate header: the bridge finds the OAuth metadata at the well-known URIs", "RFC 9728 §5.1"},
 		{devserver.FaultMCP404, "mcp.endpoint", Fail, "/mcp answers like MCP", "/mcp"},
 		{devserver.FaultRegistrationRejectsRedirect, "oauth.register", Fail, "invalid_redirect_uri", "any port (RFC 8252 §7.3)"},
 	} {
@@ -240,7 +240,7 @@ func TestAPIKey(t *testing.T) {
 	want(t, rep, "session.initialize", OK, "with MESHAI_API_KEY", "")
 	want(t, rep, "session.tools", OK, "7 tools", "")
 	// The API-key server's challenge has no resource_metadata and it publishes none.
-	want(t, rep, "oauth.prm", Warn, "MESHAI_API_KEY is set, so the bridge does not sign in", "must publish RFC 9728 metadata")
+	want(t, rep, "oauth.prm", OK, "none needed, since MESHAI_API_KEY is set", "")
 	if !rep.OK {
 		t.Errorf("OAuth problems fail the report although an API key is used:\n%s", dump(rep))
 	}
@@ -251,5 +251,90 @@ func TestAPIKey(t *testing.T) {
 	_ = rep.WriteJSON(&b)
 	if strings.Contains(b.String(), "wrong-key") {
 		t.Error("the API key appears in the report")
+	}
+}
+
+// A 401 web page without a challenge: the bridge signs in anyway when the well-known URIs hold the metadata, so
+// doctor warns about the missing challenge only; without metadata it is a login proxy no MCP client gets past.
+func TestLoginPage401(t *testing.T) {
+	html := map[string]string{"Content-Type": "text/html"}
+	loginPage := route{401, html, "<!doctype html><title>Sign in</title><form></form>"}
+	dev := startDev(t, devserver.Config{OAuth: true, AutoApprove: true, Faults: []devserver.Fault{devserver.FaultHTML401}})
+	proxy := fake(t, map[string]route{"POST /mcp": loginPage})
+	behindProxy := fake(t, oauthRoutes(map[string]route{"POST /mcp": loginPage, "POST /token": {400, nil, `{"error":"invalid_request"}`}}))
+	for _, c := range []struct {
+		name   string
+		url    string
+		ok     bool // the report has no failure
+		checks []check
+	}{
+		{"reference server", dev.URL + "/v1/mcp", true, []check{
+			{"mcp.endpoint", OK, `answered 401 with an HTML page titled "Sign in" and no WWW-Authenticate challenge: it needs a sign-in, and the bridge looks for its OAuth metadata at the well-known URIs`, ""},
+			{"mcp.challenge", Warn, "no WWW-Authenticate header", "WWW-Authenticate: Bearer resource_metadata"},
+			{"oauth.prm", OK, "(path-aware well-known URI)", ""},
+			{"oauth.token", OK, "invalid_client", ""},
+		}},
+		{"metadata at the well-known URIs", behindProxy.URL + "/mcp", true, []check{
+			{"mcp.endpoint", OK, "it needs a sign-in", ""},
+			{"oauth.prm", OK, "(path-aware well-known URI)", ""},
+		}},
+		{"login proxy without metadata", proxy.URL + "/mcp", false, []check{
+			{"mcp.endpoint", OK, "it needs a sign-in", ""},
+			{"oauth.prm", Fail, "a login page or single sign-on proxy is in front of it", "MCP clients cannot sign in through a web page: the server's operator must exempt the MCP path"},
+			{"oauth.as", Skip, "", ""},
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rep := run(t, Options{URL: c.url})
+			for _, ch := range c.checks {
+				want(t, rep, ch.id, ch.st, ch.detail, ch.fix)
+			}
+			if rep.OK != c.ok {
+				t.Errorf("report OK = %v, want %v:\n%s", rep.OK, c.ok, dump(rep))
+			}
+		})
+	}
+}
+
+// Where the URL is wrong, nothing answers, or no client can sign in, the stored-credentials check does not send
+// the user to sign in to that URL: it names the corrected URL when one was found, and no line says to log in.
+func TestNoSignInAdviceWhereLoginFails(t *testing.T) {
+	moved := startDev(t, devserver.Config{OAuth: true, Faults: []devserver.Fault{devserver.FaultMCP404}})
+	noRegistration := startDev(t, devserver.Config{OAuth: true, Faults: []devserver.Fault{devserver.FaultNoRegistration}})
+	site := fake(t, map[string]route{"/app": {200, map[string]string{"Content-Type": "text/html"}, "<!doctype html><title>Home</title>"}})
+	for _, c := range []struct {
+		name string
+		url  string
+		want []check
+	}{
+		{"wrong path, right one found", moved.URL + "/v1/mcp", []check{
+			{"mcp.endpoint", Fail, "no MCP endpoint at " + moved.URL + "/v1/mcp", "use " + moved.URL + "/mcp"},
+			{"creds.stored", Skip, "no MCP endpoint at this URL (see above): run doctor with " + moved.URL + "/mcp to check its sign-in", ""},
+		}},
+		{"a web site", site.URL + "/app", []check{
+			{"mcp.endpoint", Fail, "no MCP endpoint at " + site.URL + "/app", "check the path"},
+			{"creds.stored", Skip, "no MCP endpoint at this URL (see above): run doctor with the right URL", ""},
+		}},
+		{"no registration and no client", noRegistration.URL + "/v1/mcp", []check{
+			{"oauth.client-id", Fail, "does not support dynamic client registration", "--static-oauth-client-info"},
+			{"creds.stored", Skip, "not signed in to " + noRegistration.URL + "/v1/mcp (file store); a sign-in cannot work until the OAuth failure above is fixed", ""},
+			{"session.initialize", Skip, "no credential: a sign-in cannot work until the OAuth failure above is fixed", ""},
+		}},
+		{"nothing listening", "http://" + closedPort(t) + "/v1/mcp", []check{
+			{"net.tcp", Fail, "connection refused", "start the local server"},
+			{"creds.stored", Skip, "the MCP endpoint did not answer (see above)", ""},
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rep := run(t, Options{URL: c.url})
+			for _, ch := range c.want {
+				want(t, rep, ch.id, ch.st, ch.detail, ch.fix)
+			}
+			for _, res := range rep.Checks {
+				if strings.Contains(res.Fix, "login") || strings.Contains(res.Detail, "login") {
+					t.Errorf("%s advises logging in: %s / %s", res.ID, res.Detail, res.Fix)
+				}
+			}
+		})
 	}
 }

@@ -23,7 +23,12 @@ import (
 type endpointAnswer struct {
 	ex       *exchange
 	needAuth bool // 401: OAuth checks apply
-	open     bool // initialize succeeded without a token
+	// loginPage: the 401 is an HTML page without a challenge, a login page or single sign-on proxy's when the
+	// server publishes no OAuth metadata either
+	loginPage bool
+	open      bool     // initialize succeeded without a token
+	notMCP    bool     // the URL is not an MCP endpoint (a wrong path, scheme or server)
+	found     *url.URL // the MCP endpoint found nearby instead, if any
 }
 
 // client is the HTTP client of every check after the TCP one.
@@ -80,9 +85,12 @@ func (r *runner) checkEndpoint(ctx context.Context) {
 		page := ex.page()
 		switch {
 		case ex.status == http.StatusUnauthorized && page.IsHTML && len(ex.header.Values("WWW-Authenticate")) == 0:
-			res.Status = Fail
-			res.Detail = where + " answered 401 with an HTML page and no WWW-Authenticate challenge: a login page or single sign-on proxy is in front of the MCP endpoint"
-			res.Fix = "MCP clients cannot sign in through a web page: the server's operator must exempt the MCP path from the login proxy and answer 401 with WWW-Authenticate: Bearer resource_metadata=\"…\""
+			// The bridge signs in on any 401 and finds the metadata at the well-known URIs: only their absence
+			// (oauth.prm below) makes this page a login proxy no MCP client gets past.
+			r.endpoint.needAuth, r.endpoint.loginPage = true, true
+			res.Status = OK
+			res.Detail = where + " answered 401 with an HTML page" + titled(page.Title) + " and no WWW-Authenticate challenge: it needs a sign-in, " +
+				"and the bridge looks for its OAuth metadata at the well-known URIs (checks follow)"
 		case ex.status == http.StatusUnauthorized:
 			r.endpoint.needAuth = true
 			res.Status, res.Detail = OK, where+" answered 401: it needs a sign-in (OAuth checks follow)"
@@ -103,7 +111,7 @@ func (r *runner) checkEndpoint(ctx context.Context) {
 			res.Detail = where + " answered 403 without a sign-in challenge: it refuses this client outright (" + textutil.Snippet(ex.body) + ")"
 			res.Fix = "ask the server's operator why: an IP allowlist, a missing header (--header) or a blocked region are common causes"
 		case ex.status == http.StatusBadRequest && strings.Contains(string(ex.body), "HTTP request to an HTTPS server"):
-			res.Status = Fail
+			res.Status, r.endpoint.notMCP = Fail, true
 			res.Detail = where + " is an https port: the server answered \"Client sent an HTTP request to an HTTPS server\""
 			res.Fix = "use https://" + r.u.Host + r.u.EscapedPath()
 		case ex.status == http.StatusNotFound, ex.status == http.StatusMethodNotAllowed, ex.status == http.StatusBadRequest,
@@ -117,6 +125,7 @@ func (r *runner) checkEndpoint(ctx context.Context) {
 			res.Status, res.Detail = Fail, fmt.Sprintf("%s failed with HTTP %d: %s", where, ex.status, textutil.Snippet(ex.body))
 			res.Fix = "the server has a problem: try again later, or tell its operator"
 		default:
+			r.endpoint.notMCP = true
 			res.Status, res.Detail = Fail, fmt.Sprintf("%s answered HTTP %d, not MCP: %s", where, ex.status, textutil.Snippet(ex.body))
 			res.Fix = "check that the URL is the server's MCP endpoint"
 		}
@@ -147,9 +156,10 @@ func (r *runner) wrongPath(ctx context.Context, res Result, ex *exchange) Result
 	case ex.status == http.StatusOK:
 		what = "HTTP 200 but no JSON-RPC answer"
 	}
-	res.Status = Fail
+	res.Status, r.endpoint.notMCP = Fail, true
 	res.Detail = fmt.Sprintf("no MCP endpoint at %s (%s)", where, what)
 	if found := r.probePaths(ctx); found != nil {
+		r.endpoint.found = found
 		res.Detail += "; " + textutil.RedactURL(found) + " answers like MCP"
 		res.Fix = "use " + textutil.RedactURL(found)
 		return res

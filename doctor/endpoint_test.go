@@ -52,16 +52,22 @@ func TestEndpointAnswers(t *testing.T) {
 func TestChallenge(t *testing.T) {
 	for _, c := range []struct {
 		name, header string
+		key          string // MESHAI_API_KEY
 		st           Status
 		detail, fix  string
 	}{
-		{"basic only", `Basic realm="api"`, Fail, "names no Bearer scheme (only Basic)", "--header"},
-		{"bad resource_metadata", `Bearer resource_metadata="javascript:alert(1)"`, Fail, "is not usable", "https (or loopback http) URL"},
-		{"no scope", `Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource"`, OK, "no scope", ""},
+		{"basic only", `Basic realm="api"`, "", Fail, "names no Bearer scheme (only Basic)", "pass it with --header \"Authorization: …\" or MESHAI_API_KEY"},
+		{"basic only, key set", `Basic realm="api"`, "k", Warn, "names no Bearer scheme (only Basic)", "the bridge sends MESHAI_API_KEY as a Bearer token, which this server does not ask for: pass the credential it wants with --header"},
+		{"bad resource_metadata", `Bearer resource_metadata="javascript:alert(1)"`, "", Fail, "is not usable", "https (or loopback http) URL"},
+		{"no scope", `Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource"`, "", OK, "no scope", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			srv := fake(t, map[string]route{"/mcp": {401, map[string]string{"WWW-Authenticate": c.header}, ""}})
-			r := unit(t, Options{URL: srv.URL + "/mcp"}, (*runner).checkURL, (*runner).checkEndpoint, (*runner).checkChallenge)
+			getenv := testEnv(t)
+			if c.key != "" {
+				getenv = testEnv(t, "MESHAI_API_KEY", c.key)
+			}
+			r := unit(t, Options{URL: srv.URL + "/mcp", Getenv: getenv}, (*runner).checkURL, (*runner).checkEndpoint, (*runner).checkChallenge)
 			want(t, r.rep, "mcp.challenge", c.st, c.detail, c.fix)
 		})
 	}

@@ -13,6 +13,9 @@ import (
 	"github.com/meshailabs-org/meshai-mcp-server/internal/textutil"
 )
 
+// apiKeyFix is the fix for a server that offers no OAuth sign-in and gets no API key.
+const apiKeyFix = "set " + config.EnvAPIKey + " to the server's API key where your MCP client starts the bridge, then restart the client"
+
 // oauthSkip is why the OAuth checks do not apply, or "".
 func (r *runner) oauthSkip() string {
 	switch {
@@ -35,7 +38,9 @@ func (r *runner) checkChallenge(context.Context) {
 		res := Result{ID: id, Title: title}
 		values := r.endpoint.ex.header.Values("WWW-Authenticate")
 		if len(values) == 0 {
-			res.Status, res.Detail = Fail, "the 401 has no WWW-Authenticate header: clients cannot tell how to sign in (they may still find the well-known metadata)"
+			// The bridge, and clients of the 2025-06-18 spec and later, then try the well-known URIs: oauth.prm
+			// below fails if those do not answer either.
+			res.Status, res.Detail = Warn, "the 401 has no WWW-Authenticate header: the bridge finds the OAuth metadata at the well-known URIs instead (see below), but clients that rely on the challenge cannot tell how to sign in"
 			res.Fix = "the server must send WWW-Authenticate: Bearer resource_metadata=\"<its protected resource metadata URL>\" with every 401 (RFC 9110 §11.6.1, RFC 9728 §5.1)"
 			return res
 		}
@@ -48,6 +53,9 @@ func (r *runner) checkChallenge(context.Context) {
 			}
 			res.Status, res.Detail = Fail, "the challenge names no Bearer scheme (only "+strings.Join(schemes, ", ")+"): not an OAuth-protected MCP server"
 			res.Fix = "if the server takes a key or password, pass it with --header \"Authorization: …\" or " + config.EnvAPIKey + "; otherwise its operator must challenge with Bearer"
+			if r.opts.Getenv(config.EnvAPIKey) != "" { // it is set: saying "set it" would not help
+				res.Fix = "the bridge sends " + config.EnvAPIKey + " as a Bearer token, which this server does not ask for: pass the credential it wants with --header \"Authorization: …\" instead"
+			}
 			return res
 		}
 		r.challenge = b
@@ -114,8 +122,25 @@ func (r *runner) checkResourceMetadata(ctx context.Context) {
 			}
 			res.Fix = "the server's operator must publish RFC 9728 metadata at " + strings.Join(wellKnownPRM(r.u), " or ") +
 				" (Claude, ChatGPT and Cursor need it)"
-			if errors.Is(lerr, oauth.ErrNoOAuth) {
+			if r.endpoint.loginPage && res.Status == Fail {
+				res.Detail += "; and the MCP endpoint answered with a login page (see above): a login page or single sign-on proxy is in front of it"
+				res.Fix = "MCP clients cannot sign in through a web page: the server's operator must exempt the MCP path from the login proxy and answer 401 with WWW-Authenticate: Bearer resource_metadata=\"…\""
+				return res
+			}
+			if errors.Is(lerr, oauth.ErrNoOAuth) { // `login` cannot help: the server takes a key, or nothing
+				r.noOAuth = true
+				r.revise("mcp.challenge", func(c *Result) { // a key's Bearer challenge has no metadata to name
+					if c.Status == Warn && r.challenge != nil && r.challenge.ResourceMetadata() == "" {
+						c.Status, c.Fix = OK, ""
+						c.Detail = "Bearer challenge without resource_metadata, as a server that takes API keys and offers no OAuth sign-in sends it (see below)"
+					}
+				})
 				res.Detail += "; " + textutil.OneLine(lerr.Error())
+				if r.opts.Getenv(config.EnvAPIKey) != "" {
+					res.Status, res.Fix = OK, ""
+					res.Detail += ": nothing to sign in to, and none needed, since " + config.EnvAPIKey + " is set (the session check below tries it)"
+					return res
+				}
 				res.Fix = "the server shows no OAuth at all: if it takes an API key, set " + config.EnvAPIKey +
 					" (or pass --header \"Authorization: Bearer …\"); if it should offer a sign-in, " + res.Fix
 			}

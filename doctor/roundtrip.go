@@ -24,6 +24,14 @@ func (r *runner) checkRoundTrip(ctx context.Context) {
 		r.skip(initID, initTitle, "the MCP endpoint does not answer like MCP (see above)")
 		r.skip(toolsID, toolsTitle, "no session")
 		return
+	case !r.endpoint.open && r.credential == "" && r.signInBroken && !r.noOAuth:
+		r.skip(initID, initTitle, "no credential: a sign-in cannot work until the OAuth failure above is fixed")
+		r.skip(toolsID, toolsTitle, "no session")
+		return
+	case !r.endpoint.open && r.credential == "" && r.noOAuth:
+		r.skip(initID, initTitle, "no credential: "+config.EnvAPIKey+" is not set (see above)")
+		r.skip(toolsID, toolsTitle, "no session")
+		return
 	case !r.endpoint.open && r.credential == "":
 		r.skip(initID, initTitle, "no credential: set "+config.EnvAPIKey+", or run "+r.loginCmd("login")+" (or --refresh an expired sign-in)")
 		r.skip(toolsID, toolsTitle, "no session")
@@ -110,8 +118,11 @@ func (r *runner) judgeAuthenticated(res Result, m *rpcMessage, with string) Resu
 	case !failed:
 		return res
 	case status == http.StatusUnauthorized && with == config.EnvAPIKey:
-		res.Status, res.Detail = Fail, "the server refused "+config.EnvAPIKey+" (401)"
-		res.Fix = "check " + config.EnvAPIKey + ": copy the key again, or unset it to sign in with OAuth instead"
+		res.Status, res.Detail = Fail, "the server refused "+config.EnvAPIKey+" (401): the key is wrong, expired or revoked"
+		if r.meta != nil && !r.meta.Defaulted && !r.noOAuth {
+			res.Detail += " (the server also offers an OAuth sign-in, which the bridge uses when " + config.EnvAPIKey + " is not set)"
+		}
+		res.Fix = "check " + config.EnvAPIKey + ": copy the key again from where the server issued it"
 	case status == http.StatusUnauthorized:
 		res.Status, res.Detail = Fail, "the server refused the stored access token (401): it was revoked, or issued for another resource"
 		res.Fix = "run " + r.loginCmd("login")

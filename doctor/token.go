@@ -9,14 +9,15 @@ import (
 	"strings"
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth/oauth"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/secrets"
 	"github.com/meshailabs-org/meshai-mcp-server/internal/textutil"
 )
 
 // probeRefreshToken is the refresh token of doctor's token endpoint probe: no server ever issued it.
 const probeRefreshToken = "meshai-doctor-probe-not-a-token"
 
-// checkToken posts an unauthenticated refresh with a made-up refresh token and no client to the token endpoint.
-// The healthy answer is an OAuth error in JSON (invalid_request, invalid_client, invalid_grant): what the bridge
+// checkToken posts a made-up grant to the token endpoint: as the configured client, an authorization code, when
+// there is one (probeAsClient); else a refresh token, with no client. The healthy answer is an OAuth error in JSON (invalid_request, invalid_client, invalid_grant): what the bridge
 // reads there to sign in and to refresh. A web page, a bot-protection challenge or a 429 there breaks both.
 func (r *runner) checkToken(ctx context.Context) {
 	const id, title = "oauth.token", "Token endpoint (a refresh no server would grant)"
@@ -36,6 +37,16 @@ func (r *runner) checkToken(ctx context.Context) {
 		r.skip(id, title, "the token_endpoint is not a usable URL (see Endpoints above)")
 		return
 	}
+	where := textutil.RedactRawURL(endpoint)
+	if r.opts.Endpoints != nil {
+		where += " (--token-url)"
+	}
+	if r.opts.Client != nil {
+		r.timed(func() Result {
+			return r.probeAsClient(ctx, Result{ID: id, Title: "Token endpoint and the configured client (a code no server issued)"}, endpoint, where)
+		})
+		return
+	}
 	r.timed(func() Result {
 		res := Result{ID: id, Title: title}
 		sctx, cancel := r.step(ctx)
@@ -45,10 +56,6 @@ func (r *runner) checkToken(ctx context.Context) {
 			res.Status = Fail
 			res.Detail, res.Fix = transportProblem(parsed(endpoint), err)
 			return res
-		}
-		where := textutil.RedactRawURL(endpoint)
-		if r.opts.Endpoints != nil {
-			where += " (--token-url)"
 		}
 		return judgeToken(res, where, ex)
 	})
@@ -80,14 +87,14 @@ func judgeToken(res Result, where string, ex *exchange) Result {
 		res.Fix = "ask the server's operator to serve OAuth JSON at the token endpoint to API clients (no login wall, proxy page or bot protection in front of it)"
 	case isJSON && oauthErr.Error != "":
 		res.Status = OK
-		res.Detail = fmt.Sprintf("%s answered %d with the OAuth error %q, in JSON as clients expect", where, ex.status, clip(textutil.OneLine(oauthErr.Error), 60))
+		res.Detail = fmt.Sprintf("%s answered %d with the OAuth error %q, in JSON as clients expect", where, ex.status, secrets.Scrub(clip(textutil.OneLine(oauthErr.Error), 60)))
 	case ex.status >= 500:
 		res.Status = Fail
-		res.Detail = fmt.Sprintf("%s failed with HTTP %d: %s", where, ex.status, textutil.Snippet(ex.body))
+		res.Detail = fmt.Sprintf("%s failed with HTTP %d: %s", where, ex.status, secrets.Scrub(textutil.Snippet(ex.body)))
 		res.Fix = "the server has a problem: try again later, or tell its operator"
 	default:
 		res.Status = Fail
-		res.Detail = fmt.Sprintf("%s answered HTTP %d without an OAuth error (%s): %s", where, ex.status, orNone(ex.mediaType()), textutil.Snippet(ex.body))
+		res.Detail = fmt.Sprintf("%s answered HTTP %d without an OAuth error (%s): %s", where, ex.status, orNone(ex.mediaType()), secrets.Scrub(textutil.Snippet(ex.body)))
 		res.Fix = "the token endpoint must answer refused requests with a JSON error (RFC 6749 §5.2): check its URL in the metadata, or ask the server's operator"
 	}
 	return res

@@ -103,14 +103,55 @@ func TestTokenProbeSendsNothingReal(t *testing.T) {
 	}
 }
 
-// A server that takes only its API key: doctor says there is no OAuth at all and points at the key.
-func TestAPIKeyOnlyServer(t *testing.T) {
-	r := startDev(t, devserver.Config{OAuth: true, APIKey: "the-key", Faults: []devserver.Fault{devserver.FaultAPIKeyOnly}})
-	rep := run(t, Options{URL: r.URL + "/v1/mcp"})
-	want(t, rep, "oauth.prm", Fail, r.URL+" offers no OAuth sign-in: no authorization server metadata and no default authorization endpoint", "set MESHAI_API_KEY")
-	want(t, rep, "oauth.token", Skip, "", "")
-
-	withKey := run(t, Options{URL: r.URL + "/v1/mcp", Getenv: testEnv(t, "MESHAI_API_KEY", "the-key")})
-	want(t, withKey, "oauth.prm", Warn, "MESHAI_API_KEY is set", "set MESHAI_API_KEY")
-	want(t, withKey, "session.initialize", OK, "MESHAI_API_KEY", "")
+// A server that takes only its API key, and one that takes a key or a sign-in, with the key unset, right and
+// wrong: each failure names the one thing that helps there, and no fix advises what cannot help (`login` where
+// there is no OAuth, setting a key that is set, unsetting it where nothing else works).
+func TestAPIKeyServers(t *testing.T) {
+	keyOnly := startDev(t, devserver.Config{OAuth: true, APIKey: "the-key", Faults: []devserver.Fault{devserver.FaultAPIKeyOnly}})
+	both := startDev(t, devserver.Config{OAuth: true, APIKey: "the-key"})
+	for _, c := range []struct {
+		name   string
+		server *devserver.Running
+		key    string
+		checks []check
+		never  []string // in no fix
+	}{
+		{"key only, unset", keyOnly, "", []check{
+			{"oauth.prm", Fail, " offers no OAuth sign-in: no authorization server metadata and no default authorization endpoint", "if it takes an API key, set MESHAI_API_KEY"},
+			{"oauth.token", Skip, "", ""},
+			{"mcp.challenge", OK, "as a server that takes API keys and offers no OAuth sign-in sends it", ""},
+			{"creds.stored", Fail, "no credential: MESHAI_API_KEY is not set, and the server offers no OAuth sign-in", "set MESHAI_API_KEY to the server's API key"},
+			{"session.initialize", Skip, "no credential: MESHAI_API_KEY is not set", ""},
+		}, []string{"login", "unset", "resource_metadata"}},
+		{"key only, right key", keyOnly, "the-key", []check{
+			{"oauth.prm", OK, "offers no OAuth sign-in", ""},
+			{"creds.stored", OK, "MESHAI_API_KEY is set", ""},
+			{"session.initialize", OK, "MESHAI_API_KEY", ""},
+		}, []string{"login", "set MESHAI_API_KEY"}},
+		{"key only, wrong key", keyOnly, "wrong-key", []check{
+			{"oauth.prm", OK, "offers no OAuth sign-in", ""},
+			{"session.initialize", Fail, "the server refused MESHAI_API_KEY (401): the key is wrong, expired or revoked", "check MESHAI_API_KEY: copy the key again"},
+		}, []string{"login", "set MESHAI_API_KEY", "unset", "OAuth"}},
+		{"key or sign-in, wrong key", both, "wrong-key", []check{
+			{"session.initialize", Fail, "(the server also offers an OAuth sign-in, which the bridge uses when MESHAI_API_KEY is not set)", "check MESHAI_API_KEY: copy the key again"},
+		}, []string{"set MESHAI_API_KEY", "unset"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			getenv := testEnv(t)
+			if c.key != "" {
+				getenv = testEnv(t, "MESHAI_API_KEY", c.key)
+			}
+			rep := run(t, Options{URL: c.server.URL + "/v1/mcp", Getenv: getenv})
+			for _, ch := range c.checks {
+				want(t, rep, ch.id, ch.st, ch.detail, ch.fix)
+			}
+			for _, res := range rep.Checks {
+				for _, bad := range c.never {
+					if strings.Contains(res.Fix, bad) {
+						t.Errorf("%s's fix says %q: %s", res.ID, bad, res.Fix)
+					}
+				}
+			}
+		})
+	}
 }
