@@ -3,11 +3,14 @@ package cli
 import (
 	"context"
 	"errors"
+	"time"
 
 	"golang.org/x/oauth2"
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth"
 	"github.com/meshailabs-org/meshai-mcp-server/bridge"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/ratelimit"
+	"github.com/meshailabs-org/meshai-mcp-server/remote"
 )
 
 // signInView shows the sign-in to the bridge: its phases as the bridge knows them, and each failure with the one
@@ -32,7 +35,30 @@ func (v signInView) Watch() (bridge.SignInState, <-chan struct{}) {
 	default:
 		out.Phase = bridge.SignedOut
 	}
+	out.Wait, out.ServerWait = v.waits(st.Phase == auth.SigningIn && !st.Elsewhere)
 	return out, changed
+}
+
+// waits reads the rate limits the shared HTTP client waits out: the MCP endpoint's, and, while this bridge signs
+// in, the latest of every other endpoint's (discovery, registration, token), which only the sign-in calls then.
+func (v signInView) waits(signingIn bool) (signIn, server time.Time) {
+	if v.si.HTTP == nil {
+		return
+	}
+	rl, ok := v.si.HTTP.Transport.(*ratelimit.Transport)
+	if !ok {
+		return
+	}
+	mcp := ratelimit.Endpoint(v.si.Endpoint())
+	for endpoint, until := range rl.Waiting() {
+		switch {
+		case endpoint == mcp:
+			server = until
+		case signingIn && until.After(signIn):
+			signIn = until
+		}
+	}
+	return signIn, server
 }
 
 // Retry implements bridge.SignIn.
@@ -48,9 +74,19 @@ func (a advisingSignIn) Token() (*oauth2.Token, error) {
 	return tok, withAdvice(err)
 }
 
-// Reauthorize implements remote.Reauthorizer.
+// Reauthorize implements remote.Reauthorizer. The failure of a sign-in (rather than of a refresh) is marked as
+// such, so that remote does not call a rate limit it met harmless: the sign-in's code is spent.
 func (a advisingSignIn) Reauthorize(ctx context.Context, status int, wwwAuthenticate []string, rejected string) error {
-	return withAdvice(a.si.Reauthorize(ctx, status, wwwAuthenticate, rejected))
+	err := a.si.Reauthorize(ctx, status, wwwAuthenticate, rejected)
+	if err == nil {
+		return nil
+	}
+	st, _ := a.si.Watch()
+	failed := errors.Is(err, auth.ErrSignInFailed) || (st.Phase == auth.Failed && errors.Is(st.Err, err))
+	if err = withAdvice(err); failed {
+		return &remote.SignInFailure{Err: err}
+	}
+	return err
 }
 
 // advisedError is an error with the advice for it; errors.Is and errors.As still see the cause.
