@@ -50,7 +50,8 @@ func (r *Relay) local(m jsonrpc.Message) bool {
 func (r *Relay) connectAgain() {
 	p := r.pending
 	p.mu.Lock()
-	again := p.state == statePending && p.last.failed() && !p.inFlight
+	// During a rate limit the server asked for, the relay waits (retryWhenOver): asking again prolongs it.
+	again := p.state == statePending && p.last.failed() && !p.last.rateLimited(time.Now()) && !p.inFlight
 	p.mu.Unlock()
 	if again {
 		r.reconnect()
