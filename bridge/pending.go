@@ -95,8 +95,9 @@ func (r *Relay) initialize(m jsonrpc.Message) {
 		case <-r.stop:
 			return
 		case <-changed:
-		case <-wait.C:
+		case <-wait.C: // and again each SignInWait: a rate limit's wait starts with no change to wake the relay
 			waited = true
+			wait.Reset(r.SignInWait)
 		}
 	}
 }
