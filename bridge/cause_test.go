@@ -196,32 +196,54 @@ func TestRateLimitedEndpointConnectsByItself(t *testing.T) {
 	})
 }
 
-// An initialize that waits in the transport for the MCP endpoint's rate limit is answered after SignInWait, with
-// that cause, not after the wait.
-func TestHandshakeAnsweredDuringTheEndpointsRateLimit(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		until := time.Now().Add(30 * time.Second)
-		si := &fakeSignIn{st: SignInState{ServerWait: until}}
-		r := &Relay{SignIn: si, SignInWait: 5 * time.Second, ServerName: "mcp.test"}
-		srv := newScripted(t, r)
-		s := startSession(t, r)
-		t.Cleanup(func() { close(srv.quit) })
-		start := time.Now()
-		s.send(initLine)
-		res := s.until("initialize answer", hasID(1))["result"].(map[string]any)
-		if waited := time.Since(start); waited != 5*time.Second {
-			t.Errorf("initialize answered after %v, want SignInWait (5s)", waited)
-		}
-		if title := res["serverInfo"].(map[string]any)["title"]; title != "mcp.test (rate limited)" || !strings.Contains(res["instructions"].(string), clock(until)) {
-			t.Errorf("initialize answer: %q, %q", title, res["instructions"])
-		}
-		s.send(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"list_agents"}}`)
-		if text := resultText(s.until("call", hasID(2))); !strings.Contains(text, "rate limiting its MCP endpoint until "+clock(until)) {
-			t.Errorf("a tool call during the wait: %q", text)
-		}
-		srv.answers <- welcome // the transport's wait ends: the held initialize goes through
-		s.until("tools/list_changed", isMethod("notifications/tools/list_changed"))
-	})
+// An initialize that waits in the transport for a long rate limit of the MCP endpoint is answered at SignInWait,
+// with that cause, not after the wait; a short one is waited out for the server's own answer.
+func TestHandshakeDuringTheEndpointsRateLimit(t *testing.T) {
+	tests := []struct {
+		name     string
+		limit    time.Duration // the server's Retry-After
+		answerAt time.Duration
+		title    string
+	}{
+		{"a long limit is told at SignInWait", 30 * time.Second, 5 * time.Second, "mcp.test (rate limited)"},
+		{"a short limit keeps the server's handshake", rateLimitHold, rateLimitHold, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				start := time.Now()
+				until := start.Add(tt.limit)
+				si := &fakeSignIn{st: SignInState{ServerWait: until}}
+				r := &Relay{SignIn: si, SignInWait: 5 * time.Second, ServerName: "mcp.test"}
+				srv := newScripted(t, r)
+				go func() { // the transport sends the held initialize when the limit is over
+					time.Sleep(tt.limit)
+					srv.answers <- welcome
+				}()
+				s := startSession(t, r)
+				t.Cleanup(func() { close(srv.quit) })
+				s.send(initLine)
+				res := s.until("initialize answer", hasID(1))["result"].(map[string]any)
+				if at := time.Since(start); at != tt.answerAt {
+					t.Errorf("initialize answered after %v, want %v", at, tt.answerAt)
+				}
+				if tt.title == "" {
+					if name := res["serverInfo"].(map[string]any)["name"]; name != "real" {
+						t.Errorf("initialize answered by %q, want the server", name)
+					}
+					return
+				}
+				if title := res["serverInfo"].(map[string]any)["title"]; title != tt.title || !strings.Contains(res["instructions"].(string), clock(until)) {
+					t.Errorf("initialize answer: %q, %q", title, res["instructions"])
+				}
+				s.send(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"list_agents"}}`)
+				if text := resultText(s.until("call", hasID(2))); !strings.Contains(text, "rate limiting its MCP endpoint until "+clock(until)) {
+					t.Errorf("a tool call during the wait: %q", text)
+				}
+				s.until("tools/list_changed", isMethod("notifications/tools/list_changed"))
+			})
+		})
+	}
 }
 
 // A sign-in waiting out its token endpoint's rate limit after the browser step: tool calls and the sign-in tool

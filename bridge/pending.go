@@ -63,6 +63,10 @@ var knownVersions = []string{"2025-11-25", "2025-06-18", "2025-03-26", "2024-11-
 // the server turns out to offer, answering locally for what it lacks, so none ever has to be withdrawn.
 const promised = `{"tools":{"listChanged":true},"prompts":{"listChanged":true},"resources":{"listChanged":true,"subscribe":true},"logging":{},"completions":{}}`
 
+// rateLimitHold is the longest rate limit of the MCP endpoint that the client's initialize waits out for the
+// server's own answer; during a longer one the relay answers it at SignInWait, naming the rate limit.
+const rateLimitHold = 5 * time.Second
+
 // initialize relays the client's initialize. When a sign-in holds it up for longer than SignInWait, or fails, or
 // the server refuses it, the relay answers it itself and connects in the background; either way it returns once
 // the client has its answer.
@@ -83,8 +87,9 @@ func (r *Relay) initialize(m jsonrpc.Message) {
 	waited := false
 	for {
 		st, changed := r.SignIn.Watch()
-		// A sign-in, or a rate limit the initialize waits out, holds it up: the client gets its answer, with the cause.
-		if st.Phase == SignInFailed || (waited && (st.Phase == SigningIn || !st.ServerWait.IsZero())) {
+		// A sign-in, or a long rate limit the initialize waits out, holds it up: the client gets its answer, with the
+		// cause. A short rate limit is no reason: the handshake stays the server's own, a little later.
+		if st.Phase == SignInFailed || (waited && (st.Phase == SigningIn || time.Until(st.ServerWait) > rateLimitHold)) {
 			if r.standInForInitialize(failure{}) {
 				return
 			}
