@@ -12,10 +12,11 @@ import (
 func TestEarlyFailureKeepsTheHandshake(t *testing.T) {
 	for _, tc := range []struct {
 		name, refusal string
-		failSignIn    bool // the sign-in itself fails (else only the server refuses)
+		failSignIn    bool   // the sign-in itself fails (else only the server refuses)
+		title         string // the relay's initialize answer names the cause, not a sign-in that is not the cause
 	}{
-		{"sign-in denied at once", "access_denied: The user denied the request", true},
-		{"server refuses initialize", "the server is rate limiting: retry after 45s", false},
+		{"sign-in denied at once", "access_denied: The user denied the request", true, "MeshAI (sign-in failed)"},
+		{"server refuses initialize", "the server is rate limiting: retry after 45s", false, "MeshAI (not connected)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			si := &fakeSignIn{}
@@ -29,7 +30,8 @@ func TestEarlyFailureKeepsTheHandshake(t *testing.T) {
 			srv.gate <- tc.refusal
 			s.send(initLine)
 			init := s.until("initialize answer", hasID(1))
-			if init["error"] != nil || !strings.Contains(init["result"].(map[string]any)["serverInfo"].(map[string]any)["title"].(string), "signing in") {
+			if init["error"] != nil || init["result"].(map[string]any)["serverInfo"].(map[string]any)["title"] != tc.title ||
+				!strings.Contains(init["result"].(map[string]any)["instructions"].(string), tc.refusal) {
 				t.Fatalf("initialize answer: %v", init)
 			}
 			s.send(`{"jsonrpc":"2.0","method":"notifications/initialized"}`)

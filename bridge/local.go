@@ -50,7 +50,8 @@ func (r *Relay) local(m jsonrpc.Message) bool {
 func (r *Relay) connectAgain() {
 	p := r.pending
 	p.mu.Lock()
-	again := p.state == statePending && p.lastErr != "" && !p.inFlight
+	// During a rate limit the server asked for, the relay waits (retryWhenOver): asking again prolongs it.
+	again := p.state == statePending && p.last.failed() && !p.last.rateLimited(time.Now()) && !p.inFlight
 	p.mu.Unlock()
 	if again {
 		r.reconnect()
@@ -160,20 +161,24 @@ func emptyAnswer(method string) (json.RawMessage, bool) {
 func (r *Relay) callSignInTool(id json.RawMessage) {
 	p := r.pending
 	p.mu.Lock()
-	state, lastErr := p.state, p.lastErr
+	state, last := p.state, p.last
 	p.mu.Unlock()
 	st, _ := r.SignIn.Watch()
 	var text string
 	switch {
-	case st.Phase == SignInFailed || (state == statePending && lastErr != ""):
-		why := lastErr
+	case state == statePending && st.Phase != SignInFailed && last.rateLimited(time.Now()):
+		// Asking a rate-limiting server again only makes its limit longer: the relay connects when it is over.
+		text = r.rateLimitText(last.until)
+	case st.Phase == SignInFailed || (state == statePending && last.failed()):
+		why := last.text
 		if st.Phase == SignInFailed {
 			why = st.Problem
 		}
 		r.SignIn.Retry()
 		if state == statePending {
 			p.mu.Lock()
-			p.lastErr = ""
+			p.last = failure{}
+			r.retryWhenOver(failure{})
 			p.bump()
 			p.mu.Unlock()
 		}
@@ -196,15 +201,19 @@ func (r *Relay) outcome(wait time.Duration) string {
 	for {
 		st, authChanged := r.SignIn.Watch()
 		p.mu.Lock()
-		state, lastErr, inFlight, changed := p.state, p.lastErr, p.inFlight, p.changed
+		state, last, inFlight, changed := p.state, p.last, p.inFlight, p.changed
 		p.mu.Unlock()
 		switch {
+		case state == statePending && st.Phase == SigningIn && st.Wait.After(time.Now()):
+			return r.signInWaitText(st.Wait)
+		case state == statePending && inFlight && !last.failed() && st.ServerWait.After(time.Now()):
+			return r.rateLimitText(st.ServerWait)
 		case st.Phase == SigningIn && st.URL != "":
 			return fmt.Sprintf("Open this link in a browser to sign in to %s:\n%s\n%sThe server's tools appear here as soon as the sign-in completes.", r.ServerName, st.URL, noteLine(st.Note))
 		case st.Phase == SignInFailed:
 			return fmt.Sprintf("Signing in to %s failed: %s.%s", r.ServerName, st.Problem, tryAgain(st.Problem))
-		case state == statePending && !inFlight && lastErr != "":
-			return fmt.Sprintf("Could not connect to %s: %s.%s", r.ServerName, lastErr, tryAgain(lastErr))
+		case state == statePending && !inFlight && last.failed():
+			return r.connectText(last)
 		case state == stateConnected || (state == stateDirect && st.Phase == SignedIn):
 			return fmt.Sprintf("Connected to %s: its tools are available.", r.ServerName)
 		}
@@ -214,6 +223,10 @@ func (r *Relay) outcome(wait time.Duration) string {
 		case <-r.stop:
 			return "The bridge is stopping."
 		case <-timer.C:
+			st, _ = r.SignIn.Watch() // a rate limit's wait starts with no change to wake the relay
+			if w := r.waiting(st); w != "" && state == statePending {
+				return w
+			}
 			if st.Phase == SigningIn && st.Elsewhere {
 				return fmt.Sprintf("A sign-in to %s is under way in another window of meshai-mcp-server (another client, or another chat): finish it there, and the tools appear here too.", r.ServerName)
 			}
@@ -230,17 +243,23 @@ func (r *Relay) notSignedIn() string {
 	st, _ := r.SignIn.Watch()
 	p := r.pending
 	p.mu.Lock()
-	lastErr := p.lastErr
+	last := p.last
 	p.mu.Unlock()
 	switch {
+	case st.Phase == SigningIn && st.Wait.After(time.Now()): // the link, if any, is done with: the code is being redeemed
+		return r.signInWaitText(st.Wait)
 	case st.Phase == SigningIn && st.URL != "":
 		return fmt.Sprintf("Not signed in to %s yet: open %s to sign in (or call the %s tool), then try again.", r.ServerName, st.URL, SignInTool)
 	case st.Phase == SignInFailed:
 		return fmt.Sprintf("Signing in to %s failed: %s.%s", r.ServerName, st.Problem, tryAgain(st.Problem))
-	case lastErr != "":
-		return fmt.Sprintf("Not connected to %s: %s.%s", r.ServerName, lastErr, tryAgain(lastErr))
+	case last.failed():
+		return r.connectText(last)
+	case st.ServerWait.After(time.Now()):
+		return r.rateLimitText(st.ServerWait)
+	case st.Phase == SigningIn:
+		return fmt.Sprintf("Not signed in to %s yet: call the %s tool for the sign-in link, then try again.", r.ServerName, SignInTool)
 	}
-	return fmt.Sprintf("Not signed in to %s yet: call the %s tool for the sign-in link, then try again.", r.ServerName, SignInTool)
+	return fmt.Sprintf("Connecting to %s: it has not answered yet; try again in a moment.", r.ServerName)
 }
 
 // signInToolDef is the sign-in tool's definition in tools/list.

@@ -26,7 +26,8 @@ type pending struct {
 	initReq     jsonrpc.Message // the client's initialize
 	initialized []byte          // the client's notifications/initialized, held until the server is connected
 	logLevel    json.RawMessage // the params of the client's last logging/setLevel, replayed on connect
-	lastErr     string          // why the last attempt to connect failed
+	last        failure         // why the last attempt to connect failed
+	retry       *time.Timer     // connects again when the rate limit of the last failure is over
 	attempt     int             // attempts to connect after the first
 	inFlight    bool            // an initialize is upstream
 	shownURL    string          // the sign-in URL last shown to the client
@@ -62,6 +63,10 @@ var knownVersions = []string{"2025-11-25", "2025-06-18", "2025-03-26", "2024-11-
 // the server turns out to offer, answering locally for what it lacks, so none ever has to be withdrawn.
 const promised = `{"tools":{"listChanged":true},"prompts":{"listChanged":true},"resources":{"listChanged":true,"subscribe":true},"logging":{},"completions":{}}`
 
+// rateLimitHold is the longest rate limit of the MCP endpoint that the client's initialize waits out for the
+// server's own answer; during a longer one the relay answers it at SignInWait, naming the rate limit.
+const rateLimitHold = 5 * time.Second
+
 // initialize relays the client's initialize. When a sign-in holds it up for longer than SignInWait, or fails, or
 // the server refuses it, the relay answers it itself and connects in the background; either way it returns once
 // the client has its answer.
@@ -82,8 +87,10 @@ func (r *Relay) initialize(m jsonrpc.Message) {
 	waited := false
 	for {
 		st, changed := r.SignIn.Watch()
-		if st.Phase == SignInFailed || (waited && st.Phase == SigningIn) {
-			if r.standInForInitialize("") {
+		// A sign-in, or a long rate limit the initialize waits out, holds it up: the client gets its answer, with the
+		// cause. A short rate limit is no reason: the handshake stays the server's own, a little later.
+		if st.Phase == SignInFailed || (waited && (st.Phase == SigningIn || time.Until(st.ServerWait) > rateLimitHold)) {
+			if r.standInForInitialize(failure{}) {
 				return
 			}
 		}
@@ -93,15 +100,16 @@ func (r *Relay) initialize(m jsonrpc.Message) {
 		case <-r.stop:
 			return
 		case <-changed:
-		case <-wait.C:
+		case <-wait.C: // and again each SignInWait: a rate limit's wait starts with no change to wake the relay
 			waited = true
+			wait.Reset(r.SignInWait)
 		}
 	}
 }
 
 // standInForInitialize answers the client's initialize for the server, if the client still waits for it, and
 // reports whether it did. why is the server's refusal, if that is the reason.
-func (r *Relay) standInForInitialize(why string) bool {
+func (r *Relay) standInForInitialize(why failure) bool {
 	p := r.pending
 	p.mu.Lock()
 	if p.state != stateWaiting {
@@ -109,15 +117,16 @@ func (r *Relay) standInForInitialize(why string) bool {
 		return false
 	}
 	p.state = statePending
-	if why != "" {
-		p.lastErr = why
+	if why.failed() {
+		p.last = why
+		r.retryWhenOver(why)
 	}
 	close(p.answered)
 	p.bump()
 	init := p.initReq
 	p.mu.Unlock()
-	if why != "" {
-		r.Log.Warn("the server refused the client's initialize; answering it for the server until the cause is gone", "err", why)
+	if why.failed() {
+		r.Log.Warn("the server refused the client's initialize; answering it for the server until the cause is gone", "err", why.text)
 	} else {
 		r.Log.Info("signing in: answering initialize for the server, which connects when the sign-in is done")
 	}
@@ -130,6 +139,10 @@ func (r *Relay) standInForInitialize(why string) bool {
 // initAnswer handles the server's answer to an initialize: the client's own while it waits, else the relay's.
 func (r *Relay) initAnswer(raw []byte) {
 	caps, version, refusal := readInitAnswer(raw)
+	why := failure{}
+	if refusal != "" {
+		why = readFailure(raw)
+	}
 	p := r.pending
 	p.mu.Lock()
 	p.inFlight = false
@@ -144,7 +157,7 @@ func (r *Relay) initAnswer(raw []byte) {
 	}
 	if p.state == stateWaiting { // refused: the handshake holds anyway, and the sign-in tool says why
 		p.mu.Unlock()
-		r.standInForInitialize(refusal)
+		r.standInForInitialize(why)
 		return
 	}
 	if refusal != "" && p.again { // the user asked again while this attempt was under way
@@ -155,14 +168,23 @@ func (r *Relay) initAnswer(raw []byte) {
 		return
 	}
 	if refusal != "" {
-		p.lastErr = refusal
+		// One notification per cause: a rate limit retried by itself, or a server down, says so once.
+		// A failed sign-in is told by signInChanged, with its own words.
+		st, _ := r.SignIn.Watch()
+		tell := st.Phase != SignInFailed &&
+			(!p.last.failed() || p.last.rateLimited(time.Now()) != why.rateLimited(time.Now()) || p.last.notMCP() != why.notMCP())
+		p.last = why
+		r.retryWhenOver(why)
 		p.bump()
 		p.mu.Unlock()
 		r.Log.Warn("connecting failed", "err", refusal)
-		r.notifyClient("error", fmt.Sprintf("Could not connect to %s: %s.%s", r.ServerName, refusal, tryAgain(refusal)))
+		if tell {
+			r.notifyClient("error", r.connectText(why))
+		}
 		return
 	}
-	p.state, p.upstream, p.lastErr, p.offered, p.again = stateConnected, caps, "", false, false
+	p.state, p.upstream, p.last, p.offered, p.again = stateConnected, caps, failure{}, false, false
+	r.retryWhenOver(failure{})
 	p.bump()
 	note, level := p.initialized, p.logLevel
 	p.mu.Unlock()
@@ -191,6 +213,25 @@ func readInitAnswer(raw []byte) (caps capabilities, version, refusal string) {
 		return caps, "", strings.TrimRight(ans.Error.Message, ". ")
 	}
 	return caps, "", "the server did not accept the connection"
+}
+
+// retryWhenOver connects again once the rate limit of why is over, as the server asked; p.mu is held.
+func (r *Relay) retryWhenOver(why failure) {
+	p := r.pending
+	if p.retry != nil {
+		p.retry.Stop()
+		p.retry = nil
+	}
+	if !why.rateLimited(time.Now()) {
+		return
+	}
+	p.retry = time.AfterFunc(time.Until(why.until), func() {
+		select {
+		case <-r.stop:
+		default:
+			r.connectAgain()
+		}
+	})
 }
 
 // connected completes a pending start: the server gets the client's notifications/initialized and log level,
@@ -247,7 +288,8 @@ func (r *Relay) signInChanged(st SignInState) {
 		p.mu.Unlock() // the client has no answer to its initialize yet: nothing to tell it
 		return
 	}
-	showURL := st.Phase == SigningIn && st.URL != "" && st.URL != p.shownURL
+	// A sign-in that waits out a rate limit after the browser step (redeeming the code) has no link left to open.
+	showURL := st.Phase == SigningIn && st.URL != "" && st.URL != p.shownURL && !st.Wait.After(time.Now())
 	if showURL {
 		p.shownURL = st.URL
 	}
@@ -318,14 +360,19 @@ func (r *Relay) reconnect() {
 	r.sendAsync(m)
 }
 
-// ownInitialize is the relay's answer to the client's initialize while the server cannot be reached yet.
+// ownInitialize is the relay's answer to the client's initialize while the server cannot be reached yet: its
+// title and instructions say why.
 func (r *Relay) ownInitialize(m jsonrpc.Message) []byte {
-	instructions := fmt.Sprintf("Signing in to %s is not finished. Call the %s tool for the sign-in link; the server's tools appear as soon as the sign-in completes.",
-		r.ServerName, SignInTool)
+	st, _ := r.SignIn.Watch()
+	p := r.pending
+	p.mu.Lock()
+	last := p.last
+	p.mu.Unlock()
+	title, instructions := r.standInWords(st, last)
 	res, _ := json.Marshal(map[string]any{
 		"protocolVersion": r.promisedVersion(),
 		"capabilities":    json.RawMessage(promised),
-		"serverInfo":      map[string]string{"name": "meshai-mcp-server", "title": r.ServerName + " (signing in)", "version": r.Version},
+		"serverInfo":      map[string]string{"name": "meshai-mcp-server", "title": title, "version": r.Version},
 		"instructions":    instructions,
 	})
 	return result(m.ID, res)

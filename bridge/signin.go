@@ -1,5 +1,7 @@
 package bridge
 
+import "time"
+
 // SignIn is the sign-in to the server as the relay sees it; internal/cli adapts *auth.SignIn to it.
 type SignIn interface {
 	// Watch returns where the sign-in stands and a channel that is closed at its next change.
@@ -31,6 +33,11 @@ type SignInState struct {
 	Elsewhere bool
 	// Problem says, when SignInFailed, what went wrong and the one thing to do, in words for the user.
 	Problem string
+	// Wait is, while SigningIn, when the rate limit that a server of the sign-in (its registration or token
+	// endpoint) asked for ends: the sign-in waits it out and goes on by itself. Zero when it waits for none.
+	Wait time.Time
+	// ServerWait is, in any phase, when the rate limit that the MCP endpoint asked for ends; zero when none.
+	ServerWait time.Time
 }
 
 // SignInTool is the tool the relay offers while the user is not signed in.

@@ -456,8 +456,12 @@ func title(init map[string]any) string {
 	return s
 }
 
-// standsIn reports whether an initialize result is the bridge's own, given while the server cannot be reached.
-func standsIn(init map[string]any) bool { return strings.HasSuffix(title(init), "(signing in)") }
+// standsIn reports whether an initialize result is the bridge's own, given while the server cannot be reached
+// (its title then names the cause: "(signing in)", "(rate limited)", "(not connected)"…).
+func standsIn(init map[string]any) bool {
+	info, _ := init["serverInfo"].(map[string]any)
+	return info["name"] == "meshai-mcp-server"
+}
 
 // runBridgeCommand runs `meshai-mcp-server args…` with env and returns its output, whatever its exit status.
 func runBridgeCommand(t *testing.T, env []string, args ...string) string {

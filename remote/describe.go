@@ -105,11 +105,30 @@ func describeNetError(u *url.URL, err error) *UpstreamError {
 	return &UpstreamError{Message: msg, Err: err, Cause: cause}
 }
 
-// credentialError describes a token source that gave no token. A rate-limited token endpoint has not lost
-// the sign-in: the message says when to try again, not that there are no credentials.
+// SignInFailure is an error of a Reauthorizer that ended a sign-in, not a refresh: what a rate limit refused in it
+// (an authorization code) is spent, and the sign-in, not the request, is what must be tried again, so its message
+// never says "nothing is lost". The command wraps its sign-in's failures in it.
+type SignInFailure struct{ Err error }
+
+func (e *SignInFailure) Error() string { return e.Err.Error() }
+func (e *SignInFailure) Unwrap() error { return e.Err }
+
+// credentialError describes a token source that gave no token. A rate-limited refresh was refused before it ran:
+// the sign-in is not lost, and the message says when to try again, not that there are no credentials. A failed
+// sign-in says what it says.
 func credentialError(err error) *UpstreamError {
-	var rl *ratelimit.Error
-	if errors.As(err, &rl) {
+	var (
+		rl *ratelimit.Error
+		sf *SignInFailure
+	)
+	switch {
+	case errors.As(err, &sf):
+		ue := &UpstreamError{Message: err.Error(), Err: err}
+		if errors.As(err, &rl) {
+			ue.Until = rl.Until
+		}
+		return ue
+	case errors.As(err, &rl):
 		return &UpstreamError{Message: err.Error() + "; nothing is lost: try again after that", Err: err, Until: rl.Until}
 	}
 	return &UpstreamError{Message: "cannot get an access token for the server: " + err.Error(), Err: err}
@@ -137,6 +156,9 @@ func describeStatus(u *url.URL, status int, contentType string, body []byte) *Up
 		msg = fmt.Sprintf("no MCP endpoint at %s (404): check the path; MeshAI serves /v1/mcp, other servers often /mcp or /sse", where)
 	case status == http.StatusTooManyRequests: // a wait the server names is waited out, or an error, before this
 		msg = fmt.Sprintf("%s is rate limiting (429): try again later", where)
+	case status == http.StatusMethodNotAllowed || status == http.StatusNotImplemented:
+		// A plain web server answers an MCP POST so (Python's http.server: 501): the URL is wrong, not the server ill.
+		msg = fmt.Sprintf("%s is not an MCP endpoint (it answered HTTP %d to an MCP request): check the URL; MeshAI serves /v1/mcp, other servers often /mcp or /sse", where, status)
 	case status >= 500:
 		msg = fmt.Sprintf("%s failed with HTTP %d: the server has a problem; try again later", where, status)
 	case html:

@@ -71,6 +71,8 @@ func TestDescribeStatus(t *testing.T) {
 		{404, "text/plain", "not found", "/v1/mcp"},
 		{429, "", "", "is rate limiting (429): try again later"},
 		{502, "text/plain", "bad gateway", "try again later"},
+		{501, "text/html", "<html><title>Error response</title>Unsupported method ('POST')</html>", "is not an MCP endpoint (it answered HTTP 501 to an MCP request): check the URL"},
+		{405, "", "", "is not an MCP endpoint (it answered HTTP 405 to an MCP request): check the URL"},
 		{200, "", "<html><body>login</body></html>", "HTML page"},
 		{418, "text/plain", "I'm a\nteapot\x00", "I'm a teapot"},
 		{418, "text/plain", "", "answered HTTP 418: (empty body)"},

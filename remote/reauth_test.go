@@ -63,6 +63,9 @@ func TestReauthorizeOn401(t *testing.T) {
 		{"refresh rate limited", &switchingSource{key: "expired", err: fmt.Errorf("refresh the access token: %w", &ratelimit.Error{
 			Endpoint: "https://as.example/token", Status: 429, Wait: time.Minute, Until: time.Now().Add(time.Minute)})},
 			"https://as.example/token is rate limiting (429): it asks to wait 1m0s", 1},
+		{"sign-in's code exchange rate limited", &switchingSource{key: "expired", err: &SignInFailure{fmt.Errorf("redeem the sign-in code: %w", &ratelimit.Error{
+			Endpoint: "https://as.example/token", Status: 429, Wait: time.Minute, Until: time.Now().Add(time.Minute)})}},
+			"redeem the sign-in code: https://as.example/token is rate limiting (429): it asks to wait 1m0s", 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -71,9 +74,10 @@ func TestReauthorizeOn401(t *testing.T) {
 			c := New(Options{URL: u, Token: tt.src, Deliver: b.deliver})
 			defer c.Close(context.Background())
 			c.Send(mustParse(t, init))
+			signIn := errors.As(tt.src.err, new(*SignInFailure)) // a sign-in's code is spent: never "nothing is lost"
 			if m := b.wait(t, `"id":1`); !strings.Contains(m, tt.want) || tt.src.err != nil && errors.As(tt.src.err, new(*ratelimit.Error)) &&
-				(!strings.Contains(m, "nothing is lost") || !strings.Contains(m, `"retryAt"`)) {
-				t.Fatalf("got %s, want %q", m, tt.want)
+				(strings.Contains(m, "nothing is lost") == signIn || !strings.Contains(m, `"retryAt"`)) {
+				t.Fatalf("got %s, want %q (sign-in failure: %v)", m, tt.want, signIn)
 			}
 			if len(tt.src.seen) != tt.wantTries {
 				t.Fatalf("reauthorized %d times, want %d", len(tt.src.seen), tt.wantTries)

@@ -3,11 +3,14 @@ package cli
 import (
 	"context"
 	"errors"
+	"time"
 
 	"golang.org/x/oauth2"
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth"
 	"github.com/meshailabs-org/meshai-mcp-server/bridge"
+	"github.com/meshailabs-org/meshai-mcp-server/internal/ratelimit"
+	"github.com/meshailabs-org/meshai-mcp-server/remote"
 )
 
 // signInView shows the sign-in to the bridge: its phases as the bridge knows them, and each failure with the one
@@ -38,7 +41,30 @@ func (v signInView) Watch() (bridge.SignInState, <-chan struct{}) {
 	default:
 		out.Phase = bridge.SignedOut
 	}
+	out.Wait, out.ServerWait = v.waits(st.Phase == auth.SigningIn && !st.Elsewhere)
 	return out, changed
+}
+
+// waits reads the rate limits the shared HTTP client waits out: the MCP endpoint's, and, while this bridge signs
+// in, the latest of every other endpoint's (discovery, registration, token), which only the sign-in calls then.
+func (v signInView) waits(signingIn bool) (signIn, server time.Time) {
+	if v.si.HTTP == nil {
+		return
+	}
+	rl, ok := v.si.HTTP.Transport.(*ratelimit.Transport)
+	if !ok {
+		return
+	}
+	mcp := ratelimit.Endpoint(v.si.Endpoint())
+	for endpoint, until := range rl.Waiting() {
+		switch {
+		case endpoint == mcp:
+			server = until
+		case signingIn && until.After(signIn):
+			signIn = until
+		}
+	}
+	return signIn, server
 }
 
 // Retry implements bridge.SignIn.
@@ -57,13 +83,23 @@ func (a advisingSignIn) Token() (*oauth2.Token, error) {
 	return tok, a.adv.with(err)
 }
 
-// Reauthorize implements remote.Reauthorizer. An error that leaves the sign-in Failed is that sign-in's failure.
+// Reauthorize implements remote.Reauthorizer. An error that leaves the sign-in Failed is that sign-in's failure,
+// marked so for the advice (signInFailure) and for remote (remote.SignInFailure: a rate limit it met is no
+// harmless wait, since the sign-in's code is spent).
 func (a advisingSignIn) Reauthorize(ctx context.Context, status int, wwwAuthenticate []string, rejected string) error {
 	err := a.si.Reauthorize(ctx, status, wwwAuthenticate, rejected)
-	if st, _ := a.si.Watch(); err != nil && st.Phase == auth.Failed {
+	if err == nil {
+		return nil
+	}
+	st, _ := a.si.Watch()
+	failed := errors.Is(err, auth.ErrSignInFailed) || (st.Phase == auth.Failed && errors.Is(st.Err, err))
+	if failed {
 		err = signInFailure{err}
 	}
-	return a.adv.with(err)
+	if err = a.adv.with(err); failed {
+		return &remote.SignInFailure{Err: err}
+	}
+	return err
 }
 
 // signInFailure marks an error as a sign-in that failed, not a refresh or a request: advice may then start the

@@ -166,6 +166,21 @@ func (t *Transport) pending(key string) (wait, bool) {
 	return w, true
 }
 
+// Waiting returns, by endpoint (as Endpoint names it), when each wait under way ends: for telling the user what
+// the bridge waits for.
+func (t *Transport) Waiting() map[string]time.Time {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := time.Now()
+	out := map[string]time.Time{}
+	for k, w := range t.waits {
+		if now.Before(w.until) {
+			out[k] = w.until
+		}
+	}
+	return out
+}
+
 // Forget drops every recorded wait, so the next request to each endpoint goes to the server at once: for the
 // user's explicit "try again", which the server should answer itself, not a wait it asked for before.
 func (t *Transport) Forget() {

@@ -341,3 +341,25 @@ func TestTransportForget(t *testing.T) {
 		}
 	})
 }
+
+// Waiting names each endpoint whose wait is under way and when it ends, and drops it once it is over.
+func TestTransportWaiting(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := newServer(map[string][]answer{"first": {{429, "45"}}})
+		tr := &Transport{Base: srv}
+		if w := tr.Waiting(); len(w) != 0 {
+			t.Fatalf("Waiting() before any 429 = %v, want none", w)
+		}
+		start := time.Now()
+		if _, err := tr.RoundTrip(get(context.Background(), "first")); err == nil {
+			t.Fatal("a 429 asking for 45 s went through")
+		}
+		if w := tr.Waiting(); len(w) != 1 || !w["https://mcp.example/mcp"].Equal(start.Add(45*time.Second)) {
+			t.Errorf("Waiting() during the wait = %v, want https://mcp.example/mcp until 45 s from now", w)
+		}
+		time.Sleep(45 * time.Second)
+		if w := tr.Waiting(); len(w) != 0 {
+			t.Errorf("Waiting() after the wait = %v, want none", w)
+		}
+	})
+}
