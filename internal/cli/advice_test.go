@@ -211,10 +211,10 @@ func TestAdviceAddedOnce(t *testing.T) {
 	}
 }
 
-// signInError is what a sign-in against the reference server with fault f ends with.
-func signInError(t *testing.T, f devserver.Fault) error {
+// referenceSignIn is a sign-in, with a file store and no browser, to a reference server started with cfg.
+func referenceSignIn(t *testing.T, cfg devserver.Config) *auth.SignIn {
 	t.Helper()
-	r, err := devserver.Listen("127.0.0.1:0", devserver.Config{OAuth: true, APIKey: "k", Faults: []devserver.Fault{f}})
+	r, err := devserver.Listen("127.0.0.1:0", cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,8 +225,14 @@ func signInError(t *testing.T, f devserver.Fault) error {
 		t.Fatal(err)
 	}
 	u, _ := url.Parse(r.URL + "/v1/mcp")
-	s := &auth.SignIn{ServerURL: u, ConfigDir: dir, Store: store, BrowserCommand: auth.NoBrowser, Stderr: io.Discard}
-	err = s.Login(t.Context(), nil, nil)
+	return &auth.SignIn{ServerURL: u, ConfigDir: dir, Store: store, BrowserCommand: auth.NoBrowser, Stderr: io.Discard}
+}
+
+// signInError is what a sign-in against the reference server with fault f ends with.
+func signInError(t *testing.T, f devserver.Fault) error {
+	t.Helper()
+	s := referenceSignIn(t, devserver.Config{OAuth: true, APIKey: "k", Faults: []devserver.Fault{f}})
+	err := s.Login(t.Context(), nil, nil)
 	if err == nil {
 		t.Fatalf("sign-in against %s succeeded", f)
 	}

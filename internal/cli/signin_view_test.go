@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"context"
 	"errors"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -12,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/meshailabs-org/meshai-mcp-server/auth"
-	"github.com/meshailabs-org/meshai-mcp-server/auth/credstore"
 	"github.com/meshailabs-org/meshai-mcp-server/devserver"
 	"github.com/meshailabs-org/meshai-mcp-server/remote"
 )
@@ -62,19 +59,9 @@ func TestSignInViewWaits(t *testing.T) {
 // A sign-in's failure reaches remote marked as one (remote.SignInFailure), so a rate limit it met is not
 // "nothing is lost"; other refusals are not marked.
 func TestAdvisingSignInMarksSignInFailures(t *testing.T) {
-	r, err := devserver.Listen("127.0.0.1:0", devserver.Config{OAuth: true, Faults: []devserver.Fault{devserver.FaultNoRegistration}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = r.Close() })
-	dir := t.TempDir()
-	store, _, err := credstore.Open(context.Background(), credstore.KindFile, dir, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, _ := url.Parse(r.URL + "/v1/mcp")
-	a := advisingSignIn{si: &auth.SignIn{ServerURL: u, ConfigDir: dir, Store: store, HTTP: remote.NewHTTPClient(),
-		BrowserCommand: auth.NoBrowser, Stderr: io.Discard}, adv: adviser{serving: true}}
+	si := referenceSignIn(t, devserver.Config{OAuth: true, Faults: []devserver.Fault{devserver.FaultNoRegistration}})
+	si.HTTP = remote.NewHTTPClient()
+	a := advisingSignIn{si: si, adv: adviser{serving: true}}
 	tests := []struct {
 		name   string
 		status int
