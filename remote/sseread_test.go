@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -79,7 +80,7 @@ func TestSSEReader(t *testing.T) {
 	for _, tt := range tests {
 		for _, bytewise := range []bool{false, true} {
 			got, err := readAll([]byte(tt.in), tt.max, bytewise)
-			if err != nil || !equalEvents(got, tt.want) {
+			if err != nil || !slices.Equal(got, tt.want) {
 				t.Errorf("%s (bytewise %v): got %.200v, %v; want %.200v", tt.name, bytewise, got, err, tt.want)
 			}
 		}
@@ -94,18 +95,6 @@ func TestSSEReaderEndlessEvent(t *testing.T) {
 	if !errors.As(err, &tl) || tl.Size <= 4*64<<10 || tl.Size > 1<<20 {
 		t.Fatalf("err = %v", err)
 	}
-}
-
-func equalEvents(a, b []event) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // FuzzSSEReader holds the bridge's SSE reader to go-sse on any input: the same events, types, data and ids, read
@@ -128,10 +117,10 @@ func FuzzSSEReader(f *testing.F) {
 		if err != nil {
 			t.Fatalf("error %v on %q", err, in)
 		}
-		if werr == nil && !equalEvents(got, want) {
+		if werr == nil && !slices.Equal(got, want) {
 			t.Fatalf("on %q:\n got %q\nwant %q", in, got, want)
 		}
-		if byByte, _ := readAll(in, 0, true); !equalEvents(byByte, got) {
+		if byByte, _ := readAll(in, 0, true); !slices.Equal(byByte, got) {
 			t.Fatalf("a byte at a time, on %q:\n got %q\nwant %q", in, byByte, got)
 		}
 		limited, err := readAll(in, 1024, false)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -141,7 +142,7 @@ func TestTransportWaitsWhatTheServerAsks(t *testing.T) {
 					defer cancel()
 				}
 				resp, err := tr.RoundTrip(get(ctx, "a"))
-				if got := srv.times("a"); !equal(got, tt.wantSends) {
+				if got := srv.times("a"); !slices.Equal(got, tt.wantSends) {
 					t.Errorf("the server saw the request at %v; want %v", got, tt.wantSends)
 				}
 				if tt.wantErr != "" {
@@ -160,18 +161,6 @@ func TestTransportWaitsWhatTheServerAsks(t *testing.T) {
 			})
 		})
 	}
-}
-
-func equal(a, b []time.Duration) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // Requests to one endpoint share its wait: one that comes during it does not reach the server before it ends,
@@ -215,7 +204,7 @@ func TestTransportSharesTheWaitOfAnEndpoint(t *testing.T) {
 		})
 		wg.Wait()
 		for who, want := range map[string][]time.Duration{"first": secs(0, 10), "second": secs(0, 10), "late": secs(10), "other": secs(3)} {
-			if got := srv.times(who); !equal(got, want) {
+			if got := srv.times(who); !slices.Equal(got, want) {
 				t.Errorf("%s reached the server at %v; want %v", who, got, want)
 			}
 		}
@@ -288,7 +277,7 @@ func TestTransportWaitEndsWithTheContext(t *testing.T) {
 		if !errors.Is(err, context.Canceled) || time.Since(start) != time.Second {
 			t.Errorf("err = %v after %v; want context.Canceled after 1s", err, time.Since(start))
 		}
-		if got := srv.times("a"); !equal(got, secs(0)) {
+		if got := srv.times("a"); !slices.Equal(got, secs(0)) {
 			t.Errorf("the server saw the request at %v; want once", got)
 		}
 	})
