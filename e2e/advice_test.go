@@ -6,8 +6,6 @@ package e2e
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -39,11 +37,7 @@ func TestAdviceOnceAndOneThing(t *testing.T) {
 			if c.file != "" {
 				port := freeLoopbackPort(t)
 				c.clients[0].RedirectURIs = []string{"http://127.0.0.1:" + strconv.Itoa(port) + "/callback"}
-				file := filepath.Join(t.TempDir(), "client.json")
-				if err := os.WriteFile(file, []byte(strings.Replace(c.file, "%d", strconv.Itoa(port), 1)), 0o600); err != nil {
-					t.Fatal(err)
-				}
-				args = []string{"--static-oauth-client-info", "@" + file}
+				args = clientInfoFlag(t, strings.Replace(c.file, "%d", strconv.Itoa(port), 1))
 			}
 			srv := startRecServer(t, devserver.Config{Faults: c.faults, Clients: c.clients})
 			b := newRecBrowser(t, browserAuto)

@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -40,11 +38,7 @@ func TestDoctorAgreesWithLogin(t *testing.T) {
 			t.Cleanup(func() { srv.Close() })
 			var flags []string
 			if c.client != "" {
-				file := filepath.Join(t.TempDir(), "client.json")
-				if err := os.WriteFile(file, []byte(`{"client_id":"neotoma","client_secret":"`+c.client+`","token_endpoint_auth_method":"client_secret_basic","redirect_uris":["`+redirect+`"]}`), 0o600); err != nil {
-					t.Fatal(err)
-				}
-				flags = []string{"--static-oauth-client-info", "@" + file}
+				flags = clientInfoFlag(t, `{"client_id":"neotoma","client_secret":"`+c.client+`","token_endpoint_auth_method":"client_secret_basic","redirect_uris":["`+redirect+`"]}`)
 			}
 			env := signInEnv(t.TempDir())
 			url := srv.URL + "/v1/mcp"

@@ -2,13 +2,9 @@ package e2e
 
 import (
 	"encoding/json"
-	"os"
 	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/meshailabs-org/meshai-mcp-server/devserver"
 )
@@ -49,23 +45,12 @@ func TestDoctorSigilClientJSON(t *testing.T) {
 		{"endpoints set by hand", []devserver.Fault{devserver.FaultNoPRM, devserver.FaultNoASMetadata}, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			port := freeLoopbackPort(t)
-			redirect := "http://localhost:" + strconv.Itoa(port) + "/oauth/callback"
-			srv, err := devserver.Listen("127.0.0.1:0", devserver.Config{OAuth: true, AutoApprove: true, Step: 5 * time.Millisecond, Faults: c.faults,
-				Clients: []devserver.Client{{ID: "sigil-bridge", Secret: "sigil-s3cret-value", AuthMethod: "client_secret_post", RedirectURIs: []string{redirect}}}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { srv.Close() })
-			file := filepath.Join(t.TempDir(), "client.json")
-			if err := os.WriteFile(file, []byte(`{"client_id":"sigil-bridge","client_secret":"${SIGIL_CLIENT_SECRET}","redirect_uris":["`+redirect+`"],`+
-				`"token_endpoint_auth_method":"client_secret_post"}`), 0o600); err != nil {
-				t.Fatal(err)
-			}
+			srv, redirect := sigilServer(t, c.faults...)
+			flags := clientInfoFlag(t, `{"client_id":"sigil-bridge","client_secret":"${SIGIL_CLIENT_SECRET}","redirect_uris":["`+redirect+`"],`+
+				`"token_endpoint_auth_method":"client_secret_post"}`)
 			dir := t.TempDir()
 			env := append(signInEnv(dir), "SIGIL_CLIENT_SECRET=sigil-s3cret-value")
 			url := srv.URL + "/v1/mcp"
-			flags := []string{"--static-oauth-client-info", "@" + file}
 			if c.manual {
 				flags = append(flags, "--authorization-url", srv.URL+"/oauth/authorize", "--token-url", srv.URL+"/oauth/token")
 			}

@@ -27,28 +27,41 @@ func freeLoopbackPort(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// A Sigil-style confidential client, registered at the server for client_secret_post with one exact redirect URI
-// (the guide's http://localhost:8080/oauth/callback, on a free port here), signs in from its client.json alone:
-// the file's redirect URI sets the callback's host, port and path, its method authenticates the exchange, the
-// refresh and the revocation.
-func TestSigilClientJSON(t *testing.T) {
-	port := freeLoopbackPort(t)
-	redirect := "http://localhost:" + strconv.Itoa(port) + "/oauth/callback"
-	srv, err := devserver.Listen("127.0.0.1:0", devserver.Config{OAuth: true, AutoApprove: true, Step: 5 * time.Millisecond,
+// sigilServer is a reference server (OAuth, approving at once) with faults, at which Sigil's client is registered
+// beforehand: client_id sigil-bridge, client_secret_post, one exact redirect URI on a free loopback port, returned.
+func sigilServer(t *testing.T, faults ...devserver.Fault) (*devserver.Running, string) {
+	t.Helper()
+	redirect := "http://localhost:" + strconv.Itoa(freeLoopbackPort(t)) + "/oauth/callback"
+	srv, err := devserver.Listen("127.0.0.1:0", devserver.Config{OAuth: true, AutoApprove: true, Step: 5 * time.Millisecond, Faults: faults,
 		Clients: []devserver.Client{{ID: "sigil-bridge", Secret: "sigil-s3cret-value", AuthMethod: "client_secret_post", RedirectURIs: []string{redirect}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
+	return srv, redirect
+}
+
+// clientInfoFlag writes info to a client.json and returns the flag that gives the bridge (or doctor) that file.
+func clientInfoFlag(t *testing.T, info string) []string {
+	t.Helper()
 	file := filepath.Join(t.TempDir(), "client.json")
-	if err := os.WriteFile(file, []byte(`{"client_id":"sigil-bridge","client_secret":"${SIGIL_CLIENT_SECRET}","redirect_uris":["`+redirect+`"],`+
-		`"token_endpoint_auth_method":"client_secret_post","grant_types":["authorization_code","refresh_token"],"client_name":"Sigil"}`), 0o600); err != nil {
+	if err := os.WriteFile(file, []byte(info), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return []string{"--static-oauth-client-info", "@" + file}
+}
+
+// A Sigil-style confidential client, registered at the server for client_secret_post with one exact redirect URI
+// (the guide's http://localhost:8080/oauth/callback, on a free port here), signs in from its client.json alone:
+// the file's redirect URI sets the callback's host, port and path, its method authenticates the exchange, the
+// refresh and the revocation.
+func TestSigilClientJSON(t *testing.T) {
+	srv, redirect := sigilServer(t)
+	flag := clientInfoFlag(t, `{"client_id":"sigil-bridge","client_secret":"${SIGIL_CLIENT_SECRET}","redirect_uris":["`+redirect+`"],`+
+		`"token_endpoint_auth_method":"client_secret_post","grant_types":["authorization_code","refresh_token"],"client_name":"Sigil"}`)
 	dir := t.TempDir()
 	env := append(signInEnv(dir), "SIGIL_CLIENT_SECRET=sigil-s3cret-value")
 	url := srv.URL + "/v1/mcp"
-	flag := []string{"--static-oauth-client-info", "@" + file}
 
 	out := runBridgeCommand(t, env, append(append([]string{"login", "--browser-command", fetchBin}, flag...), url)...)
 	if !strings.Contains(out, "Signed in to") || !strings.Contains(out, "signing in as client_id sigil-bridge with the redirect URI "+redirect) {
